@@ -1,0 +1,74 @@
+/**
+ * Messages between the host and a sandbox worker process (Node IPC, JSON). Only plain data travels here;
+ * everything that came out of an isolate is a string the worker checked.
+ */
+import type { ExecutionErrorCategory } from './types.js';
+
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  /** JavaScript produced by `compile.ts`: a declaration of `__automesh_main__`. */
+  code: string;
+  /** JSON text of the task context. */
+  contextJson: string;
+  toolNames: string[];
+  timeoutMs: number;
+  memoryMb: number;
+  maxOutputBytes: number;
+  maxLogBytes: number;
+  maxToolCalls: number;
+  maxToolBytes: number;
+}
+
+export interface ToolReplyMessage {
+  type: 'tool-reply';
+  id: number;
+  callId: number;
+  /** JSON text `{ ok: true, value }` or `{ ok: false, error }`. */
+  reply: string;
+}
+
+export interface AbortMessage {
+  type: 'abort';
+  id: number;
+  category: ExecutionErrorCategory;
+  message: string;
+}
+
+export type HostToWorker = RunMessage | ToolReplyMessage | AbortMessage;
+
+export interface ToolCallMessage {
+  type: 'tool';
+  id: number;
+  callId: number;
+  name: string;
+  argsJson: string;
+}
+
+/** Outcome as the worker saw it; the host maps positions back to user code and parses the output. */
+export interface RawOutcome {
+  kind: 'ok' | 'error';
+  /** JSON text of the result when `kind` is `ok`. */
+  outputJson: string | null;
+  category: ExecutionErrorCategory | null;
+  errorName: string | null;
+  errorMessage: string | null;
+  /** Stack text from inside the isolate (positions in compiled code). */
+  stack: string | null;
+  logs: string[];
+  cpuMs: number;
+  heapBytes: number;
+  toolCalls: number;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  id: number;
+  outcome: RawOutcome;
+}
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export type WorkerToHost = ToolCallMessage | DoneMessage | ReadyMessage;

@@ -1,0 +1,122 @@
+/**
+ * Entry point of a sandbox worker process. The host never loads isolated-vm itself: a fatal V8 error in an
+ * isolate (isolated-vm #137: `Array(1e9).fill(0)` aborts the process) then kills only this worker, which the
+ * pool replaces. One execution runs at a time; the next isolate is prepared while the worker is idle.
+ *
+ * Started by the pool with `--no-node-snapshot` (isolated-vm needs it on Node 20), `--no-expose-wasm`
+ * (WebAssembly memory escapes the isolate's memory limit) and an environment without secrets.
+ */
+import { readFileSync } from 'node:fs';
+import { IsolateSession, PreparedIsolate } from './isolate-session.js';
+import type { HostToWorker, RawOutcome, WorkerToHost } from '../protocol.js';
+
+const runtimePath = process.argv[2];
+if (!runtimePath || !process.send) {
+  process.stderr.write('automesh sandbox worker: start it through the worker pool (needs IPC and the runtime path)\n');
+  process.exit(2);
+}
+const runtimeSource = readFileSync(runtimePath, 'utf8');
+const defaultMemoryMb = Number(process.argv[3] ?? '128');
+
+function send(message: WorkerToHost): void {
+  process.send?.(message);
+}
+
+let spare: Promise<PreparedIsolate> | null = null;
+let current: { id: number; session: IsolateSession } | null = null;
+// Memory outside the V8 heap (not counted by isolated-vm's limit) is watched here as a last line of defence.
+const baselineRss = process.memoryUsage.rss();
+let rssLimit = baselineRss + defaultMemoryMb * 4 * 1024 * 1024 + 256 * 1024 * 1024;
+let exitAfterRun = false;
+
+function prepareSpare(memoryMb: number): void {
+  spare = PreparedIsolate.create(runtimeSource, memoryMb);
+  spare.catch(() => {
+    spare = null;
+  });
+}
+
+async function takeIsolate(memoryMb: number): Promise<PreparedIsolate> {
+  const candidate = spare;
+  spare = null;
+  if (candidate) {
+    try {
+      const prepared = await candidate;
+      if (prepared.memoryMb === memoryMb && !prepared.isolate.isDisposed) return prepared;
+      prepared.dispose();
+    } catch {
+      // Preparing failed; try once more below and let that error surface.
+    }
+  }
+  return PreparedIsolate.create(runtimeSource, memoryMb);
+}
+
+function reportSetupFailure(id: number, err: unknown): void {
+  const outcome: RawOutcome = {
+    kind: 'error', outputJson: null, category: 'crashed', errorName: 'Error',
+    errorMessage: `The sandbox could not start an isolate: ${err instanceof Error ? err.message : String(err)}`,
+    stack: null, logs: [], cpuMs: 0, heapBytes: 0, toolCalls: 0,
+  };
+  send({ type: 'done', id, outcome });
+}
+
+async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promise<void> {
+  if (current) {
+    reportSetupFailure(message.id, new Error('worker is busy'));
+    return;
+  }
+  rssLimit = baselineRss + message.memoryMb * 4 * 1024 * 1024 + 256 * 1024 * 1024;
+  let prepared: PreparedIsolate;
+  try {
+    prepared = await takeIsolate(message.memoryMb);
+  } catch (err) {
+    reportSetupFailure(message.id, err);
+    return;
+  }
+  const session = new IsolateSession(prepared, message, {
+    callTool: (callId, name, argsJson) => send({ type: 'tool', id: message.id, callId, name, argsJson }),
+    finished: (outcome) => {
+      current = null;
+      send({ type: 'done', id: message.id, outcome });
+      if (exitAfterRun) {
+        // The RSS watchdog fired: start over with a clean process rather than trust this one.
+        setImmediate(() => process.exit(0));
+        return;
+      }
+      prepareSpare(message.memoryMb);
+    },
+  });
+  current = { id: message.id, session };
+  await session.begin();
+}
+
+process.on('message', (raw: unknown) => {
+  const message = raw as HostToWorker;
+  switch (message.type) {
+    case 'run':
+      void handleRun(message);
+      break;
+    case 'tool-reply':
+      if (current?.id === message.id) current.session.toolReply(message.callId, message.reply);
+      break;
+    case 'abort':
+      if (current?.id === message.id) current.session.terminate(message.category, message.message);
+      break;
+  }
+});
+
+// The host going away (crash, SIGKILL) closes the IPC channel: follow it rather than linger as an orphan.
+process.on('disconnect', () => process.exit(0));
+
+setInterval(() => {
+  if (!current) return;
+  const rss = process.memoryUsage.rss();
+  if (rss > rssLimit) {
+    exitAfterRun = true;
+    current.session.terminate('memory',
+      `The sandbox worker grew to ${Math.round(rss / 1048576)} MB outside the isolate's heap limit; execution stopped.`);
+  }
+}, 50).unref();
+
+prepareSpare(defaultMemoryMb);
+send({ type: 'ready' });
