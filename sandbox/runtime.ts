@@ -33,6 +33,8 @@ const SetCtor = Set;
 const DateCtor = Date;
 const ObjectProto = Object.prototype;
 const objectToString = Object.prototype.toString;
+const objectCreate = Object.create;
+const stringSlice = String.prototype.slice;
 
 type LogFn = (level: string, text: string) => void;
 type ToolFn = (name: string, argsJson: string) => number;
@@ -58,7 +60,7 @@ function safeString(value: unknown): string {
     return StringCtor(value);
   } catch {
     try {
-      return objectToString.call(value);
+      return reflectApply(objectToString, value, []) as string;
     } catch {
       return '[unprintable value]';
     }
@@ -282,6 +284,10 @@ function finish(kind: string, payload: string): void {
   hostDone(kind, payload);
 }
 
+function clip(text: string, max: number): string {
+  return reflectApply(stringSlice, text, [0, max]) as string;
+}
+
 function describeError(err: unknown): string {
   let category = 'runtime';
   let name = 'Error';
@@ -293,7 +299,7 @@ function describeError(err: unknown): string {
     try {
       name = safeString((err as Error).name);
       message = safeString((err as Error).message);
-      stack = safeString((err as Error).stack).slice(0, 8000);
+      stack = clip(safeString((err as Error).stack), 8000);
     } catch {
       message = safeString(err);
     }
@@ -301,7 +307,16 @@ function describeError(err: unknown): string {
     name = 'Thrown value';
     message = safeString(err);
   }
-  return jsonStringify({ category, name: name.slice(0, 200), message: message.slice(0, 4000), stack });
+  // The report must survive whatever the code did to the built-ins: a plain object literal would let a planted
+  // `Object.prototype.toJSON` rewrite or swallow it (JSON.stringify consults toJSON through the prototype), and
+  // a swallowed report turned the error into a silent timeout. A null-prototype object has no toJSON to find,
+  // and `clip` does not go through a replaceable String.prototype.slice.
+  const payload = objectCreate(null) as Record<string, string>;
+  payload.category = category;
+  payload.name = clip(name, 200);
+  payload.message = clip(message, 4000);
+  payload.stack = stack;
+  return jsonStringify(payload);
 }
 
 function onValue(value: unknown): void {

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { environmentSettings } from './env-file.js';
 
 const positiveNumber = (name: string, min: number, max: number) =>
   z.coerce.number({ error: `${name} must be a number` })
@@ -27,8 +28,11 @@ export const sandboxSettingsSchema = z.object({
 
 export type SandboxSettings = z.infer<typeof sandboxSettingsSchema>;
 
-/** Reads sandbox settings from `source` (default: the process environment); empty strings count as unset. */
-export function loadSandboxSettings(source: Record<string, unknown> = process.env): SandboxSettings {
+/**
+ * Reads sandbox settings from `source` (default: `.env` overlaid by the process environment); empty strings
+ * count as unset.
+ */
+export function loadSandboxSettings(source: Record<string, unknown> = environmentSettings()): SandboxSettings {
   const picked: Record<string, unknown> = {};
   for (const key of Object.keys(sandboxSettingsSchema.shape)) {
     const value = source[key];

@@ -44,6 +44,10 @@ export function toUserPosition(
   line: number,
   column: number,
 ): { line: number; column: number } | null {
+  // The positions come from a stack text the sandboxed code controls (`err.stack = '... user-code.js:0:1'`).
+  // trace-mapping throws on line 0, which would make `execute()` reject; anything that is not a real
+  // 1-based position simply has no user-code location.
+  if (!Number.isSafeInteger(line) || !Number.isSafeInteger(column) || line < 1 || column < 1) return null;
   let wrappedLine = line;
   let wrappedColumn = column;
   if (program.map) {

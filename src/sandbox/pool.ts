@@ -36,6 +36,8 @@ interface Slot {
   job: ActiveJob | null;
   stderrTail: string;
   exited: boolean;
+  /** The worker said it will not run anything more; it is being killed and replaced. */
+  retiring: boolean;
   idleSince: number;
 }
 
@@ -160,7 +162,7 @@ export class WorkerPool {
       serialization: 'json',
     });
     this.spawned += 1;
-    const slot: Slot = { child, ready: false, job: null, stderrTail: '', exited: false, idleSince: 0 };
+    const slot: Slot = { child, ready: false, job: null, stderrTail: '', exited: false, retiring: false, idleSince: 0 };
     this.slots.add(slot);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -208,16 +210,30 @@ export class WorkerPool {
     slot.job = null;
     slot.idleSince = performance.now();
     this.complete(job, message.outcome);
+    if (message.retire) {
+      // The worker is about to exit (its memory outside the isolate grew too much). Never hand it another
+      // execution: that one would die with the process. Kill it now rather than trust it to exit; the exit
+      // handler starts a replacement for any queued work.
+      slot.retiring = true;
+      slot.child.kill('SIGKILL');
+      this.dispatch();
+      return;
+    }
     this.setReferenced(slot, false);
     this.dispatch();
   }
 
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.slots.has(slot)) return;
     slot.exited = true;
     this.slots.delete(slot);
     const job = slot.job;
     slot.job = null;
     if (job) this.complete(job, this.deathOutcome(slot, job, code, signal));
+    // Keep the pool at strength so the next execution does not pay for a cold start. A worker that died
+    // before it was ever ready is not replaced here (that would loop on a broken install); the next
+    // execution starts one and reports its failure.
+    if (!this.closed && slot.ready && this.slots.size < this.options.size) this.spawn();
     if (!this.closed) this.dispatch();
   }
 
@@ -249,12 +265,14 @@ export class WorkerPool {
     while (this.queue.length > 0) {
       // The worker idle longest has most likely finished preparing its next isolate.
       const slot = [...this.slots]
-        .filter((s) => s.ready && !s.job && !s.exited)
+        .filter((s) => s.ready && !s.job && !s.exited && !s.retiring)
         .sort((a, b) => a.idleSince - b.idleSince)[0];
       if (!slot) {
-        const starting = [...this.slots].filter((s) => !s.ready && !s.exited).length;
+        const starting = [...this.slots].filter((s) => !s.ready && !s.exited && !s.retiring).length;
         // Start workers only for work that no worker already starting will take.
-        let wanted = Math.min(this.options.size - this.slots.size, this.queue.length - starting);
+        // A retiring worker is on its way out: its replacement may start before it has exited.
+        const live = [...this.slots].filter((s) => !s.retiring).length;
+        let wanted = Math.min(this.options.size - live, this.queue.length - starting);
         while (wanted-- > 0) this.spawn();
         return;
       }

@@ -65,6 +65,11 @@ export interface DoneMessage {
   type: 'done';
   id: number;
   outcome: RawOutcome;
+  /**
+   * The worker will not run anything more (its RSS watchdog fired): the pool must not hand it the next
+   * execution, which would otherwise die with the exiting process.
+   */
+  retire?: boolean;
 }
 
 export interface ReadyMessage {

@@ -13,7 +13,8 @@ import type { RawOutcome, RunMessage } from '../protocol.js';
 /** Callbacks a session sends out of the worker. */
 export interface SessionHost {
   callTool(callId: number, name: string, argsJson: string): void;
-  finished(outcome: RawOutcome): void;
+  /** `forced`: the isolate was stopped from outside (limit, cap, abort) rather than finishing on its own. */
+  finished(outcome: RawOutcome, forced: boolean): void;
 }
 
 const USER_FILENAME = 'user-code.js';
@@ -91,6 +92,8 @@ export class IsolateSession {
   private finishedFlag = false;
   private disposedByUs = false;
   private lastHeapBytes = 0;
+  private heapReadInFlight = false;
+  private endedOnItsOwn = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -127,6 +130,8 @@ export class IsolateSession {
     }
   }
 
+  // Never call a *Sync isolate method here: it waits for the isolate's lock, and code spinning in the
+  // isolate would then block this thread, and with it the timers and messages that must stop that code.
   private poll(): void {
     if (this.finishedFlag) return;
     const { isolate } = this.prepared;
@@ -134,11 +139,15 @@ export class IsolateSession {
       if (!this.disposedByUs) this.finish(this.failure('memory', 'RangeError', this.memoryMessage()));
       return;
     }
-    try {
-      this.lastHeapBytes = isolate.getHeapStatisticsSync().used_heap_size;
-    } catch {
-      // Disposed between the check and the read: the next poll reports it.
-    }
+    if (this.heapReadInFlight) return;
+    this.heapReadInFlight = true;
+    isolate.getHeapStatistics().then((stats) => {
+      this.lastHeapBytes = Math.max(this.lastHeapBytes, stats.used_heap_size);
+    }, () => {
+      // Disposed while reading: the next poll reports it.
+    }).finally(() => {
+      this.heapReadInFlight = false;
+    });
   }
 
   private memoryMessage(): string {
@@ -188,9 +197,9 @@ export class IsolateSession {
             'return a smaller summary.')));
         return;
       }
-      setImmediate(() => this.finish({ ...this.base(), kind: 'ok', outputJson: payload }));
+      setImmediate(() => void this.finishMeasured({ ...this.base(), kind: 'ok', outputJson: payload }));
     } else if (kind === 'no_result') {
-      setImmediate(() => this.finish(this.failure('no_result', 'NoResult',
+      setImmediate(() => void this.finishMeasured(this.failure('no_result', 'NoResult',
         'The code finished without a result: assign the answer to `result` (e.g. `result = value`) or `return` it.')));
     } else {
       let parsed: { category?: string; name?: string; message?: string; stack?: string };
@@ -203,7 +212,7 @@ export class IsolateSession {
         ExecutionErrorCategory;
       const message = String(parsed.message ?? '');
       const finalCategory = category === 'runtime' && /Array buffer allocation failed/.test(message) ? 'memory' : category;
-      setImmediate(() => this.finish({
+      setImmediate(() => void this.finishMeasured({
         ...this.failure(finalCategory, String(parsed.name ?? 'Error'), message),
         stack: typeof parsed.stack === 'string' ? parsed.stack : null,
       }));
@@ -278,19 +287,32 @@ export class IsolateSession {
     for (const timer of this.timers) clearTimeout(timer);
     const { isolate } = this.prepared;
     let cpuMs = 0;
-    let heapBytes = this.lastHeapBytes;
     if (!isolate.isDisposed) {
-      try {
-        cpuMs = Number(isolate.cpuTime) / 1e6;
-        heapBytes = isolate.getHeapStatisticsSync().used_heap_size;
-      } catch {
-        // The isolate went away while we read it; keep the last readings.
-      }
+      cpuMs = Number(isolate.cpuTime) / 1e6;
       this.disposedByUs = true;
       this.prepared.dispose();
     }
     this.prepared.session = null;
     this.pendingTools.clear();
-    this.host.finished({ ...outcome, cpuMs, heapBytes });
+    this.host.finished({ ...outcome, cpuMs, heapBytes: this.lastHeapBytes }, !this.endedOnItsOwn);
+  }
+
+  /** Completes a run that ended on its own: the isolate is idle, so a last heap reading is cheap. */
+  private async finishMeasured(outcome: RawOutcome): Promise<void> {
+    if (this.finishedFlag) return;
+    this.endedOnItsOwn = true;
+    const { isolate } = this.prepared;
+    if (!isolate.isDisposed) {
+      let timer: NodeJS.Timeout | undefined;
+      const stats = await Promise.race([
+        isolate.getHeapStatistics().catch(() => null),
+        new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), 20);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (stats) this.lastHeapBytes = Math.max(this.lastHeapBytes, stats.used_heap_size);
+    }
+    this.finish(outcome);
   }
 }

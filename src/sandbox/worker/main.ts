@@ -75,10 +75,17 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
   }
   const session = new IsolateSession(prepared, message, {
     callTool: (callId, name, argsJson) => send({ type: 'tool', id: message.id, callId, name, argsJson }),
-    finished: (outcome) => {
+    finished: (outcome, forced) => {
       current = null;
-      send({ type: 'done', id: message.id, outcome });
-      if (exitAfterRun) {
+      // An isolate stopped from outside may not stop at once: disposing one in the middle of
+      // `Array(1e9).fill(0)` lets the fill run on until V8 aborts the whole process for heap exhaustion,
+      // after the timeout was already reported (seen with isolated-vm 5.0.4 on Node 20). So a worker whose
+      // isolate was forced to stop retires too, and the pool starts a clean one.
+      const retire = exitAfterRun || forced;
+      // `retire` tells the pool not to dispatch to this process again; without it the next execution
+      // raced the exit below and was reported `crashed` (found by test/hostile.test.ts).
+      send({ type: 'done', id: message.id, outcome, ...(retire ? { retire: true } : {}) });
+      if (retire) {
         // The RSS watchdog fired: start over with a clean process rather than trust this one.
         setImmediate(() => process.exit(0));
         return;

@@ -1,0 +1,41 @@
+/**
+ * Runs every benchmark under bench/ and prints a final summary table (figure, value, target, met).
+ *
+ * Usage: npm run bench [-- --humaneval PATH ...]   (arguments go to every benchmark)
+ * Exits 0 when every benchmark ran, whether or not its targets were met (missed ones print MISSED);
+ * exits 1 when a benchmark could not run.
+ */
+import { performance } from 'node:perf_hooks';
+import { summaryTable, verdict, type Figure } from './lib/figures.js';
+import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
+
+interface Benchmark {
+  name: string;
+  run: (argv: readonly string[]) => Promise<Figure[]>;
+}
+
+const benchmarks: Benchmark[] = [
+  { name: 'sandbox', run: (argv) => runSandboxBenchmark(parseSandboxArgs(argv)) },
+];
+
+const argv = process.argv.slice(2);
+const figures: Figure[] = [];
+const failed: string[] = [];
+const started = performance.now();
+for (const benchmark of benchmarks) {
+  try {
+    figures.push(...await benchmark.run(argv));
+  } catch (err) {
+    failed.push(benchmark.name);
+    console.error(`\nBenchmark ${benchmark.name} could not run: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  }
+}
+
+console.log(`\n=== summary (${benchmarks.length - failed.length} of ${benchmarks.length} benchmarks ran, ` +
+  `${((performance.now() - started) / 1000).toFixed(1)} s) ${'='.repeat(40)}`);
+if (figures.length > 0) console.log(summaryTable(figures));
+console.log(`\n${verdict(figures)}`);
+if (failed.length > 0) {
+  console.log(`Could not run: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
