@@ -30,6 +30,7 @@ export function summaryTable(figures: readonly Figure[]): string {
 export function verdict(figures: readonly Figure[]): string {
   const targeted = figures.filter((f) => f.met !== null);
   const missed = targeted.filter((f) => f.met === false);
+  if (targeted.length === 0) return 'No targets were measured.';
   if (missed.length === 0) return `All ${targeted.length} targets met.`;
   return [`MISSED ${missed.length} of ${targeted.length} targets:`,
     ...missed.map((f) => `  MISSED ${f.benchmark}: ${f.name} = ${f.value} (target ${f.target})`)].join('\n');

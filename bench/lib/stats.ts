@@ -42,7 +42,7 @@ export function summarize(values: readonly number[]): Summary {
 /** Milliseconds with a precision that suits their size. */
 export function ms(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  if (value < 10) return `${value.toFixed(2)} ms`;
+  if (value < 10) return `${value.toFixed(3)} ms`;
   if (value < 1000) return `${value.toFixed(1)} ms`;
   return `${value.toFixed(0)} ms`;
 }
