@@ -7,7 +7,7 @@
  * `return result`; an explicit `return x` returns before it.
  */
 import { Script } from 'node:vm';
-import { transform, type Message } from 'esbuild';
+import { stop as stopEsbuild, transform, type Message, type TransformResult } from 'esbuild';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 
 const PREFIX = [
@@ -34,6 +34,8 @@ export interface CompileFailure {
   message: string;
   line: number | null;
   column: number | null;
+  /** How the execution is reported: `syntax` unless compiling itself ran out of time or lost its compiler. */
+  category?: 'syntax' | 'timeout' | 'crashed';
 }
 
 export type CompileOutcome = CompiledProgram | CompileFailure;
@@ -84,49 +86,121 @@ function esbuildFailure(errors: Message[], userLines: number): CompileFailure {
   return { ok: false, message: `SyntaxError: ${first?.text ?? 'the code does not parse'}${where}${extra}`, line, column };
 }
 
-function isPlainJavaScript(wrapped: string): boolean {
+/** `ok`: V8 accepts the code as-is. `deep`: V8's parser ran out of stack (absurdly deep nesting). */
+function parseWithV8(wrapped: string): 'ok' | 'deep' | 'other' {
   try {
     // Compiling is parsing only: nothing runs. Code that V8 accepts as-is needs no rewrite and no source map.
     new Script(wrapped, { filename: 'user-code.js' });
-    return true;
-  } catch {
-    return false;
+    return 'ok';
+  } catch (err) {
+    return err instanceof RangeError && /call stack/i.test(err.message) ? 'deep' : 'other';
   }
 }
 
 const cache = new Map<string, CompileOutcome>();
 const CACHE_LIMIT = 500;
+/** Time a compile may take when the caller gives no deadline. */
+const DEFAULT_DEADLINE_MS = 10_000;
 
-/** Compiles generated code; results are cached by code text (registry reuse runs the same code again). */
-export async function compileProgram(code: string): Promise<CompileOutcome> {
+/**
+ * Compiles generated code; results are cached by code text (registry reuse runs the same code again).
+ * `deadlineMs` bounds the time spent in esbuild: pathological code can keep it busy for minutes.
+ */
+export async function compileProgram(code: string, deadlineMs = DEFAULT_DEADLINE_MS): Promise<CompileOutcome> {
   const hit = cache.get(code);
   if (hit) {
     cache.delete(code);
     cache.set(code, hit);
     return hit;
   }
-  const outcome = await compileUncached(code);
-  cache.set(code, outcome);
-  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  const outcome = await compileUncached(code, deadlineMs);
+  // A compile that ran out of time or lost its compiler says nothing lasting about the code: not cached.
+  if (outcome.ok || !outcome.category || outcome.category === 'syntax') {
+    cache.set(code, outcome);
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  }
   return outcome;
 }
 
-async function compileUncached(code: string): Promise<CompileOutcome> {
+function failure(message: string, category: CompileFailure['category']): CompileFailure {
+  return { ok: false, message, line: null, column: null, category };
+}
+
+async function compileUncached(code: string, deadlineMs: number): Promise<CompileOutcome> {
   const userLines = code.split('\n').length;
   const wrapped = PREFIX + code + SUFFIX;
-  if (isPlainJavaScript(wrapped)) return { ok: true, js: wrapped, map: null, userLines };
+  const v8 = parseWithV8(wrapped);
+  if (v8 === 'ok') return { ok: true, js: wrapped, map: null, userLines };
+  // esbuild's parser recurses too, in a Go process whose stack may grow to 1 GB: ~1e5 nested blocks kept it
+  // busy for minutes, nested arrows crashed it (test/hostile-*.test.ts). Code nested beyond V8's own limit
+  // could not run anyway, so it never reaches esbuild.
+  if (v8 === 'deep') {
+    return failure('SyntaxError: the code is nested too deeply to compile; flatten the nesting.', 'syntax');
+  }
+  // Two tries: a transform can lose its esbuild process to someone else's pathological code (see below).
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const outcome = await transformWithin(wrapped, deadlineMs);
+    if (outcome.kind === 'ok') return { ok: true, js: outcome.out.code, map: new TraceMap(outcome.out.map), userLines };
+    if (outcome.kind === 'syntax') return esbuildFailure(outcome.errors, userLines);
+    if (outcome.kind === 'slow') {
+      return failure(`Compiling the code took longer than the time limit of ${deadlineMs} ms.`, 'timeout');
+    }
+  }
+  return failure('The TypeScript compiler stopped while compiling this code; simplify it.', 'crashed');
+}
+
+/**
+ * esbuild runs as one long-lived child process shared by every compile. If it dies (a Go stack overflow on
+ * deeply nested code) its JS API keeps the dead service and every later transform fails with "The service is
+ * no longer running", so each execution of TypeScript would throw for the rest of the host's life. A compile
+ * past its deadline is stopped the same way. `stop()` drops the service; the next transform starts a new one.
+ * The generation counter keeps callers whose transform died with the same service from stopping its successor.
+ */
+let esbuildGeneration = 0;
+
+function restartEsbuild(generation: number): void {
+  if (generation !== esbuildGeneration) return;
+  esbuildGeneration += 1;
+  void stopEsbuild();
+}
+
+type TransformOutcome =
+  | { kind: 'ok'; out: TransformResult }
+  | { kind: 'syntax'; errors: Message[] }
+  | { kind: 'slow' }
+  | { kind: 'lost' };
+
+const SERVICE_GONE = /The service (was stopped|is no longer running)/;
+
+async function transformWithin(wrapped: string, deadlineMs: number): Promise<TransformOutcome> {
+  const generation = esbuildGeneration;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'slow'>((resolve) => {
+    timer = setTimeout(() => resolve('slow'), deadlineMs);
+  });
   try {
-    const out = await transform(wrapped, {
-      loader: 'ts',
-      target: 'es2022',
-      sourcemap: 'external',
-      sourcefile: 'user-code.ts',
-      logLevel: 'silent',
-    });
-    return { ok: true, js: out.code, map: new TraceMap(out.map), userLines };
+    const out = await Promise.race([
+      transform(wrapped, {
+        loader: 'ts',
+        target: 'es2022',
+        sourcemap: 'external',
+        sourcefile: 'user-code.ts',
+        logLevel: 'silent',
+      }),
+      deadline,
+    ]);
+    if (out === 'slow') {
+      restartEsbuild(generation);
+      return { kind: 'slow' };
+    }
+    return { kind: 'ok', out };
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
-    if (Array.isArray(errors) && errors.length > 0) return esbuildFailure(errors, userLines);
-    throw err;
+    if (Array.isArray(errors) && errors.length > 0) return { kind: 'syntax', errors };
+    if (!SERVICE_GONE.test(err instanceof Error ? err.message : String(err))) throw err;
+    restartEsbuild(generation);
+    return { kind: 'lost' };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -76,6 +76,9 @@ function contextToJson(context: unknown): string {
   return json;
 }
 
+/** Floor of the compile deadline, so that tiny time limits still leave room to start esbuild. */
+const COMPILE_MIN_DEADLINE_MS = 1000;
+
 const STACK_FRAME = /^\s+at .*?user-code\.(?:js|ts):(\d+):(\d+)\)?\s*$/;
 
 function locate(program: CompiledProgram, stack: string | null): { line: number; column: number } | null {
@@ -133,10 +136,11 @@ export class Executor {
     const contextJson = contextToJson(request.context);
     const elapsed = (): number => performance.now() - started;
 
-    const compiled = await compileProgram(request.code);
+    // Compiling counts against the time limit too: pathological code can keep esbuild busy for minutes.
+    const compiled = await compileProgram(request.code, Math.max(limits.timeoutMs, COMPILE_MIN_DEADLINE_MS));
     if (!compiled.ok) {
       return {
-        status: 'failure', output: null, logs: [], error: compiled.message, errorCategory: 'syntax',
+        status: 'failure', output: null, logs: [], error: compiled.message, errorCategory: compiled.category ?? 'syntax',
         errorLine: compiled.line, errorColumn: compiled.column, durationMs: elapsed(), cpuMs: 0, heapBytes: 0,
         toolCalls: 0,
       };

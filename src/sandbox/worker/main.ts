@@ -83,7 +83,7 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
       // isolate was forced to stop retires too, and the pool starts a clean one.
       const retire = exitAfterRun || forced;
       // `retire` tells the pool not to dispatch to this process again; without it the next execution
-      // raced the exit below and was reported `crashed` (found by test/hostile.test.ts).
+      // raced the exit below and was reported `crashed` (found by test/hostile-resources.test.ts).
       send({ type: 'done', id: message.id, outcome, ...(retire ? { retire: true } : {}) });
       if (retire) {
         // The RSS watchdog fired: start over with a clean process rather than trust this one.
