@@ -366,7 +366,7 @@ export async function runSandboxBenchmark(options: SandboxOptions): Promise<Figu
     `${overhead.warm.length} sequential executions:`);
   console.log(`      ${describe(warm)}`);
   console.log(`      isolate cpuMs:     median ${ms(summarize(overhead.warmCpu).median)} ` +
-    '(CPU of the whole isolate life, loading the runtime included)');
+    '(CPU the isolate spent on this run; creating it and loading the runtime excluded)');
   console.log(`      sequential rate:   ${(overhead.warm.length / (overhead.warmTotalMs / 1000)).toFixed(0)} executions/s`);
   console.log(`WARM, different code text each run (compile cache miss), ${overhead.warmUnique.length} executions:`);
   console.log(`      ${describe(warmUnique)}`);

@@ -15,7 +15,7 @@ const PREFIX = [
   'let result;',
   'const __automesh_value__ = await (async () => {',
 ].join('\n') + '\n';
-const SUFFIX = '\n;return result;\n})();\nreturn __automesh_value__ !== undefined ? __automesh_value__ : result;\n};\n';
+const SUFFIX = '\n;return result;\n})();\nreturn __automesh_value__ !== undefined ? __automesh_value__ : result;\n};\nvoid 0;\n';
 const PREFIX_LINES = 3;
 
 /** A program ready for the worker, plus what is needed to map positions back to the user's code. */

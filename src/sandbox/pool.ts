@@ -39,6 +39,8 @@ interface Slot {
   /** The worker said it will not run anything more; it is being killed and replaced. */
   retiring: boolean;
   idleSince: number;
+  /** The worker said its next isolate is prepared. */
+  spareReady: boolean;
 }
 
 const STDERR_TAIL = 2000;
@@ -162,7 +164,8 @@ export class WorkerPool {
       serialization: 'json',
     });
     this.spawned += 1;
-    const slot: Slot = { child, ready: false, job: null, stderrTail: '', exited: false, retiring: false, idleSince: 0 };
+    const slot: Slot = { child, ready: false, job: null, stderrTail: '', exited: false, retiring: false, idleSince: 0,
+      spareReady: false };
     this.slots.add(slot);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -188,6 +191,9 @@ export class WorkerPool {
 
   private onMessage(slot: Slot, message: WorkerToHost): void {
     switch (message.type) {
+      case 'spare':
+        slot.spareReady = true;
+        break;
       case 'ready':
         slot.ready = true;
         this.dispatch();
@@ -266,7 +272,7 @@ export class WorkerPool {
       // The worker idle longest has most likely finished preparing its next isolate.
       const slot = [...this.slots]
         .filter((s) => s.ready && !s.job && !s.exited && !s.retiring)
-        .sort((a, b) => a.idleSince - b.idleSince)[0];
+        .sort((a, b) => Number(b.spareReady) - Number(a.spareReady) || a.idleSince - b.idleSince)[0];
       if (!slot) {
         const starting = [...this.slots].filter((s) => !s.ready && !s.exited && !s.retiring).length;
         // Start workers only for work that no worker already starting will take.
@@ -278,6 +284,7 @@ export class WorkerPool {
       }
       const job = this.queue.shift() as ActiveJob;
       slot.job = job;
+      slot.spareReady = false;
       const entry = this.byId.get(job.id);
       if (entry) entry.slot = slot;
       this.setReferenced(slot, true);

@@ -76,4 +76,9 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-export type WorkerToHost = ToolCallMessage | DoneMessage | ReadyMessage;
+/** The worker has its next isolate prepared: an execution sent now starts without waiting for one. */
+export interface SpareMessage {
+  type: 'spare';
+}
+
+export type WorkerToHost = ToolCallMessage | DoneMessage | ReadyMessage | SpareMessage;

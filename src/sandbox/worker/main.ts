@@ -30,9 +30,13 @@ let rssLimit = baselineRss + defaultMemoryMb * 4 * 1024 * 1024 + 256 * 1024 * 10
 let exitAfterRun = false;
 
 function prepareSpare(memoryMb: number): void {
-  spare = PreparedIsolate.create(runtimeSource, memoryMb);
-  spare.catch(() => {
-    spare = null;
+  const pending = PreparedIsolate.create(runtimeSource, memoryMb);
+  spare = pending;
+  // The pool prefers workers whose next isolate is ready; a failure here surfaces on the next run instead.
+  pending.then(() => {
+    if (spare === pending) send({ type: 'spare' });
+  }, () => {
+    if (spare === pending) spare = null;
   });
 }
 
@@ -90,7 +94,8 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
         setImmediate(() => process.exit(0));
         return;
       }
-      prepareSpare(message.memoryMb);
+      // After this callback returns the session disposes its isolate; prepare the next one after that.
+      setImmediate(() => prepareSpare(message.memoryMb));
     },
   });
   current = { id: message.id, session };
