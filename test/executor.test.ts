@@ -118,6 +118,12 @@ describe('failures', () => {
     assert.equal(r.errorLine, 5);
   });
 
+  test('code over 1 MiB is refused before it is parsed', async () => {
+    const r = await run(`result = 1\n// ${'x'.repeat(1_100_000)}`);
+    assert.equal(r.errorCategory, 'syntax');
+    assert.match(r.error ?? '', /over the limit of 1048576; write a shorter program/);
+  });
+
   test('thrown non-errors are reported', async () => {
     const r = await run('throw "plain string"');
     assert.equal(r.errorCategory, 'runtime');

@@ -76,6 +76,12 @@ function contextToJson(context: unknown): string {
   return json;
 }
 
+/**
+ * Largest program accepted. Parsing happens on the host's thread before any limit applies: a 13 MB program
+ * stalled the host's event loop for ~430 ms (test/hostile-resources.test.ts). Generated code is far smaller.
+ */
+export const MAX_CODE_BYTES = 1 << 20;
+
 /** Floor of the compile deadline, so that tiny time limits still leave room to start esbuild. */
 const COMPILE_MIN_DEADLINE_MS = 1000;
 
@@ -137,6 +143,14 @@ export class Executor {
     const elapsed = (): number => performance.now() - started;
 
     // Compiling counts against the time limit too: pathological code can keep esbuild busy for minutes.
+    const codeBytes = Buffer.byteLength(request.code, 'utf8');
+    if (codeBytes > MAX_CODE_BYTES) {
+      return {
+        status: 'failure', output: null, logs: [], errorCategory: 'syntax', errorLine: null, errorColumn: null,
+        error: `The code is ${codeBytes} bytes, over the limit of ${MAX_CODE_BYTES}; write a shorter program.`,
+        durationMs: elapsed(), cpuMs: 0, heapBytes: 0, toolCalls: 0,
+      };
+    }
     const compiled = await compileProgram(request.code, Math.max(limits.timeoutMs, COMPILE_MIN_DEADLINE_MS));
     if (!compiled.ok) {
       return {

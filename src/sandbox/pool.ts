@@ -16,6 +16,8 @@ export interface PoolOptions {
   defaultMemoryMb: number;
   /** Time past an execution's own limit before its worker counts as wedged and is killed. */
   graceMs: number;
+  /** Script each worker runs; only tests set it, to stand in a worker that misbehaves. */
+  workerEntry?: string;
 }
 
 export interface PoolJob {
@@ -67,7 +69,7 @@ export class WorkerPool {
   spawned = 0;
 
   constructor(private readonly options: PoolOptions) {
-    assertBuilt();
+    if (!options.workerEntry) assertBuilt();
   }
 
   get size(): number {
@@ -157,7 +159,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const child = fork(workerEntry, [runtimeBundle, String(this.options.defaultMemoryMb)], {
+    const child = fork(this.options.workerEntry ?? workerEntry, [runtimeBundle, String(this.options.defaultMemoryMb)], {
       execArgv: ['--no-node-snapshot', '--no-expose-wasm'],
       env: workerEnv(),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
