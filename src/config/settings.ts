@@ -1,0 +1,210 @@
+/**
+ * Every automesh setting: name, default, validation. Precedence (DESIGN.md section 5):
+ * built-in default < `.env` file < process environment < explicit config (`new Mesh({ config })`).
+ * A bad value fails with a message naming the setting; secret values are never echoed.
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { readEnvFile } from './env-file.js';
+
+export const PROVIDER_NAMES = ['claude', 'vllm', 'azure', 'gemini'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+const number = (name: string, min: number, max: number) =>
+  z.coerce.number({ error: `${name} must be a number` })
+    .refine((n) => Number.isFinite(n) && n >= min && n <= max, { message: `${name} must be between ${min} and ${max}` });
+
+const integer = (name: string, min: number, max: number) =>
+  number(name, min, max).refine(Number.isInteger, { message: `${name} must be a whole number` });
+
+const text = (name: string) => z.string({ error: `${name} must be text` }).trim().min(1, `${name} must not be empty`);
+
+const url = (name: string) =>
+  text(name).refine((value) => {
+    try {
+      const parsed = new URL(value);
+      return parsed.protocol === 'http:' || parsed.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, { message: `${name} must be an http(s) URL, e.g. http://localhost:8000` });
+
+const boolean = (name: string) =>
+  z.union([z.boolean(), z.string()]).transform((value, ctx) => {
+    if (typeof value === 'boolean') return value;
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
+    return z.NEVER;
+  });
+
+const providerOrder = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
+  const names = (Array.isArray(value) ? value : value.split(',')).map((n) => n.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.filter((n) => !(PROVIDER_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `LLM_PROVIDER_ORDER names unknown provider(s) ${unknown.join(', ')}; use some of ${PROVIDER_NAMES.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  if (names.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `LLM_PROVIDER_ORDER is empty; use some of ${PROVIDER_NAMES.join(', ')}` });
+    return z.NEVER;
+  }
+  return [...new Set(names)] as ProviderName[];
+});
+
+/**
+ * Model defaults: current models that the price table knows (see `src/llm/prices.json`). Users set the model
+ * they pay for; these only make a first run work.
+ */
+export const DEFAULT_MODELS = {
+  claude: 'claude-sonnet-4-6',
+  azure: 'gpt-4o',
+  gemini: 'gemini-2.5-flash',
+  vllm: 'default',
+} as const;
+
+export const settingsSchema = z.object({
+  CLAUDE_API_KEY: text('CLAUDE_API_KEY').optional(),
+  CLAUDE_MODEL: text('CLAUDE_MODEL').default(DEFAULT_MODELS.claude),
+  CLAUDE_ENDPOINT: url('CLAUDE_ENDPOINT').optional(),
+
+  LLM_ENDPOINT: url('LLM_ENDPOINT').optional(),
+  LLM_MODEL: text('LLM_MODEL').default(DEFAULT_MODELS.vllm),
+  LLM_API_KEY: text('LLM_API_KEY').optional(),
+
+  AZURE_API_KEY: text('AZURE_API_KEY').optional(),
+  AZURE_ENDPOINT: url('AZURE_ENDPOINT').optional(),
+  AZURE_DEPLOYMENT: text('AZURE_DEPLOYMENT').default(DEFAULT_MODELS.azure),
+  AZURE_API_VERSION: text('AZURE_API_VERSION').default('2024-10-21'),
+
+  GEMINI_API_KEY: text('GEMINI_API_KEY').optional(),
+  GEMINI_MODEL: text('GEMINI_MODEL').default(DEFAULT_MODELS.gemini),
+  GEMINI_ENDPOINT: url('GEMINI_ENDPOINT').optional(),
+
+  LLM_PROVIDER_ORDER: providerOrder.default(['claude', 'vllm', 'azure', 'gemini']),
+  /** Seconds per LLM call. */
+  LLM_TIMEOUT: number('LLM_TIMEOUT', 0.001, 3600).default(120),
+  /** Retries of the same provider (after the first try) before failing over. */
+  LLM_MAX_RETRIES: integer('LLM_MAX_RETRIES', 0, 20).default(2),
+  LLM_TEMPERATURE: number('LLM_TEMPERATURE', 0, 2).default(0.2),
+  /** Most tokens a reply may have. */
+  LLM_MAX_TOKENS: integer('LLM_MAX_TOKENS', 1, 1_000_000).default(4096),
+  /** Longest wait between retries, in seconds; a Retry-After beyond it fails over instead of waiting. */
+  LLM_RETRY_MAX_DELAY: number('LLM_RETRY_MAX_DELAY', 0, 600).default(20),
+  /** Seconds a provider that failed a call (after its retries) is skipped by every call in the process. */
+  LLM_COOLDOWN: number('LLM_COOLDOWN', 0, 86_400).default(30),
+
+  EXECUTION_TIMEOUT: number('EXECUTION_TIMEOUT', 0.001, 86_400).default(300),
+  SANDBOX_MEMORY_MB: integer('SANDBOX_MEMORY_MB', 8, 16_384).default(128),
+  SANDBOX_WORKERS: integer('SANDBOX_WORKERS', 1, 256).default(Math.max(2, availableParallelism())),
+  SANDBOX_MAX_OUTPUT_BYTES: integer('SANDBOX_MAX_OUTPUT_BYTES', 16, 1 << 30).default(1 << 20),
+  SANDBOX_MAX_LOG_BYTES: integer('SANDBOX_MAX_LOG_BYTES', 0, 1 << 30).default(256 * 1024),
+  SANDBOX_MAX_TOOL_CALLS: integer('SANDBOX_MAX_TOOL_CALLS', 0, 1_000_000).default(200),
+  SANDBOX_MAX_TOOL_BYTES: integer('SANDBOX_MAX_TOOL_BYTES', 0, 1 << 30).default(16 << 20),
+  MAX_REPAIR_ATTEMPTS: integer('MAX_REPAIR_ATTEMPTS', 0, 20).default(3),
+
+  LOG_DIRECTORY: text('LOG_DIRECTORY').default('./logs'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
+    error: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
+  }).default('info'),
+  REGISTRY_REUSE: boolean('REGISTRY_REUSE').default(true),
+
+  /** A JSON file of extra prices, same shape as `src/llm/prices.json`, merged over the built-in table. */
+  LLM_PRICES_FILE: text('LLM_PRICES_FILE').optional(),
+
+  AUTOMESH_RECORD: text('AUTOMESH_RECORD').optional(),
+  AUTOMESH_REPLAY: text('AUTOMESH_REPLAY').optional(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingName = keyof Settings;
+/** Explicit settings, e.g. `new Mesh({ config: { LLM_TIMEOUT: 30 } })`. */
+export type SettingsInput = Partial<Record<SettingName, string | number | boolean | readonly string[]>>;
+
+/** Second names accepted for a setting (JarvisCore's and the providers' own); the first name wins. */
+export const SETTING_ALIASES: Partial<Record<SettingName, readonly string[]>> = {
+  CLAUDE_API_KEY: ['ANTHROPIC_API_KEY'],
+  LLM_ENDPOINT: ['VLLM_ENDPOINT'],
+  AZURE_API_KEY: ['AZURE_OPENAI_KEY', 'AZURE_OPENAI_API_KEY'],
+  AZURE_ENDPOINT: ['AZURE_OPENAI_ENDPOINT'],
+};
+
+/** Settings whose values are secret: never echoed in an error, a log or a stored file. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  'CLAUDE_API_KEY', 'ANTHROPIC_API_KEY', 'LLM_API_KEY', 'AZURE_API_KEY', 'AZURE_OPENAI_KEY', 'AZURE_OPENAI_API_KEY',
+  'GEMINI_API_KEY',
+]);
+
+const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
+
+/** Picks this layer's value of each setting (the setting's own name first, then its aliases). */
+function pickLayer(layer: Record<string, unknown>): Record<string, { value: unknown; from: string }> {
+  const picked: Record<string, { value: unknown; from: string }> = {};
+  for (const name of SETTING_NAMES) {
+    for (const key of [name, ...(SETTING_ALIASES[name] ?? [])]) {
+      const value = layer[key];
+      if (value !== undefined && value !== null && value !== '') {
+        picked[name] = { value, from: key };
+        break;
+      }
+    }
+  }
+  return picked;
+}
+
+export interface LoadSettingsOptions {
+  /** Explicit values, highest precedence. */
+  config?: SettingsInput;
+  /** The environment; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Path of the `.env` file (default `.env` in the working directory); `false` skips it. */
+  envFile?: string | false;
+}
+
+/** Masks a secret for display: the first 4 characters and the length. */
+export function maskSecret(value: string | undefined): string {
+  if (!value) return '(not set)';
+  return value.length <= 8 ? `${'*'.repeat(value.length)}` : `${value.slice(0, 4)}…(${value.length} chars)`;
+}
+
+/** Loads and validates every setting. Throws one error listing every bad value, each by name. */
+export function loadSettings(options: LoadSettingsOptions = {}): Settings {
+  const layers = [
+    options.envFile === false ? {} : readEnvFile(options.envFile),
+    options.env ?? process.env,
+    (options.config ?? {}) as Record<string, unknown>,
+  ];
+  const merged: Record<string, { value: unknown; from: string }> = {};
+  for (const layer of layers) Object.assign(merged, pickLayer(layer));
+  const unknownConfig = Object.keys(options.config ?? {}).filter((key) =>
+    !SETTING_NAMES.includes(key as SettingName) && !Object.values(SETTING_ALIASES).some((a) => a?.includes(key)));
+  const input = Object.fromEntries(Object.entries(merged).map(([name, { value }]) => [name, value]));
+  const parsed = settingsSchema.safeParse(input);
+  const problems: string[] = unknownConfig.map((key) => `unknown setting ${key} in config (see .env.example for the names)`);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '');
+      const entry = merged[name];
+      const shown = !entry ? '' : SECRET_SETTINGS.has(name) || SECRET_SETTINGS.has(entry.from)
+        ? `${entry.from}=(hidden)`
+        : `${entry.from}=${JSON.stringify(entry.value)}`;
+      problems.push(`${shown ? `${shown}: ` : ''}${issue.message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new SettingsError(`Invalid settings: ${problems.join('; ')}.`, problems);
+  }
+  return parsed.data as Settings;
+}
+
+/** Bad settings; `problems` has one line per bad value. */
+export class SettingsError extends Error {
+  constructor(message: string, readonly problems: string[]) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}

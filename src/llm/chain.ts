@@ -1,0 +1,194 @@
+/**
+ * The provider chain: one retry loop over the configured providers in order. Every SDK's own retries are
+ * off, so a call makes at most (1 + LLM_MAX_RETRIES) tries per provider and never more.
+ *
+ * - Retried on the same provider, with exponential backoff and jitter or the server's Retry-After /
+ *   RetryInfo (up to LLM_RETRY_MAX_DELAY; a longer requested wait fails over instead): 429, 529 and 503,
+ *   other 5xx, timeouts, dropped connections.
+ * - Failed over at once: 401/403, an unknown model (404), a 400, a refused connection, an unreadable body,
+ *   and replies that are empty, truncated (max tokens) or filtered.
+ * - A provider whose call failed for a reason that will hold for the next call too is skipped by every call
+ *   in the process for LLM_COOLDOWN seconds.
+ */
+import { loadSettings, type Settings } from '../config/settings.js';
+import { retryDelay, sleep, type BackoffPolicy } from './backoff.js';
+import { cooldownKey, cooldownRemaining, clearCooldown, startCooldown } from './cooldown.js';
+import { LlmAbortError, LlmChainError, NoProviderError, ProviderError } from './errors.js';
+import { loadPriceTable, priceOf, type PriceTable } from './pricing.js';
+import { createProviders } from './providers.js';
+import { Recorder, Replayer, type CanonicalRequest } from './record-replay.js';
+import { classifyOther } from './sdk-errors.js';
+import type { Completion, FailureKind, LlmReply, LlmRequest, Provider, ProviderFailure, ProviderName } from './types.js';
+
+/** Failures that say the provider will fail the next call too. */
+const COOLDOWN_KINDS: ReadonlySet<FailureKind> = new Set([
+  'rate_limit', 'overloaded', 'server', 'timeout', 'connection', 'unreachable', 'auth', 'model',
+]);
+
+export interface ChainOptions {
+  /** Providers to use instead of those the settings configure (tests, custom providers). */
+  providers?: Provider[];
+  /** Backoff between retries (default: 500 ms doubling, capped at LLM_RETRY_MAX_DELAY). */
+  backoff?: Partial<BackoffPolicy>;
+}
+
+function checkRequest(request: LlmRequest): void {
+  if (typeof request.system !== 'string') throw new TypeError('An LLM request needs a system prompt (a string).');
+  if (!Array.isArray(request.messages) || request.messages.length === 0) {
+    throw new TypeError('An LLM request needs at least one message.');
+  }
+  for (const m of request.messages) {
+    if ((m.role !== 'user' && m.role !== 'assistant') || typeof m.content !== 'string') {
+      throw new TypeError('Each LLM message needs a role ("user" or "assistant") and string content.');
+    }
+  }
+}
+
+export class LlmChain {
+  readonly providers: readonly Provider[];
+  private readonly settings: Settings;
+  private readonly prices: PriceTable;
+  private readonly backoff: BackoffPolicy;
+  private readonly recorder: Recorder | null;
+  private readonly replayer: Replayer | null;
+
+  constructor(settings: Settings = loadSettings(), options: ChainOptions = {}) {
+    this.settings = settings;
+    this.prices = loadPriceTable(settings.LLM_PRICES_FILE);
+    this.replayer = settings.AUTOMESH_REPLAY ? new Replayer(settings.AUTOMESH_REPLAY) : null;
+    this.recorder = settings.AUTOMESH_RECORD ? new Recorder(settings.AUTOMESH_RECORD) : null;
+    this.providers = options.providers ?? createProviders(settings);
+    if (this.providers.length === 0 && !this.replayer) throw new NoProviderError(settings.LLM_PROVIDER_ORDER);
+    this.backoff = {
+      baseMs: options.backoff?.baseMs ?? 500,
+      maxMs: options.backoff?.maxMs ?? settings.LLM_RETRY_MAX_DELAY * 1000,
+    };
+  }
+
+  /** Names of the providers in chain order. */
+  get order(): ProviderName[] {
+    return this.providers.map((p) => p.name);
+  }
+
+  /** Whether replies come from an AUTOMESH_REPLAY file. */
+  get replaying(): boolean {
+    return this.replayer !== null;
+  }
+
+  private canonical(request: LlmRequest): CanonicalRequest {
+    return {
+      system: request.system,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      temperature: request.temperature ?? this.settings.LLM_TEMPERATURE,
+      maxTokens: request.maxTokens ?? this.settings.LLM_MAX_TOKENS,
+    };
+  }
+
+  /** One answer from the first provider that gives one; throws {@link LlmChainError} when none does. */
+  async complete(request: LlmRequest): Promise<LlmReply> {
+    checkRequest(request);
+    const started = performance.now();
+    if (request.signal?.aborted) throw new LlmAbortError();
+    const canonical = this.canonical(request);
+    if (this.replayer) {
+      const recorded = this.replayer.answer(canonical);
+      return { ...recorded, durationMs: performance.now() - started, failures: [], replayed: true };
+    }
+
+    const failures: ProviderFailure[] = [];
+    const ready = this.providers.filter((p) => cooldownRemaining(this.keyOf(p)) === 0);
+    // When every provider is cooling down, trying them beats failing without a try.
+    const order = ready.length > 0 ? ready : [...this.providers];
+    const skipped = this.providers.filter((p) => !order.includes(p));
+    for (const provider of order) {
+      const reply = await this.tryProvider(provider, request, canonical, failures);
+      if (reply) {
+        const done: LlmReply = { ...reply, durationMs: performance.now() - started, failures };
+        this.recorder?.record(canonical, done);
+        return done;
+      }
+    }
+    const note = skipped.length > 0
+      ? `Skipped while cooling down after recent failures: ${skipped.map((p) => p.name).join(', ')}.`
+      : ready.length === 0 ? 'Every provider was cooling down after recent failures; each was tried anyway.' : '';
+    throw new LlmChainError(failures, [...order, ...skipped].map((p) => p.name), note);
+  }
+
+  private keyOf(provider: Provider): string {
+    return cooldownKey(provider.name, provider.endpoint, provider.model);
+  }
+
+  /** All tries of one provider; null when it failed (its failures are appended). */
+  private async tryProvider(
+    provider: Provider,
+    request: LlmRequest,
+    canonical: CanonicalRequest,
+    failures: ProviderFailure[],
+  ): Promise<Omit<LlmReply, 'durationMs' | 'failures'> | null> {
+    const maxRetries = this.settings.LLM_MAX_RETRIES;
+    let last: ProviderError | null = null;
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      const outcome = await this.callOnce(provider, request, canonical);
+      if (!(outcome instanceof ProviderError)) {
+        clearCooldown(this.keyOf(provider));
+        const cost = priceOf(this.prices, provider.name, outcome.model, outcome.inputTokens, outcome.outputTokens);
+        return {
+          text: outcome.text,
+          provider: provider.name,
+          model: outcome.model,
+          tokens: { input: outcome.inputTokens, output: outcome.outputTokens, total: outcome.inputTokens + outcome.outputTokens },
+          ...cost,
+          finishReason: outcome.finishReason,
+          replayed: false,
+        };
+      }
+      last = outcome;
+      failures.push(outcome.toFailure());
+      if (!outcome.retryable || attempt === maxRetries) break;
+      const delay = retryDelay(this.backoff, attempt, outcome.retryAfterMs);
+      if (delay === null) break;
+      try {
+        await sleep(delay, request.signal);
+      } catch {
+        throw new LlmAbortError();
+      }
+    }
+    if (last && COOLDOWN_KINDS.has(last.kind)) {
+      startCooldown(this.keyOf(provider), Math.max(this.settings.LLM_COOLDOWN * 1000, last.retryAfterMs ?? 0));
+    }
+    return null;
+  }
+
+  /** One HTTP call with its own timeout; returns the completion or the classified failure. */
+  private async callOnce(provider: Provider, request: LlmRequest, canonical: CanonicalRequest): Promise<Completion | ProviderError> {
+    const timeoutMs = Math.round(this.settings.LLM_TIMEOUT * 1000);
+    const timer = new AbortController();
+    const handle = setTimeout(() => timer.abort(new Error('LLM_TIMEOUT')), timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timer.signal]) : timer.signal;
+    let completion: Completion;
+    try {
+      completion = await provider.complete(request, {
+        signal, timeoutMs: timeoutMs + 1000, temperature: canonical.temperature, maxTokens: canonical.maxTokens,
+      });
+    } catch (err) {
+      if (request.signal?.aborted) throw new LlmAbortError();
+      if (timer.signal.aborted) {
+        return new ProviderError(provider.name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${this.settings.LLM_TIMEOUT} s)`);
+      }
+      return err instanceof ProviderError ? err : classifyOther(err, provider.name, provider.model);
+    } finally {
+      clearTimeout(handle);
+    }
+    if (completion.finishReason === 'length') {
+      return new ProviderError(provider.name, completion.model, 'truncated',
+        `the reply was cut off at the token limit (${canonical.maxTokens}); raise LLM_MAX_TOKENS`);
+    }
+    if (completion.finishReason === 'filtered') {
+      return new ProviderError(provider.name, completion.model, 'filtered', 'the reply was withheld by the provider\'s content filter');
+    }
+    if (completion.text.trim() === '') {
+      return new ProviderError(provider.name, completion.model, 'empty', 'the reply was empty');
+    }
+    return completion;
+  }
+}

@@ -1,0 +1,41 @@
+/** Chat Completions calls shared by the vLLM (OpenAI-compatible) and Azure OpenAI providers. */
+import type OpenAI from 'openai';
+import { classifyStainlessError } from './sdk-errors.js';
+import type { CallOptions, Completion, FinishReason, LlmRequest, ProviderName } from './types.js';
+
+function finishOf(reason: string | null | undefined): FinishReason {
+  if (reason === 'stop') return 'stop';
+  if (reason === 'length') return 'length';
+  if (reason === 'content_filter') return 'filtered';
+  return 'other';
+}
+
+export async function chatComplete(
+  client: OpenAI,
+  provider: ProviderName,
+  model: string,
+  request: LlmRequest,
+  options: CallOptions,
+): Promise<Completion> {
+  try {
+    const reply = await client.chat.completions.create({
+      model,
+      temperature: options.temperature,
+      max_tokens: options.maxTokens,
+      messages: [
+        ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
+        ...request.messages.map((m) => ({ role: m.role, content: m.content })),
+      ],
+    }, { signal: options.signal, timeout: options.timeoutMs, maxRetries: 0 });
+    const choice = reply.choices?.[0];
+    return {
+      text: choice?.message?.content ?? '',
+      model: reply.model || model,
+      inputTokens: reply.usage?.prompt_tokens ?? 0,
+      outputTokens: reply.usage?.completion_tokens ?? 0,
+      finishReason: finishOf(choice?.finish_reason),
+    };
+  } catch (err) {
+    throw classifyStainlessError(err, provider, model);
+  }
+}
