@@ -25,7 +25,10 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import OpenAI, { AzureOpenAI } from 'openai';
-import { LlmChain, loadSettings, PROVIDER_NAMES, resetCooldowns, type LlmReply, type LlmRequest, type ProviderName, type Settings } from '../src/index.js';
+import {
+  LlmChain, loadSettings, PROVIDER_NAMES, resetCooldowns,
+  type Completion, type LlmReply, type LlmRequest, type Provider, type ProviderName, type Settings,
+} from '../src/index.js';
 import { LlmServer } from '../test/llm-server/server.js';
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { ms, summarize, table, type Summary } from './lib/stats.js';
@@ -260,6 +263,36 @@ async function measureOverhead(server: LlmServer, provider: ProviderName, option
   return { provider, raw: samples.raw, chain: samples.chain, blockDiffs };
 }
 
+/**
+ * The chain's own bookkeeping, without HTTP: a chain over a stub provider that answers at once, against the
+ * stub called directly. Microseconds per call (medians).
+ */
+async function measureBookkeeping(): Promise<{ chainUs: number; stubUs: number; n: number }> {
+  const completion: Completion = { text: REPLY, model: MODELS.claude, inputTokens: 120, outputTokens: 45, finishReason: 'stop' };
+  const stub: Provider = {
+    name: 'claude', model: MODELS.claude, endpoint: 'http://stub.invalid',
+    complete: () => Promise.resolve(completion),
+  };
+  const chain = new LlmChain(loadSettings({ env: {}, envFile: false }), { providers: [stub] });
+  const callOptions = { signal: new AbortController().signal, timeoutMs: 1000, temperature: 0.2, maxTokens: 4096 };
+  const n = 10_000;
+  for (let i = 0; i < 2000; i++) {
+    await chain.complete(REQUEST);
+    await stub.complete(REQUEST, callOptions);
+  }
+  const viaChain: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let t = performance.now();
+    await chain.complete(REQUEST);
+    viaChain.push(performance.now() - t);
+    t = performance.now();
+    await stub.complete(REQUEST, callOptions);
+    direct.push(performance.now() - t);
+  }
+  return { chainUs: summarize(viaChain).median * 1000, stubUs: summarize(direct).median * 1000, n };
+}
+
 // ---- (b), (c) failover ---------------------------------------------------------------------------------
 
 /** A local port nothing listens on: bound to port 0, noted, closed. */
@@ -417,6 +450,12 @@ export async function runLlmBenchmark(options: LlmOptions): Promise<Figure[]> {
     ));
     console.log(`added = chain median - raw median; target <= ${ADDED_MEDIAN_TARGET_MS} ms per provider. "added per block ` +
       'pair" is the range of (chain block median - raw block median) over the block pairs: how much the figure moves with noise.');
+    const book = await measureBookkeeping();
+    console.log(`The chain's own bookkeeping, no HTTP (a stub provider that answers at once, ${book.n} calls): ` +
+      `chain.complete median ${book.chainUs.toFixed(1)} us vs the stub alone ${book.stubUs.toFixed(1)} us, so ` +
+      `${(book.chainUs - book.stubUs).toFixed(1)} us per call; the rest of "added" is the provider adapter ` +
+      '(per-call AbortController, timer, signal and timeout handed to the SDK) and noise.');
+    add('chain bookkeeping alone (stub provider), median', `${(book.chainUs - book.stubUs).toFixed(1)} us`);
 
     // ---- (b)
     heading('(b) failover from a refused connection: vllm (closed port) -> claude');
