@@ -19,3 +19,16 @@ export type {
   LlmRequest, LlmReply, LlmMessage, TokenUsage, FinishReason, ProviderFailure, FailureKind, Provider, Completion,
   CallOptions,
 } from './llm/types.js';
+export { AutoAgent } from './agent/auto-agent.js';
+export type { AgentClass, AgentOptions } from './agent/auto-agent.js';
+export { defineAgent } from './agent/definition.js';
+export type { AgentDefinition } from './agent/definition.js';
+export type { Envelope, Attempt, EnvelopeErrorCategory } from './agent/envelope.js';
+export type { TaskInput } from './agent/pipeline.js';
+export { Mesh } from './mesh/mesh.js';
+export type { MeshOptions } from './mesh/mesh.js';
+export { CodeRegistry, normalizeTask, stageOf } from './registry/index.js';
+export type { RegistryEntry, Stage } from './registry/index.js';
+export { createFileStorage } from './storage/index.js';
+export type { ResultStore, RegistryStore, WorkflowStore, StoredResult, ResultSummary } from './storage/index.js';
+export { loadPromptTemplates, DEFAULT_PROMPT_DIRECTORY } from './codegen/prompts.js';

@@ -108,6 +108,8 @@ export const settingsSchema = z.object({
   MAX_REPAIR_ATTEMPTS: integer('MAX_REPAIR_ATTEMPTS', 0, 20).default(3),
 
   LOG_DIRECTORY: text('LOG_DIRECTORY').default('./logs'),
+  /** A folder with the prompt templates (system.md, codegen.md, repair.md); default: the ones automesh ships. */
+  PROMPT_DIRECTORY: text('PROMPT_DIRECTORY').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
     error: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
   }).default('info'),

@@ -1,0 +1,87 @@
+/**
+ * AutoAgent: an agent defined by a role, capabilities and a system prompt, that answers tasks by having the
+ * model write code (see `pipeline.ts`). Subclass it with static fields, or pass a `defineAgent` object to
+ * `mesh.add`.
+ *
+ * @example
+ * class CalculatorAgent extends AutoAgent {
+ *   static role = 'calculator';
+ *   static capabilities = ['math', 'calculations'];
+ *   static systemPrompt = 'You are a math expert. Store the answer in `result`.';
+ * }
+ */
+import { randomBytes } from 'node:crypto';
+import { normalizeTools, type ToolDefinition, type ToolsInput } from '../sandbox/tools.js';
+import { validateAgentDefinition, type AgentDefinition } from './definition.js';
+import type { Envelope } from './envelope.js';
+import { runTask, type AgentRuntime, type TaskInput } from './pipeline.js';
+
+export interface AgentOptions {
+  /** Host functions the agent's generated code may call. */
+  tools?: ToolsInput;
+}
+
+export class AutoAgent {
+  static role?: string;
+  static capabilities?: string[];
+  static systemPrompt?: string;
+  static description?: string;
+
+  readonly definition: AgentDefinition;
+  /** Unique per agent instance: `<role>-<8 hex>`. */
+  readonly agentId: string;
+  readonly tools: ReadonlyMap<string, ToolDefinition>;
+  private runtime: AgentRuntime | null = null;
+
+  constructor(definition?: AgentDefinition, options: AgentOptions = {}) {
+    const statics = new.target as typeof AutoAgent;
+    this.definition = definition
+      ? validateAgentDefinition(definition)
+      : validateAgentDefinition({
+        role: statics.role, capabilities: statics.capabilities, systemPrompt: statics.systemPrompt,
+        description: statics.description,
+      }, `agent class ${statics.name}`);
+    this.agentId = `${this.definition.role}-${randomBytes(4).toString('hex')}`;
+    this.tools = normalizeTools(options.tools);
+  }
+
+  get role(): string {
+    return this.definition.role;
+  }
+
+  get capabilities(): readonly string[] {
+    return this.definition.capabilities;
+  }
+
+  get systemPrompt(): string {
+    return this.definition.systemPrompt;
+  }
+
+  /** @internal Connects the agent to a started mesh (or disconnects it with null). */
+  attach(runtime: AgentRuntime | null): void {
+    this.runtime = runtime;
+  }
+
+  /**
+   * Runs one task and returns its envelope. Never throws for a task failure (the envelope says what went
+   * wrong); throws only for programmer errors, such as calling it before `mesh.start()` or an empty task.
+   */
+  executeTask(input: TaskInput): Promise<Envelope> {
+    if (!this.runtime) {
+      return Promise.reject(new Error(
+        `Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() before executeTask().`,
+      ));
+    }
+    return runTask({
+      agentId: this.agentId, role: this.role, capabilities: [...this.capabilities], systemPrompt: this.systemPrompt,
+      tools: this.tools,
+    }, this.runtime, input);
+  }
+}
+
+/** A class extending AutoAgent (with static role, capabilities, systemPrompt). */
+export type AgentClass = (new (definition?: AgentDefinition, options?: AgentOptions) => AutoAgent) & {
+  role?: string;
+  capabilities?: string[];
+  systemPrompt?: string;
+};

@@ -1,0 +1,281 @@
+/**
+ * The AutoAgent pipeline for one task: reuse registered code when the registry knows the task, else
+ * generate → validate → execute → repair (up to MAX_REPAIR_ATTEMPTS) → register, and store the result.
+ *
+ * What JarvisCore's AutoAgent got wrong, and this file gets right: the envelope's `code` is the code that
+ * succeeded (after repairs) and is what gets registered; `repairs` counts repair calls; tokens and cost
+ * are the sums the providers reported; a syntax error is repaired like any failure; code that sets no
+ * `result` fails with `no_result`; registered code is reused with no LLM call.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Settings } from '../config/settings.js';
+import { describeContext } from '../codegen/context-shape.js';
+import { extractCode } from '../codegen/extract.js';
+import { render, sha256, type PromptTemplates } from '../codegen/prompts.js';
+import { describeTools } from '../codegen/tool-docs.js';
+import type { LlmChain } from '../llm/chain.js';
+import { LlmAbortError } from '../llm/errors.js';
+import type { LlmReply } from '../llm/types.js';
+import type { CodeRegistry } from '../registry/index.js';
+import type { Executor } from '../sandbox/executor.js';
+import type { ToolDefinition } from '../sandbox/tools.js';
+import type { ExecutionResult } from '../sandbox/types.js';
+import type { ResultStore } from '../storage/index.js';
+import { addTokens, ZERO_TOKENS, type Attempt, type Envelope, type EnvelopeErrorCategory } from './envelope.js';
+
+/** What an agent needs to run tasks; built by the mesh at `start()`. */
+export interface AgentRuntime {
+  settings: Settings;
+  chain: LlmChain;
+  executor: Executor;
+  registry: CodeRegistry;
+  results: ResultStore;
+  prompts: PromptTemplates;
+}
+
+export interface TaskInput {
+  /** Becomes the result id (letters, digits, `-`, `_`, `.`); generated when absent. */
+  id?: string;
+  task: string;
+  context?: Record<string, unknown>;
+  signal?: AbortSignal;
+  /** Set by workflows. */
+  stepId?: string;
+}
+
+export interface AgentIdentity {
+  agentId: string;
+  role: string;
+  capabilities: string[];
+  systemPrompt: string;
+  tools: ReadonlyMap<string, ToolDefinition>;
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function newResultId(): string {
+  // Sortable by time, unique across processes.
+  return `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
+}
+
+function cancelledMessage(): string {
+  return 'The task was cancelled by the caller.';
+}
+
+/** One failed try, as the repair prompt tells it. */
+interface Failure {
+  code: string | null;
+  category: EnvelopeErrorCategory;
+  error: string;
+  line: number | null;
+  logs: string[];
+  warning: string | null;
+}
+
+function describeHistory(failures: Failure[]): string {
+  if (failures.length <= 1) return '';
+  const earlier = failures.slice(0, -1).map((f, i) =>
+    `Attempt ${i + 1} failed with ${f.category}: ${f.error.split('\n')[0]?.slice(0, 300)}`);
+  return `\nEarlier attempts that also failed (do not repeat them):\n${earlier.join('\n')}\n`;
+}
+
+function describeLogs(logs: string[]): string {
+  if (logs.length === 0) return '(none)';
+  const text = logs.join('\n');
+  return text.length > 4000 ? `${text.slice(0, 4000)}\n... (cut)` : text;
+}
+
+function sumCost(replies: LlmReply[]): number | null {
+  let total = 0;
+  for (const reply of replies) {
+    if (reply.costUsd === null) return null;
+    total += reply.costUsd;
+  }
+  return total;
+}
+
+export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
+  const started = performance.now();
+  if (typeof input.task !== 'string' || input.task.trim() === '') {
+    throw new TypeError(`executeTask needs a non-empty task (a string saying what to do) for agent "${agent.role}".`);
+  }
+  if (input.id !== undefined && !SAFE_ID.test(input.id)) {
+    throw new TypeError(`Task id "${input.id}" is invalid: use letters, digits, ".", "-" or "_" (at most 128).`);
+  }
+  if (input.context !== undefined && (input.context === null || typeof input.context !== 'object' || Array.isArray(input.context))) {
+    throw new TypeError('executeTask context must be a plain object of JSON data.');
+  }
+  const resultId = input.id ?? newResultId();
+  const { settings, chain, executor, registry, prompts } = runtime;
+  const context = input.context ?? {};
+  const systemPromptHash = sha256(agent.systemPrompt);
+  const attempts: Attempt[] = [];
+  const replies: LlmReply[] = [];
+  let final: ExecutionResult | null = null;
+  let code: string | null = null;
+  let functionId: string | null = null;
+  let cached = false;
+  let llmError: string | null = null;
+  let cancelled = false;
+  let lastFailure: Failure | null = null;
+
+  const finish = async (): Promise<Envelope> => {
+    const success = final?.status === 'success';
+    const lastReply = replies.at(-1) ?? null;
+    const category: EnvelopeErrorCategory | null = success ? null
+      : cancelled ? 'timeout'
+        : llmError !== null ? 'llm'
+          : lastFailure?.category ?? 'runtime';
+    const error = success ? null
+      : cancelled ? cancelledMessage()
+        : llmError !== null ? (lastFailure ? `${llmError} The last code failed with ${lastFailure.category}: ${lastFailure.error}` : llmError)
+          : lastFailure?.error ?? 'The task failed.';
+    const envelope: Envelope = {
+      status: success ? 'success' : 'failure',
+      output: success ? final?.output ?? null : null,
+      code,
+      repairs: Math.max(0, replies.length - 1),
+      executionTime: (performance.now() - started) / 1000,
+      tokens: replies.reduce((sum, r) => addTokens(sum, r.tokens), { ...ZERO_TOKENS }),
+      costUsd: cached && replies.length === 0 ? 0 : sumCost(replies),
+      resultId,
+      functionId,
+      error,
+      errorCategory: category,
+      attempts,
+      cached,
+      logs: final?.logs ?? [],
+      agentId: agent.agentId,
+      role: agent.role,
+      provider: lastReply?.provider ?? null,
+      model: lastReply?.model ?? null,
+      ...(input.stepId !== undefined ? { stepId: input.stepId } : {}),
+    };
+    await runtime.results.save({
+      resultId,
+      role: agent.role,
+      task: input.task,
+      createdAt: new Date().toISOString(),
+      promptHashes: {
+        agentSystemPrompt: systemPromptHash,
+        systemTemplate: prompts.system.hash,
+        codegenTemplate: prompts.codegen.hash,
+        repairTemplate: prompts.repair.hash,
+      },
+      envelope: envelope as unknown as Record<string, unknown>,
+    });
+    return envelope;
+  };
+
+  const execute = (program: string): Promise<ExecutionResult> =>
+    executor.execute({ code: program, context, tools: [...agent.tools.values()], signal: input.signal });
+
+  // 1. Reuse: the registry's code for this very task, with no LLM call.
+  if (settings.REGISTRY_REUSE) {
+    const entry = await registry.lookup({ role: agent.role, task: input.task, systemPromptHash });
+    if (entry) {
+      const ran = await execute(entry.code);
+      attempts.push({
+        code: entry.code, error: ran.error, errorCategory: ran.errorCategory, provider: null, model: null,
+        tokens: { ...ZERO_TOKENS }, durationMs: ran.durationMs,
+      });
+      if (ran.status === 'success') {
+        await registry.recordSuccess(entry.id);
+        final = ran;
+        code = entry.code;
+        functionId = entry.id;
+        cached = true;
+        return finish();
+      }
+      await registry.recordFailure(entry.id, ran.error ?? 'failed');
+      if (input.signal?.aborted) {
+        cancelled = true;
+        return finish();
+      }
+      // Fall back to generation; the stored code's failure is not shown to the model as its own.
+    }
+  }
+
+  // 2. Generate, validate, execute, repair.
+  const system = render(prompts.system, {
+    systemPrompt: agent.systemPrompt.trim(),
+    tools: describeTools(agent.tools.values()),
+    context: describeContext(context),
+  });
+  const maxRepairs = settings.MAX_REPAIR_ATTEMPTS;
+  const failures: Failure[] = [];
+  for (let round = 0; round <= maxRepairs; round++) {
+    const user = lastFailure === null
+      ? render(prompts.codegen, { task: input.task.trim() })
+      : render(prompts.repair, {
+        task: input.task.trim(),
+        code: lastFailure.code ?? '(no code was found in your reply)',
+        category: lastFailure.category,
+        line: lastFailure.line ? `, line ${lastFailure.line}` : '',
+        error: lastFailure.warning ? `${lastFailure.error}\n${lastFailure.warning}` : lastFailure.error,
+        logs: describeLogs(lastFailure.logs),
+        history: describeHistory(failures),
+      });
+    const askedAt = performance.now();
+    let reply: LlmReply;
+    try {
+      reply = await chain.complete({ system, messages: [{ role: 'user', content: user }], signal: input.signal });
+    } catch (err) {
+      if (err instanceof LlmAbortError || input.signal?.aborted) cancelled = true;
+      else llmError = err instanceof Error ? err.message : String(err);
+      attempts.push({
+        code: null, error: cancelled ? cancelledMessage() : llmError, errorCategory: cancelled ? 'timeout' : 'llm',
+        provider: null, model: null, tokens: { ...ZERO_TOKENS }, durationMs: performance.now() - askedAt,
+      });
+      return finish();
+    }
+    replies.push(reply);
+    const extracted = extractCode(reply.text);
+    let ran: ExecutionResult | null = null;
+    let failure: Failure;
+    if (!extracted.ok) {
+      failure = { code: null, category: 'syntax', error: extracted.reason, line: null, logs: [], warning: null };
+    } else {
+      code = extracted.code;
+      ran = await execute(extracted.code);
+      failure = {
+        code: extracted.code,
+        category: (ran.errorCategory ?? 'runtime') as EnvelopeErrorCategory,
+        error: ran.error ?? '',
+        line: ran.errorLine,
+        logs: ran.logs,
+        warning: extracted.warning,
+      };
+    }
+    attempts.push({
+      code: extracted.ok ? extracted.code : null,
+      error: ran?.status === 'success' ? null : failure.error,
+      errorCategory: ran?.status === 'success' ? null : failure.category,
+      provider: reply.provider,
+      model: reply.model,
+      tokens: reply.tokens,
+      durationMs: performance.now() - askedAt,
+    });
+    if (ran?.status === 'success') {
+      final = ran;
+      const entry = await registry.register({
+        role: agent.role,
+        task: input.task,
+        systemPromptHash,
+        capabilities: agent.capabilities,
+        code: code as string,
+        provenance: { provider: reply.provider, model: reply.model, resultId },
+      });
+      functionId = entry.id;
+      return finish();
+    }
+    final = ran;
+    lastFailure = failure;
+    failures.push(failure);
+    if (input.signal?.aborted) {
+      cancelled = true;
+      return finish();
+    }
+  }
+  return finish();
+}

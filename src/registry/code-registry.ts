@@ -1,0 +1,216 @@
+/**
+ * The code registry: code that solved a task, remembered so the same task later runs with no LLM call.
+ *
+ * Flow: after generated code succeeds, the agent calls {@link CodeRegistry.register}. Before asking the LLM, it
+ * calls {@link CodeRegistry.lookup} (when `REGISTRY_REUSE` is on; the setting is the caller's to check) and, on a
+ * hit, runs the entry's code and reports the outcome with `recordSuccess` / `recordFailure`. Failures push an entry
+ * back to `candidate`, where lookups no longer return it.
+ */
+import type { RegistryStore } from '../storage/types.js';
+import { stageOf } from './stage.js';
+import { functionId, normalizeTask, taskKey } from './task-key.js';
+import type { RegistryEntry, Stage } from './types.js';
+
+/** What {@link CodeRegistry.register} needs. */
+export interface RegisterInput {
+  role: string;
+  task: string;
+  /** Hash of the agent's system prompt (e.g. `hashText(systemPrompt)`). */
+  systemPromptHash: string;
+  capabilities: readonly string[];
+  /** The code that succeeded. It must not contain secrets: it is stored as is. */
+  code: string;
+  provenance: { provider: string | null; model: string | null; resultId: string | null };
+}
+
+/** What {@link CodeRegistry.lookup} matches on. */
+export interface LookupInput {
+  role: string;
+  task: string;
+  systemPromptHash: string;
+}
+
+/** A {@link CodeRegistry.search} hit; higher `score` is a better match. */
+export interface SearchHit {
+  entry: RegistryEntry;
+  score: number;
+}
+
+/** Longest failure message kept on an entry; it is for diagnosis, the full text is in the result log. */
+export const MAX_ERROR_LENGTH = 2000;
+
+/** Code registry over any {@link RegistryStore}. Instances hold no state: several may share one store. */
+export class CodeRegistry {
+  constructor(readonly store: RegistryStore) {}
+
+  /**
+   * Registers code that just succeeded for a task. New code becomes an entry with one success (`verified`); code
+   * already registered for the same task key counts one more success. Safe against concurrent registrations of the
+   * same code by several processes (each one counts).
+   */
+  async register(input: RegisterInput): Promise<RegistryEntry> {
+    requireText('role', input.role);
+    requireText('task', input.task);
+    requireString('systemPromptHash', input.systemPromptHash);
+    requireText('code', input.code);
+    if (!Array.isArray(input.capabilities) || input.capabilities.some((c) => typeof c !== 'string')) {
+      throw new TypeError('register(): capabilities must be an array of strings');
+    }
+    const key = taskKey(input.role, input.task, input.systemPromptHash);
+    const id = functionId(key, input.code);
+    const now = new Date().toISOString();
+    return this.store.upsert(id, (current) => {
+      if (current) return counted(current, { successCount: current.successCount + 1, lastUsedAt: now });
+      return {
+        id,
+        role: input.role,
+        task: input.task,
+        normalizedTask: normalizeTask(input.task),
+        taskKey: key,
+        systemPromptHash: input.systemPromptHash,
+        capabilities: [...input.capabilities],
+        code: input.code,
+        provenance: {
+          provider: input.provenance?.provider ?? null,
+          model: input.provenance?.model ?? null,
+          resultId: input.provenance?.resultId ?? null,
+          createdAt: now,
+        },
+        successCount: 1,
+        failureCount: 0,
+        stage: stageOf(1, 0),
+        lastUsedAt: now,
+        lastError: null,
+      };
+    });
+  }
+
+  /**
+   * The best reusable entry for a task, or null: same role, same normalized task, same system-prompt hash, stage
+   * `verified` or `golden`. Prefers golden, then more successes, then the newest. Reads one index file and its
+   * entries, so it stays fast however large the registry grows.
+   */
+  async lookup(input: LookupInput): Promise<RegistryEntry | null> {
+    const normalized = normalizeTask(input.task);
+    const candidates = await this.store.findByTaskKey(taskKey(input.role, input.task, input.systemPromptHash));
+    let best: RegistryEntry | null = null;
+    for (const entry of candidates) {
+      // The key already implies these; checking them again costs nothing and guards against a hand-edited index.
+      if (entry.stage === 'candidate' || entry.role !== input.role || entry.normalizedTask !== normalized ||
+        entry.systemPromptHash !== input.systemPromptHash) continue;
+      if (!best || compareForReuse(entry, best) < 0) best = entry;
+    }
+    return best;
+  }
+
+  /** Counts a success of an entry's code (e.g. after a registry hit ran well); null if there is no such entry. */
+  async recordSuccess(id: string): Promise<RegistryEntry | null> {
+    const now = new Date().toISOString();
+    return this.store.update(id, (entry) => counted(entry, { successCount: entry.successCount + 1, lastUsedAt: now }));
+  }
+
+  /**
+   * Counts a failure and keeps its message. The stage is recomputed: once failures catch up with successes the
+   * entry becomes `candidate` and lookups stop returning it. Null if there is no such entry.
+   */
+  async recordFailure(id: string, error: string): Promise<RegistryEntry | null> {
+    const now = new Date().toISOString();
+    const message = String(error);
+    const lastError = message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
+    return this.store.update(id, (entry) =>
+      counted(entry, { failureCount: entry.failureCount + 1, lastUsedAt: now, lastError }));
+  }
+
+  /** The entry with this id, or null. */
+  async get(id: string): Promise<RegistryEntry | null> {
+    return this.store.get(id);
+  }
+
+  /** Every entry (newest first), optionally only of one role and/or stage. */
+  async list(filter: { role?: string; stage?: Stage } = {}): Promise<RegistryEntry[]> {
+    const all = await this.store.list();
+    return all.filter((e) =>
+      (filter.role === undefined || e.role === filter.role) && (filter.stage === undefined || e.stage === filter.stage));
+  }
+
+  /**
+   * Entries matching the words of `text`, best first. Each query word scores 3 when it is a word of the task
+   * (1 when it only starts one), 2 when it is the role or a capability, 1 when it appears as a word in the code;
+   * the whole query found in the normalized task adds 5. Ties go to the entry with more successes, then the newer.
+   * Scans every entry: meant for people browsing (`automesh registry search`), not for the hot path.
+   */
+  async search(text: string, options: { limit?: number } = {}): Promise<SearchHit[]> {
+    const limit = options.limit ?? 20;
+    const terms = [...new Set(words(text))];
+    if (terms.length === 0 || limit <= 0) return [];
+    const phrase = normalizeTask(text);
+    const hits: SearchHit[] = [];
+    for (const entry of await this.store.list()) {
+      const taskWords = new Set(words(entry.task));
+      const codeWords = new Set(words(entry.code));
+      const labels = new Set([...words(entry.role), ...entry.capabilities.flatMap(words)]);
+      let score = 0;
+      for (const term of terms) {
+        if (taskWords.has(term)) score += 3;
+        else if ([...taskWords].some((w) => w.startsWith(term))) score += 1;
+        if (labels.has(term)) score += 2;
+        if (codeWords.has(term)) score += 1;
+      }
+      if (score > 0 && phrase.length > 0 && entry.normalizedTask.includes(phrase)) score += 5;
+      if (score > 0) hits.push({ entry, score });
+    }
+    hits.sort((a, b) => b.score - a.score || b.entry.successCount - a.entry.successCount ||
+      compareNewest(a.entry, b.entry));
+    return hits.slice(0, limit);
+  }
+
+  /** Entries registered by agents with this capability (case-insensitive), newest first. */
+  async byCapability(capability: string): Promise<RegistryEntry[]> {
+    const wanted = capability.trim().toLowerCase();
+    return (await this.store.list()).filter((e) => e.capabilities.some((c) => c.trim().toLowerCase() === wanted));
+  }
+
+  /** Deletes an entry; false when there was none. */
+  async remove(id: string): Promise<boolean> {
+    return this.store.remove(id);
+  }
+}
+
+/** The entry with changed counts and its stage recomputed from them. */
+function counted(entry: RegistryEntry, change: Partial<RegistryEntry>): RegistryEntry {
+  const next = { ...entry, ...change };
+  return { ...next, stage: stageOf(next.successCount, next.failureCount) };
+}
+
+const STAGE_RANK: Record<Stage, number> = { golden: 0, verified: 1, candidate: 2 };
+
+/** Negative when `a` should be reused rather than `b`. */
+function compareForReuse(a: RegistryEntry, b: RegistryEntry): number {
+  return STAGE_RANK[a.stage] - STAGE_RANK[b.stage] || b.successCount - a.successCount || compareNewest(a, b);
+}
+
+function compareNewest(a: RegistryEntry, b: RegistryEntry): number {
+  const ta = Date.parse(a.provenance.createdAt);
+  const tb = Date.parse(b.provenance.createdAt);
+  if (ta !== tb && !Number.isNaN(ta) && !Number.isNaN(tb)) return tb - ta;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Lower-case words (letters, digits, `_`) of a text; identifiers in code split at camelCase humps too. */
+function words(text: string): string[] {
+  const found: string[] = [];
+  for (const token of text.normalize('NFC').match(/[\p{L}\p{N}_]+/gu) ?? []) {
+    found.push(token.toLowerCase());
+    const parts = token.split(/(?<=\p{Ll})(?=\p{Lu})|_/u).filter(Boolean);
+    if (parts.length > 1) for (const part of parts) found.push(part.toLowerCase());
+  }
+  return found;
+}
+
+function requireString(name: string, value: unknown): void {
+  if (typeof value !== 'string') throw new TypeError(`register(): ${name} must be a string`);
+}
+
+function requireText(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`register(): ${name} must be a non-empty string`);
+}

@@ -1,0 +1,16 @@
+/**
+ * Storage: interfaces (results, code registry, workflow state) and their file backend.
+ */
+export type {
+  RegistryEntry, RegistryStore, ResultStore, ResultSummary, Storage, StoredResult, WorkflowStore,
+} from './types.js';
+export { createFileStorage, createStorageFromSettings } from './file-store.js';
+export type { FileStorage } from './file-store.js';
+export { FileResultStore } from './file-result-store.js';
+export { FileRegistryStore } from './file-registry-store.js';
+export type { FileRegistryStoreOptions } from './file-registry-store.js';
+export { FileWorkflowStore } from './file-workflow-store.js';
+export { DEFAULT_LOCK_POLICY } from './json-file.js';
+export type { LockPolicy, RetryPolicy } from './json-file.js';
+export { DamagedFileError, InvalidNameError, StorageError, StorageLockError } from './errors.js';
+export { assertRoleName, assertSafeName, RESERVED_ROLE_NAMES, SAFE_NAME } from './names.js';

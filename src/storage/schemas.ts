@@ -1,0 +1,74 @@
+/**
+ * Shapes of the stored files, checked on read (a file of the wrong shape is reported as damaged instead of
+ * crashing somewhere later) and on write (a caller bug never reaches the disk). Objects are loose: fields added by
+ * a newer automesh survive a read-modify-write by an older one.
+ */
+import { z } from 'zod';
+import type { RegistryEntry } from '../registry/types.js';
+import type { Decoder } from './json-file.js';
+import { SAFE_NAME } from './names.js';
+import type { StoredResult } from './types.js';
+
+const isoTime = z.string().min(1);
+
+export const storedResultSchema = z.looseObject({
+  resultId: z.string().min(1),
+  role: z.string().min(1),
+  task: z.string(),
+  createdAt: isoTime,
+  promptHashes: z.record(z.string(), z.string()),
+  envelope: z.record(z.string(), z.unknown()),
+});
+
+export const registryEntrySchema = z.looseObject({
+  id: z.string().min(1),
+  role: z.string().min(1),
+  task: z.string(),
+  normalizedTask: z.string(),
+  taskKey: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest'),
+  systemPromptHash: z.string(),
+  capabilities: z.array(z.string()),
+  code: z.string(),
+  provenance: z.looseObject({
+    provider: z.string().nullable(),
+    model: z.string().nullable(),
+    resultId: z.string().nullable(),
+    createdAt: isoTime,
+  }),
+  successCount: z.number().int().nonnegative(),
+  failureCount: z.number().int().nonnegative(),
+  stage: z.enum(['candidate', 'verified', 'golden']),
+  lastUsedAt: isoTime.nullable(),
+  lastError: z.string().nullable(),
+});
+
+/** Index file of one task key: the ids of its entries. */
+export const taskIndexSchema = z.looseObject({
+  taskKey: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest'),
+  ids: z.array(z.string().regex(SAFE_NAME, 'a safe entry id')),
+});
+export type TaskIndex = z.infer<typeof taskIndexSchema>;
+
+// Compile-time guards: the schemas must produce the public types (a drift fails the build, not a user).
+type Assignable<A, B> = A extends B ? true : false;
+const resultMatches: Assignable<z.infer<typeof storedResultSchema>, StoredResult> = true;
+const entryMatches: Assignable<z.infer<typeof registryEntrySchema>, RegistryEntry> = true;
+void resultMatches;
+void entryMatches;
+
+/** Decoder from a zod schema, with a one-line explanation of what is wrong. */
+export function decoderOf<T>(schema: z.ZodType<T>): Decoder<T> {
+  return (data) => {
+    const parsed = schema.safeParse(data);
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.slice(0, 5).map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+      return `${where}: ${issue.message}`;
+    });
+    throw new Error(problems.join('; '));
+  };
+}
+
+export const decodeStoredResult: Decoder<StoredResult> = decoderOf(storedResultSchema);
+export const decodeRegistryEntry: Decoder<RegistryEntry> = decoderOf(registryEntrySchema);
+export const decodeTaskIndex: Decoder<TaskIndex> = decoderOf(taskIndexSchema);

@@ -1,0 +1,329 @@
+// The code registry: stages, lookup by normalized task, persistence, search, removal, cross-process concurrency
+// and the speed of a lookup (it sits on the hot path of every registry hit).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import {
+  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  CodeRegistry, functionId, normalizeTask, stageOf, taskKey, type RegisterInput, type RegistryEntry,
+} from '../src/registry/index.js';
+import { DamagedFileError, FileRegistryStore, InvalidNameError, StorageLockError } from '../src/storage/index.js';
+import { COMMON_CODE, COMMON_TASK, OWN_PER_WORKER, SHARED, SHARED_CODE } from './fixtures/registry-writer.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'automesh-registry-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = (): string => join(root, `r${dirs++}`);
+
+const provenance = { provider: 'claude', model: 'claude-sonnet-4-6', resultId: 'res_1' };
+const calc = (over: Partial<RegisterInput> = {}): RegisterInput => ({
+  role: 'calculator', task: 'Calculate the factorial of 10', systemPromptHash: 'sp1', capabilities: ['math'],
+  code: 'let f = 1; for (let i = 2; i <= 10; i++) f *= i; result = f;', provenance, ...over,
+});
+
+function newRegistry(dir = freshDir()): { registry: CodeRegistry; store: FileRegistryStore; dir: string } {
+  const store = new FileRegistryStore(dir);
+  return { registry: new CodeRegistry(store), store, dir };
+}
+
+test('normalizeTask and taskKey ignore case, spacing and trailing punctuation, and NFC-normalize', () => {
+  assert.equal(normalizeTask('  Calculate  the\tfactorial of 10. '), 'calculate the factorial of 10');
+  assert.equal(normalizeTask('Why?!'), 'why');
+  assert.equal(normalizeTask('Call f("x")'), 'call f("x")', 'closing quotes and brackets are kept');
+  assert.equal(normalizeTask('Cafe\u0301'), normalizeTask('Caf\u00e9'));
+  assert.equal(taskKey('calculator', 'Calculate  the factorial of 10.', 'h'), taskKey('calculator', 'calculate the factorial of 10', 'h'));
+  assert.notEqual(taskKey('calculator', 'x', 'h'), taskKey('other', 'x', 'h'));
+  assert.notEqual(taskKey('calculator', 'x', 'h'), taskKey('calculator', 'x', 'h2'));
+  assert.match(taskKey('a', 'b', 'c'), /^[0-9a-f]{64}$/);
+});
+
+test('stageOf: failures >= successes is candidate, 5 successes golden, 1 verified', () => {
+  assert.equal(stageOf(0, 0), 'candidate');
+  assert.equal(stageOf(1, 0), 'verified');
+  assert.equal(stageOf(4, 0), 'verified');
+  assert.equal(stageOf(5, 0), 'golden');
+  assert.equal(stageOf(1, 1), 'candidate');
+  assert.equal(stageOf(5, 4), 'golden');
+  assert.equal(stageOf(5, 5), 'candidate');
+});
+
+test('register creates a verified entry with a content-hash id and full provenance', async () => {
+  const { registry, store } = newRegistry();
+  const entry = await registry.register(calc());
+  assert.equal(entry.stage, 'verified');
+  assert.equal(entry.successCount, 1);
+  assert.equal(entry.failureCount, 0);
+  assert.match(entry.id, /^fn_[0-9a-f]{16}$/);
+  assert.equal(entry.id, functionId(taskKey('calculator', 'Calculate the factorial of 10', 'sp1'), calc().code));
+  assert.equal(entry.normalizedTask, 'calculate the factorial of 10');
+  assert.deepEqual({ ...entry.provenance, createdAt: 'x' }, { ...provenance, createdAt: 'x' });
+  assert.ok(!Number.isNaN(Date.parse(entry.provenance.createdAt)));
+  assert.deepEqual(await store.get(entry.id), entry);
+});
+
+test('registering existing code counts a success; 5 successes make it golden', async () => {
+  const { registry } = newRegistry();
+  const first = await registry.register(calc());
+  const again = await registry.register(calc({ task: 'calculate the factorial of 10!' }));
+  assert.equal(again.id, first.id, 'same normalized task, same code: same entry');
+  assert.equal(again.successCount, 2);
+  assert.equal(again.task, 'Calculate the factorial of 10', 'the first wording is kept');
+  for (let i = 0; i < 2; i++) assert.equal((await registry.recordSuccess(first.id))?.stage, 'verified');
+  const golden = await registry.recordSuccess(first.id);
+  assert.equal(golden?.successCount, 5);
+  assert.equal(golden?.stage, 'golden');
+});
+
+test('a failure demotes a verified entry to candidate, which lookup no longer returns', async () => {
+  const { registry } = newRegistry();
+  const entry = await registry.register(calc());
+  assert.equal((await registry.lookup(calc()))?.id, entry.id);
+  const failed = await registry.recordFailure(entry.id, 'RangeError: boom');
+  assert.equal(failed?.stage, 'candidate');
+  assert.equal(failed?.failureCount, 1);
+  assert.equal(failed?.lastError, 'RangeError: boom');
+  assert.ok(failed?.lastUsedAt);
+  assert.equal(await registry.lookup(calc()), null);
+  // It earns its way back: successes must outnumber failures again.
+  assert.equal((await registry.recordSuccess(entry.id))?.stage, 'verified');
+  assert.equal((await registry.lookup(calc()))?.id, entry.id);
+  // Golden entries drop too, once failures catch up (stage is a function of the counts).
+  const { registry: r2 } = newRegistry();
+  const g = await r2.register(calc());
+  for (let i = 0; i < 4; i++) await r2.recordSuccess(g.id);
+  let last: RegistryEntry | null = null;
+  for (let i = 0; i < 5; i++) last = await r2.recordFailure(g.id, `failure ${i}`);
+  assert.equal(last?.stage, 'candidate');
+  assert.equal(await r2.lookup(calc()), null);
+  assert.equal(await registry.recordSuccess('fn_0000000000000000'), null, 'unknown id → null');
+  assert.equal(await registry.recordFailure('fn_0000000000000000', 'x'), null);
+});
+
+test('lookup matches the normalized task and ignores other roles and other system-prompt hashes', async () => {
+  const { registry } = newRegistry();
+  const entry = await registry.register(calc({ task: 'Calculate  the factorial of 10.' }));
+  assert.equal((await registry.lookup({ role: 'calculator', task: 'calculate the factorial of 10', systemPromptHash: 'sp1' }))?.id, entry.id);
+  assert.equal((await registry.lookup({ role: 'CALCULATOR', task: 'calculate the factorial of 10', systemPromptHash: 'sp1' })), null);
+  assert.equal(await registry.lookup({ role: 'analyst', task: 'Calculate the factorial of 10', systemPromptHash: 'sp1' }), null);
+  assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 10', systemPromptHash: 'sp2' }), null);
+  assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 11', systemPromptHash: 'sp1' }), null);
+});
+
+test('lookup prefers golden, then more successes, then the newest', async () => {
+  const { registry } = newRegistry();
+  const a = await registry.register(calc({ code: 'result = 3628800' }));
+  const b = await registry.register(calc({ code: 'result = 3628800 // b' }));
+  assert.equal((await registry.lookup(calc()))?.id, b.id, 'equal stage and successes: the newest');
+  await registry.recordSuccess(a.id);
+  assert.equal((await registry.lookup(calc()))?.id, a.id, 'more successes');
+  for (let i = 0; i < 5; i++) await registry.recordSuccess(b.id);
+  for (let i = 0; i < 10; i++) await registry.recordSuccess(a.id);
+  for (let i = 0; i < 9; i++) await registry.recordFailure(a.id, 'flaky');
+  const [ea, eb] = [await registry.get(a.id), await registry.get(b.id)];
+  assert.equal(ea?.stage, 'golden');
+  assert.equal(eb?.stage, 'golden');
+  assert.equal((await registry.lookup(calc()))?.id, a.id, 'both golden: more successes (12 vs 6)');
+  const c = await registry.register(calc({ code: 'result = 3628800 // c' }));
+  for (let i = 0; i < 20; i++) await registry.recordSuccess(c.id);
+  for (let i = 0; i < 21; i++) await registry.recordFailure(c.id, 'broken');
+  assert.equal((await registry.get(c.id))?.stage, 'candidate');
+  assert.equal((await registry.lookup(calc()))?.id, a.id, 'a candidate with many successes is still not reused');
+});
+
+test('entries survive a restart: a new registry instance on the same directory finds them', async () => {
+  const dir = freshDir();
+  const entry = await newRegistry(dir).registry.register(calc());
+  await newRegistry(dir).registry.recordSuccess(entry.id);
+  const reopened = newRegistry(dir).registry;
+  const found = await reopened.lookup({ role: 'calculator', task: 'CALCULATE the factorial of 10', systemPromptHash: 'sp1' });
+  assert.equal(found?.id, entry.id);
+  assert.equal(found?.successCount, 2);
+  assert.equal(found?.code, calc().code);
+});
+
+test('list filters by role and stage; search ranks by task, role and code words; byCapability', async () => {
+  const { registry } = newRegistry();
+  const fact = await registry.register(calc());
+  const fib = await registry.register(calc({ task: 'Compute the 20th Fibonacci number', code: 'function fibonacci(n) { return n < 2 ? n : fibonacci(n - 1) + fibonacci(n - 2) } result = fibonacci(20)' }));
+  const sales = await registry.register(calc({
+    role: 'analyst', task: 'Total revenue by region', capabilities: ['data', 'SQL'],
+    code: "const rows = await database.query('select region, sum(revenue) from sales group by region'); result = rows;",
+  }));
+  await registry.recordFailure(fib.id, 'wrong');
+  for (let i = 0; i < 4; i++) await registry.recordSuccess(fact.id);
+
+  assert.deepEqual((await registry.list({ role: 'analyst' })).map((e) => e.id), [sales.id]);
+  assert.deepEqual((await registry.list({ stage: 'golden' })).map((e) => e.id), [fact.id]);
+  assert.deepEqual((await registry.list({ stage: 'candidate' })).map((e) => e.id), [fib.id]);
+  assert.equal((await registry.list()).length, 3);
+
+  const byFactorial = await registry.search('factorial');
+  assert.deepEqual(byFactorial.map((h) => h.entry.id), [fact.id]);
+  const byRevenue = await registry.search('revenue region');
+  assert.equal(byRevenue[0]?.entry.id, sales.id);
+  assert.ok(byRevenue[0]!.score >= 6, 'task words score high');
+  assert.equal((await registry.search('database'))[0]?.entry.id, sales.id, 'found through the code');
+  assert.equal((await registry.search('analyst'))[0]?.entry.id, sales.id, 'found through the role');
+  const math = await registry.search('calculate fibonacci');
+  assert.equal(math[0]?.entry.id, fib.id, 'fibonacci in task and code beats calculate alone');
+  assert.ok(math.some((h) => h.entry.id === fact.id));
+  assert.deepEqual(await registry.search('nothing-like-this'), []);
+  assert.equal((await registry.search('the', { limit: 1 })).length, 1);
+
+  assert.deepEqual((await registry.byCapability('sql')).map((e) => e.id), [sales.id]);
+  assert.deepEqual(new Set((await registry.byCapability('math')).map((e) => e.id)), new Set([fact.id, fib.id]));
+  assert.deepEqual(await registry.byCapability('poetry'), []);
+});
+
+test('remove deletes the entry and its index reference', async () => {
+  const { registry, store } = newRegistry();
+  const entry = await registry.register(calc());
+  const other = await registry.register(calc({ code: 'result = 3628800' }));
+  assert.equal(await registry.remove(entry.id), true);
+  assert.equal(await registry.get(entry.id), null);
+  assert.deepEqual((await store.findByTaskKey(entry.taskKey)).map((e) => e.id), [other.id]);
+  assert.equal(await registry.remove(entry.id), false);
+  assert.equal(await registry.remove(other.id), true);
+  assert.deepEqual(await store.findByTaskKey(entry.taskKey), []);
+  assert.equal(await registry.lookup(calc()), null);
+  assert.deepEqual(readdirSync(join(store.dir, 'by-task')), [], 'an emptied index file is deleted');
+});
+
+test('registry store: unsafe ids are refused, damaged entries and indexes are reported, reindex repairs', async () => {
+  const { registry, store } = newRegistry();
+  await assert.rejects(store.get('../../etc/passwd'), InvalidNameError);
+  await assert.rejects(registry.recordSuccess('fn_x/../../y'), InvalidNameError);
+  await assert.rejects(store.findByTaskKey('../x'), InvalidNameError);
+  const entry = await registry.register(calc());
+  await assert.rejects(store.update(entry.id, (e) => ({ ...e, id: 'fn_other' })), /must not change the id/);
+  await assert.rejects(store.update(entry.id, (e) => ({ ...e, successCount: -1 })), /successCount/);
+
+  writeFileSync(store.entryPath(entry.id), '{"id": "fn_');
+  await assert.rejects(registry.lookup(calc()), (error: unknown) => {
+    assert.ok(error instanceof DamagedFileError);
+    assert.equal(error.path, store.entryPath(entry.id));
+    assert.match(error.message, /not valid JSON/);
+    assert.match(error.message, /move it aside/);
+    return true;
+  });
+  writeFileSync(store.entryPath(entry.id), JSON.stringify({ ...entry, successCount: 'many' }));
+  await assert.rejects(registry.get(entry.id), /wrong shape: successCount/);
+  await assert.rejects(registry.list(), DamagedFileError, 'a scan reports it too, never skips it');
+  writeFileSync(store.entryPath(entry.id), JSON.stringify(entry));
+
+  writeFileSync(store.indexPath(entry.taskKey), '');
+  await assert.rejects(registry.lookup(calc()), /is empty.*reindex\(\)/s);
+  assert.deepEqual(await store.reindex(), { taskKeys: 1, entries: 1 });
+  assert.equal((await registry.lookup(calc()))?.id, entry.id);
+});
+
+test('locks: a stale lock of a crashed process is taken over; a live one times out with a clear error', async () => {
+  const dir = freshDir();
+  const entry = await newRegistry(dir).registry.register(calc());
+  const impatient = new FileRegistryStore(dir, {
+    lock: { staleMs: 2000, retry: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 10, randomize: false } },
+  });
+  const lockDir = `${impatient.entryPath(entry.id)}.lock`;
+  // A crashed process's lock: nobody refreshes it, so its mtime is old.
+  mkdirSync(lockDir);
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(lockDir, old, old);
+  assert.equal((await new CodeRegistry(impatient).recordSuccess(entry.id))?.successCount, 2);
+  assert.equal(existsSync(lockDir), false, 'taken over and released');
+  // A fresh lock (a live holder) is waited for, then reported with what to do.
+  mkdirSync(lockDir);
+  await assert.rejects(new CodeRegistry(impatient).recordSuccess(entry.id), (error: unknown) => {
+    assert.ok(error instanceof StorageLockError);
+    assert.match(error.message, /Could not lock .*\.json: another process held .*\.lock .*delete that directory/);
+    return true;
+  });
+  rmSync(lockDir, { recursive: true });
+  assert.equal((await impatient.get(entry.id))?.successCount, 2, 'the timed-out update changed nothing');
+});
+
+const execFileAsync = promisify(execFile);
+
+test('4 processes updating one entry and registering their own at once: nothing lost, every file parses', async () => {
+  const { registry, store, dir } = newRegistry();
+  const shared = await registry.register({ ...SHARED, code: SHARED_CODE, capabilities: ['math'], provenance });
+  const workers = 4;
+  const perWorker = 25;
+  const outputs = await Promise.all(Array.from({ length: workers }, (_, n) =>
+    execFileAsync(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'registry-writer.ts'), dir, String(n), String(perWorker)],
+      { cwd: join(here, '..'), timeout: 120_000 })));
+  const registered = outputs.flatMap((o) => JSON.parse(o.stdout) as string[]);
+
+  const after = await registry.get(shared.id);
+  assert.equal(after?.successCount, shared.successCount + workers * perWorker);
+  assert.equal(after?.stage, 'golden');
+
+  const common = await registry.lookup({ ...SHARED, task: COMMON_TASK });
+  assert.equal(common?.code, COMMON_CODE);
+  assert.equal(common?.successCount, workers, 'the same code registered by 4 processes counts 4 successes');
+
+  // Every file parses; no lock directory or temporary file is left behind.
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      assert.ok(!name.endsWith('.lock'), `lock left behind: ${path}`);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.push(path);
+    }
+  };
+  walk(dir);
+  for (const file of files) {
+    assert.ok(file.endsWith('.json'), `stray file ${file}`);
+    JSON.parse(readFileSync(file, 'utf8'));
+  }
+
+  const all = await registry.list();
+  const expected = 1 + workers * OWN_PER_WORKER * 2 + 1;
+  assert.equal(all.length, expected);
+  assert.equal(new Set([shared.id, ...registered]).size, expected);
+  assert.equal(files.length, expected + new Set(all.map((e) => e.taskKey)).size, 'one file per entry plus one index per task key');
+  for (const entry of all) {
+    const indexed = await store.findByTaskKey(entry.taskKey);
+    assert.ok(indexed.some((e) => e.id === entry.id), `the index of ${entry.taskKey} lists ${entry.id}`);
+  }
+  assert.equal((await store.findByTaskKey(shared.taskKey)).length, 1 + workers * OWN_PER_WORKER);
+  assert.equal((await registry.lookup(SHARED))?.id, shared.id, 'the shared entry, with the most successes, wins');
+});
+
+test('lookup on a registry of 500 entries takes well under 1 ms (median)', async () => {
+  const { registry } = newRegistry();
+  const tasks = Array.from({ length: 500 }, (_, i) => `Compute task number ${i} of the benchmark`);
+  // Several entries share each of the first 50 task keys, like code regenerated after failures.
+  for (let i = 0; i < 500; i++) {
+    const task = tasks[i < 100 ? i % 50 : i]!;
+    await registry.register(calc({ task, code: `result = ${i} /* ${'x'.repeat(400)} */` }));
+  }
+  assert.equal((await registry.list()).length, 500);
+
+  const time = async (task: string): Promise<number> => {
+    const start = process.hrtime.bigint();
+    await registry.lookup({ role: 'calculator', task, systemPromptHash: 'sp1' });
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
+  for (let i = 0; i < 200; i++) await time(tasks[i % 500]!); // warm-up (JIT)
+  const hits: number[] = [];
+  const misses: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    hits.push(await time(tasks[(i * 7) % 500]!));
+    misses.push(await time(`Never registered ${i}`));
+  }
+  assert.ok(await registry.lookup({ role: 'calculator', task: tasks[3]!, systemPromptHash: 'sp1' }));
+  console.log(`registry lookup, 500 entries: hit median ${(median(hits) * 1000).toFixed(0)} µs (p95 ` +
+    `${(p95(hits) * 1000).toFixed(0)} µs), miss median ${(median(misses) * 1000).toFixed(0)} µs`);
+  assert.ok(median(hits) < 1, `median lookup ${median(hits)} ms`);
+  assert.ok(median(misses) < 1, `median miss ${median(misses)} ms`);
+});
