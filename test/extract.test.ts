@@ -367,3 +367,33 @@ describe('no code', () => {
     assert.equal(extracted('<think>\n```js\nresult = 1;\n```\n</think>\n\n```js\nresult = 2;\n```').code, 'result = 2;');
   });
 });
+
+describe('robustness', () => {
+  test('degenerate replies (a model stuck repeating itself) are handled in linear time', () => {
+    const start = performance.now();
+    for (const reply of [
+      '):A'.repeat(100_000),
+      'x = a' + ' / a'.repeat(100_000),
+      '('.repeat(200_000),
+      '`${'.repeat(100_000),
+      'result = result + 1;\n'.repeat(20_000),
+      '```js\nresult = v0;\n```\n' + Array.from({ length: 1000 }, (_, i) => `\`\`\`js\nconst v${i} = v${i + 1};\n\`\`\``).join('\n'),
+    ]) {
+      extractCode(reply);
+    }
+    assert.ok(performance.now() - start < 10_000, `took ${Math.round(performance.now() - start)} ms`);
+  });
+
+  test('code is never an empty string', () => {
+    for (const reply of ['```js\n   \n```', '~~~\n~~~', '``` \n```', '`` ``', '\n\n```\n', '<think></think>']) {
+      const r = extractCode(reply);
+      assert.ok(!r.ok || r.code.trim() !== '', reply);
+    }
+  });
+
+  test('the note says which block was used and why', () => {
+    const r = extracted('```bash\nnpm test\n```\n\n```ts\nconst n: number = context.n;\nresult = n;\n```');
+    assert.equal(r.note, 'fenced block 2 of 2 (ts): sets result');
+    assert.equal(r.blocks, 2);
+  });
+});

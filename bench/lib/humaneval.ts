@@ -10,6 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
+/** The problems whose canonical solution fails its own tests (the data's, not a runner's, fault). */
+export const EXPECTED_FAILING: readonly string[] = ['JavaScript/112', 'JavaScript/155', 'JavaScript/162'];
+
 export interface Problem {
   taskId: string;
   /** PRELUDE, then prompt + canonical_solution + test: a script that throws on the first failed check. */
@@ -34,20 +37,38 @@ function isRawProblem(value: unknown): value is RawProblem {
   return ['task_id', 'prompt', 'canonical_solution', 'test'].every((key) => typeof record[key] === 'string');
 }
 
+/** A problem with its parts kept apart (the agent benchmark asks for the prompt and answers with the rest). */
+export interface ProblemParts extends Problem {
+  prompt: string;
+  canonicalSolution: string;
+  test: string;
+}
+
 /** Reads the gzipped JSON-lines file; throws with the file and line when it is not what we expect. */
-export function loadProblems(path: string): Problem[] {
+export function loadProblemParts(path: string): ProblemParts[] {
   const text = gunzipSync(readFileSync(path)).toString('utf8');
-  const problems: Problem[] = [];
+  const problems: ProblemParts[] = [];
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
     const parsed: unknown = JSON.parse(line);
     if (!isRawProblem(parsed)) {
       throw new Error(`${path}, line ${index + 1}: expected task_id, prompt, canonical_solution and test strings.`);
     }
-    problems.push({ taskId: parsed.task_id, program: PRELUDE + parsed.prompt + parsed.canonical_solution + parsed.test });
+    problems.push({
+      taskId: parsed.task_id,
+      program: PRELUDE + parsed.prompt + parsed.canonical_solution + parsed.test,
+      prompt: parsed.prompt,
+      canonicalSolution: parsed.canonical_solution,
+      test: parsed.test,
+    });
   });
   if (problems.length === 0) throw new Error(`${path} holds no problems.`);
   return problems;
+}
+
+/** {@link loadProblemParts}, reduced to what the sandbox runners need (task id and program). */
+export function loadProblems(path: string): Problem[] {
+  return loadProblemParts(path).map(({ taskId, program }) => ({ taskId, program }));
 }
 
 /** What one runner did with one problem. */

@@ -582,7 +582,7 @@ function scanLine(line: string, state: ScanState): string {
     } else if (two === '/*') {
       state.comment = true;
       blank(2);
-    } else if (c === '"' || c === "'" || (c === '/' && regexMayStart(out))) {
+    } else if (c === '"' || c === "'" || (c === '/' && regexMayStart(line, i))) {
       // Strings end at the end of the line; a `/` with no closing slash on the line is a division.
       const end = literalEnd(line, i);
       keep(1);
@@ -601,11 +601,11 @@ function scanLine(line: string, state: ScanState): string {
 }
 
 /** A `/` starts a regex literal, not a division, after an operator, an opening bracket or a keyword. */
-function regexMayStart(before: string): boolean {
-  let k = before.length - 1;
-  while (k >= 0 && (before[k] === ' ' || before[k] === '\t')) k--;
-  // Only the last few characters matter; slicing them keeps long lines linear.
-  const t = before.slice(Math.max(0, k - 9), k + 1);
+function regexMayStart(line: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && (line[k] === ' ' || line[k] === '\t')) k--;
+  // Only the last few characters matter; looking at no more keeps long lines linear.
+  const t = line.slice(Math.max(0, k - 9), k + 1);
   return t === '' || /[(,=:[!&|?{};+\-*%<>~^]$/.test(t) || /(?:^|[^\w$])(?:return|typeof|case|do|else|in|of|yield|await)$/.test(t);
 }
 
