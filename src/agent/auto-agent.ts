@@ -72,10 +72,11 @@ export class AutoAgent {
         `Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() before executeTask().`,
       ));
     }
-    return runTask({
+    const runtime = this.runtime;
+    return runtime.track(runTask({
       agentId: this.agentId, role: this.role, capabilities: [...this.capabilities], systemPrompt: this.systemPrompt,
       tools: this.tools,
-    }, this.runtime, input);
+    }, runtime, input));
   }
 }
 

@@ -31,6 +31,10 @@ export interface AgentRuntime {
   registry: CodeRegistry;
   results: ResultStore;
   prompts: PromptTemplates;
+  /** Aborted when the mesh stops in `cancel` mode: every task in flight is cancelled. */
+  stopSignal: AbortSignal;
+  /** Registers work in flight, so that `mesh.stop()` can wait for it. */
+  track<T>(work: Promise<T>): Promise<T>;
 }
 
 export interface TaskInput {
@@ -41,6 +45,8 @@ export interface TaskInput {
   signal?: AbortSignal;
   /** Set by workflows. */
   stepId?: string;
+  /** Called before each repair call, with the failure being repaired (progress displays). */
+  onRepair?: (info: { repair: number; errorCategory: string; error: string }) => void;
 }
 
 export interface AgentIdentity {
@@ -107,6 +113,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   }
   const resultId = input.id ?? newResultId();
   const { settings, chain, executor, registry, prompts } = runtime;
+  const signal = input.signal ? AbortSignal.any([input.signal, runtime.stopSignal]) : runtime.stopSignal;
   const context = input.context ?? {};
   const systemPromptHash = sha256(agent.systemPrompt);
   const attempts: Attempt[] = [];
@@ -168,7 +175,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   };
 
   const execute = (program: string): Promise<ExecutionResult> =>
-    executor.execute({ code: program, context, tools: [...agent.tools.values()], signal: input.signal });
+    executor.execute({ code: program, context, tools: [...agent.tools.values()], signal });
 
   // 1. Reuse: the registry's code for this very task, with no LLM call.
   if (settings.REGISTRY_REUSE) {
@@ -188,7 +195,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
         return finish();
       }
       await registry.recordFailure(entry.id, ran.error ?? 'failed');
-      if (input.signal?.aborted) {
+      if (signal.aborted) {
         cancelled = true;
         return finish();
       }
@@ -205,6 +212,9 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   const maxRepairs = settings.MAX_REPAIR_ATTEMPTS;
   const failures: Failure[] = [];
   for (let round = 0; round <= maxRepairs; round++) {
+    if (lastFailure !== null) {
+      input.onRepair?.({ repair: round, errorCategory: lastFailure.category, error: lastFailure.error });
+    }
     const user = lastFailure === null
       ? render(prompts.codegen, { task: input.task.trim() })
       : render(prompts.repair, {
@@ -219,9 +229,9 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
     const askedAt = performance.now();
     let reply: LlmReply;
     try {
-      reply = await chain.complete({ system, messages: [{ role: 'user', content: user }], signal: input.signal });
+      reply = await chain.complete({ system, messages: [{ role: 'user', content: user }], signal });
     } catch (err) {
-      if (err instanceof LlmAbortError || input.signal?.aborted) cancelled = true;
+      if (err instanceof LlmAbortError || signal.aborted) cancelled = true;
       else llmError = err instanceof Error ? err.message : String(err);
       attempts.push({
         code: null, error: cancelled ? cancelledMessage() : llmError, errorCategory: cancelled ? 'timeout' : 'llm',
@@ -272,7 +282,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
     final = ran;
     lastFailure = failure;
     failures.push(failure);
-    if (input.signal?.aborted) {
+    if (signal.aborted) {
       cancelled = true;
       return finish();
     }

@@ -107,6 +107,11 @@ export const settingsSchema = z.object({
   SANDBOX_MAX_TOOL_BYTES: integer('SANDBOX_MAX_TOOL_BYTES', 0, 1 << 30).default(16 << 20),
   MAX_REPAIR_ATTEMPTS: integer('MAX_REPAIR_ATTEMPTS', 0, 20).default(3),
 
+  /** Most workflow steps running at once. */
+  WORKFLOW_CONCURRENCY: integer('WORKFLOW_CONCURRENCY', 1, 10_000).default(16),
+  /** What `mesh.stop()` does with work in flight: wait for it, or cancel it. */
+  MESH_STOP_MODE: z.enum(['wait', 'cancel'], { error: 'MESH_STOP_MODE must be wait or cancel' }).default('wait'),
+
   LOG_DIRECTORY: text('LOG_DIRECTORY').default('./logs'),
   /** A folder with the prompt templates (system.md, codegen.md, repair.md); default: the ones automesh ships. */
   PROMPT_DIRECTORY: text('PROMPT_DIRECTORY').optional(),

@@ -12,7 +12,10 @@ import { LlmChain } from '../llm/chain.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
-import { createFileStorage } from '../storage/index.js';
+import { createFileStorage, type WorkflowStore } from '../storage/index.js';
+import { MeshEventEmitter } from './events.js';
+import { runWorkflow, type WorkflowOptions, type WorkflowResult } from './workflow-engine.js';
+import type { AgentDirectory, WorkflowStep } from './workflow-spec.js';
 
 export interface MeshOptions {
   /** Only `autonomous` exists: agents act on their own tasks. */
@@ -23,13 +26,17 @@ export interface MeshOptions {
   providers?: Provider[];
 }
 
-export class Mesh {
+export class Mesh extends MeshEventEmitter {
   private readonly byRole = new Map<string, AutoAgent>();
   private runtime: AgentRuntime | null = null;
+  private workflows: WorkflowStore | null = null;
+  private stopController = new AbortController();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private starting = false;
   private readonly options: MeshOptions;
 
   constructor(options: MeshOptions = {}) {
+    super();
     if (options.mode !== undefined && options.mode !== 'autonomous') {
       throw new TypeError(`Unknown mesh mode "${String(options.mode)}": the only mode is "autonomous".`);
     }
@@ -83,6 +90,44 @@ export class Mesh {
     return this.requireRuntime('use the registry').registry;
   }
 
+  /** Role of the agent named by a role or, failing that, the first agent added with that capability. */
+  resolveAgent(name: string): string | undefined {
+    if (this.byRole.has(name)) return name;
+    return this.agents.find((agent) => agent.capabilities.includes(name))?.role;
+  }
+
+  private directory(): AgentDirectory {
+    return {
+      resolve: (name) => this.resolveAgent(name),
+      describe: () => {
+        const roles = [...this.byRole.keys()].join(', ');
+        const caps = [...new Set(this.agents.flatMap((a) => [...a.capabilities]))].join(', ');
+        return `roles: ${roles || 'none'}; capabilities: ${caps || 'none'}`;
+      },
+    };
+  }
+
+  /**
+   * Runs a workflow: a DAG of steps `{ id?, agent, task, dependsOn?, context? }`. Resolves with one envelope
+   * per step, in step order, plus `.summary`; it does not throw for step failures. The state is saved under
+   * `<LOG_DIRECTORY>/workflows/<id>.json`; running the same id again resumes (steps that succeeded come back
+   * with `recovered: true`), unless `{ fresh: true }`.
+   */
+  workflow(workflowId: string, steps: WorkflowStep[], options: WorkflowOptions = {}): Promise<WorkflowResult> {
+    if (!this.runtime || !this.workflows) {
+      return Promise.reject(new Error('Cannot run a workflow before mesh.start(): await mesh.start() first.'));
+    }
+    const runtime = this.runtime;
+    return runtime.track(runWorkflow({
+      agents: this.byRole,
+      directory: this.directory(),
+      events: this,
+      store: this.workflows,
+      defaultConcurrency: runtime.settings.WORKFLOW_CONCURRENCY,
+      stopSignal: this.stopController.signal,
+    }, workflowId, steps, options));
+  }
+
   /** @internal The shared parts, for the workflow engine. */
   requireRuntime(doing: string): AgentRuntime {
     if (!this.runtime) throw new Error(`Cannot ${doing} before mesh.start().`);
@@ -106,8 +151,19 @@ export class Mesh {
         await executor.close();
         throw err;
       }
+      this.stopController = new AbortController();
+      this.workflows = storage.workflows;
       this.runtime = {
         settings, chain, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
+        stopSignal: this.stopController.signal,
+        track: <T>(work: Promise<T>): Promise<T> => {
+          this.inFlight.add(work);
+          const forget = (): void => {
+            this.inFlight.delete(work);
+          };
+          work.then(forget, forget);
+          return work;
+        },
       };
       for (const agent of this.byRole.values()) agent.attach(this.runtime);
     } finally {
@@ -115,11 +171,18 @@ export class Mesh {
     }
   }
 
-  /** Stops the sandbox workers; agents can no longer run tasks until the next start(). */
+  /**
+   * Stops the mesh. Work in flight is waited for (`MESH_STOP_MODE=wait`, the default) or cancelled
+   * (`cancel`: running steps end as cancelled, waiting ones are skipped); then the sandbox workers shut down.
+   * Agents cannot run tasks again until the next start().
+   */
   async stop(): Promise<void> {
     const runtime = this.runtime;
     if (!runtime) return;
+    if (runtime.settings.MESH_STOP_MODE === 'cancel') this.stopController.abort(new Error('mesh stopped'));
+    await Promise.allSettled([...this.inFlight]);
     this.runtime = null;
+    this.workflows = null;
     for (const agent of this.byRole.values()) agent.attach(null);
     await runtime.executor.close();
   }

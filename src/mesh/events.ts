@@ -1,0 +1,68 @@
+/** Typed mesh events, for progress displays and user hooks. */
+import { EventEmitter } from 'node:events';
+import type { Envelope } from '../agent/envelope.js';
+
+export interface WorkflowSummary {
+  workflowId: string;
+  steps: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** Steps whose earlier result was reused on resume. */
+  recovered: number;
+  /** Steps answered from the code registry with no LLM call. */
+  cached: number;
+  tokens: { input: number; output: number; total: number };
+  /** Summed; null when any step used a model with no known price. */
+  costUsd: number | null;
+  /** Wall-clock seconds of this run. */
+  executionTime: number;
+  cancelled: boolean;
+}
+
+export interface MeshEvents {
+  'workflow:started': { workflowId: string; steps: number; resumed: boolean };
+  'workflow:finished': { workflowId: string; summary: WorkflowSummary };
+  'step:started': { workflowId: string; stepId: string; role: string; task: string };
+  'step:repaired': { workflowId: string; stepId: string; role: string; repair: number; errorCategory: string; error: string };
+  'step:finished': { workflowId: string; stepId: string; envelope: Envelope };
+  'step:failed': { workflowId: string; stepId: string; envelope: Envelope };
+  'step:skipped': { workflowId: string; stepId: string; reason: string; envelope: Envelope };
+  'step:recovered': { workflowId: string; stepId: string; envelope: Envelope };
+}
+
+export type MeshEventName = keyof MeshEvents;
+
+/** An EventEmitter whose event names and payloads are checked by the compiler. */
+export class MeshEventEmitter {
+  private readonly emitter = new EventEmitter();
+
+  on<K extends MeshEventName>(event: K, listener: (payload: MeshEvents[K]) => void): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  once<K extends MeshEventName>(event: K, listener: (payload: MeshEvents[K]) => void): this {
+    this.emitter.once(event, listener);
+    return this;
+  }
+
+  off<K extends MeshEventName>(event: K, listener: (payload: MeshEvents[K]) => void): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  /**
+   * Delivers an event. A listener that throws must not break the workflow it observes: its error is
+   * reported on stderr with the event name, and the workflow goes on.
+   */
+  emit<K extends MeshEventName>(event: K, payload: MeshEvents[K]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as (p: MeshEvents[K]) => void)(payload);
+      } catch (err) {
+        process.stderr.write(`automesh: a listener of "${event}" threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      }
+    }
+  }
+}

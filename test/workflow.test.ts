@@ -1,0 +1,327 @@
+// Workflows end to end: validation, parallel scheduling, data between steps, failures, durable state and
+// resume (including after a SIGKILL), cancellation, events, stop modes. Real SDKs over HTTP against the
+// local wire-protocol server; the real sandbox and file storage.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AutoAgent, defineAgent, Mesh, resetCooldowns, WorkflowValidationError, type MeshEvents } from '../src/index.js';
+import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+let server: LlmServer;
+let mesh: Mesh;
+let logDir: string;
+
+class ResearcherAgent extends AutoAgent {
+  static override role = 'researcher';
+  static override capabilities = ['research'];
+  static override systemPrompt = 'You research topics and return findings as data.';
+}
+class WriterAgent extends AutoAgent {
+  static override role = 'writer';
+  static override capabilities = ['writing'];
+  static override systemPrompt = 'You write short texts from the findings in context.';
+}
+
+function config(extra: Record<string, string | number | boolean> = {}) {
+  return {
+    LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0,
+    LLM_TIMEOUT: 10, EXECUTION_TIMEOUT: 2, SANDBOX_WORKERS: 2, SANDBOX_MEMORY_MB: 64, MAX_REPAIR_ATTEMPTS: 1,
+    REGISTRY_REUSE: false, LOG_DIRECTORY: logDir, ...extra,
+  };
+}
+
+function fenced(code: string): string {
+  return `Here's the program:\n\n\`\`\`javascript\n${code}\n\`\`\`\n`;
+}
+
+function taskOf(req: ReceivedRequest): string {
+  return /Task: (.*)/.exec(req.messages[0]?.content ?? '')?.[1] ?? '';
+}
+
+/** Answers by task text; `delayMs` holds the answer back like a slow model. */
+function route(routes: Record<string, string | ((req: ReceivedRequest) => ScriptedReply)>): (req: ReceivedRequest) => ScriptedReply {
+  return (req) => {
+    const task = taskOf(req);
+    for (const [key, answer] of Object.entries(routes)) {
+      if (task.includes(key)) return typeof answer === 'string' ? { kind: 'text', text: fenced(answer) } : answer(req);
+    }
+    return { kind: 'error', status: 400, message: `test: no route for task ${JSON.stringify(task)}` };
+  };
+}
+
+before(async () => {
+  server = await LlmServer.start();
+  logDir = mkdtempSync(join(tmpdir(), 'automesh-workflow-'));
+  mesh = new Mesh({ config: config() });
+  mesh.add(ResearcherAgent).add(WriterAgent);
+  mesh.add(defineAgent({ role: 'reviewer', capabilities: ['review'], systemPrompt: 'You review.' }));
+  await mesh.start();
+});
+
+after(async () => {
+  await mesh.stop();
+  await server.close();
+});
+
+beforeEach(() => {
+  server.reset();
+  resetCooldowns();
+});
+
+describe('validation', () => {
+  test('every problem is reported at once, cycles named', async () => {
+    const err = await mesh.workflow('bad', [
+      { id: 'a', agent: 'researcher', task: 'x', dependsOn: ['c'] },
+      { id: 'b', agent: 'nobody', task: 'y', dependsOn: ['a', 'missing'] },
+      { id: 'c', agent: 'writer', task: 'z', depends_on: ['b'] },
+      { id: 'a', agent: 'writer', task: 'dup' },
+      { agent: 'writer', task: '', dependsOn: [9] },
+    ]).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof WorkflowValidationError);
+    const text = err.message;
+    assert.match(text, /duplicate step id "a" \(steps 0 and 3\)/);
+    assert.match(text, /step "b": unknown agent "nobody" \(roles: researcher, writer, reviewer; capabilities: research, writing, review\)/);
+    assert.match(text, /step "b": depends on unknown step "missing"/);
+    assert.match(text, /step "step4": task is required/);
+    assert.match(text, /step "step4": depends on step index 9, but indices run from 0 to 4/);
+    assert.match(text, /dependency cycle: a → c → b → a/);
+    assert.equal(server.requests().length, 0, 'nothing ran');
+  });
+
+  test('a step depending on itself, reserved ids, empty steps', async () => {
+    await assert.rejects(mesh.workflow('self', [{ id: 's', agent: 'writer', task: 't', dependsOn: ['s'] }]), /depends on itself/);
+    await assert.rejects(mesh.workflow('reserved', [{ id: 'workflowId', agent: 'writer', task: 't' }]), /id "workflowId" is reserved/);
+    await assert.rejects(mesh.workflow('empty', []), /steps must be a non-empty array/);
+    await assert.rejects(mesh.workflow('../up', [{ agent: 'writer', task: 't' }]), /Workflow id "..\/up" is invalid/);
+  });
+
+  test('running a workflow before start() is an error', async () => {
+    const m = new Mesh({ config: config() });
+    m.add(WriterAgent);
+    await assert.rejects(m.workflow('early', [{ agent: 'writer', task: 't' }]), /before mesh\.start\(\)/);
+  });
+});
+
+describe('scheduling and data', () => {
+  test('independent steps run at once; results come back in step order with stepId', async () => {
+    const slow = (value: number) => (): ScriptedReply => ({ kind: 'text', text: fenced(`result = ${value};`), delayMs: 400 });
+    server.respond('vllm', route({ 'first number': slow(1), 'second number': slow(2), 'third number': slow(3) }));
+    const started = Date.now();
+    const results = await mesh.workflow('parallel', [
+      { agent: 'researcher', task: 'Give the first number' },
+      { agent: 'research', task: 'Give the second number' },
+      { agent: 'reviewer', task: 'Give the third number' },
+    ], { fresh: true });
+    const took = Date.now() - started;
+    assert.deepEqual(results.map((r) => [r.stepId, r.output]), [['step0', 1], ['step1', 2], ['step2', 3]]);
+    assert.ok(took < 1100, `three 400 ms steps took ${took} ms: not parallel`);
+    assert.equal(results[1]?.role, 'researcher', 'a capability picks its agent');
+    assert.equal(results.summary.succeeded, 3);
+  });
+
+  test('a step sees its dependencies as context[dep] and previousStepResults[dep]', async () => {
+    server.respond('vllm', route({
+      'Research': 'result = { facts: ["water boils at 100 C", "ice melts at 0 C"] };',
+      'Write': 'const facts = context.research.output.facts;\nconst again = context.previousStepResults.research.output.facts;\nresult = `${context.workflowId}/${context.stepId}: ` + facts.join("; ") + (JSON.stringify(again) === JSON.stringify(facts) ? "" : "!");',
+    }));
+    const results = await mesh.workflow('research-write', [
+      { id: 'research', agent: 'researcher', task: 'Research two facts about water' },
+      { id: 'write', agent: 'writer', task: 'Write a sentence from the research', dependsOn: ['research'], context: { tone: 'plain' } },
+    ], { fresh: true });
+    assert.equal(results[1]?.output, 'research-write/write: water boils at 100 C; ice melts at 0 C');
+    const writerPrompt = server.requests('vllm').find((r) => taskOf(r).startsWith('Write'))?.system ?? '';
+    assert.match(writerPrompt, /research: \{/);
+    assert.match(writerPrompt, /tone: string "plain"/);
+  });
+});
+
+describe('failures', () => {
+  test('a failed step skips its dependants; independent branches run on; the workflow resolves', async () => {
+    server.respond('vllm', route({
+      'Break': 'result = missingVariable + 1;',
+      'Independent': 'result = "ok";',
+      'After the break': 'result = 1;',
+    }));
+    const results = await mesh.workflow('branches', [
+      { id: 'broken', agent: 'researcher', task: 'Break on purpose' },
+      { id: 'after', agent: 'writer', task: 'After the break', dependsOn: ['broken'] },
+      { id: 'later', agent: 'writer', task: 'After the break again', dependsOn: [1] },
+      { id: 'side', agent: 'reviewer', task: 'Independent work' },
+    ], { fresh: true });
+    assert.deepEqual(results.map((r) => r.status), ['failure', 'skipped', 'skipped', 'success']);
+    assert.equal(results[0]?.errorCategory, 'runtime');
+    assert.equal(results[1]?.errorCategory, 'dependency');
+    assert.match(results[1]?.error ?? '', /step "broken" it depends on failed \(runtime: ReferenceError: missingVariable is not defined/);
+    assert.match(results[2]?.error ?? '', /step "after" it depends on was skipped/);
+    assert.deepEqual({ ...results.summary, executionTime: 0, tokens: null, costUsd: null }, {
+      workflowId: 'branches', steps: 4, succeeded: 1, failed: 1, skipped: 2, recovered: 0, cached: 0,
+      tokens: null, costUsd: null, executionTime: 0, cancelled: false,
+    });
+    assert.ok(results.summary.tokens.total > 0);
+    assert.equal(results.summary.costUsd, 0, 'vLLM is free unless priced');
+  });
+});
+
+describe('durable state and resume', () => {
+  test('running the same id again reruns only what did not succeed; fresh starts over', async () => {
+    let fixed = false;
+    server.respond('vllm', route({
+      'Count the apples': 'result = 3;',
+      'Count the pears': () => ({ kind: 'text', text: fenced(fixed ? 'result = 5;' : 'result = pears.length;') }),
+      'Add them': 'result = context.apples.output + context.pears.output;',
+    }));
+    const steps = [
+      { id: 'apples', agent: 'researcher', task: 'Count the apples' },
+      { id: 'pears', agent: 'researcher', task: 'Count the pears' },
+      { id: 'sum', agent: 'writer', task: 'Add them', dependsOn: ['apples', 'pears'] },
+    ];
+    const first = await mesh.workflow('fruit', steps, { fresh: true });
+    assert.deepEqual(first.map((r) => r.status), ['success', 'failure', 'skipped']);
+    const stateFile = join(logDir, 'workflows', 'fruit.json');
+    assert.ok(existsSync(stateFile));
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { status: string; steps: Record<string, { status: string }> };
+    assert.equal(saved.status, 'failed');
+    assert.equal(saved.steps.apples?.status, 'success');
+
+    fixed = true;
+    const before = server.requests('vllm').length;
+    const second = await mesh.workflow('fruit', steps);
+    assert.deepEqual(second.map((r) => [r.status, r.output, r.recovered ?? false]), [['success', 3, true], ['success', 5, false], ['success', 8, false]]);
+    const asked = server.requests('vllm').slice(before).map(taskOf);
+    assert.ok(!asked.some((t) => t.includes('apples')), 'the recovered step made no model call');
+    assert.equal(second.summary.recovered, 1);
+
+    const third = await mesh.workflow('fruit', steps);
+    assert.ok(third.every((r) => r.recovered), 'a finished workflow is recovered whole');
+    const fresh = await mesh.workflow('fruit', steps, { fresh: true });
+    assert.ok(fresh.every((r) => !r.recovered));
+  });
+
+  test('a changed step reruns, with everything downstream of it', async () => {
+    server.respond('vllm', route({ 'Base value': 'result = 10;', 'Other base': 'result = 20;', 'Double it': 'result = context.base.output * 2;' }));
+    const steps = (task: string) => [
+      { id: 'base', agent: 'researcher', task },
+      { id: 'double', agent: 'writer', task: 'Double it', dependsOn: ['base'] },
+    ];
+    await mesh.workflow('changing', steps('Base value'), { fresh: true });
+    const again = await mesh.workflow('changing', steps('Other base value'));
+    assert.deepEqual(again.map((r) => [r.output, r.recovered ?? false]), [[20, false], [40, false]]);
+  });
+
+  test('after a SIGKILL in the middle of a workflow, finished steps make no new model call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'automesh-crash-'));
+    let hang = true;
+    server.respond('vllm', route({
+      'Step one': 'result = "one";',
+      'Step two': 'result = "two";',
+      'Step three': () => (hang ? { kind: 'hang' } : { kind: 'text', text: fenced('result = context.one.output + "+" + context.two.output + "+three";') }),
+    }));
+    const runner = (): ReturnType<typeof spawn> => spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'workflow-runner.ts')], {
+      env: { ...process.env, LLM_ENDPOINT: server.url, LOG_DIRECTORY: dir, WORKFLOW_ID: 'crashy' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const child = runner();
+    const stateFile = join(dir, 'workflows', 'crashy.json');
+    // Wait until steps one and two are saved as finished and step three is waiting on the model.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('the workflow never reached step three');
+      if (existsSync(stateFile) && server.requests('vllm').some((r) => taskOf(r).includes('Step three'))) {
+        const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { steps: Record<string, { status: string }> };
+        if (state.steps.one?.status === 'success' && state.steps.two?.status === 'success') break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const interrupted = JSON.parse(readFileSync(stateFile, 'utf8')) as { status: string; steps: Record<string, { status: string }> };
+    assert.equal(interrupted.status, 'running');
+    assert.equal(interrupted.steps.three?.status, 'running');
+
+    hang = false;
+    const callsBefore = server.requests('vllm').map(taskOf);
+    const second = runner();
+    let out = '';
+    second.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise((resolve) => second.once('exit', resolve));
+    assert.equal(code, 0, out);
+    const newCalls = server.requests('vllm').map(taskOf).slice(callsBefore.length);
+    assert.deepEqual(newCalls.filter((t) => t.includes('Step one') || t.includes('Step two')), [], 'finished steps made no new model call');
+    assert.equal(newCalls.filter((t) => t.includes('Step three')).length, 1);
+    const results = JSON.parse(out) as Array<{ stepId: string; output: unknown; recovered?: boolean }>;
+    assert.deepEqual(results.map((r) => [r.stepId, r.output, r.recovered ?? false]),
+      [['one', 'one', true], ['two', 'two', true], ['three', 'one+two+three', false]]);
+  });
+});
+
+describe('cancellation, events, stop', () => {
+  test('an AbortSignal cancels the steps in flight and skips the rest', async () => {
+    server.respond('vllm', route({ 'Slow step': () => ({ kind: 'hang' }), 'Next step': 'result = 1;' }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const results = await mesh.workflow('cancel-me', [
+      { id: 'slow', agent: 'researcher', task: 'Slow step' },
+      { id: 'next', agent: 'writer', task: 'Next step', dependsOn: ['slow'] },
+    ], { fresh: true, signal: controller.signal });
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(results[0]?.status, 'failure');
+    assert.match(results[0]?.error ?? '', /cancelled/);
+    assert.equal(results[1]?.status, 'skipped');
+    assert.equal(results.summary.cancelled, true);
+  });
+
+  test('typed events for progress displays and hooks', async () => {
+    server.respond('vllm', route({
+      'Fix me': (req) => ({ kind: 'text', text: fenced(req.messages[0]?.content.includes('Your code failed') ? 'result = 2;' : 'result = nope;') }),
+      'Fail me': 'throw new Error("always")',
+      'Never run': 'result = 0;',
+    }));
+    const seen: string[] = [];
+    const record = <K extends keyof MeshEvents>(name: K) => (payload: MeshEvents[K]) => {
+      seen.push(`${name}${'stepId' in payload ? `:${payload.stepId}` : ''}`);
+    };
+    const names: Array<keyof MeshEvents> = ['workflow:started', 'workflow:finished', 'step:started', 'step:repaired',
+      'step:finished', 'step:failed', 'step:skipped', 'step:recovered'];
+    const listeners = names.map((name) => [name, record(name)] as const);
+    for (const [name, listener] of listeners) mesh.on(name, listener as never);
+    mesh.on('step:finished', () => {
+      throw new Error('a broken user hook');
+    });
+    try {
+      await mesh.workflow('events', [
+        { id: 'fix', agent: 'researcher', task: 'Fix me' },
+        { id: 'fail', agent: 'writer', task: 'Fail me' },
+        { id: 'never', agent: 'writer', task: 'Never run', dependsOn: ['fail'] },
+      ], { fresh: true, concurrency: 1 });
+    } finally {
+      for (const [name, listener] of listeners) mesh.off(name, listener as never);
+    }
+    assert.deepEqual(seen, [
+      'workflow:started', 'step:started:fix', 'step:repaired:fix', 'step:finished:fix', 'step:started:fail',
+      'step:repaired:fail', 'step:failed:fail', 'step:skipped:never', 'workflow:finished',
+    ]);
+  });
+
+  test('stop() waits for work in flight by default, and cancels it in cancel mode', async () => {
+    for (const mode of ['wait', 'cancel'] as const) {
+      const m = new Mesh({ config: config({ MESH_STOP_MODE: mode, LOG_DIRECTORY: mkdtempSync(join(tmpdir(), 'automesh-stop-')) }) });
+      m.add(WriterAgent);
+      await m.start();
+      server.respond('vllm', () => ({ kind: 'text', text: fenced('result = "done";'), delayMs: 500 }));
+      const running = m.workflow('stopping', [{ agent: 'writer', task: 'Take a while' }]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await m.stop();
+      const [r] = await running;
+      if (mode === 'wait') assert.equal(r?.output, 'done');
+      else assert.match(r?.error ?? '', /cancelled/);
+    }
+  });
+});
