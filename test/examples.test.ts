@@ -1,21 +1,128 @@
-// Every example in examples/ runs and prints what its README section promises.
+// Every example in examples/ runs, as a user would run it, against the local wire-protocol server standing
+// in for the model, and prints what its README section promises.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
+let server: LlmServer;
 
-test('examples/sandbox-basics.ts', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/sandbox-basics.ts'], {
+before(async () => {
+  server = await LlmServer.start();
+});
+
+after(() => server.close());
+
+beforeEach(() => server.reset());
+
+/** A model's answer: a sentence, the program, a closing remark. */
+function answer(code: string): ScriptedReply {
+  return {
+    kind: 'text',
+    text: `I'll solve this with a short program.\n\n\`\`\`javascript\n${code}\n\`\`\`\n\nThe answer is stored in \`result\`.`,
+  };
+}
+
+function taskOf(req: ReceivedRequest): string {
+  return /Task: (.*)/.exec(req.messages[0]?.content ?? '')?.[1] ?? '';
+}
+
+/** Routes model calls by task text. */
+function routes(table: Record<string, string>): void {
+  server.respond('vllm', (req) => {
+    const task = taskOf(req);
+    const hit = Object.entries(table).find(([key]) => task.includes(key));
+    return hit ? answer(hit[1]) : { kind: 'error', status: 400, message: `no scripted answer for ${task}` };
+  });
+}
+
+async function runExample(file: string): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join('examples', file)], {
     cwd: root,
     timeout: 60_000,
+    env: {
+      ...process.env,
+      LLM_PROVIDER_ORDER: 'vllm',
+      LLM_ENDPOINT: server.url,
+      LLM_MODEL: 'qwen2.5-coder-32b-instruct',
+      LLM_MAX_RETRIES: '0',
+      LOG_DIRECTORY: mkdtempSync(join(tmpdir(), 'automesh-example-')),
+    },
   });
-  const lines = stdout.trim().split('\n');
+  return stdout;
+}
+
+test('examples/sandbox-basics.ts', async () => {
+  const lines = (await runExample('sandbox-basics.ts')).trim().split('\n');
   assert.equal(lines[0], "success { region: 'eu', total: 150 } [ 'got 2 rows' ]");
   assert.match(lines[1] ?? '', /^failure no_result /);
   assert.match(lines[2] ?? '', /^failure runtime TypeError: .*reading 'revenue'.*line 2/);
+});
+
+test('examples/calculator.ts', async () => {
+  routes({ 'factorial of 10': 'let f: number = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;' });
+  const out = await runExample('calculator.ts');
+  assert.match(out, /status: success/);
+  assert.match(out, /output: 3628800/);
+  assert.match(out, /repairs: 0, tokens: \d+, cost: \$0\.000000/);
+});
+
+test('examples/research-writer.ts', async () => {
+  routes({
+    'facts about the Rust borrow checker': 'result = { topic: "Rust borrow checker", facts: ["each value has one owner", "references must not outlive their data", "mutable borrows are exclusive"] };',
+    'paragraph from the research': 'const { topic, facts } = context.research.output;\nresult = `The ${topic}: ` + facts.join("; ") + ".";',
+  });
+  const out = await runExample('research-writer.ts');
+  assert.match(out, /research: success/);
+  assert.match(out, /write: success/);
+  assert.match(out, /paragraph: The Rust borrow checker: each value has one owner; references must not outlive their data; mutable borrows are exclusive\./);
+  assert.match(out, /summary: 2\/2 succeeded/);
+});
+
+test('examples/code-review.ts: reviewers run in parallel, the summarizer after both', async () => {
+  routes({
+    'security issues': 'const lines = context.code.split("\\n");\nresult = { issues: lines.flatMap((l, i) => /query\\(".*" \\+/.test(l) ? [{ severity: "high", line: i + 1, problem: "SQL built by string concatenation (injection)", fix: "use a parameterized query" }] : []) };',
+    'performance issues': 'const lines = context.code.split("\\n");\nresult = { issues: lines.flatMap((l, i) => /for \\(.*await db\\.query/.test(l) ? [{ severity: "medium", line: i + 1, problem: "a query per row (N+1)", fix: "load orders with one JOIN" }] : []) };',
+    'Merge the security': 'const rank = { high: 0, medium: 1, low: 2 };\nresult = [...context.security.output.issues, ...context.performance.output.issues].sort((a, b) => rank[a.severity] - rank[b.severity]).map((i) => `${i.severity}: line ${i.line}: ${i.problem}`);',
+  });
+  const out = await runExample('code-review.ts');
+  const started = out.split('\n').filter((l) => l.startsWith('started'));
+  assert.deepEqual(started.slice(0, 2).sort(), ['started performance', 'started security']);
+  assert.equal(started[2], 'started summary');
+  assert.match(out, /merged: \["high: line 2: SQL built by string concatenation \(injection\)","medium: line 3: a query per row \(N\+1\)"\]/);
+});
+
+test('examples/data-agent.ts queries a real SQLite database through its tool', async () => {
+  routes({
+    'Total revenue per region': 'const rows = await database.query("SELECT region, SUM(revenue) AS revenue FROM sales GROUP BY region ORDER BY revenue DESC");\nresult = rows;',
+  });
+  const out = await runExample('data-agent.ts');
+  assert.match(out, /status: success/);
+  assert.match(out, /output: \[\{"region":"eu","revenue":150\},\{"region":"us","revenue":125\},\{"region":"apac","revenue":85\}\]/);
+  assert.match(server.requests('vllm')[0]?.system ?? '', /await database\.query\(sql: string\)/);
+});
+
+test('examples/resume-after-crash.ts: finished steps are recovered without a model call', async () => {
+  routes({
+    'first 10 square numbers': 'result = Array.from({ length: 10 }, (_, i) => (i + 1) ** 2);',
+    'Keep the even numbers': 'result = context.extract.output.filter((n) => n % 2 === 0);',
+    'Sum the numbers': 'result = context.transform.output.reduce((a, b) => a + b, 0);',
+  });
+  const out = await runExample('resume-after-crash.ts');
+  assert.match(out, /first run ended by SIGKILL/);
+  assert.match(out, /extract: success \(recovered, no model call\) -> \[1,4,9,16,25,36,49,64,81,100\]/);
+  assert.match(out, /transform: success \(recovered, no model call\) -> \[4,16,36,64,100\]/);
+  assert.match(out, /load: success -> 220/);
+  const calls = server.requests('vllm').map(taskOf);
+  assert.equal(calls.filter((t) => t.includes('square numbers')).length, 1);
+  assert.equal(calls.filter((t) => t.includes('even numbers')).length, 1);
+  // The crash lands while "load" may already be asking the model: an interrupted step runs again.
+  assert.ok(calls.filter((t) => t.includes('Sum the numbers')).length >= 1);
 });

@@ -304,10 +304,15 @@ describe('cancellation, events, stop', () => {
     } finally {
       for (const [name, listener] of listeners) mesh.off(name, listener as never);
     }
-    assert.deepEqual(seen, [
-      'workflow:started', 'step:started:fix', 'step:repaired:fix', 'step:finished:fix', 'step:started:fail',
-      'step:repaired:fail', 'step:failed:fail', 'step:skipped:never', 'workflow:finished',
-    ]);
+    // Finished, failed and skipped are announced once the step's new state is on disk, so they may trail the
+    // next step's start; each step's own events and the workflow's bracket keep their order.
+    assert.equal(seen[0], 'workflow:started');
+    assert.equal(seen.at(-1), 'workflow:finished');
+    const of = (step: string) => seen.filter((e) => e.endsWith(`:${step}`));
+    assert.deepEqual(of('fix'), ['step:started:fix', 'step:repaired:fix', 'step:finished:fix']);
+    assert.deepEqual(of('fail'), ['step:started:fail', 'step:repaired:fail', 'step:failed:fail']);
+    assert.deepEqual(of('never'), ['step:skipped:never']);
+    assert.equal(seen.length, 9);
   });
 
   test('stop() waits for work in flight by default, and cancels it in cancel mode', async () => {

@@ -174,9 +174,14 @@ export async function runWorkflow(
     entry.envelope = envelope;
     entry.finishedAt = now();
     persist();
-    if (envelope.status === 'success') events.emit('step:finished', { workflowId, stepId: step.id, envelope });
-    else if (envelope.status === 'failure') events.emit('step:failed', { workflowId, stepId: step.id, envelope });
-    else events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
+    // Announced once the new state is on disk: a listener that stops the process (or a crash right after)
+    // never loses a step it was told had finished.
+    const announce = (): void => {
+      if (envelope.status === 'success') events.emit('step:finished', { workflowId, stepId: step.id, envelope });
+      else if (envelope.status === 'failure') events.emit('step:failed', { workflowId, stepId: step.id, envelope });
+      else events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
+    };
+    saving = saving.then(announce);
   };
 
   const runStep = async (step: ResolvedStep): Promise<Envelope> => {
