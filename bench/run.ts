@@ -1,12 +1,14 @@
 /**
  * Runs every benchmark under bench/ and prints a final summary table (figure, value, target, met).
  *
- * Usage: npm run bench [-- --humaneval PATH ...]   (arguments go to every benchmark; the llm benchmark ignores
- *        the ones it does not know, the sandbox benchmark rejects them, so pass llm options to bench/llm.ts alone)
+ * Usage: npm run bench [-- --humaneval PATH ...]   (arguments go to every benchmark; the llm and agent benchmarks
+ *        ignore the ones they do not know, the sandbox benchmark rejects them, so pass llm and agent options to
+ *        bench/llm.ts and bench/agent.ts alone; --humaneval and --workers reach both sandbox and agent)
  * Exits 0 when every benchmark ran, whether or not its targets were met (missed ones print MISSED);
  * exits 1 when a benchmark could not run.
  */
 import { performance } from 'node:perf_hooks';
+import { parseAgentArgs, runAgentBenchmark } from './agent.js';
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
 import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
@@ -19,6 +21,7 @@ interface Benchmark {
 const benchmarks: Benchmark[] = [
   { name: 'sandbox', run: (argv) => runSandboxBenchmark(parseSandboxArgs(argv)) },
   { name: 'llm', run: (argv) => runLlmBenchmark(parseLlmArgs(argv)) },
+  { name: 'agent', run: (argv) => runAgentBenchmark(parseAgentArgs(argv)) },
 ];
 
 const argv = process.argv.slice(2);

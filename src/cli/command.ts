@@ -1,0 +1,12 @@
+/** The shape of a CLI verb. */
+import type { Io } from './io.js';
+
+export interface Command {
+  name: string;
+  /** One line for `automesh --help`. */
+  summary: string;
+  /** Full help: usage line, options, examples. */
+  help: string;
+  /** Runs the verb; resolves with the exit code (0 success, 1 any problem). */
+  run(args: string[], io: Io): Promise<number>;
+}

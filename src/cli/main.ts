@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * `automesh`: check the setup, run a smoke test, scaffold a project, run tasks and workflows, inspect the
+ * registry and the result logs. Exit code 0 on success, 1 on any problem.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from './command.js';
+import { checkCommand } from './commands/check.js';
+import { initCommand } from './commands/init.js';
+import { logsCommand } from './commands/logs.js';
+import { registryCommand } from './commands/registry.js';
+import { runCommand } from './commands/run.js';
+import { smoketestCommand } from './commands/smoketest.js';
+import { eprintln, paint, println, processIo, UsageError, type Io } from './io.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = (here + sep).includes(`${sep}dist${sep}src${sep}`) ? resolve(here, '../../..') : resolve(here, '../..');
+
+export const COMMANDS: Command[] = [checkCommand, smoketestCommand, initCommand, runCommand, registryCommand, logsCommand];
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function mainHelp(io: Io): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `${paint(io, 'bold', 'automesh')} ${version()}: code-generating agents that run their code in a secure sandbox`,
+    '',
+    'Usage: automesh <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     help for automesh or a command (automesh <command> --help)',
+    '  -v, --version  print the version',
+    '',
+    'Start with: automesh check, then automesh smoketest.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    println(io, target ? target.help : mainHelp(io));
+    return 0;
+  }
+  if (name === '-v' || name === '--version') {
+    println(io, version());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    eprintln(io, `Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See automesh --help.`);
+    return 1;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    println(io, command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      eprintln(io, `${paint(io, 'red', 'error:')} ${err.message}\n\n${command.help}`);
+      return 1;
+    }
+    eprintln(io, `${paint(io, 'red', 'error:')} ${err instanceof Error ? err.message : String(err)}`);
+    if (io.env.AUTOMESH_DEBUG && err instanceof Error && err.stack) eprintln(io, err.stack);
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  // Through npm's bin link argv[1] is the link; compare real paths.
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (err: unknown) => {
+    process.stderr.write(`automesh: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
