@@ -16,7 +16,7 @@ import { describeTools } from '../codegen/tool-docs.js';
 import type { LlmChain } from '../llm/chain.js';
 import { LlmAbortError } from '../llm/errors.js';
 import type { LlmReply } from '../llm/types.js';
-import type { CodeRegistry } from '../registry/index.js';
+import { CodeRegistry } from '../registry/index.js';
 import type { Executor } from '../sandbox/executor.js';
 import type { ToolDefinition } from '../sandbox/tools.js';
 import type { ExecutionResult } from '../sandbox/types.js';
@@ -58,6 +58,17 @@ export interface AgentIdentity {
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Registry bookkeeping runs off the task's critical path (a locked file write costs milliseconds); the
+ * registry makes this process read its own writes, and `mesh.stop()` waits for them. A failed write is
+ * reported, not dropped.
+ */
+function inBackground(runtime: AgentRuntime, what: string, work: Promise<unknown>): void {
+  void runtime.track(work.catch((err: unknown) => {
+    process.stderr.write(`automesh: ${what} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  }));
+}
 
 export function newResultId(): string {
   // Sortable by time, unique across processes.
@@ -187,14 +198,14 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
         tokens: { ...ZERO_TOKENS }, durationMs: ran.durationMs,
       });
       if (ran.status === 'success') {
-        await registry.recordSuccess(entry.id);
+        inBackground(runtime, `counting a success of registry entry ${entry.id}`, registry.recordSuccess(entry.id));
         final = ran;
         code = entry.code;
         functionId = entry.id;
         cached = true;
         return finish();
       }
-      await registry.recordFailure(entry.id, ran.error ?? 'failed');
+      inBackground(runtime, `counting a failure of registry entry ${entry.id}`, registry.recordFailure(entry.id, ran.error ?? 'failed'));
       if (signal.aborted) {
         cancelled = true;
         return finish();
@@ -268,15 +279,16 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
     });
     if (ran?.status === 'success') {
       final = ran;
-      const entry = await registry.register({
+      const registration = {
         role: agent.role,
         task: input.task,
         systemPromptHash,
         capabilities: agent.capabilities,
         code: code as string,
         provenance: { provider: reply.provider, model: reply.model, resultId },
-      });
-      functionId = entry.id;
+      };
+      functionId = CodeRegistry.idFor(registration);
+      inBackground(runtime, `registering function ${functionId}`, registry.register(registration));
       return finish();
     }
     final = ran;

@@ -41,7 +41,33 @@ export const MAX_ERROR_LENGTH = 2000;
 
 /** Code registry over any {@link RegistryStore}. Instances hold no state: several may share one store. */
 export class CodeRegistry {
+  /** Writes still in flight. Reads wait for them, so this process always reads its own writes. */
+  private readonly writes = new Set<Promise<unknown>>();
+  /** The subset that can change what `lookup` returns (a new entry, a failure that demotes one). */
+  private readonly lookupWrites = new Set<Promise<unknown>>();
+
   constructor(readonly store: RegistryStore) {}
+
+  private track<T>(write: Promise<T>, affectsLookup: boolean): Promise<T> {
+    this.writes.add(write);
+    if (affectsLookup) this.lookupWrites.add(write);
+    const forget = (): void => {
+      this.writes.delete(write);
+      this.lookupWrites.delete(write);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  /** Resolves once every write this registry started has landed (or failed). */
+  async settled(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  /** The id `register` gives this code for this task, known before the write lands. */
+  static idFor(input: Pick<RegisterInput, 'role' | 'task' | 'systemPromptHash' | 'code'>): string {
+    return functionId(taskKey(input.role, input.task, input.systemPromptHash), input.code);
+  }
 
   /**
    * Registers code that just succeeded for a task. New code becomes an entry with one success (`verified`); code
@@ -59,7 +85,7 @@ export class CodeRegistry {
     const key = taskKey(input.role, input.task, input.systemPromptHash);
     const id = functionId(key, input.code);
     const now = new Date().toISOString();
-    return this.store.upsert(id, (current) => {
+    return this.track(this.store.upsert(id, (current) => {
       if (current) return counted(current, { successCount: current.successCount + 1, lastUsedAt: now });
       return {
         id,
@@ -82,7 +108,7 @@ export class CodeRegistry {
         lastUsedAt: now,
         lastError: null,
       };
-    });
+    }), true);
   }
 
   /**
@@ -91,6 +117,7 @@ export class CodeRegistry {
    * entries, so it stays fast however large the registry grows.
    */
   async lookup(input: LookupInput): Promise<RegistryEntry | null> {
+    while (this.lookupWrites.size > 0) await Promise.allSettled([...this.lookupWrites]);
     const normalized = normalizeTask(input.task);
     const candidates = await this.store.findByTaskKey(taskKey(input.role, input.task, input.systemPromptHash));
     let best: RegistryEntry | null = null;
@@ -106,7 +133,8 @@ export class CodeRegistry {
   /** Counts a success of an entry's code (e.g. after a registry hit ran well); null if there is no such entry. */
   async recordSuccess(id: string): Promise<RegistryEntry | null> {
     const now = new Date().toISOString();
-    return this.store.update(id, (entry) => counted(entry, { successCount: entry.successCount + 1, lastUsedAt: now }));
+    // A success never removes an entry from reuse, so lookups need not wait for it.
+    return this.track(this.store.update(id, (entry) => counted(entry, { successCount: entry.successCount + 1, lastUsedAt: now })), false);
   }
 
   /**
@@ -117,17 +145,19 @@ export class CodeRegistry {
     const now = new Date().toISOString();
     const message = String(error);
     const lastError = message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
-    return this.store.update(id, (entry) =>
-      counted(entry, { failureCount: entry.failureCount + 1, lastUsedAt: now, lastError }));
+    return this.track(this.store.update(id, (entry) =>
+      counted(entry, { failureCount: entry.failureCount + 1, lastUsedAt: now, lastError })), true);
   }
 
   /** The entry with this id, or null. */
   async get(id: string): Promise<RegistryEntry | null> {
+    if (this.writes.size > 0) await this.settled();
     return this.store.get(id);
   }
 
   /** Every entry (newest first), optionally only of one role and/or stage. */
   async list(filter: { role?: string; stage?: Stage } = {}): Promise<RegistryEntry[]> {
+    if (this.writes.size > 0) await this.settled();
     const all = await this.store.list();
     return all.filter((e) =>
       (filter.role === undefined || e.role === filter.role) && (filter.stage === undefined || e.stage === filter.stage));
@@ -140,6 +170,7 @@ export class CodeRegistry {
    * Scans every entry: meant for people browsing (`automesh registry search`), not for the hot path.
    */
   async search(text: string, options: { limit?: number } = {}): Promise<SearchHit[]> {
+    if (this.writes.size > 0) await this.settled();
     const limit = options.limit ?? 20;
     const terms = [...new Set(words(text))];
     if (terms.length === 0 || limit <= 0) return [];
@@ -166,12 +197,14 @@ export class CodeRegistry {
 
   /** Entries registered by agents with this capability (case-insensitive), newest first. */
   async byCapability(capability: string): Promise<RegistryEntry[]> {
+    if (this.writes.size > 0) await this.settled();
     const wanted = capability.trim().toLowerCase();
     return (await this.store.list()).filter((e) => e.capabilities.some((c) => c.trim().toLowerCase() === wanted));
   }
 
   /** Deletes an entry; false when there was none. */
   async remove(id: string): Promise<boolean> {
+    if (this.writes.size > 0) await this.settled();
     return this.store.remove(id);
   }
 }

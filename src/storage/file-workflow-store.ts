@@ -28,7 +28,7 @@ export class FileWorkflowStore implements WorkflowStore {
   }
 
   async save(workflowId: string, state: unknown): Promise<void> {
-    await writeJson(this.file(workflowId), state);
+    await writeJson(this.file(workflowId), state, { durable: true });
   }
 
   async remove(workflowId: string): Promise<boolean> {
