@@ -12,6 +12,7 @@ import { parseAgentArgs, runAgentBenchmark } from './agent.js';
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
 import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
+import { parseWorkflowArgs, runWorkflowBenchmark } from './workflow.js';
 
 interface Benchmark {
   name: string;
@@ -22,6 +23,7 @@ const benchmarks: Benchmark[] = [
   { name: 'sandbox', run: (argv) => runSandboxBenchmark(parseSandboxArgs(argv)) },
   { name: 'llm', run: (argv) => runLlmBenchmark(parseLlmArgs(argv)) },
   { name: 'agent', run: (argv) => runAgentBenchmark(parseAgentArgs(argv)) },
+  { name: 'workflow', run: (argv) => runWorkflowBenchmark(parseWorkflowArgs(argv)) },
 ];
 
 const argv = process.argv.slice(2);

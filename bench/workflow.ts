@@ -220,8 +220,8 @@ function describePlan(plan: Plan): string {
     const first = here[0] as PlannedStep;
     lines.push(`  level ${level}: ${String(here.length).padStart(2)} step${here.length === 1 ? ' ' : 's'} ` +
       `(${first.id}${here.length > 1 ? ` .. ${(here.at(-1) as PlannedStep).id}` : ''}), ` +
-      `${range(depCounts)} dependencies each${level === 0 ? '' : ` on level ${level - 1}`}, ` +
-      `${range(outs)} dependants each`);
+      `${range(depCounts)} ${depCounts.every((c) => c === 1) ? 'dependency' : 'dependencies'} each` +
+      `${level === 0 ? '' : ` on level ${level - 1}`}, ${range(outs)} ${outs.every((c) => c === 1) ? 'dependant' : 'dependants'} each`);
   }
   const final = plan.steps.at(-1) as PlannedStep;
   lines.push(`  expected final output (${final.id}): ${plan.expected.get(final.id)}`);
@@ -369,6 +369,20 @@ function instrument(mesh: Mesh, recorder: Recorder): void {
 
 // ---- running -------------------------------------------------------------------------------------------
 
+/**
+ * Clears what the server recorded (it keeps every request body, which would grow this process's RSS run after run)
+ * and installs the handler that answers every step with {@link MODEL_ANSWER} after {@link MODEL_DELAY_MS}.
+ */
+function resetServer(server: LlmServer): void {
+  server.reset();
+  server.respond('vllm', (req: ReceivedRequest): ScriptedReply => {
+    const user = req.messages.at(-1)?.content ?? '';
+    if (!STEP_TAG.test(user)) return { kind: 'error', status: 400, message: 'bench: no [wf-bench <step>] tag in the request' };
+    const inputTokens = Math.ceil(((req.system ?? '').length + user.length) / 4);
+    return { kind: 'text', text: MODEL_ANSWER, delayMs: MODEL_DELAY_MS, inputTokens, outputTokens: Math.ceil(MODEL_ANSWER.length / 4) };
+  });
+}
+
 interface MeshHandle {
   mesh: Mesh;
   logDir: string;
@@ -419,6 +433,10 @@ interface RunSample {
   plan: Plan;
   concurrency: number;
   wallMs: number;
+  /** CPU time (user + system) of this process, all threads, during the run. */
+  hostCpuMs: number;
+  /** Time this process's event loop was busy (not waiting for I/O or timers) during the run. */
+  loopBusyMs: number;
   /** Time the workflow call started (performance.now()). */
   t0: number;
   result: WorkflowResult;
@@ -440,11 +458,16 @@ async function runPlan(
   const workflowId = presetId ?? `bench-${plan.name}-c${concurrency}-${++runCounter}`;
   const steps = stepsOf(plan);
   if (presetId === undefined) handle.recorder.reset(workflowId, keepSnapshots);
-  const requestsBefore = server.requests().length;
+  resetServer(server);
+  const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
   const t0 = performance.now();
   const result = await handle.mesh.workflow(workflowId, steps, { fresh: true, concurrency });
   const wallMs = performance.now() - t0;
-  const requests = server.requests().length - requestsBefore;
+  const elu = performance.eventLoopUtilization(eluBefore);
+  const cpu = process.cpuUsage(cpuBefore);
+  const hostCpuMs = (cpu.user + cpu.system) / 1000;
+  const requests = server.requests().length;
   const problems: string[] = [];
   if (result.summary.succeeded !== plan.steps.length) {
     problems.push(`${result.summary.succeeded} of ${plan.steps.length} steps succeeded ` +
@@ -462,7 +485,7 @@ async function runPlan(
   if (requests !== plan.steps.length) problems.push(`${requests} model requests, expected ${plan.steps.length}`);
   const { recorder } = handle;
   const sample: RunSample = {
-    plan, concurrency, wallMs, t0, result, requests, steps: recorder.steps, saves: recorder.saves,
+    plan, concurrency, wallMs, t0, hostCpuMs, loopBusyMs: elu.active, result, requests, steps: recorder.steps, saves: recorder.saves,
     snapshots: recorder.snapshots, problems,
   };
   recorder.reset('(none)');
@@ -562,7 +585,7 @@ const LEVEL_LEGEND = 'Times in ms, "median (max)" over the level\'s steps. A ste
   'agent.executeTask to its resolution (after which the engine records it and starts its dependants). critical + = ' +
   'the level\'s last finish minus the previous level\'s; dispatch = a step\'s start minus its last dependency\'s ' +
   'finish (the engine\'s bookkeeping, state clone included, and event-loop waits); model call = chain.complete (the ' +
-  `${MODEL_DELAY_MS} ms delay, HTTP, SDK); sandbox = executor.execute (esbuild compile, waiting for a worker, the ` +
+  `${MODEL_DELAY_MS} ms delay, HTTP, SDK); sandbox = executor.execute (compile, cached by code text; waiting for a worker; the ` +
   'run); result log = results.save (fsynced); other = the rest of the step (prompt and context rendering, ' +
   'extraction, event-loop waits); step:finished lag = the event\'s emission minus the step\'s finish (it waits for ' +
   'the chained state save that records the step).';
@@ -643,7 +666,8 @@ async function probeSave(state: unknown, dir: string, n: number): Promise<number
  */
 const SAMPLER_SOURCE = String.raw`
 const fs = require('node:fs');
-const [host, period] = process.argv.slice(1).map(Number);
+const [host, period] = process.argv.slice(1, 3).map(Number);
+const marker = process.argv[3];
 const kb = (pid, field) => {
   try {
     const m = new RegExp('^' + field + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'));
@@ -661,7 +685,7 @@ const children = () => {
   return out.filter((pid) => pid !== process.pid);
 };
 const cmd = (pid) => { try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\0').join(' ').trim(); } catch { return ''; } };
-const r = { samples: 0, maxGapMs: 0, hostPeakKb: 0, workersSumPeakKb: 0, workers: {} };
+const r = { samples: 0, maxGapMs: 0, hostPeakKb: 0, workersSumPeakKb: 0, childrenSumPeakKb: 0, workers: {} };
 let last = 0;
 const sample = () => {
   const now = performance.now();
@@ -670,15 +694,18 @@ const sample = () => {
   r.samples++;
   r.hostPeakKb = Math.max(r.hostPeakKb, kb(host, 'VmRSS') ?? 0);
   let sum = 0;
+  let all = 0;
   for (const pid of children()) {
     const rss = kb(pid, 'VmRSS');
     if (rss === null) continue;
     const w = (r.workers[pid] ??= { peakKb: 0, hwmKb: 0, cmd: cmd(pid) });
     w.peakKb = Math.max(w.peakKb, rss);
     w.hwmKb = kb(pid, 'VmHWM') ?? w.hwmKb;
-    sum += rss;
+    all += rss;
+    if (w.cmd.includes(marker)) sum += rss;
   }
   r.workersSumPeakKb = Math.max(r.workersSumPeakKb, sum);
+  r.childrenSumPeakKb = Math.max(r.childrenSumPeakKb, all);
 };
 sample();
 const timer = setInterval(sample, period);
@@ -690,16 +717,22 @@ interface SamplerReport {
   samples: number;
   maxGapMs: number;
   hostPeakKb: number;
+  /** Highest simultaneous sum over the sandbox workers (children whose command line has the marker). */
   workersSumPeakKb: number;
+  /** The same over every child (the esbuild service too). */
+  childrenSumPeakKb: number;
   workers: Record<string, { peakKb: number; hwmKb: number; cmd: string }>;
 }
+
+/** How a sandbox worker's command line is told from the host's other children (the esbuild service). */
+const WORKER_MARKER = '/sandbox/worker/';
 
 class RssSampler {
   private child: ChildProcess | null = null;
   private output = '';
 
   start(periodMs: number): Promise<void> {
-    const child = spawn(process.execPath, ['-e', SAMPLER_SOURCE, String(process.pid), String(periodMs)], {
+    const child = spawn(process.execPath, ['-e', SAMPLER_SOURCE, String(process.pid), String(periodMs), WORKER_MARKER], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.child = child;
@@ -776,18 +809,12 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
   console.log(`The program every model reply carries (the data differs per step, through context):\n${indent(STEP_PROGRAM, '    ')}`);
 
   const server = await LlmServer.start();
+  resetServer(server);
   resetCooldowns();
   let handle: MeshHandle | null = null;
   const probeDir = mkdtempSync(join(tmpdir(), 'automesh-bench-workflow-probe-'));
   let problemCount = 0;
   try {
-    server.respond('vllm', (req: ReceivedRequest): ScriptedReply => {
-      const user = req.messages.at(-1)?.content ?? '';
-      if (!STEP_TAG.test(user)) return { kind: 'error', status: 400, message: 'bench: no [wf-bench <step>] tag in the request' };
-      const inputTokens = Math.ceil(((req.system ?? '').length + user.length) / 4);
-      return { kind: 'text', text: MODEL_ANSWER, delayMs: MODEL_DELAY_MS, inputTokens, outputTokens: Math.ceil(MODEL_ANSWER.length / 4) };
-    });
-
     // ---- (1) the DAG
     heading(`(1) 100-step DAG, depth ${dag.depth}, every model reply ${MODEL_DELAY_MS} ms`);
     console.log(describePlan(dag));
@@ -845,13 +872,18 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     console.log(`\nTimed runs (${options.runs} at concurrency ${options.concurrency}, more than the widest level (` +
       `${Math.max(...LEVEL_WIDTHS)}), so the limit holds no step back; ${options.defaultConcurrencyRuns} at the default ` +
       `WORKFLOW_CONCURRENCY=${DEFAULT_WORKFLOW_CONCURRENCY}):`);
-    console.log(indent(table(['concurrency', 'runs (wall, ms)', 'median', 'bound', 'efficiency', 'bound + overhead', 'efficiency'],
-      ([[high, highWall.median, options.concurrency], [defaults, defaultWall.median, DEFAULT_WORKFLOW_CONCURRENCY]] as const)
-        .map(([runs, wall, c]) => [String(c), runs.map((r) => r.wallMs.toFixed(0)).join(', '), ms(wall), ms(boundMs),
-          pct(boundMs / wall), ms(boundWithOverhead), pct(boundWithOverhead / wall)]))));
+    const busy = (runs: readonly RunSample[]): string =>
+      `${pct(quantile(runs.map((r) => r.loopBusyMs / r.wallMs), 0.5))} / ${ms(quantile(runs.map((r) => r.hostCpuMs), 0.5))}`;
+    console.log(indent(table(['concurrency', 'runs (wall, ms)', 'median', 'bound', 'efficiency', 'bound + overhead',
+      'efficiency', 'event loop busy / host CPU'],
+    ([[high, highWall.median, options.concurrency], [defaults, defaultWall.median, DEFAULT_WORKFLOW_CONCURRENCY]] as const)
+      .map(([runs, wall, c]) => [String(c), runs.map((r) => r.wallMs.toFixed(0)).join(', '), ms(wall), ms(boundMs),
+        pct(boundMs / wall), ms(boundWithOverhead), pct(boundWithOverhead / wall), busy(runs)]))));
     console.log(`  bound = depth ${dag.depth} x ${MODEL_DELAY_MS} ms model delay = ${ms(boundMs)}; bound + overhead = ` +
       `depth x (${MODEL_DELAY_MS} ms + ${ms(singleOverhead)}, the median wall of a one-step workflow beyond its ` +
-      `${MODEL_DELAY_MS} ms) = ${ms(boundWithOverhead)}.`);
+      `${MODEL_DELAY_MS} ms) = ${ms(boundWithOverhead)}. Event loop busy = share of the wall time this process's ` +
+      'event loop was running JavaScript (performance.eventLoopUtilization); host CPU = this process\'s CPU time, all ' +
+      'threads (the libuv pool doing the file writes included), medians.');
     console.log(`  verified: every step succeeded with the expected output, one model call each, ${dag.steps.length} HTTP ` +
       `requests per run: ${allOk ? 'yes' : 'NO'}; final output ${String(high.at(-1)?.result.at(-1)?.output)} ` +
       `(expected ${dag.expected.get(finalId)}): ${finalOk ? 'ok' : 'WRONG'}`);
@@ -873,6 +905,7 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     const clone = cloneCost(first.snapshots);
     const largest = first.snapshots.at(-1);
     const probeMs = largest === undefined ? Number.NaN : await probeSave(largest, probeDir, 10);
+    first.snapshots.length = 0;
     console.log(`  persist() clones the whole state synchronously (JSON.parse(JSON.stringify(state))) on every step ` +
       `change: timed afterwards on run 1's ${clone.count} snapshots, ${ms(clone.totalMs)} of event-loop time per run ` +
       `(largest ${ms(clone.maxMs)}, at ${(clone.maxBytes / 1024).toFixed(0)} KB); the store stringifies each again with ` +
@@ -881,7 +914,6 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
       `saves in series cost ~${ms(probeMs * clone.count)} at the least.`);
 
     // What-if (diagnostic, not a valid configuration): the same DAG with the workflow store's save a no-op.
-    handle.recorder.noopSaves = true;
     const noSaves: RunSample[] = [];
     for (let i = 0; i < 3; i++) {
       const workflowId = `bench-dag-nosave-${++runCounter}`;
@@ -894,7 +926,7 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     const noSaveMedian = medianRun(noSaves);
     console.log(`\n  Diagnostic (not a valid configuration): the same DAG with the workflow store's save() replaced by ` +
       `a no-op (persist() still clones): runs ${noSaves.map((r) => r.wallMs.toFixed(0)).join(', ')} ms, median ` +
-      `${ms(noSaveWall)}, efficiency ${pct(boundMs / noSaveWall)}. Its median run:`);
+      `${ms(noSaveWall)}, efficiency ${pct(boundMs / noSaveWall)}; event loop busy / host CPU ${busy(noSaves)}. Its median run:`);
     console.log(indent(levelTable(noSaveMedian)));
 
     const defaultMedian = medianRun(defaults);
@@ -913,6 +945,7 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     add('DAG state saves per run: count / summed time', `${saves.count} / ${ms(saves.totalMs)}`);
     add('DAG wall with state saves a no-op (diagnostic)', `${ms(noSaveWall)} (${pct(boundMs / noSaveWall)})`);
     add('DAG steps verified (success, output, 1 model call)', allOk && finalOk ? 'all' : 'NOT ALL', 'all', allOk && finalOk);
+    const dagWorkers = handle.workers;
     await stopMesh(handle);
     handle = null;
 
@@ -938,8 +971,8 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     const wideOk = wide.every((r) => r.problems.length === 0);
     const wideWall = summarize(wide.map((r) => r.wallMs));
     const wideMedian = medianRun(wide);
-    const workers = Object.entries(memory.workers).filter(([, w]) => w.cmd.includes('sandbox'));
-    const others = Object.entries(memory.workers).filter(([, w]) => !w.cmd.includes('sandbox'));
+    const workers = Object.entries(memory.workers).filter(([, w]) => w.cmd.includes(WORKER_MARKER));
+    const others = Object.entries(memory.workers).filter(([, w]) => !w.cmd.includes(WORKER_MARKER));
     const perWorkerPeak = workers.map(([, w]) => w.peakKb);
     const wideSaves = saveStats(wideMedian);
     const wideSteps = analyzeSteps(wideMedian);
@@ -965,12 +998,13 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
       ...workers.map(([pid, w]) => [`sandbox worker pid ${pid}`, '', mb(w.peakKb), `${mb(w.hwmKb)} (its life)`]),
       ['sandbox workers, highest simultaneous sum', '', mb(memory.workersSumPeakKb),
         `${mb(workers.reduce((a, [, w]) => a + w.hwmKb, 0))} (sum of the peaks)`],
+      ...others.map(([pid, w]) => [`other child pid ${pid}: ${w.cmd.replace(/^.*\//, '').slice(0, 40)}`, '', mb(w.peakKb),
+        `${mb(w.hwmKb)} (its life)`]),
+      ['all children, highest simultaneous sum', '', mb(memory.childrenSumPeakKb), ''],
     ])));
-    if (others.length > 0) {
-      console.log(`  (other children seen and left out: ${others.map(([pid, w]) => `${pid} ${w.cmd.slice(0, 60)}`).join('; ')})`);
-    }
-    console.log(`  The host has run part (1) before (RSS ${mb(hostBeforeKb)} before this mesh started), so its heap is ` +
-      'not fresh; the workers are this mesh\'s own.');
+    console.log(`  Host growth over idle while ${n} steps were in flight: ${mb(memory.hostPeakKb - hostIdleKb)}. The host has run ` +
+      `part (1) before (RSS ${mb(hostBeforeKb)} before this mesh started), so its heap is not fresh; the workers are ` +
+      'this mesh\'s own.');
     add(`${n} independent steps, wall, median of ${options.independentRuns}`,
       `${ms(wideWall.median)} (${pct(MODEL_DELAY_MS / wideWall.median)} of the ${MODEL_DELAY_MS} ms bound)`);
     add('  peak RSS, host (sampled)', mb(memory.hostPeakKb));
@@ -982,7 +1016,7 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
 
     heading(`findings: where the DAG's time goes (efficiency ${pct(efficiency)}, target ${pct(EFFICIENCY_TARGET)}: ` +
       `${met ? 'met' : 'MISSED'})`);
-    printFindings({ median, saves, clone, probeMs, noSaveWall, noSaveMedian, singleOverhead, workers: options.workers });
+    printFindings({ median, saves, clone, probeMs, noSaveWall, noSaveMedian, singleOverhead, workers: dagWorkers });
   } finally {
     await stopMesh(handle).catch(() => undefined);
     resetCooldowns();
@@ -1003,58 +1037,80 @@ interface FindingsInput {
   noSaveWall: number;
   noSaveMedian: RunSample;
   singleOverhead: number;
-  workers: number | undefined;
+  /** Sandbox workers of the DAG's mesh. */
+  workers: number;
 }
 
 /** Numbers from the runs above, put together: what costs the DAG its time, and what to change. */
 function printFindings(f: FindingsInput): void {
   const steps = analyzeSteps(f.median);
-  const boundMs = f.median.plan.depth * MODEL_DELAY_MS;
+  const depth = f.median.plan.depth;
+  const boundMs = depth * MODEL_DELAY_MS;
   const q = (values: number[]): number => quantile(values, 0.5);
+  const mx = (values: number[]): number => Math.max(...values);
   const noSaveSteps = analyzeSteps(f.noSaveMedian);
-  const wide = steps.filter((s) => s.level === 2 || s.level === 3);
-  const noSaveWide = noSaveSteps.filter((s) => s.level === 2 || s.level === 3);
+  const wideOf = (list: StepAnalysis[]): StepAnalysis[] => list.filter((s) => s.level === 2 || s.level === 3);
+  const wide = wideOf(steps);
+  const noSaveWide = wideOf(noSaveSteps);
+  const nSteps = f.median.plan.steps.length;
+  const perStepLoop = f.noSaveMedian.loopBusyMs / nSteps;
+  const widest = Math.max(...LEVEL_WIDTHS);
   const lines = [
-    `The median run took ${ms(f.median.wallMs)} against the ${ms(boundMs)} bound. With the state saves made a no-op it ` +
-    `took ${ms(f.noSaveWall)}: the saves account for ~${ms(f.median.wallMs - f.noSaveWall)}.`,
+    `The median run took ${ms(f.median.wallMs)} against the ${ms(boundMs)} bound (efficiency ${pct(boundMs / f.median.wallMs)}). ` +
+    `With the workflow store's save() a no-op it took ${ms(f.noSaveWall)} (${pct(boundMs / f.noSaveWall)}): the ` +
+    `state saves account for ~${ms(f.median.wallMs - f.noSaveWall)}; the ~${ms(f.noSaveWall - boundMs)} still over the ` +
+    'bound is the host\'s event loop, the result-log writes and the sandbox queue (2 and 3 below).',
     '',
-    `1. Workflow-state persistence (src/mesh/workflow-engine.ts, runWorkflow: persist() and finishStep()). Every step ` +
-    `change (running, then finished) queues a save of the WHOLE state, ${f.saves.count} per run, chained one after ` +
-    `another, each a write-file-atomic write with fsync of indented JSON up to ${(f.clone.maxBytes / 1024).toFixed(0)} KB ` +
-    `(${ms(f.probeMs)} alone on this disk; ${ms(f.saves.meanMs)} on average in the run, ${ms(f.saves.totalMs)} summed). ` +
-    'The run ends with `await saving`, so the wall time cannot be shorter than the chain, and since the last commit ' +
-    'step:finished waits for it too. Before each save persist() deep-clones the state with ' +
-    `JSON.parse(JSON.stringify(state)) on the event loop (${ms(f.clone.totalMs)} per run) and the store stringifies it ` +
-    `again with indentation (${ms(f.clone.totalStringifyMs)}): the state grows with every envelope, so this is O(steps^2).`,
-    '   Suggestions: (a) coalesce: keep at most one save in flight and one pending; when a save lands, write the latest ' +
-    'state once (announce every step the landed save covered), so a burst of 39 finishes costs one or two writes, not 39; ' +
-    '(b) do not save the pending -> running transition (a resume re-runs a step that was running anyway), which halves ' +
-    'the writes; (c) serialise once: hand the store the JSON text (no deep clone, no second stringify, no indentation); ' +
-    '(d) keep envelopes lean in the state (attempts[].code repeats envelope.code) or store each step\'s envelope in its own ' +
-    'file/append-only log so a save is O(1) in the number of steps.',
+    '1. Workflow-state persistence: src/mesh/workflow-engine.ts, runWorkflow(), persist() and finishStep(). Every step ' +
+    `change (pending -> running, running -> finished) queues a save of the WHOLE state: ${f.saves.count} per run, ` +
+    'chained one after another, each through src/storage/json-file.ts writeJson (mkdir, stringify with indentation, ' +
+    'then write-file-atomic: realpath, stat, open, write, fsync, close, chown, chmod, rename, unlink, each a round ' +
+    'trip through the 4-thread libuv pool that the result-log writes of the running steps share) of up to ' +
+    `${(f.clone.maxBytes / 1024).toFixed(0)} KB: ` +
+    `${ms(f.probeMs)} alone on this disk, ${ms(f.saves.meanMs)} on average in the run, ${ms(f.saves.totalMs)} summed ` +
+    `(${pct(f.saves.totalMs / f.median.wallMs)} of the wall). runWorkflow ends with \`await saving\`, so the wall ` +
+    `cannot be shorter than the chain: ${f.saves.backlogAtLastStep} saves were still to land when the last step ` +
+    `finished, a ${ms(f.saves.tailMs)} tail. step:finished is emitted from the same chain, ` +
+    `${ms(q(steps.map((s) => s.announced - s.finished)))} after the step finished (median). On top, persist() deep-clones ` +
+    `the state with JSON.parse(JSON.stringify(state)) on the event loop, ${ms(f.clone.totalMs)} per run, and the store ` +
+    `stringifies it again, ${ms(f.clone.totalStringifyMs)}: the state grows with every envelope, so it is O(steps^2).`,
+    '   To change (engine, not done here): (a) coalesce saves: at most one in flight plus a dirty flag; when a save ' +
+    'lands, write the latest state once and announce every step it covered; a level of 39 finishes then costs a few ' +
+    'writes, not 78; (b) do not persist pending -> running (a resumed run re-runs a step that was running anyway): half ' +
+    'the writes; (c) serialise once (JSON.stringify, no deep clone, no indentation) and hand the store the text; ' +
+    '(d) keep the state small: envelopes without attempts[].code (it repeats envelope.code), or one file / an ' +
+    'append-only log per step so a save is O(1) in the number of steps; (e) for this private file, open + write + ' +
+    'fdatasync + rename is 4 pool round trips where write-file-atomic makes ~10.',
     '',
-    `2. The sandbox pool (src/sandbox/pool.ts, WorkerPool with SANDBOX_WORKERS=${f.workers ?? 'default'}): in the wide ` +
-    `levels every step's reply arrives within a few ms of the others', and they queue for the workers: sandbox median ` +
-    `${ms(q(wide.map((s) => s.executeMs)))} (max ${ms(Math.max(...wide.map((s) => s.executeMs)))}) in levels 2-3 ` +
-    `against ${ms(q(noSaveWide.map((s) => s.executeMs)))} (max ${ms(Math.max(...noSaveWide.map((s) => s.executeMs)))}) ` +
-    `without state saves, and a lone step's ~${ms(q(analyzeSteps(f.median).filter((s) => s.level === 0).map((s) => s.executeMs)))}. ` +
-    'Each execution compiles with esbuild on the host (compileProgram in src/sandbox/executor.ts) and copies the ' +
-    'whole context (all dependency envelopes) as JSON. Suggestions: cache compileProgram by code hash (every step here ' +
-    'runs the same program); pass the dependencies\' outputs, not whole envelopes, to the sandbox context.',
+    `2. Host CPU (one event loop on ${availableParallelism()} cores; the in-process LLM server shares it): without ` +
+    `the saves the event loop was busy ${pct(f.noSaveMedian.loopBusyMs / f.noSaveMedian.wallMs)} of the run, ` +
+    `${ms(perStepLoop)} of loop time per step, so a level of ${widest} steps needs ~${ms(perStepLoop * widest)} of ` +
+    `loop time against its ${MODEL_DELAY_MS} ms budget. Steps whose replies land together are served one after ` +
+    `another: in levels 2-3 the model call takes ${ms(q(noSaveWide.map((s) => s.modelMs)))} (max ` +
+    `${ms(mx(noSaveWide.map((s) => s.modelMs)))}) for a ${MODEL_DELAY_MS} ms reply and "other" ` +
+    `${ms(q(noSaveWide.map(other)))} per step (a lone step: ${ms(q(steps.filter((s) => s.level === 0).map(other)))}), ` +
+    'both mostly waiting for the loop (run with node --cpu-prof to see where its time goes).',
+    '   To change: less work per step on the loop, above all 1(c); the result log write per step ' +
+    '(src/agent/pipeline.ts finish() -> results.save, an fsynced atomic write, ' +
+    `${ms(q(wide.map((s) => s.resultSaveMs)))} median in levels 2-3) sits inside executeTask, so a step's dependants ` +
+    'wait for it: it could be written after the envelope is handed back, or batched.',
     '',
-    `3. The event loop (one host thread on ${availableParallelism()} cores) also carries the HTTP client, the ` +
-    `in-process LLM server, prompt rendering and the clones: the model call's median in levels 2-3 is ` +
-    `${ms(q(wide.map((s) => s.modelMs)))} (max ${ms(Math.max(...wide.map((s) => s.modelMs)))}) for a ${MODEL_DELAY_MS} ms ` +
-    `reply (${ms(q(noSaveWide.map((s) => s.modelMs)))} without saves), and "other" per step is ` +
-    `${ms(q(wide.map(other)))} (${ms(q(noSaveWide.map(other)))} without saves): replies that land together are handled ` +
-    'one after another. Less synchronous work per step change (1c above) shortens these queues directly.',
+    `3. The sandbox pool (src/sandbox/pool.ts WorkerPool, ${f.workers} workers): in levels 2-3 executor.execute takes ` +
+    `${ms(q(wide.map((s) => s.executeMs)))} (max ${ms(mx(wide.map((s) => s.executeMs)))}), ` +
+    `${ms(q(noSaveWide.map((s) => s.executeMs)))} (max ${ms(mx(noSaveWide.map((s) => s.executeMs)))}) without saves, ` +
+    `against ${ms(q(steps.filter((s) => s.level === 0).map((s) => s.executeMs)))} for the lone root: ${widest} ` +
+    `executions queue for ${f.workers} workers. ` +
+    'Compilation is cached by code text already (src/sandbox/compile.ts), so what ' +
+    'is left is the queue, the JSON copy of the whole context (every dependency\'s full envelope goes in, code and ' +
+    'attempts included) and the run. To change: hand the sandbox the dependencies\' outputs rather than whole ' +
+    'envelopes (workflow-engine.ts runStep builds the context); more workers only help with free cores.',
     '',
     `4. Scheduling itself (pump()) is cheap: dispatch median ${ms(q(steps.map((s) => s.started - s.ready)))} (max ` +
-    `${ms(Math.max(...steps.map((s) => s.started - s.ready)))}), which includes persist()'s clone for the running step.`,
+    `${ms(mx(steps.map((s) => s.started - s.ready)))}), persist()'s clone for the running step included.`,
     '',
-    `A one-step workflow costs ${ms(f.singleOverhead)} beyond its ${MODEL_DELAY_MS} ms reply; at depth 5 that alone is ` +
-    `${ms(5 * f.singleOverhead)} if paid on every level, so >= 90 % (<= ${ms(boundMs / EFFICIENCY_TARGET)}) needs the ` +
-    `per-level overhead under ${ms((boundMs / EFFICIENCY_TARGET - boundMs) / f.median.plan.depth)}.`,
+    `For >= ${pct(EFFICIENCY_TARGET)} the DAG must finish within ${ms(boundMs / EFFICIENCY_TARGET)}: ` +
+    `${ms((boundMs / EFFICIENCY_TARGET - boundMs) / depth)} of overhead per level. A one-step workflow alone already ` +
+    `costs ${ms(f.singleOverhead)} beyond its reply.`,
   ];
   console.log(lines.join('\n'));
 }

@@ -45,6 +45,12 @@ export interface TaskInput {
   signal?: AbortSignal;
   /** Set by workflows. */
   stepId?: string;
+  /**
+   * @internal Write the result log in the background (still before `mesh.stop()` resolves) instead of before
+   * returning. The workflow engine sets it: its own state file already holds the envelope durably, and a
+   * dependant should not wait for a log write to start.
+   */
+  deferLog?: boolean;
   /** Called before each repair call, with the failure being repaired (progress displays). */
   onRepair?: (info: { repair: number; errorCategory: string; error: string }) => void;
 }
@@ -169,7 +175,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
       model: lastReply?.model ?? null,
       ...(input.stepId !== undefined ? { stepId: input.stepId } : {}),
     };
-    await runtime.results.save({
+    const saved = runtime.results.save({
       resultId,
       role: agent.role,
       task: input.task,
@@ -182,6 +188,8 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
       },
       envelope: envelope as unknown as Record<string, unknown>,
     });
+    if (input.deferLog) inBackground(runtime, `writing the result log ${resultId}`, saved);
+    else await saved;
     return envelope;
   };
 

@@ -141,15 +141,36 @@ export async function runWorkflow(
     })),
   };
 
-  // Saves are chained so that they land in order; the first failure is rethrown when the run ends.
-  let saving: Promise<void> = Promise.resolve();
+  // Saves are coalesced: one write in flight at a time, and when it lands the next one writes the latest
+  // state, however many changes came meanwhile. A 100-step run then makes a handful of writes instead of
+  // one per change, each serialized from the live state when it starts. The first failure is rethrown at
+  // the end. Step events wait for the write that holds their step's new state.
+  let dirty = false;
+  let flushing: Promise<void> | null = null;
+  let announcements: Array<() => void> = [];
   let saveError: unknown = null;
-  const persist = (): void => {
-    state.updatedAt = now();
-    const snapshot = JSON.parse(JSON.stringify(state)) as WorkflowState;
-    saving = saving.then(() => deps.store.save(workflowId, snapshot)).catch((err: unknown) => {
-      saveError ??= err;
-    });
+  const flush = async (): Promise<void> => {
+    while (dirty) {
+      dirty = false;
+      const due = announcements;
+      announcements = [];
+      state.updatedAt = now();
+      try {
+        await deps.store.save(workflowId, state);
+      } catch (err) {
+        saveError ??= err;
+      }
+      for (const announce of due) announce();
+    }
+    flushing = null;
+  };
+  const persist = (announce?: () => void): void => {
+    dirty = true;
+    if (announce) announcements.push(announce);
+    flushing ??= flush();
+  };
+  const settled = async (): Promise<void> => {
+    while (flushing) await flushing;
   };
   persist();
 
@@ -173,15 +194,13 @@ export async function runWorkflow(
     entry.status = envelope.status;
     entry.envelope = envelope;
     entry.finishedAt = now();
-    persist();
     // Announced once the new state is on disk: a listener that stops the process (or a crash right after)
     // never loses a step it was told had finished.
-    const announce = (): void => {
+    persist(() => {
       if (envelope.status === 'success') events.emit('step:finished', { workflowId, stepId: step.id, envelope });
       else if (envelope.status === 'failure') events.emit('step:failed', { workflowId, stepId: step.id, envelope });
       else events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
-    };
-    saving = saving.then(announce);
+    });
   };
 
   const runStep = async (step: ResolvedStep): Promise<Envelope> => {
@@ -204,6 +223,7 @@ export async function runWorkflow(
       context,
       signal: cancelSignal,
       stepId: step.id,
+      deferLog: true,
       onRepair: (info) => events.emit('step:repaired', { workflowId, stepId: step.id, role: step.role, ...info }),
     });
     return { ...envelope, stepId: step.id };
@@ -261,7 +281,7 @@ export async function runWorkflow(
   const cancelled = cancelSignal.aborted;
   state.status = cancelled ? 'cancelled' : envelopes.every((e) => e.status === 'success') ? 'finished' : 'failed';
   persist();
-  await saving;
+  await settled();
   if (saveError) throw saveError;
   if (failure) throw failure;
   const summary = summarize(workflowId, envelopes, started, cancelled);

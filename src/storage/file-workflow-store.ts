@@ -28,7 +28,8 @@ export class FileWorkflowStore implements WorkflowStore {
   }
 
   async save(workflowId: string, state: unknown): Promise<void> {
-    await writeJson(this.file(workflowId), state, { durable: true });
+    // Compact: a large workflow's state is rewritten often, and indentation doubles its size.
+    await writeJson(this.file(workflowId), state, { durable: true, compact: true });
   }
 
   async remove(workflowId: string): Promise<boolean> {

@@ -68,10 +68,10 @@ export function readJsonSync<T>(path: string, decoder: Decoder<T>, advice: strin
  * if needed. `durable` also fsyncs before the rename, so the write survives a power loss, not only a process
  * crash; it costs ~0.5 ms and more on a busy disk, so only state that a resume depends on asks for it.
  */
-export async function writeJson(path: string, value: unknown, options: { durable?: boolean } = {}): Promise<void> {
+export async function writeJson(path: string, value: unknown, options: { durable?: boolean; compact?: boolean } = {}): Promise<void> {
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, null, 2);
+    text = options.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2);
   } catch (error) {
     throw new StorageError(`Cannot store ${path}: the value is not JSON data (${(error as Error).message})`, { cause: error });
   }
