@@ -85,6 +85,13 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // `automesh check | head` closes the pipe early: that is not an error of ours.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   }, (err: unknown) => {

@@ -1,0 +1,375 @@
+// `automesh init` and `automesh run`, driven as a user drives them: the built CLI (dist/) in a subprocess with a
+// scrubbed environment, the provider pointed at the local wire-protocol server, storage in a temp folder. The
+// scaffold that init writes is then installed (node_modules/automesh linked to this repository, as
+// `npm install` of its file: dependency would) and run.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AutoAgent, defineAgent, defineTool } from '../src/index.js';
+import { agentsFromModule } from '../src/cli/load-agents.js';
+import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+let server: LlmServer;
+let work: string;
+let logDir: string;
+/** A folder with an agents file, as a user's project would have. */
+let app: string;
+
+/** A model's answer: prose around a fenced program, as real models reply. */
+function answer(code: string): ScriptedReply {
+  return {
+    kind: 'text',
+    text: `Sure. I'll compute this with a short program.\n\n\`\`\`javascript\n${code}\n\`\`\`\n\nThe program stores the answer in \`result\`.`,
+  };
+}
+
+function taskOf(req: ReceivedRequest): string {
+  return /Task: (.*)/.exec(req.messages[0]?.content ?? '')?.[1] ?? '';
+}
+
+/** Replies by task text; a function gets `repair` (0 for the first call) to answer repair calls differently. */
+const ROUTES: Record<string, string | ((repair: number) => string)> = {
+  // the scaffold's main.ts and workflow.json
+  'sum of the squares of the numbers 1 to 10': 'let total = 0;\nfor (let n = 1; n <= 10; n++) total += n * n;\nresult = total;',
+  'Total revenue per region': 'const rows = await sales.rows();\nconst totals = {};\nfor (const r of rows) totals[r.region] = (totals[r.region] ?? 0) + r.revenue;\n' +
+    'result = Object.entries(totals).map(([region, revenue]) => ({ region, revenue })).sort((a, b) => b.revenue - a.revenue);',
+  "share of the total revenue": 'const rows = context.totals.output;\nconst sum = rows.reduce((a, r) => a + r.revenue, 0);\n' +
+    'result = Object.fromEntries(rows.map((r) => [r.region, Math.round((r.revenue / sum) * 1000) / 10]));',
+  // examples/calculator.ts, copied by init --examples
+  'factorial of 10': 'let f = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;',
+  // automesh run
+  'Calculate 2**10': 'result = 2 ** 10;',
+  'Calculate 3**4': 'const base: number = 3;\nresult = base ** 4;',
+  'first 8 Fibonacci numbers': 'const fib = [1, 1];\nwhile (fib.length < 8) fib.push(fib[fib.length - 1] + fib[fib.length - 2]);\nresult = fib;',
+  // the first try treats the envelope as the list; the repair reads its output
+  'Sum the numbers of the fibonacci step': (repair) => repair === 0
+    ? 'result = context.fibonacci.reduce((a, b) => a + b, 0);'
+    : 'const numbers = context.fibonacci.output;\nresult = numbers.reduce((a, b) => a + b, 0);',
+  'Divide the budget': 'const budget = context.budget;\nresult = budget.total / budget.parts.length;',
+};
+
+async function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, [cliPath, ...args], { cwd, env: scrubbedEnv(env), timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+function scrubbedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmpdir(),
+    LLM_PROVIDER_ORDER: 'vllm',
+    LLM_ENDPOINT: server.url,
+    LLM_MODEL: 'qwen2.5-coder-32b-instruct',
+    LLM_MAX_RETRIES: '0',
+    LLM_TIMEOUT: '20',
+    EXECUTION_TIMEOUT: '5',
+    MAX_REPAIR_ATTEMPTS: '1',
+    SANDBOX_WORKERS: '2',
+    LOG_DIRECTORY: logDir,
+    ...extra,
+  };
+}
+
+/** `npm install` of the scaffold, as far as automesh goes: its file: dependency becomes a link. */
+function linkAutomesh(dir: string): void {
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(root, join(dir, 'node_modules', 'automesh'), 'dir');
+}
+
+before(async () => {
+  assert.ok(existsSync(cliPath), `${cliPath} is missing: run npm run build first (npm test does)`);
+  server = await LlmServer.start();
+  server.respond('vllm', (req) => {
+    const task = taskOf(req);
+    const hit = Object.entries(ROUTES).find(([key]) => task.includes(key));
+    if (!hit) return { kind: 'error', status: 400, message: `test: no scripted answer for ${JSON.stringify(task)}` };
+    const repair = req.messages.filter((m) => m.role === 'user' && m.content.includes('Your code failed')).length;
+    return answer(typeof hit[1] === 'string' ? hit[1] : hit[1](repair));
+  });
+  work = mkdtempSync(join(tmpdir(), 'automesh-cli-run-'));
+  logDir = join(work, 'logs');
+  app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  linkAutomesh(app);
+  writeFileSync(join(app, 'agents.ts'), [
+    "import { AutoAgent, defineAgent } from 'automesh';",
+    'export class CalculatorAgent extends AutoAgent {',
+    "  static override role = 'calculator';",
+    "  static override capabilities = ['math'];",
+    "  static override systemPrompt = 'You are a math expert. Store the answer in `result`.';",
+    '}',
+    "const writer = defineAgent({ role: 'writer', capabilities: ['writing'], systemPrompt: 'You write short texts.' });",
+    'export const agents = [CalculatorAgent, writer];',
+  ].join('\n'));
+  writeFileSync(join(app, 'pipeline.json'), JSON.stringify({
+    steps: [
+      { id: 'fibonacci', agent: 'calculator', task: 'List the first 8 Fibonacci numbers' },
+      { id: 'sum', agent: 'math', task: 'Sum the numbers of the fibonacci step', dependsOn: ['fibonacci'] },
+    ],
+  }, null, 2));
+  writeFileSync(join(app, 'broken.json'), JSON.stringify([
+    { id: 'split', agent: 'calculator', task: 'Divide the budget among the parts', context: { budget: { total: 90 } } },
+    { id: 'report', agent: 'writer', task: 'Write one sentence about the split', dependsOn: ['split'] },
+  ]));
+});
+
+after(async () => {
+  await server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('automesh init', () => {
+  test('writes a runnable project; its main.ts runs against the provider and prints the results', async () => {
+    const proj = join(work, 'my-agents');
+    const r = await cli(['init', 'my-agents'], work);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    for (const file of ['package.json', 'agents.ts', 'main.ts', 'workflow.json', '.env.example', 'README.md', '.gitignore']) {
+      assert.ok(existsSync(join(proj, file)), `init wrote no ${file}`);
+      assert.match(r.stdout, new RegExp(`^    ${file.replace('.', '\\.')}$`, 'm'));
+    }
+    assert.match(r.stdout, /npm install/);
+    const pkg = JSON.parse(readFileSync(join(proj, 'package.json'), 'utf8')) as {
+      name: string; type: string; scripts: Record<string, string>; dependencies: Record<string, string>;
+    };
+    assert.equal(pkg.name, 'my-agents');
+    assert.equal(pkg.type, 'module');
+    assert.equal(pkg.scripts.start, 'tsx main.ts');
+    assert.equal(pkg.dependencies.automesh, `file:${root}`);
+    assert.match(pkg.dependencies.tsx ?? '', /^\^?\d/);
+    assert.equal(readFileSync(join(proj, '.env.example'), 'utf8'), readFileSync(join(root, '.env.example'), 'utf8'));
+    assert.match(readFileSync(join(proj, 'agents.ts'), 'utf8'), /from 'automesh'/);
+    assert.match(readFileSync(join(proj, 'main.ts'), 'utf8'), /from 'automesh'/);
+    assert.match(readFileSync(join(proj, 'README.md'), 'utf8'), /not published to the npm registry/);
+
+    linkAutomesh(proj);
+    const projLogs = join(proj, 'logs');
+    const started = server.requests('vllm').length;
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolvePromise) => {
+      execFile(process.execPath, ['--import', tsxLoader, 'main.ts'], { cwd: proj, env: scrubbedEnv({ LOG_DIRECTORY: projLogs }), timeout: 60_000 },
+        (err, stdout, stderr) => resolvePromise({ code: err ? 1 : 0, stdout, stderr }));
+    });
+    assert.equal(out.code, 0, `${out.stderr}${out.stdout}`);
+    assert.match(out.stdout, /^calculator: success -> 385$/m);
+    assert.match(out.stdout, /^totals: success -> \[\{"region":"eu","revenue":150\},\{"region":"us","revenue":125\},\{"region":"apac","revenue":85\}\]$/m);
+    assert.match(out.stdout, /^shares: success -> \{"eu":41\.7,"us":34\.7,"apac":23\.6\}$/m);
+    assert.match(out.stdout, /^summary: 2\/2 steps succeeded, \d+ tokens, cost \$0\.000000$/m);
+    const calls = server.requests('vllm').slice(started);
+    assert.equal(calls.length, 3);
+    assert.match(calls.find((c) => taskOf(c).includes('Total revenue'))?.system ?? '', /await sales\.rows\(/, 'the tool is described to the model');
+
+    // The scaffold's workflow.json through the CLI, from the scaffold: same workflow id as main.ts, so the
+    // saved state is resumed, and agents.ts's classes are this automesh's (no foreign-copy warning).
+    const again = await cli(['run', '--agents', './agents.ts', 'workflow.json'], proj, { LOG_DIRECTORY: projLogs });
+    assert.equal(again.code, 0, `${again.stderr}${again.stdout}`);
+    assert.doesNotMatch(again.stderr, /warning/);
+    assert.match(again.stdout, /totals: recovered from the saved state/);
+    assert.match(again.stdout, /workflow sales-report: 2\/2 succeeded, 0 failed, 0 skipped \(2 recovered, 0 cached\)/);
+    assert.equal(server.requests('vllm').length, started + 3, 'a resumed workflow calls no model');
+  });
+
+  test('refuses to overwrite without --force, naming the files; --force overwrites', async () => {
+    const proj = join(work, 'my-agents');
+    writeFileSync(join(proj, 'agents.ts'), '// my own agents\n');
+    const refused = await cli(['init', 'my-agents'], work);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /already has .*agents\.ts/);
+    assert.match(refused.stderr, /main\.ts/);
+    assert.match(refused.stderr, /package\.json/);
+    assert.match(refused.stderr, /--force/);
+    assert.equal(readFileSync(join(proj, 'agents.ts'), 'utf8'), '// my own agents\n', 'nothing was written');
+
+    const forced = await cli(['init', 'my-agents', '--force'], work);
+    assert.equal(forced.code, 0, `${forced.stderr}${forced.stdout}`);
+    assert.match(forced.stdout, /overwrote .*agents\.ts/);
+    assert.match(readFileSync(join(proj, 'agents.ts'), 'utf8'), /class CalculatorAgent extends AutoAgent/);
+  });
+
+  test('--examples copies the examples, importing from automesh; they run', async () => {
+    const proj = join(work, 'with-examples');
+    mkdirSync(proj);
+    const r = await cli(['init', '--examples'], proj);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const shipped = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
+    assert.deepEqual(readdirSync(join(proj, 'examples')).sort(), shipped);
+    for (const file of shipped) {
+      const text = readFileSync(join(proj, 'examples', file), 'utf8');
+      assert.doesNotMatch(text, /\.\.\/src\/index\.js/, file);
+      assert.match(text, /from 'automesh'/, file);
+    }
+    const pkg = JSON.parse(readFileSync(join(proj, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    assert.ok(pkg.dependencies.zod && pkg.dependencies['sql.js'], 'the examples\' own imports are dependencies');
+
+    linkAutomesh(proj);
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolvePromise) => {
+      execFile(process.execPath, ['--import', tsxLoader, join('examples', 'calculator.ts')],
+        { cwd: proj, env: scrubbedEnv({ LOG_DIRECTORY: join(proj, 'logs') }), timeout: 60_000 },
+        (err, stdout, stderr) => resolvePromise({ code: err ? 1 : 0, stdout, stderr }));
+    });
+    assert.equal(out.code, 0, `${out.stderr}${out.stdout}`);
+    assert.match(out.stdout, /output: 3628800/);
+  });
+});
+
+describe('automesh run', () => {
+  test('one task: progress, a final table, the output and where it is stored', async () => {
+    const r = await cli(['run', '--agents', './agents.ts', '--agent', 'calculator', 'Calculate 2**10'], app);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    assert.match(r.stdout, /^\+\d+\.\d\ds calculator: started \(calculator\) Calculate 2\*\*10$/m);
+    assert.match(r.stdout, /^\+\d+\.\d\ds calculator: success in \d+\.\d\d s: 0 repairs, \d+ tokens, \$0\.000000$/m);
+    assert.match(r.stdout, /^agent\s+status\s+repairs\s+tokens\s+cost\s+time\s+output$/m);
+    assert.match(r.stdout, /^calculator\s+success\s+0\s+\d+\s+\$0\.000000\s+\d+\.\d\d s\s+1024$/m);
+    assert.match(r.stdout, /^output: 1024$/m);
+    assert.match(r.stdout, /result = 2 \*\* 10;/);
+    assert.match(r.stdout, /automesh logs show [\w-]+/);
+  });
+
+  test('one task with --json prints only the envelope', async () => {
+    const r = await cli(['run', '--agents', 'agents.ts', '--agent', 'math', '--json', 'Calculate 3**4'], app);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const envelope = JSON.parse(r.stdout) as { status: string; output: unknown; repairs: number; role: string; resultId: string; provider: string };
+    assert.equal(envelope.status, 'success');
+    assert.equal(envelope.output, 81);
+    assert.equal(envelope.role, 'calculator');
+    assert.equal(envelope.provider, 'vllm');
+    assert.ok(existsSync(join(logDir, 'calculator', `${envelope.resultId}.json`)));
+    // registry and logs show what ran
+    const shown = await cli(['logs', 'show', envelope.resultId], app);
+    assert.equal(shown.code, 0, `${shown.stderr}${shown.stdout}`);
+    assert.match(shown.stdout, /task:\s+Calculate 3\*\*4/);
+    assert.match(shown.stdout, /output:\s+81/);
+  });
+
+  test('a workflow file: progress lines as events arrive, a repair, the final table, exit 0', async () => {
+    const r = await cli(['run', '--agents', './agents.ts', 'pipeline.json'], app);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const lines = r.stdout.split('\n');
+    const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
+    assert.ok(at(/^workflow pipeline: 2 steps$/) === 0, r.stdout);
+    // "sum" may start before "fibonacci: success" is printed: a step is announced finished once its state is
+    // on disk, while its dependants start at once.
+    assert.ok(at(/^\+[\d.]+s fibonacci: success in [\d.]+ s: 0 repairs, \d+ tokens, \$0\.000000$/) > 0, r.stdout);
+    const order = [
+      at(/^\+[\d.]+s fibonacci: started \(calculator\) List the first 8 Fibonacci numbers$/),
+      at(/^\+[\d.]+s sum: started \(calculator\)/),
+      at(/^\+[\d.]+s sum: repair 1 after runtime: .*reduce is not a function/),
+      at(/^\+[\d.]+s sum: success in [\d.]+ s: 1 repair, \d+ tokens/),
+      at(/^step\s+agent\s+status\s+repairs\s+tokens\s+cost\s+time\s+output$/),
+      at(/^fibonacci\s+calculator\s+success\s+0\s+\d+\s+\$0\.000000\s+[\d.]+ s\s+\[1,1,2,3,5,8,13,21\]$/),
+      at(/^sum\s+calculator\s+success\s+1\s+\d+\s+\$0\.000000\s+[\d.]+ s\s+54$/),
+      at(/^workflow pipeline: 2\/2 succeeded, 0 failed, 0 skipped \(0 recovered, 0 cached\); \d+ tokens, \$0\.000000; [\d.]+ s$/),
+    ];
+    assert.ok(order.every((i) => i >= 0), `missing lines in:\n${r.stdout}`);
+    assert.deepEqual([...order].sort((a, b) => a - b), order, `out of order:\n${r.stdout}`);
+  });
+
+  test('a workflow with --fresh --json prints { workflowId, summary, steps }', async () => {
+    const before = server.requests('vllm').length;
+    const r = await cli(['run', 'pipeline.json', '--fresh', '--json'], app);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const result = JSON.parse(r.stdout) as { workflowId: string; summary: { succeeded: number; recovered: number }; steps: Array<{ stepId: string; status: string; output: unknown; recovered?: boolean }> };
+    assert.equal(result.workflowId, 'pipeline');
+    assert.equal(result.summary.succeeded, 2);
+    assert.equal(result.summary.recovered, 0, '--fresh runs every step again');
+    assert.deepEqual(result.steps.map((s) => [s.stepId, s.status, s.output]), [['fibonacci', 'success', [1, 1, 2, 3, 5, 8, 13, 21]], ['sum', 'success', 54]]);
+    // The registry answers known tasks now: fresh steps ran without new model calls for the verified code.
+    assert.ok(server.requests('vllm').length >= before);
+  });
+
+  test('a failing step: failure and its skipped dependant in the table, exit 1', async () => {
+    const r = await cli(['run', '--agents', './agents.ts', 'broken.json'], app);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^\+[\d.]+s split: repair 1 after runtime: /m);
+    assert.match(r.stdout, /^\+[\d.]+s split: failure \(runtime\) after 1 repair: /m);
+    assert.match(r.stdout, /^\+[\d.]+s report: skipped: step "split" it depends on failed/m);
+    assert.match(r.stdout, /^split\s+calculator\s+failure\s+1\s/m);
+    assert.match(r.stdout, /^report\s+writer\s+skipped\s+0\s/m);
+    assert.match(r.stdout, /^workflow broken: 0\/2 succeeded, 1 failed, 1 skipped/m);
+  });
+
+  test('an agents file that exports no agents, a missing file, an unknown agent: clear errors, exit 1', async () => {
+    writeFileSync(join(app, 'nothing.ts'), "export const answer = 42;\nexport function helper(): string { return 'hi'; }\n");
+    const none = await cli(['run', '--agents', './nothing.ts', '--agent', 'calculator', 'Calculate 2**10'], app);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /\.\/nothing\.ts exports no agents\. It exports: answer \(a number\), helper \(function helper\)\./);
+    assert.match(none.stderr, /export const agents = \[/);
+    assert.equal(none.stdout, '');
+
+    const missing = await cli(['run', '--agents', './nope.ts', 'Calculate 2**10'], app);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Agents file \.\/nope\.ts not found/);
+
+    const unknown = await cli(['run', '--agents', './agents.ts', '--agent', 'poet', 'Write a poem'], app);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no agent "poet" in \.\/agents\.ts \(roles: calculator, writer; capabilities: math, writing\)/);
+
+    const invalid = await cli(['run', '--agents', './agents.ts', 'pipeline-typo.json'], app);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /Workflow file pipeline-typo\.json not found/);
+  });
+
+  test('registry list and logs list show what ran', async () => {
+    const registry = await cli(['registry', 'list'], app);
+    assert.equal(registry.code, 0, `${registry.stderr}${registry.stdout}`);
+    assert.match(registry.stdout, /calculator\s+verified\s+\d+\s+0\s+Calculate 2\*\*10/);
+    assert.match(registry.stdout, /calculator\s+verified\s+\d+\s+0\s+Sum the numbers of the fibonacci step/);
+    const logs = await cli(['logs', 'list', '--limit', '50'], app);
+    assert.equal(logs.code, 0, `${logs.stderr}${logs.stdout}`);
+    assert.match(logs.stdout, /calculator\s+success\s+.*Calculate 2\*\*10/);
+    assert.match(logs.stdout, /calculator\s+failure\s+.*Divide the budget/);
+  });
+});
+
+describe('the agents loader', () => {
+  class CalculatorAgent extends AutoAgent {
+    static override role = 'calculator';
+    static override systemPrompt = 'You are a math expert.';
+  }
+  const writer = defineAgent({ role: 'writer', capabilities: [], systemPrompt: 'You write.' });
+  const tool = defineTool({ name: 'db.query', description: 'Runs SQL', run: () => [] });
+
+  test('accepts `agents`, a default array, and named exports', () => {
+    const a = agentsFromModule({ agents: [CalculatorAgent, writer, { agent: writer, tools: [tool] }] }, './a.ts');
+    assert.deepEqual(a.agents.map((x) => x.source), ['agents[0]', 'agents[1]', 'agents[2]']);
+    assert.equal(a.agents[2]?.options.tools?.length, 1);
+    const d = agentsFromModule({ default: [writer] }, './d.ts');
+    assert.equal(d.agents[0]?.agent, writer);
+    const n = agentsFromModule({ CalculatorAgent, writer, tool, VERSION: '1.0', default: CalculatorAgent }, './n.ts');
+    assert.deepEqual(n.agents.map((x) => x.source), ['CalculatorAgent', 'writer']);
+  });
+
+  test('a class from another automesh installation runs from its static fields, with a warning', () => {
+    const Foreign = class AutoAgent {};
+    class Poet extends Foreign {
+      static role = 'poet';
+      static capabilities = ['poetry'];
+      static systemPrompt = 'You write poems.';
+      rhyme(): string {
+        return 'moon';
+      }
+    }
+    const { agents, warnings } = agentsFromModule({ agents: [Poet] }, './p.ts');
+    assert.deepEqual(agents[0]?.agent, { role: 'poet', capabilities: ['poetry'], systemPrompt: 'You write poems.' });
+    assert.match(warnings[0] ?? '', /agents\[0\] extends the AutoAgent of another automesh installation.*\(rhyme\) are not used/);
+  });
+
+  test('bad entries are named', () => {
+    assert.throws(() => agentsFromModule({ agents: [CalculatorAgent, 'writer'] }, './a.ts'), /\.\/a\.ts: agents\[1\] is a string "writer"/);
+    assert.throws(() => agentsFromModule({ agents: CalculatorAgent }, './a.ts'), /the export "agents" must be an array/);
+    assert.throws(() => agentsFromModule({ agents: [{ agent: writer, tool: [tool] }] }, './a.ts'), /agents\[0\] has unknown key "tool"/);
+    assert.throws(() => agentsFromModule({}, './e.ts'), /\.\/e\.ts exports no agents\. It exports nothing\./);
+  });
+});
