@@ -57,7 +57,7 @@ export class FileResultStore implements ResultStore {
     const files: string[] = [];
     for (const role of roles) {
       for (const name of await readdirOrEmpty(join(this.root, role))) {
-        // Skips write-file-atomic's temporary files (`<name>.json.<n>`) and anything not ours.
+        // Skips temporary files of writes in progress (`<name>.json.<pid>.<n>.tmp`) and anything not ours.
         if (name.endsWith('.json') && SAFE_NAME.test(name.slice(0, -5))) files.push(join(this.root, role, name));
       }
     }
