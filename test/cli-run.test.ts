@@ -331,6 +331,30 @@ describe('automesh run', () => {
     assert.match(logs.stdout, /calculator\s+success\s+.*Calculate 2\*\*10/);
     assert.match(logs.stdout, /calculator\s+failure\s+.*Divide the budget/);
   });
+
+  test('registry show, search --json and rm', async () => {
+    const listed = await cli(['registry', 'list', '--json'], app);
+    assert.equal(listed.code, 0, listed.stderr);
+    const entries = JSON.parse(listed.stdout) as Array<{ id: string; task: string }>;
+    const entry = entries.find((e) => e.task.includes('Calculate 2**10'));
+    assert.ok(entry, 'the task is registered');
+    const shown = await cli(['registry', 'show', entry.id], app);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`${entry.id}\\s+calculator\\s+verified`));
+    assert.match(shown.stdout, /provenance:\s+vllm \//);
+    assert.match(shown.stdout, /result = /, 'the code is printed');
+    const found = await cli(['registry', 'search', '--json', '2**10'], app);
+    assert.equal(found.code, 0, found.stderr);
+    assert.equal((JSON.parse(found.stdout) as Array<{ id: string }>)[0]?.id, entry.id);
+    const removed = await cli(['registry', 'rm', entry.id], app);
+    assert.equal(removed.code, 0, removed.stderr);
+    const gone = await cli(['registry', 'show', entry.id], app);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stdout, /No registry entry/);
+    const usage = await cli(['registry', 'frobnicate'], app);
+    assert.equal(usage.code, 1);
+    assert.match(usage.stderr, /Unknown registry action "frobnicate"/);
+  });
 });
 
 describe('the agents loader', () => {
