@@ -39,6 +39,7 @@ import { LlmServer, type ReceivedRequest, type ScriptedReply } from '../test/llm
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { EXPECTED_FAILING, loadProblemParts, PRELUDE, type ProblemParts } from './lib/humaneval.js';
 import { ms, summarize, table, type Summary } from './lib/stats.js';
+import { positiveInt } from './lib/args.js';
 
 const BENCH = 'agent';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,12 +69,6 @@ export interface AgentBenchOptions {
   executionTimeoutS: number;
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1; got ${value}`);
-  return n;
-}
 
 /** Reads this benchmark's options; others (meant for other benchmarks) are ignored. */
 export function parseAgentArgs(argv: readonly string[]): AgentBenchOptions {

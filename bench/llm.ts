@@ -32,6 +32,7 @@ import {
 import { LlmServer } from '../test/llm-server/server.js';
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { ms, summarize, table, type Summary } from './lib/stats.js';
+import { positiveInt } from './lib/args.js';
 
 const BENCH = 'llm';
 
@@ -75,12 +76,6 @@ export interface LlmOptions {
   providers: ProviderName[];
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1; got ${value}`);
-  return n;
-}
 
 /** Reads this benchmark's options; others (meant for other benchmarks) are ignored. */
 export function parseLlmArgs(argv: readonly string[]): LlmOptions {

@@ -27,6 +27,7 @@ import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { EXPECTED_FAILING, firstLine, loadProblems, type Problem, type ProblemOutcome, type RunnerReport } from './lib/humaneval.js';
 import { RawIvmRunner } from './lib/raw-ivm.js';
 import { describe, ms, summarize, table } from './lib/stats.js';
+import { positiveInt } from './lib/args.js';
 
 const BENCH = 'sandbox';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,12 +51,6 @@ export interface SandboxOptions {
   rounds: number;
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1; got ${value}`);
-  return n;
-}
 
 export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
   const { values } = parseArgs({

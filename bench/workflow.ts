@@ -38,6 +38,7 @@ import type { LlmRequest } from '../src/llm/types.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from '../test/llm-server/server.js';
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { ms, quantile, summarize, table } from './lib/stats.js';
+import { positiveInt } from './lib/args.js';
 
 const BENCH = 'workflow';
 const MODEL_DELAY_MS = 50;
@@ -83,12 +84,6 @@ export interface WorkflowBenchOptions {
   sampleMs: number;
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1; got ${value}`);
-  return n;
-}
 
 /** Reads this benchmark's options; others (meant for other benchmarks) are ignored. */
 export function parseWorkflowArgs(argv: readonly string[]): WorkflowBenchOptions {
