@@ -40,6 +40,7 @@ import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { EXPECTED_FAILING, loadProblemParts, PRELUDE, type ProblemParts } from './lib/humaneval.js';
 import { ms, summarize, table, type Summary } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
+import { heading, loadLine } from './lib/print.js';
 
 const BENCH = 'agent';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,14 +94,6 @@ export function parseAgentArgs(argv: readonly string[]): AgentBenchOptions {
     warmup: positiveInt('agent-warmup', str(values['agent-warmup']), 8),
     executionTimeoutS: 10,
   };
-}
-
-function heading(text: string): void {
-  console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 96 - text.length))}`);
-}
-
-function loadLine(): string {
-  return loadavg().map((v) => v.toFixed(2)).join(', ');
 }
 
 // ---- tasks and model answers ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import { LlmServer } from '../test/llm-server/server.js';
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { ms, summarize, table, type Summary } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
+import { heading, loadLine } from './lib/print.js';
 
 const BENCH = 'llm';
 
@@ -106,14 +107,6 @@ export function parseLlmArgs(argv: readonly string[]): LlmOptions {
     hangs: positiveInt('hangs', str(values.hangs), 10),
     providers: providers as ProviderName[],
   };
-}
-
-function heading(text: string): void {
-  console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 96 - text.length))}`);
-}
-
-function loadLine(): string {
-  return loadavg().map((v) => v.toFixed(2)).join(', ');
 }
 
 // ---- clients -------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import { EXPECTED_FAILING, firstLine, loadProblems, type Problem, type ProblemOu
 import { RawIvmRunner } from './lib/raw-ivm.js';
 import { describe, ms, summarize, table } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
+import { heading, loadLine } from './lib/print.js';
 
 const BENCH = 'sandbox';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,10 +76,6 @@ export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
     rounds: positiveInt('rounds', values.rounds, 3),
     memoryMb: 128,
   };
-}
-
-function heading(text: string): void {
-  console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 96 - text.length))}`);
 }
 
 // ---- (a) per-execution overhead -----------------------------------------------------------------------
@@ -319,10 +316,6 @@ async function runHumanEval(problems: Problem[], options: SandboxOptions): Promi
   } finally {
     await Promise.all([executor.close(), raw.close()]);
   }
-}
-
-function loadLine(): string {
-  return loadavg().map((v) => v.toFixed(2)).join(', ');
 }
 
 // ---- run -----------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import { LlmServer, type ReceivedRequest, type ScriptedReply } from '../test/llm
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { ms, quantile, summarize, table } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
+import { heading, loadLine } from './lib/print.js';
 
 const BENCH = 'workflow';
 const MODEL_DELAY_MS = 50;
@@ -109,14 +110,6 @@ export function parseWorkflowArgs(argv: readonly string[]): WorkflowBenchOptions
     independentRuns: 3,
     sampleMs: 20,
   };
-}
-
-function heading(text: string): void {
-  console.log(`\n=== ${text} ${'='.repeat(Math.max(0, 96 - text.length))}`);
-}
-
-function loadLine(): string {
-  return loadavg().map((v) => v.toFixed(2)).join(', ');
 }
 
 function pct(value: number): string {

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { FinishReason, LlmReply, ProviderName, TokenUsage } from './types.js';
+import type { LlmReply } from './types.js';
 
 /** The parts of a request that decide its answer. */
 export interface CanonicalRequest {
@@ -20,15 +20,8 @@ export interface CanonicalRequest {
   maxTokens: number;
 }
 
-export interface RecordedReply {
-  text: string;
-  provider: ProviderName;
-  model: string;
-  tokens: TokenUsage;
-  costUsd: number | null;
-  unpriced: boolean;
-  finishReason: FinishReason;
-}
+/** The parts of a reply that a recording keeps (no timing, no failures: those belong to the live call). */
+export type RecordedReply = Pick<LlmReply, 'text' | 'provider' | 'model' | 'tokens' | 'costUsd' | 'unpriced' | 'finishReason'>;
 
 interface RecordLine {
   version: 1;
