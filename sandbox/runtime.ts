@@ -1,5 +1,5 @@
 /**
- * The runtime that generated code sees. It runs INSIDE the isolate, once per fresh isolate, before any
+ * The runtime that generated code sees. It runs INSIDE the isolate, once per fresh context, before any
  * generated code, and is bundled by esbuild into one IIFE (`dist/sandbox/runtime.js`).
  *
  * Security rests on one rule: only strings cross the isolate boundary. Everything that could run code on
@@ -49,8 +49,10 @@ delete G.__automesh_done__;
 
 // Not part of the generated-code contract, and each is a known escape or resource path:
 // SharedArrayBuffer + Atomics.wait can block the isolate thread outside V8's interrupt checks; WebAssembly
-// memory is not counted against the isolate's memory limit (the worker also runs with --no-expose-wasm).
-for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly']) delete G[name];
+// memory is not counted against the isolate's memory limit (the worker also runs with --no-expose-wasm);
+// FinalizationRegistry callbacks run whenever the GC gets to them, which in a reused isolate could be during a
+// later execution.
+for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry']) delete G[name];
 
 const toolErrors = new WeakSetCtor<object>();
 const outputErrors = new WeakSetCtor<object>();

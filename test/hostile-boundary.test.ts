@@ -185,6 +185,64 @@ describe('prototype pollution and replaced built-ins', () => {
     }
   });
 
+  // A worker keeps its isolate for the next execution (a new context each time) when a run ends on its own.
+  // With one worker every run below shares that isolate: what a finished run left behind (an unawaited tool
+  // call whose reply comes later, a cleanup callback, globals) must not reach the next run's logs, tool
+  // counts, result or built-ins.
+  test('a finished run leaves nothing that reaches the next run in the same isolate', async () => {
+    const single = new Executor({ workers: 1, limits: { timeoutMs: 2000, memoryMb: 64 } });
+    try {
+      let release: () => void = () => {};
+      const slow = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const calls: string[] = [];
+      const leftoverTools = {
+        db: {
+          slow: async () => {
+            calls.push('slow');
+            await slow;
+            return 'late reply';
+          },
+          fast: async () => {
+            calls.push('fast');
+            return 'fast reply';
+          },
+        },
+      };
+      const first = await single.execute({
+        code: `
+          globalThis.leftover = 'first run';
+          db.slow().then((reply) => { console.log('first run saw ' + reply); db.fast(); });
+          result = [typeof FinalizationRegistry, typeof WeakRef]`,
+        tools: leftoverTools,
+      });
+      assert.equal(first.status, 'success', first.error ?? '');
+      // FinalizationRegistry callbacks would run whenever the GC decides, possibly during a later run.
+      assert.deepEqual(first.output, ['undefined', 'function']);
+      const second = single.execute({
+        code: `
+          console.log('second run');
+          await new Promise((resolve) => resolve());
+          result = [typeof globalThis.leftover, await db.fast()]`,
+        tools: leftoverTools,
+      });
+      release();
+      const r = await second;
+      assert.equal(r.status, 'success', r.error ?? '');
+      assert.deepEqual(r.output, ['undefined', 'fast reply']);
+      assert.deepEqual(r.logs, ['second run']);
+      assert.equal(r.toolCalls, 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The first run's slow call was made; its late reply went nowhere, so its follow-up call never happened.
+      assert.deepEqual(calls, ['slow', 'fast']);
+      const third = await single.execute({ code: 'result = typeof leftover' });
+      assert.equal(third.output, 'undefined');
+    } finally {
+      await single.close();
+    }
+  });
+
   // vm2 test/vm.js "contextifying a contextified value attack" #5/#6: cut the prototype chain of
   // Function.prototype and Object.prototype accessors before the sandbox machinery runs.
   test('Function.prototype.__proto__ = null and Object.prototype accessors redefined (vm2 #175/#177/#186)', async () => {

@@ -1,10 +1,14 @@
 /**
- * One execution in one fresh isolate, inside a sandbox worker process.
+ * One execution in a fresh V8 context, inside a sandbox worker process.
  *
- * The isolate is prepared (created, runtime loaded) before the run is known, so the run itself only
- * compiles and starts the user's program. Every boundary crossing is a string; every host callback is
- * a plain function that never throws (isolated-vm #314: a host callback throwing before its first await
- * takes the process down), and every isolated-vm option object has a null prototype.
+ * Each worker keeps one isolate and gives every execution a new context in it (its own globals and built-ins,
+ * so nothing one program changes is visible to the next). The isolate is reused only after a run that ended
+ * on its own and left the isolate idle; a run stopped from outside (time limit, memory, caps, abort) or one
+ * still busy after reporting its result takes the isolate, and the worker, with it. Contexts are prepared
+ * (created, runtime loaded) before the run is known, so the run itself only compiles and starts the user's
+ * program. Every boundary crossing is a string; every host callback is a plain function that never throws
+ * (isolated-vm #314: a host callback throwing before its first await takes the process down), and every
+ * isolated-vm option object has a null prototype.
  */
 import ivm from 'isolated-vm';
 import type { ExecutionErrorCategory } from '../types.js';
@@ -13,8 +17,12 @@ import type { RawOutcome, RunMessage } from '../protocol.js';
 /** Callbacks a session sends out of the worker. */
 export interface SessionHost {
   callTool(callId: number, name: string, argsJson: string): void;
-  /** `forced`: the isolate was stopped from outside (limit, cap, abort) rather than finishing on its own. */
-  finished(outcome: RawOutcome, forced: boolean): void;
+  /**
+   * The run is over. `reusable`: it ended on its own and left the isolate idle, so the isolate may serve the
+   * next run (in a new context). Otherwise the isolate has been disposed, or is being stopped from outside
+   * (limit, cap, abort), and must not be trusted again.
+   */
+  finished(outcome: RawOutcome, reusable: boolean): void;
 }
 
 const USER_FILENAME = 'user-code.js';
@@ -31,27 +39,55 @@ function bytes(text: string): number {
 /** V8's code cache of the runtime bundle, made by the first isolate; later ones skip most of the compile. */
 let runtimeCodeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
-/** An isolate with the runtime loaded and its host callbacks wired to whichever session adopts it. */
-export class PreparedIsolate {
-  session: IsolateSession | null = null;
+/**
+ * The worker's isolate: the memory limit, the compiled runtime, and how many runs it has served. A new context
+ * in it costs ~0.6 ms of CPU where a new isolate costs ~2.6 ms, which on a 2-core machine running a wide
+ * workflow level is the difference between the sandbox keeping up with the model and falling behind it.
+ */
+export class IsolateHost {
+  /** Runs that ended in this isolate. */
+  runs = 0;
 
   private constructor(
     readonly isolate: ivm.Isolate,
-    readonly context: ivm.Context,
-    readonly start: ivm.Reference<(contextJson: string, toolsJson: string, logLimit: number) => void>,
-    readonly deliver: ivm.Reference<(callId: number, replyJson: string) => void>,
+    private readonly runtime: ivm.Script,
     readonly memoryMb: number,
   ) {}
 
-  static async create(runtimeSource: string, memoryMb: number): Promise<PreparedIsolate> {
+  static create(runtimeSource: string, memoryMb: number): IsolateHost {
     const isolate = new ivm.Isolate(nullProto({ memoryLimit: memoryMb }));
     try {
-      const context = await isolate.createContext();
-      let prepared: PreparedIsolate | null = null;
+      const runtime = isolate.compileScriptSync(runtimeSource, nullProto({
+        filename: RUNTIME_FILENAME,
+        ...(runtimeCodeCache ? { cachedData: runtimeCodeCache } : { produceCachedData: true }),
+      }));
+      // The typings leave the produced cache off compileScriptSync's return type; it is there at run time.
+      const produced = (runtime as ivm.Script & ivm.CachedDataResult).cachedData;
+      if (!runtimeCodeCache && produced) runtimeCodeCache = produced;
+      return new IsolateHost(isolate, runtime, memoryMb);
+    } catch (err) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw err;
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this.isolate.isDisposed;
+  }
+
+  /**
+   * A new context with the runtime loaded and its host callbacks wired to whichever session adopts it.
+   * Synchronous on purpose: it is only called while no run is active in this isolate (the worker runs one at
+   * a time, and an isolate is kept only when its last run left it idle), so the isolate's lock is free and
+   * each *Sync call costs microseconds instead of a thread hop.
+   */
+  prepareContext(): PreparedContext {
+    const context = this.isolate.createContextSync();
+    try {
+      let prepared: PreparedContext | null = null;
       const jail = context.global;
-      // No code but ours has run in this isolate yet, so its lock is free and the *Sync calls below cost
-      // microseconds instead of a thread hop each.
-      // Callbacks exist before the session does; they route through `prepared.session`.
+      // Callbacks exist before the session does; they route through `prepared.session`, which is cleared when
+      // the run ends, so code of a finished run can never reach a later run's logs, tools or result.
       jail.setSync('__automesh_log__', new ivm.Callback((level: unknown, text: unknown) => {
         prepared?.session?.onLog(level, text);
       }));
@@ -61,15 +97,7 @@ export class PreparedIsolate {
       jail.setSync('__automesh_tool__', new ivm.Callback((name: unknown, argsJson: unknown): number => {
         return prepared?.session?.onTool(name, argsJson) ?? -1;
       }));
-      const script = isolate.compileScriptSync(runtimeSource, nullProto({
-        filename: RUNTIME_FILENAME,
-        ...(runtimeCodeCache ? { cachedData: runtimeCodeCache } : { produceCachedData: true }),
-      }));
-      // The typings leave the produced cache off compileScriptSync's return type; it is there at run time.
-      const produced = (script as ivm.Script & ivm.CachedDataResult).cachedData;
-      if (!runtimeCodeCache && produced) runtimeCodeCache = produced;
-      script.runSync(context, nullProto({ timeout: 5000 }));
-      script.release();
+      this.runtime.runSync(context, nullProto({ timeout: 5000 }));
       const start = jail.getSync('__automesh_start__', nullProto({ reference: true as const })) as ivm.Reference<
         (contextJson: string, toolsJson: string, logLimit: number) => void
       >;
@@ -77,10 +105,10 @@ export class PreparedIsolate {
         ivm.Reference<(callId: number, replyJson: string) => void>;
       jail.deleteSync('__automesh_start__');
       jail.deleteSync('__automesh_deliver__');
-      prepared = new PreparedIsolate(isolate, context, start, deliver, memoryMb);
+      prepared = new PreparedContext(this, context, start, deliver);
       return prepared;
     } catch (err) {
-      if (!isolate.isDisposed) isolate.dispose();
+      context.release();
       throw err;
     }
   }
@@ -90,7 +118,38 @@ export class PreparedIsolate {
   }
 }
 
+/** A context of an {@link IsolateHost}, ready for one run. */
+export class PreparedContext {
+  session: IsolateSession | null = null;
+
+  constructor(
+    readonly host: IsolateHost,
+    readonly context: ivm.Context,
+    readonly start: ivm.Reference<(contextJson: string, toolsJson: string, logLimit: number) => void>,
+    readonly deliver: ivm.Reference<(callId: number, replyJson: string) => void>,
+  ) {}
+
+  get isolate(): ivm.Isolate {
+    return this.host.isolate;
+  }
+
+  /** Lets the context go; its objects become garbage of the isolate. */
+  release(): void {
+    this.session = null;
+    if (this.host.isDisposed) return;
+    this.start.release();
+    this.deliver.release();
+    this.context.release();
+  }
+}
+
 /** Matches the message isolated-vm gives when the memory limit disposed the isolate. */
+/**
+ * How long a run that reported its result may take to hand control back (its pending promise jobs). Longer,
+ * and its isolate counts as busy: the result stands, but the isolate is disposed and the worker retires.
+ */
+const IDLE_WAIT_MS = 20;
+
 const MEMORY_MESSAGE = /memory limit|Array buffer allocation failed|allocation failed/i;
 
 export class IsolateSession {
@@ -105,12 +164,17 @@ export class IsolateSession {
   private lastHeapBytes = 0;
   private heapReadInFlight = false;
   private endedOnItsOwn = false;
+  /** Calls into the isolate (compile, start, tool replies) that have not returned yet. */
+  private callsInFlight = 0;
+  private idleWaiter: (() => void) | null = null;
+  /** The first error a call into the isolate ended with. */
+  private callError: { error: unknown } | null = null;
   /** CPU the isolate had used before the run (creating it and loading the runtime). */
   private cpuAtStart = 0n;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
-    private readonly prepared: PreparedIsolate,
+    private readonly prepared: PreparedContext,
     private readonly run: RunMessage,
     private readonly host: SessionHost,
   ) {
@@ -133,13 +197,45 @@ export class IsolateSession {
     try {
       this.cpuAtStart = isolate.cpuTime;
       // One call compiles and runs the program text, which only defines `__automesh_main__`.
-      await context.eval(run.code, nullProto({ filename: USER_FILENAME, timeout: run.timeoutMs }));
+      await this.call(context.eval(run.code, nullProto({ filename: USER_FILENAME, timeout: run.timeoutMs })));
       if (this.finishedFlag) return;
-      await start.apply(undefined, [run.contextJson, JSON.stringify(run.toolNames), run.maxLogBytes],
-        nullProto({ arguments: nullProto({ copy: true as const }), timeout: run.timeoutMs }));
+      await this.call(start.apply(undefined, [run.contextJson, JSON.stringify(run.toolNames), run.maxLogBytes],
+        nullProto({ arguments: nullProto({ copy: true as const }), timeout: run.timeoutMs })));
     } catch (err) {
       this.onHostSideError(err);
     }
+  }
+
+  /** Counts a call into the isolate while it runs: the isolate is idle only when none is in flight. */
+  private call<T>(pending: Promise<T>): Promise<T> {
+    this.callsInFlight += 1;
+    const settle = (): void => {
+      this.callsInFlight -= 1;
+      if (this.callsInFlight === 0) this.idleWaiter?.();
+    };
+    pending.then(settle, (err: unknown) => {
+      // Kept before anyone is told the isolate is idle: an error the call ended with (an unhandled rejection,
+      // say) outranks a result the code reported during that call.
+      if (!this.finishedFlag) this.callError ??= { error: err };
+      settle();
+    });
+    return pending;
+  }
+
+  /** Resolves true once no call into the isolate is in flight, false if that takes longer than `ms`. */
+  private whenIdle(ms: number): Promise<boolean> {
+    if (this.callsInFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiter = null;
+        resolve(false);
+      }, ms);
+      this.idleWaiter = () => {
+        clearTimeout(timer);
+        this.idleWaiter = null;
+        resolve(true);
+      };
+    });
   }
 
   // Never call a *Sync isolate method here: it waits for the isolate's lock, and code spinning in the
@@ -168,21 +264,33 @@ export class IsolateSession {
 
   private onHostSideError(err: unknown): void {
     if (this.finishedFlag) return;
+    const { outcome, ownEnd } = this.classify(err);
+    if (ownEnd) void this.finishMeasured(outcome);
+    else this.finish(outcome);
+  }
+
+  /**
+   * What an error from a call into the isolate means. `ownEnd`: the code itself threw (the call returned, so
+   * the isolate is idle), as opposed to a limit or a dead isolate.
+   */
+  private classify(err: unknown): { outcome: RawOutcome; ownEnd: boolean } {
     const message = err instanceof Error ? err.message : String(err);
     const name = err instanceof Error ? err.name : 'Error';
     if (this.prepared.isolate.isDisposed && !this.disposedByUs) {
-      this.finish(this.failure('memory', 'RangeError', this.memoryMessage()));
-    } else if (/timed out/i.test(message)) {
-      this.finish(this.failure('timeout', 'TimeoutError',
-        `Execution exceeded the time limit of ${this.run.timeoutMs} ms.`));
-    } else if (MEMORY_MESSAGE.test(message)) {
-      this.finish(this.failure('memory', 'RangeError', this.memoryMessage()));
-    } else if (name === 'SyntaxError') {
-      const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : null;
-      this.finish({ ...this.failure('syntax', name, message), stack });
-    } else {
-      this.finish(this.failure('runtime', name, message));
+      return { outcome: this.failure('memory', 'RangeError', this.memoryMessage()), ownEnd: false };
     }
+    if (/timed out/i.test(message)) {
+      return {
+        outcome: this.failure('timeout', 'TimeoutError', `Execution exceeded the time limit of ${this.run.timeoutMs} ms.`),
+        ownEnd: false,
+      };
+    }
+    if (MEMORY_MESSAGE.test(message)) return { outcome: this.failure('memory', 'RangeError', this.memoryMessage()), ownEnd: false };
+    if (name === 'SyntaxError') {
+      const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : null;
+      return { outcome: { ...this.failure('syntax', name, message), stack }, ownEnd: true };
+    }
+    return { outcome: this.failure('runtime', name, message), ownEnd: true };
   }
 
   onLog(level: unknown, text: unknown): void {
@@ -262,8 +370,8 @@ export class IsolateSession {
         `Tool arguments and results exceeded the limit of ${this.run.maxToolBytes} bytes per execution.`);
       return;
     }
-    this.prepared.deliver.apply(undefined, [callId, reply],
-      nullProto({ arguments: nullProto({ copy: true as const }), timeout: this.run.timeoutMs }))
+    this.call(this.prepared.deliver.apply(undefined, [callId, reply],
+      nullProto({ arguments: nullProto({ copy: true as const }), timeout: this.run.timeoutMs })))
       .catch((err: unknown) => this.onHostSideError(err));
   }
 
@@ -293,40 +401,52 @@ export class IsolateSession {
     return { ...this.base(), kind: 'error', category, errorName: name, errorMessage: message };
   }
 
-  private finish(outcome: RawOutcome): void {
+  private finish(outcome: RawOutcome, idle = false): void {
     if (this.finishedFlag) return;
     this.finishedFlag = true;
     for (const timer of this.timers) clearTimeout(timer);
     const { isolate } = this.prepared;
     const alive = !isolate.isDisposed;
     const cpuMs = alive ? Number(isolate.cpuTime - this.cpuAtStart) / 1e6 : 0;
-    const forced = !this.endedOnItsOwn;
+    const reusable = this.endedOnItsOwn && idle && alive;
     this.prepared.session = null;
     this.pendingTools.clear();
     this.disposedByUs = true;
-    // Code stopped from outside may still be spinning: stop it before anything else. A run that ended on
-    // its own is idle, so its result goes out first and the dispose happens off the critical path.
-    if (forced && alive) this.prepared.dispose();
-    this.host.finished({ ...outcome, cpuMs, heapBytes: this.lastHeapBytes }, forced);
-    if (!forced && alive) this.prepared.dispose();
+    // Code stopped from outside may still be spinning: stop it before anything else. A run that ended on its
+    // own but left the isolate busy (a promise loop after setting its result) is stopped too, after its result
+    // goes out: that isolate cannot serve another run.
+    if (!this.endedOnItsOwn && alive) this.prepared.host.dispose();
+    this.host.finished({ ...outcome, cpuMs, heapBytes: this.lastHeapBytes }, reusable);
+    if (this.endedOnItsOwn && !reusable && alive) this.prepared.host.dispose();
   }
 
-  /** Completes a run that ended on its own: the isolate is idle, so a last heap reading is cheap. */
+  /**
+   * Completes a run that ended on its own. Its last call into the isolate normally returns right after the
+   * result was reported; once it has, the isolate is idle and a heap reading costs microseconds.
+   */
   private async finishMeasured(outcome: RawOutcome): Promise<void> {
     if (this.finishedFlag) return;
     this.endedOnItsOwn = true;
     const { isolate } = this.prepared;
-    if (!isolate.isDisposed) {
-      let timer: NodeJS.Timeout | undefined;
-      const stats = await Promise.race([
-        isolate.getHeapStatistics().catch(() => null),
-        new Promise<null>((resolve) => {
-          timer = setTimeout(() => resolve(null), 20);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (stats) this.lastHeapBytes = Math.max(this.lastHeapBytes, stats.used_heap_size);
+    let idle = !isolate.isDisposed && await this.whenIdle(IDLE_WAIT_MS);
+    if (this.finishedFlag) return;
+    if (this.callError) {
+      const classified = this.classify(this.callError.error);
+      if (!classified.ownEnd) {
+        this.endedOnItsOwn = false;
+        this.finish(classified.outcome);
+        return;
+      }
+      outcome = classified.outcome;
     }
-    this.finish(outcome);
+    if (idle) {
+      try {
+        this.lastHeapBytes = Math.max(this.lastHeapBytes, isolate.getHeapStatisticsSync().used_heap_size);
+      } catch {
+        // Disposed or in use after all: then it cannot be reused either.
+        idle = false;
+      }
+    }
+    this.finish(outcome, idle);
   }
 }

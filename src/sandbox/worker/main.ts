@@ -1,13 +1,14 @@
 /**
  * Entry point of a sandbox worker process. The host never loads isolated-vm itself: a fatal V8 error in an
  * isolate (isolated-vm #137: `Array(1e9).fill(0)` aborts the process) then kills only this worker, which the
- * pool replaces. One execution runs at a time; the next isolate is prepared while the worker is idle.
+ * pool replaces. One execution runs at a time, each in a new context of the worker's isolate; the next
+ * contexts are prepared while the worker is idle.
  *
  * Started by the pool with `--no-node-snapshot` (isolated-vm needs it on Node 20), `--no-expose-wasm`
  * (WebAssembly memory escapes the isolate's memory limit) and an environment without secrets.
  */
 import { readFileSync } from 'node:fs';
-import { IsolateSession, PreparedIsolate } from './isolate-session.js';
+import { IsolateHost, IsolateSession, type PreparedContext } from './isolate-session.js';
 import type { HostToWorker, RawOutcome, WorkerToHost } from '../protocol.js';
 
 const runtimePath = process.argv[2];
@@ -23,12 +24,22 @@ function send(message: WorkerToHost): void {
 }
 
 /**
- * Isolates prepared ahead (created, runtime loaded), so that a burst of executions (a wide workflow level)
- * does not pay for isolate creation, about 1.5 ms each, on its critical path. They are made only while the
- * worker is idle, e.g. while the steps wait for the model, one at a time so a new run is never held up long.
+ * Contexts prepared ahead (created, runtime loaded), so that a burst of executions (a wide workflow level)
+ * does not pay for them on its critical path. They are made only while the worker is idle, e.g. while the
+ * steps wait for the model, with a yield between two so a new run is never held up long.
  */
-const SPARE_ISOLATES = 8;
-const spares: PreparedIsolate[] = [];
+const SPARE_CONTEXTS = 8;
+/**
+ * An isolate serves at most this many runs, and is replaced sooner when a run leaves more than a quarter of
+ * its heap limit in use: the garbage of earlier contexts is collectable, but a fresh isolate keeps every run's
+ * memory headroom and timing close to the first one's.
+ */
+const RUNS_PER_ISOLATE = 200;
+const HEAP_RECYCLE_FRACTION = 0.25;
+
+let isolateHost: IsolateHost | null = null;
+/** Contexts of `isolateHost`, ready for a run. */
+const spares: PreparedContext[] = [];
 let filling = false;
 let current: { id: number; session: IsolateSession } | null = null;
 // Memory outside the V8 heap (not counted by isolated-vm's limit) is watched here as a last line of defence.
@@ -36,20 +47,33 @@ const baselineRss = process.memoryUsage.rss();
 let rssLimit = baselineRss + defaultMemoryMb * 4 * 1024 * 1024 + 256 * 1024 * 1024;
 let exitAfterRun = false;
 
+/** Drops the current isolate and its spare contexts; the next run (or the idle filler) makes a new one. */
+function retireIsolate(): void {
+  for (const spare of spares.splice(0)) spare.release();
+  isolateHost?.dispose();
+  isolateHost = null;
+}
+
+/** The worker's isolate for this memory limit, made now if there is none (or it had another limit). */
+function hostFor(memoryMb: number): IsolateHost {
+  if (isolateHost && (isolateHost.isDisposed || isolateHost.memoryMb !== memoryMb)) retireIsolate();
+  isolateHost ??= IsolateHost.create(runtimeSource, memoryMb);
+  return isolateHost;
+}
+
 async function fillSpares(memoryMb: number): Promise<void> {
   if (filling) return;
   filling = true;
   try {
-    while (spares.length < SPARE_ISOLATES && current === null && !exitAfterRun) {
-      let prepared: PreparedIsolate;
+    while (spares.length < SPARE_CONTEXTS && current === null && !exitAfterRun) {
       try {
-        prepared = await PreparedIsolate.create(runtimeSource, memoryMb);
+        spares.push(hostFor(memoryMb).prepareContext());
       } catch {
-        // Preparing failed; the next run creates its own isolate and reports why, if it fails again.
+        // Preparing failed; the next run prepares its own context and reports why, if it fails again.
+        retireIsolate();
         return;
       }
-      spares.push(prepared);
-      // The pool prefers workers with an isolate ready.
+      // The pool prefers workers with a context ready.
       if (spares.length === 1) send({ type: 'spare' });
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -58,13 +82,9 @@ async function fillSpares(memoryMb: number): Promise<void> {
   }
 }
 
-async function takeIsolate(memoryMb: number): Promise<PreparedIsolate> {
-  while (spares.length > 0) {
-    const prepared = spares.pop() as PreparedIsolate;
-    if (prepared.memoryMb === memoryMb && !prepared.isolate.isDisposed) return prepared;
-    prepared.dispose();
-  }
-  return PreparedIsolate.create(runtimeSource, memoryMb);
+function takeContext(memoryMb: number): PreparedContext {
+  const host = hostFor(memoryMb);
+  return spares.pop() ?? host.prepareContext();
 }
 
 function reportSetupFailure(id: number, err: unknown): void {
@@ -82,32 +102,37 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
     return;
   }
   rssLimit = baselineRss + message.memoryMb * 4 * 1024 * 1024 + 256 * 1024 * 1024;
-  let prepared: PreparedIsolate;
+  let prepared: PreparedContext;
   try {
-    prepared = await takeIsolate(message.memoryMb);
+    prepared = takeContext(message.memoryMb);
   } catch (err) {
+    retireIsolate();
     reportSetupFailure(message.id, err);
     return;
   }
   const session = new IsolateSession(prepared, message, {
     callTool: (callId, name, argsJson) => send({ type: 'tool', id: message.id, callId, name, argsJson }),
-    finished: (outcome, forced) => {
+    finished: (outcome, reusable) => {
       current = null;
       // An isolate stopped from outside may not stop at once: disposing one in the middle of
       // `Array(1e9).fill(0)` lets the fill run on until V8 aborts the whole process for heap exhaustion,
       // after the timeout was already reported (seen with isolated-vm 5.0.4 on Node 20). So a worker whose
-      // isolate was forced to stop retires too, and the pool starts a clean one.
-      const retire = exitAfterRun || forced;
+      // isolate was stopped, or could not be reused, retires too, and the pool starts a clean one.
+      const retire = exitAfterRun || !reusable;
       // `retire` tells the pool not to dispatch to this process again; without it the next execution
       // raced the exit below and was reported `crashed` (found by test/hostile-resources.test.ts).
       send({ type: 'done', id: message.id, outcome, ...(retire ? { retire: true } : {}) });
       if (retire) {
-        // The RSS watchdog fired: start over with a clean process rather than trust this one.
         setImmediate(() => process.exit(0));
         return;
       }
-      // After this callback returns the session disposes its isolate; refill the spares after that, unless
-      // the next run is already waiting.
+      prepared.release();
+      const host = prepared.host;
+      host.runs += 1;
+      if (host === isolateHost &&
+        (host.runs >= RUNS_PER_ISOLATE || outcome.heapBytes > host.memoryMb * 1048576 * HEAP_RECYCLE_FRACTION)) {
+        retireIsolate();
+      }
       if (spares.length > 0) send({ type: 'spare' });
       setImmediate(() => void fillSpares(message.memoryMb));
     },
