@@ -1,5 +1,5 @@
 /**
- * The executor: runs generated code in a fresh isolate inside a pool of worker processes, with the task's
+ * The executor: runs generated code in a fresh V8 context inside a pool of worker processes, with the task's
  * context and the user's tools injected, and returns an {@link ExecutionResult}. It never throws for
  * anything the code did; it throws only for programmer errors (bad tools, a context that is not JSON data,
  * a closed executor).

@@ -12,7 +12,7 @@ import type { DoneMessage, HostToWorker, RawOutcome, RunMessage, WorkerToHost } 
 
 export interface PoolOptions {
   size: number;
-  /** Heap limit the workers prepare spare isolates with. */
+  /** Heap limit the workers prepare their isolate and spare contexts with. */
   defaultMemoryMb: number;
   /** Time past an execution's own limit before its worker counts as wedged and is killed. */
   graceMs: number;

@@ -76,7 +76,7 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-/** The worker has its next isolate prepared: an execution sent now starts without waiting for one. */
+/** The worker has a context prepared: an execution sent now starts without waiting for one. */
 export interface SpareMessage {
   type: 'spare';
 }
