@@ -27,7 +27,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   defineAgent, Mesh, resetCooldowns,
@@ -36,11 +36,12 @@ import {
 import type { AgentRuntime } from '../src/agent/pipeline.js';
 import { VllmProvider } from '../src/llm/vllm.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from '../test/llm-server/server.js';
-import { summaryTable, verdict, type Figure } from './lib/figures.js';
+import type { Figure } from './lib/figures.js';
 import { EXPECTED_FAILING, loadProblemParts, PRELUDE, type ProblemParts } from './lib/humaneval.js';
 import { ms, summarize, table, type Summary } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
 import { heading, loadLine } from './lib/print.js';
+import { runIfMain } from './lib/standalone.js';
 
 const BENCH = 'agent';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -573,18 +574,4 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
   return figures;
 }
 
-async function main(): Promise<void> {
-  let figures: Figure[];
-  try {
-    figures = await runAgentBenchmark(parseAgentArgs(process.argv.slice(2)));
-  } catch (err) {
-    console.error(`\nThe agent benchmark could not run: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    process.exitCode = 1;
-    return;
-  }
-  heading('agent summary');
-  console.log(summaryTable(figures));
-  console.log(`\n${verdict(figures)}`);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
+await runIfMain(import.meta.url, 'agent', (argv) => runAgentBenchmark(parseAgentArgs(argv)));

@@ -20,9 +20,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import OpenAI, { AzureOpenAI } from 'openai';
 import {
@@ -30,10 +28,11 @@ import {
   type Completion, type LlmReply, type LlmRequest, type Provider, type ProviderName, type Settings,
 } from '../src/index.js';
 import { LlmServer } from '../test/llm-server/server.js';
-import { summaryTable, verdict, type Figure } from './lib/figures.js';
+import type { Figure } from './lib/figures.js';
 import { ms, summarize, table, type Summary } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
 import { heading, loadLine } from './lib/print.js';
+import { runIfMain } from './lib/standalone.js';
 
 const BENCH = 'llm';
 
@@ -503,18 +502,4 @@ export async function runLlmBenchmark(options: LlmOptions): Promise<Figure[]> {
   return figures;
 }
 
-async function main(): Promise<void> {
-  let figures: Figure[];
-  try {
-    figures = await runLlmBenchmark(parseLlmArgs(process.argv.slice(2)));
-  } catch (err) {
-    console.error(`\nThe llm benchmark could not run: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    process.exitCode = 1;
-    return;
-  }
-  heading('llm summary');
-  console.log(summaryTable(figures));
-  console.log(`\n${verdict(figures)}`);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
+await runIfMain(import.meta.url, 'llm', (argv) => runLlmBenchmark(parseLlmArgs(argv)));

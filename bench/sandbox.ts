@@ -19,16 +19,17 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { format, parseArgs } from 'node:util';
 import vm from 'node:vm';
 import { Executor } from '../src/index.js';
-import { summaryTable, verdict, type Figure } from './lib/figures.js';
+import type { Figure } from './lib/figures.js';
 import { EXPECTED_FAILING, firstLine, loadProblems, type Problem, type ProblemOutcome, type RunnerReport } from './lib/humaneval.js';
 import { RawIvmRunner } from './lib/raw-ivm.js';
 import { describe, ms, summarize, table } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
 import { heading, loadLine } from './lib/print.js';
+import { runIfMain } from './lib/standalone.js';
 
 const BENCH = 'sandbox';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -419,18 +420,4 @@ export async function runSandboxBenchmark(options: SandboxOptions): Promise<Figu
   return figures;
 }
 
-async function main(): Promise<void> {
-  let figures: Figure[];
-  try {
-    figures = await runSandboxBenchmark(parseSandboxArgs(process.argv.slice(2)));
-  } catch (err) {
-    console.error(`\nThe sandbox benchmark could not run: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    process.exitCode = 1;
-    return;
-  }
-  heading('sandbox summary');
-  console.log(summaryTable(figures));
-  console.log(`\n${verdict(figures)}`);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
+await runIfMain(import.meta.url, 'sandbox', (argv) => runSandboxBenchmark(parseSandboxArgs(argv)));

@@ -28,9 +28,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   createFileStorage, defineAgent, Mesh, resetCooldowns,
@@ -41,10 +40,11 @@ import type { LlmRequest } from '../src/llm/types.js';
 import OpenAI from 'openai';
 import type { ScriptedReply } from '../test/llm-server/server.js';
 import { ModelServerProcess } from './lib/model-server.js';
-import { summaryTable, verdict, type Figure } from './lib/figures.js';
+import type { Figure } from './lib/figures.js';
 import { ms, quantile, summarize, table } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
 import { heading, loadLine } from './lib/print.js';
+import { runIfMain } from './lib/standalone.js';
 
 const BENCH = 'workflow';
 const MODEL_DELAY_MS = 50;
@@ -1160,18 +1160,4 @@ function printFindings(f: FindingsInput): void {
   console.log(lines.join('\n'));
 }
 
-async function main(): Promise<void> {
-  let figures: Figure[];
-  try {
-    figures = await runWorkflowBenchmark(parseWorkflowArgs(process.argv.slice(2)));
-  } catch (err) {
-    console.error(`\nThe workflow benchmark could not run: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    process.exitCode = 1;
-    return;
-  }
-  heading('workflow summary');
-  console.log(summaryTable(figures));
-  console.log(`\n${verdict(figures)}`);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
+await runIfMain(import.meta.url, 'workflow', (argv) => runWorkflowBenchmark(parseWorkflowArgs(argv)));
