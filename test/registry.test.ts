@@ -81,6 +81,24 @@ test('registering existing code counts a success; 5 successes make it golden', a
   assert.equal(golden?.stage, 'golden');
 });
 
+test('concurrent writes in one process wait for each other: 25 successes and 10 new codes of one task, none lost', async () => {
+  const { registry, store } = newRegistry();
+  const first = await registry.register(calc());
+  // Every write below takes the entry's or the task index's lock while others hold it, so each one has to wait
+  // and retry; a lost update would show as a count below 26 or an index missing an id.
+  await Promise.all([
+    ...Array.from({ length: 25 }, () => registry.recordSuccess(first.id)),
+    ...Array.from({ length: 10 }, (_, i) => registry.register(calc({ code: `result = ${i};` }))),
+  ]);
+  assert.equal((await store.get(first.id))?.successCount, 26);
+  const ids = (await store.findByTaskKey(first.taskKey)).map((e) => e.id).sort();
+  assert.equal(ids.length, 11);
+  assert.ok(ids.includes(first.id));
+  for (const name of readdirSync(store.dir, { recursive: true }).map(String)) {
+    assert.doesNotMatch(name, /\.(lock|tmp)$/, 'no lock or temporary file is left behind');
+  }
+});
+
 test('a failure demotes a verified entry to candidate, which lookup no longer returns', async () => {
   const { registry } = newRegistry();
   const entry = await registry.register(calc());

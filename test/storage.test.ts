@@ -186,9 +186,9 @@ test('atomic writes: a writer killed mid-write leaves the previous or the next w
   const n = read?.envelope.n as number;
   assert.ok(Number.isInteger(n), 'the file parses');
   assert.equal(read?.envelope.output, String(n % 10).repeat(4_000_000));
-  // A killed writer may leave its temporary file (`r.json.<n>`); the store never reads it as a result.
+  // A killed writer may leave its temporary file (`r.json.<pid>.<n>.tmp`); the store never reads it as a result.
   assert.deepEqual((await results.list()).map((r) => r.resultId), ['r']);
-  for (const name of readdirSync(join(root, 'writer'))) assert.match(name, /^r\.json(\.\d+)?$/);
+  for (const name of readdirSync(join(root, 'writer'))) assert.match(name, /^r\.json(\.\d+\.\d+\.tmp)?$/);
 });
 
 test('workflow store: save, load, replace, remove', async () => {
