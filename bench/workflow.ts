@@ -13,10 +13,12 @@
  *     a final fan-in of 39). Wall time against the critical-path bound depth x 50 ms; efficiency = bound / wall,
  *     target >= 90 %, median over --workflow-runs runs at concurrency 100 (more than the widest level, so the
  *     limit never holds a step back); the default WORKFLOW_CONCURRENCY (16) as a secondary figure. References:
- *     a single-step workflow (its overhead beyond the 50 ms) and a 5-step chain; and the HTTP floor: the same DAG
- *     where each step is nothing but the official SDK's call to the same server. Then where the time goes: CPU
- *     per step of the host, the sandbox workers and the model server; per level, per step (model call, sandbox,
- *     result log, dispatch delay) and the workflow-state saves.
+ *     a single-step workflow (its overhead beyond the 50 ms) and a 5-step chain; and three HTTP floors: the same
+ *     DAG where each step is nothing but a model call to the same server, made by the official SDK as the engine
+ *     makes it, by the SDK on a node:http fetch, and by a bare node:http POST with no SDK. Then where the time
+ *     goes: CPU per step of the host, the sandbox workers and the model server; what creating a small file costs
+ *     in this file system (every atomic write creates one) and on tmpfs; per level, per step (model call,
+ *     sandbox, result log, dispatch delay) and the workflow-state saves.
  * (2) 200 independent steps in one workflow at concurrency 200, on a fresh mesh: wall time, and the peak RSS of
  *     this (host) process and of the sandbox worker processes, sampled from /proc every ~20 ms, with the kernel's
  *     own high-water marks (VmHWM) as a check.
@@ -26,7 +28,7 @@
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -40,6 +42,7 @@ import type { LlmRequest } from '../src/llm/types.js';
 import OpenAI from 'openai';
 import type { ScriptedReply } from '../test/llm-server/server.js';
 import { ModelServerProcess } from './lib/model-server.js';
+import { bareChatCompletion, FLOOR_TRANSPORTS, keepAliveAgent, nodeHttpFetch, type FloorTransport } from './lib/http-floor.js';
 import type { Figure } from './lib/figures.js';
 import { ms, quantile, summarize, table } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
@@ -47,6 +50,8 @@ import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
 
 const BENCH = 'workflow';
+/** The HTTP floors, in the order they are run and reported: the engine's own transport first. */
+const FLOOR_ORDER: readonly FloorTransport[] = ['sdk', 'sdk-node-http', 'node-http'];
 const MODEL_DELAY_MS = 50;
 const EFFICIENCY_TARGET = 0.9;
 const ROLE = 'calculator';
@@ -685,36 +690,114 @@ async function probeSave(state: unknown, dir: string, n: number): Promise<number
 // ---- the HTTP floor ----------------------------------------------------------------------------------
 
 /**
- * The same DAG with nothing but the model call in each step: the official openai SDK (as VllmProvider
- * configures it: no SDK retries) sends the engine's own system prompt and task text to the same server, and a
- * step starts when its dependencies' calls have returned. No engine, no sandbox, no storage: what HTTP through
- * the SDK alone costs on this machine, the floor under any engine that calls the model over HTTP per step.
+ * The same DAG with nothing but the model call in each step: the engine's own system prompt and task text go to
+ * the same server, and a step starts when its dependencies' calls have returned. No engine, no sandbox, no
+ * storage: what the model calls alone cost on this machine, the floor under any engine that calls the model over
+ * HTTP per step. `transport` picks how the call is made (see FLOOR_TRANSPORTS); `sdk` is the engine's own way
+ * (VllmProvider: the openai SDK, no SDK retries).
  */
-async function runHttpFloor(server: ModelServerProcess, plan: Plan, sample: { system: string; user: string }): Promise<{ wallMs: number; hostCpuMs: number; serverCpuMs: number; ok: boolean }> {
-  const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'bench', maxRetries: 0, timeout: 30_000 });
-  await resetServer(server, plan.steps.length);
-  const serverBefore = childCpuMs(server.pid).server;
-  const cpuBefore = process.cpuUsage();
-  const t0 = performance.now();
-  const done = new Map<string, Promise<boolean>>();
-  for (const step of plan.steps) {
-    const deps = step.deps.map((d) => done.get(d) as Promise<boolean>);
-    done.set(step.id, Promise.all(deps).then(async (oks) => {
-      const reply = await client.chat.completions.create({
-        model: 'bench-model', temperature: 0.2, max_tokens: 4096,
-        messages: [{ role: 'system', content: sample.system }, { role: 'user', content: sample.user.replace(STEP_TAG, `[wf-bench ${step.id}]`) }],
-      });
-      return oks.every(Boolean) && (reply.choices[0]?.message.content ?? '').includes('```javascript');
-    }));
+async function runHttpFloor(
+  server: ModelServerProcess, plan: Plan, sample: { system: string; user: string }, transport: FloorTransport,
+): Promise<FloorRun> {
+  const agent = keepAliveAgent();
+  const client = new OpenAI({
+    baseURL: `${server.url}/v1`, apiKey: 'bench', maxRetries: 0, timeout: 30_000,
+    ...(transport === 'sdk-node-http' ? { fetch: nodeHttpFetch(agent) } : {}),
+  });
+  try {
+    await resetServer(server, plan.steps.length);
+    const serverBefore = childCpuMs(server.pid).server;
+    const cpuBefore = process.cpuUsage();
+    const t0 = performance.now();
+    const done = new Map<string, Promise<boolean>>();
+    for (const step of plan.steps) {
+      const deps = step.deps.map((d) => done.get(d) as Promise<boolean>);
+      done.set(step.id, Promise.all(deps).then(async (oks) => {
+        const body = {
+          model: 'bench-model', temperature: 0.2, max_tokens: 4096,
+          messages: [
+            { role: 'system' as const, content: sample.system },
+            { role: 'user' as const, content: sample.user.replace(STEP_TAG, `[wf-bench ${step.id}]`) },
+          ],
+        };
+        const text = transport === 'node-http'
+          ? await bareChatCompletion(agent, server.url, body)
+          : (await client.chat.completions.create(body)).choices[0]?.message.content ?? '';
+        return oks.every(Boolean) && text.includes('```javascript');
+      }));
+    }
+    const oks = await Promise.all(done.values());
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpuBefore);
+    const requests = (await server.requests('vllm')).length;
+    return {
+      wallMs, hostCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: childCpuMs(server.pid).server - serverBefore,
+      ok: oks.every(Boolean) && requests === plan.steps.length,
+    };
+  } finally {
+    agent.destroy();
   }
-  const oks = await Promise.all(done.values());
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpuBefore);
-  const requests = (await server.requests('vllm')).length;
+}
+
+interface FloorRun {
+  wallMs: number;
+  hostCpuMs: number;
+  serverCpuMs: number;
+  ok: boolean;
+}
+
+/** A floor's timed runs, summarized: wall median, CPU per step of this process and of the server. */
+interface Floor {
+  transport: FloorTransport;
+  runs: FloorRun[];
+  wallMs: number;
+  hostPerStep: number;
+  serverPerStep: number;
+  ok: boolean;
+}
+
+function summarizeFloor(transport: FloorTransport, runs: FloorRun[], warmUpOk: boolean, steps: number): Floor {
+  const median = (f: (r: FloorRun) => number): number => (runs.length > 0 ? quantile(runs.map(f), 0.5) : Number.NaN);
   return {
-    wallMs, hostCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: childCpuMs(server.pid).server - serverBefore,
-    ok: oks.every(Boolean) && requests === plan.steps.length,
+    transport, runs, wallMs: median((r) => r.wallMs), hostPerStep: median((r) => r.hostCpuMs) / steps,
+    serverPerStep: median((r) => r.serverCpuMs) / steps, ok: warmUpOk && runs.length > 0 && runs.every((r) => r.ok),
   };
+}
+
+/**
+ * What creating one small file (write to a new temporary file, rename it into place: every atomic write) costs
+ * in CPU time here, in `dir` and, for comparison, on tmpfs (/dev/shm) when there is one. Median of `n` writes.
+ */
+function fileCreateCpuMs(dir: string, n: number): number {
+  const times: number[] = [];
+  const text = `${JSON.stringify({ code: 'x'.repeat(600) }, null, 2)}\n`;
+  for (let i = 0; i < n; i++) {
+    const path = join(dir, `probe-${i}.json`);
+    const before = process.cpuUsage();
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+    const used = process.cpuUsage(before);
+    times.push((used.user + used.system) / 1000);
+  }
+  return quantile(times, 0.5);
+}
+
+function fileCreateCosts(logDir: string): { disk: number; tmpfs: number | null } {
+  const probe = (parent: string): number => {
+    const dir = mkdtempSync(join(parent, 'automesh-bench-fs-'));
+    try {
+      return fileCreateCpuMs(dir, 200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  let tmpfs: number | null = null;
+  try {
+    if (statSync('/dev/shm').isDirectory()) tmpfs = probe('/dev/shm');
+  } catch {
+    // No tmpfs to compare with.
+  }
+  return { disk: probe(logDir), tmpfs };
 }
 
 // ---- memory sampling -----------------------------------------------------------------------------------
@@ -967,25 +1050,38 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     // Where the CPU goes, and the floor: the same DAG with nothing but the SDK's HTTP call per step.
     const perStep = (f: (r: RunSample) => number): number => quantile(high.map(f), 0.5) / dag.steps.length;
     const cpu = { host: perStep((r) => r.hostCpuMs), workers: perStep((r) => r.workerCpuMs), server: perStep((r) => r.serverCpuMs) };
-    const floorRuns: Array<Awaited<ReturnType<typeof runHttpFloor>>> = [];
     const sample = median.sampleRequest;
-    if (sample) for (let i = 0; i < options.runs + 1; i++) floorRuns.push(await runHttpFloor(server, dag, sample));
-    const floorTimed = floorRuns.slice(1);
-    const floorWall = floorTimed.length > 0 ? quantile(floorTimed.map((r) => r.wallMs), 0.5) : Number.NaN;
-    const floorOk = floorRuns.length > 0 && floorRuns.every((r) => r.ok);
-    const floorHost = floorTimed.length > 0 ? quantile(floorTimed.map((r) => r.hostCpuMs), 0.5) / dag.steps.length : Number.NaN;
-    const floorServer = floorTimed.length > 0 ? quantile(floorTimed.map((r) => r.serverCpuMs), 0.5) / dag.steps.length : Number.NaN;
+    // The three floors take turns, run by run, so that a change in the machine's load hits them alike.
+    const floorRuns = new Map<FloorTransport, FloorRun[]>(FLOOR_ORDER.map((t) => [t, []]));
+    let floorWarmUpOk = true;
+    if (sample) {
+      for (let i = 0; i < options.runs + 1; i++) {
+        for (const transport of FLOOR_ORDER) {
+          const run = await runHttpFloor(server, dag, sample, transport);
+          if (i === 0) floorWarmUpOk &&= run.ok;
+          else floorRuns.get(transport)?.push(run);
+        }
+      }
+    }
+    const floors = FLOOR_ORDER.map((t) => summarizeFloor(t, floorRuns.get(t) ?? [], floorWarmUpOk, dag.steps.length));
+    const floor = floors[0] as Floor;
+    const fsCost = fileCreateCosts(probeDir);
     const cores = availableParallelism();
     console.log(`\n  CPU per step (medians over the timed runs, from process.cpuUsage and /proc): host ${ms(cpu.host)} ` +
       `(engine, openai SDK client, storage), sandbox workers ${ms(cpu.workers)}, model server ${ms(cpu.server)}; ` +
       `${ms(cpu.host + cpu.workers + cpu.server)} in all, ${ms((cpu.host + cpu.workers + cpu.server) * dag.steps.length)} per ` +
       `run on ${cores} cores, against ${ms(cores * boundMs / EFFICIENCY_TARGET)} of CPU that ${cores} cores have in the ` +
       `${ms(boundMs / EFFICIENCY_TARGET)} a 90% run may take.`);
-    console.log(`  HTTP floor (the same DAG, each step only the openai SDK's call with the engine's own prompt to the same ` +
-      `server, no engine, sandbox or storage; ${floorTimed.length} timed runs after one warm-up): runs ` +
-      `${floorTimed.map((r) => r.wallMs.toFixed(0)).join(', ')} ms, median ${ms(floorWall)}, efficiency ` +
-      `${pct(boundMs / floorWall)}; CPU per step: client ${ms(floorHost)}, server ${ms(floorServer)}; verified: ` +
-      `${floorOk ? 'yes' : 'NO'}.`);
+    console.log(`  HTTP floors (the same DAG, each step only a model call with the engine's own prompt to the same server, ` +
+      `no engine, sandbox or storage; ${options.runs} timed runs each after one warm-up, the three taking turns):`);
+    for (const f of floors) {
+      console.log(`    ${FLOOR_TRANSPORTS[f.transport]}: runs ${f.runs.map((r) => r.wallMs.toFixed(0)).join(', ')} ms, ` +
+        `median ${ms(f.wallMs)}, efficiency ${pct(boundMs / f.wallMs)}; CPU per step: client ${ms(f.hostPerStep)}, ` +
+        `server ${ms(f.serverPerStep)}; verified: ${f.ok ? 'yes' : 'NO'}.`);
+    }
+    console.log(`  Creating a small file (write a new temporary file, rename it: every atomic write) costs ` +
+      `${ms(fsCost.disk)} of CPU in the log directory's file system` +
+      `${fsCost.tmpfs === null ? '' : ` and ${ms(fsCost.tmpfs)} on tmpfs (/dev/shm)`} (medians of 200).`);
 
     // What-if (diagnostic, not a valid configuration): the same DAG with the workflow store's save a no-op.
     const noSaves: RunSample[] = [];
@@ -1019,7 +1115,10 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     add('DAG state saves per run: count / summed time', `${saves.count} / ${ms(saves.totalMs)}`);
     add('DAG wall with state saves a no-op (diagnostic)', `${ms(noSaveWall)} (${pct(boundMs / noSaveWall)})`);
     add('DAG CPU per step: host / sandbox workers / model server', `${ms(cpu.host)} / ${ms(cpu.workers)} / ${ms(cpu.server)}`);
-    add('HTTP floor: same DAG, SDK call only per step, wall (efficiency)', `${ms(floorWall)} (${pct(boundMs / floorWall)})`);
+    add('HTTP floor: same DAG, SDK call only per step, wall (efficiency)', `${ms(floor.wallMs)} (${pct(boundMs / floor.wallMs)})`);
+    add('HTTP floor with the SDK on node:http (efficiency)', pct(boundMs / (floors[1] as Floor).wallMs));
+    add('HTTP floor with a bare node:http call, no SDK (efficiency)', pct(boundMs / (floors[2] as Floor).wallMs));
+    add('CPU to create a small file: log directory / tmpfs', `${ms(fsCost.disk)} / ${fsCost.tmpfs === null ? 'n/a' : ms(fsCost.tmpfs)}`);
     add('DAG steps verified (success, output, 1 model call)', allOk && finalOk ? 'all' : 'NOT ALL', 'all', allOk && finalOk);
     const dagWorkers = handle.workers;
     await stopMesh(handle);
@@ -1092,7 +1191,7 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
 
     heading(`findings: where the DAG's time goes (efficiency ${pct(efficiency)}, target ${pct(EFFICIENCY_TARGET)}: ` +
       `${met ? 'met' : 'MISSED'})`);
-    printFindings({ median, saves, noSaveWall, singleOverhead, workers: dagWorkers, cpu, floorWall, floorHost, floorServer });
+    printFindings({ median, saves, noSaveWall, singleOverhead, workers: dagWorkers, cpu, floors, fsCost });
   } finally {
     await stopMesh(handle).catch(() => undefined);
     resetCooldowns();
@@ -1114,9 +1213,10 @@ interface FindingsInput {
   workers: number;
   /** CPU per step, ms. */
   cpu: { host: number; workers: number; server: number };
-  floorWall: number;
-  floorHost: number;
-  floorServer: number;
+  /** The HTTP floors, in FLOOR_ORDER. */
+  floors: Floor[];
+  /** CPU ms to create a small file in the log directory's file system, and on tmpfs. */
+  fsCost: { disk: number; tmpfs: number | null };
 }
 
 /** Numbers from the runs above, put together: what bounds the DAG's wall time on this machine. */
@@ -1130,6 +1230,7 @@ function printFindings(f: FindingsInput): void {
   const cores = availableParallelism();
   const total = f.cpu.host + f.cpu.workers + f.cpu.server;
   const budget = boundMs / EFFICIENCY_TARGET;
+  const [sdk, leaner, bare] = f.floors as [Floor, Floor, Floor];
   const lines = [
     `The median run took ${ms(f.median.wallMs)} against the ${ms(boundMs)} bound (efficiency ${pct(boundMs / f.median.wallMs)}); ` +
     `>= ${pct(EFFICIENCY_TARGET)} means finishing within ${ms(budget)}, ${ms((budget - boundMs) / depth)} beyond the model per level.`,
@@ -1141,18 +1242,25 @@ function printFindings(f: FindingsInput): void {
     `and the sandbox ${ms(q(wide.map((s) => s.executeMs)))} (a lone step: ` +
     `${ms(q(steps.filter((s) => s.level === 0).map((s) => s.executeMs)))}): both mostly waiting for a core.`,
     '',
-    `2. The HTTP floor: the same DAG with nothing in each step but the openai SDK's call to the same server reaches ` +
-    `${pct(boundMs / f.floorWall)} (${ms(f.floorWall)}); the SDK client alone costs ${ms(f.floorHost)} of CPU per call ` +
-    `and the server ${ms(f.floorServer)}. On ${cores} cores, any engine that makes one SDK call over HTTP per step ` +
-    `is bounded by that figure here, before it runs any code or writes anything. ${boundMs / f.floorWall < EFFICIENCY_TARGET
-      ? `The ${pct(EFFICIENCY_TARGET)} target is below that floor's reach on this machine.`
-      : 'The floor itself is within the target.'}`,
+    `2. The HTTP floors: the same DAG with nothing in each step but the model call. With the openai SDK as the ` +
+    `engine uses it, ${pct(boundMs / sdk.wallMs)} (${ms(sdk.wallMs)}; the client costs ${ms(sdk.hostPerStep)} of CPU per ` +
+    `call, the server ${ms(sdk.serverPerStep)}); with the SDK on node:http, ${pct(boundMs / leaner.wallMs)} ` +
+    `(${ms(leaner.hostPerStep)} per call); with a bare node:http POST and no SDK at all, ${pct(boundMs / bare.wallMs)} ` +
+    `(${ms(bare.hostPerStep)} per call). On ${cores} cores, an engine that makes one model call over HTTP per step is ` +
+    `bounded by these figures here before it runs any code or writes anything. ${boundMs / bare.wallMs < EFFICIENCY_TARGET
+      ? `The ${pct(EFFICIENCY_TARGET)} target is beyond the reach of even the bare HTTP call on this machine.`
+      : boundMs / sdk.wallMs < EFFICIENCY_TARGET
+        ? `The ${pct(EFFICIENCY_TARGET)} target is beyond the SDK floor's reach here: it leaves nothing for the SDK, ` +
+          'let alone for running and recording each step.'
+        : 'The SDK floor itself is within the target.'}`,
     '',
-    `3. What the engine adds over the floor: ${ms(f.median.wallMs - f.floorWall)} of wall, ${ms(f.cpu.host - f.floorHost)} ` +
-    `of host CPU and ${ms(f.cpu.workers)} of sandbox CPU per step: the sandbox run (a new context in the worker's ` +
-    `isolate, the JSON context with the dependencies' envelopes, IPC), the result log and registry writes (atomic ` +
-    `file writes and cross-process locks, ~0.2 ms of kernel time each on this disk), prompt rendering and reply ` +
-    `extraction. The workflow-state saves cost ${ms(f.median.wallMs - f.noSaveWall)} of wall (the no-op diagnostic).`,
+    `3. What the engine adds over the SDK floor: ${ms(f.median.wallMs - sdk.wallMs)} of wall, ` +
+    `${ms(f.cpu.host - sdk.hostPerStep)} of host CPU and ${ms(f.cpu.workers)} of sandbox CPU per step: the sandbox run ` +
+    `(a new context in the worker's isolate, the JSON context with the dependencies' envelopes, IPC), the result log ` +
+    `and registry writes (three new files per step, each ${ms(f.fsCost.disk)} of CPU in this file system` +
+    `${f.fsCost.tmpfs === null ? '' : `, ${ms(f.fsCost.tmpfs)} on tmpfs`}, and two cross-process locks), prompt rendering ` +
+    `and reply extraction. The workflow-state saves cost ${ms(f.median.wallMs - f.noSaveWall)} of wall (the no-op ` +
+    'diagnostic).',
     '',
     `4. Scheduling itself (pump()) is cheap: dispatch median ${ms(q(steps.map((s) => s.started - s.ready)))}. A ` +
     `one-step workflow costs ${ms(f.singleOverhead)} beyond its reply.`,
