@@ -33,6 +33,7 @@ export { createFileStorage } from './storage/index.js';
 export type { ResultStore, RegistryStore, WorkflowStore, StoredResult, ResultSummary } from './storage/index.js';
 export { loadPromptTemplates, DEFAULT_PROMPT_DIRECTORY } from './codegen/prompts.js';
 export type { WorkflowOptions, WorkflowResult } from './mesh/workflow-engine.js';
+export { WorkflowStorageError } from './mesh/workflow-engine.js';
 export type { WorkflowStep } from './mesh/workflow-spec.js';
 export { WorkflowValidationError } from './mesh/workflow-spec.js';
 export type { MeshEvents, MeshEventName, WorkflowSummary } from './mesh/events.js';

@@ -177,7 +177,7 @@ describe('automesh init', () => {
     assert.equal(again.code, 0, `${again.stderr}${again.stdout}`);
     assert.doesNotMatch(again.stderr, /warning/);
     assert.match(again.stdout, /totals: recovered from the saved state/);
-    assert.match(again.stdout, /workflow sales-report: 2\/2 succeeded, 0 failed, 0 skipped \(2 recovered, 0 cached\)/);
+    assert.match(again.stdout, /workflow sales-report: 2\/2 succeeded, 0 failed, 0 skipped \(2 recovered, 0 cached\); 0 tokens, \$0\.000000; [\d.]+ s; recovered steps spent [1-9]\d* tokens, \$0\.000000 earlier$/m);
     assert.equal(server.requests('vllm').length, started + 3, 'a resumed workflow calls no model');
   });
 

@@ -160,7 +160,8 @@ describe('failures', () => {
     assert.match(results[2]?.error ?? '', /step "after" it depends on was skipped/);
     assert.deepEqual({ ...results.summary, executionTime: 0, tokens: null, costUsd: null }, {
       workflowId: 'branches', steps: 4, succeeded: 1, failed: 1, skipped: 2, recovered: 0, cached: 0,
-      tokens: null, costUsd: null, executionTime: 0, cancelled: false,
+      tokens: null, costUsd: null, recoveredTokens: { input: 0, output: 0, total: 0 }, recoveredCostUsd: 0,
+      executionTime: 0, cancelled: false,
     });
     assert.ok(results.summary.tokens.total > 0);
     assert.equal(results.summary.costUsd, 0, 'vLLM is free unless priced');
@@ -227,13 +228,13 @@ describe('durable state and resume', () => {
     });
     const child = runner();
     const stateFile = join(dir, 'workflows', 'crashy.json');
-    // Wait until steps one and two are saved as finished and step three is waiting on the model.
+    // Wait until steps one and two are saved as finished and step three, saved as running, waits on the model.
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (Date.now() > deadline) throw new Error('the workflow never reached step three');
       if (existsSync(stateFile) && server.requests('vllm').some((r) => taskOf(r).includes('Step three'))) {
         const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { steps: Record<string, { status: string }> };
-        if (state.steps.one?.status === 'success' && state.steps.two?.status === 'success') break;
+        if (state.steps.one?.status === 'success' && state.steps.two?.status === 'success' && state.steps.three?.status === 'running') break;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -313,6 +314,45 @@ describe('cancellation, events, stop', () => {
     assert.deepEqual(of('fail'), ['step:started:fail', 'step:repaired:fail', 'step:failed:fail']);
     assert.deepEqual(of('never'), ['step:skipped:never']);
     assert.equal(seen.length, 9);
+  });
+
+  test('every event of a step comes after its dependencies\' finished events, over many runs', async () => {
+    server.respond('vllm', route({
+      'Count the red': 'result = 2;',
+      'Count the blue': 'result = 3;',
+      'Add red and blue': 'const total: number = context.red.output + context.blue.output;\nresult = total;',
+      'Square the red': 'result = context.red.output ** 2;',
+      'Combine all': 'result = [context.sum.output, context.square.output];',
+    }));
+    const steps = [
+      { id: 'red', agent: 'researcher', task: 'Count the red marbles' },
+      { id: 'blue', agent: 'researcher', task: 'Count the blue marbles' },
+      { id: 'sum', agent: 'writer', task: 'Add red and blue', dependsOn: ['red', 'blue'] },
+      { id: 'square', agent: 'writer', task: 'Square the red count', dependsOn: ['red'] },
+      { id: 'all', agent: 'reviewer', task: 'Combine all counts', dependsOn: ['sum', 'square'] },
+    ];
+    const seen: Array<{ event: string; stepId: string }> = [];
+    const names = ['step:started', 'step:repaired', 'step:finished', 'step:failed', 'step:skipped'] as const;
+    const listeners = names.map((event) => [event, (p: { stepId: string }) => seen.push({ event, stepId: p.stepId })] as const);
+    for (const [event, listener] of listeners) mesh.on(event, listener);
+    try {
+      for (let run = 0; run < 15; run++) {
+        seen.length = 0;
+        const results = await mesh.workflow(`causal-${run}`, steps, { fresh: true, concurrency: 4 });
+        assert.deepEqual(results.at(-1)?.output, [5, 4]);
+        for (const step of steps) {
+          const finishedAt = seen.findIndex((e) => e.event === 'step:finished' && e.stepId === step.id);
+          assert.ok(finishedAt >= 0, `run ${run}: step:finished for ${step.id}`);
+          for (const dependant of steps.filter((s) => s.dependsOn?.includes(step.id))) {
+            const first = seen.findIndex((e) => e.stepId === dependant.id);
+            assert.ok(first > finishedAt, `run ${run}: ${dependant.id}'s ${seen[first]?.event} came before ${step.id}'s step:finished: ` +
+              seen.map((e) => `${e.event}:${e.stepId}`).join(', '));
+          }
+        }
+      }
+    } finally {
+      for (const [event, listener] of listeners) mesh.off(event, listener);
+    }
   });
 
   test('stop() waits for work in flight by default, and cancels it in cancel mode', async () => {

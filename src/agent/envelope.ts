@@ -3,7 +3,7 @@ import type { TokenUsage } from '../llm/types.js';
 
 export type EnvelopeErrorCategory =
   | 'syntax' | 'runtime' | 'timeout' | 'memory' | 'no_result' | 'output' | 'tool' | 'llm' | 'budget' | 'dependency'
-  | 'crashed';
+  | 'crashed' | 'storage';
 
 /** One try at the task: generated (or reused) code and how it fared. */
 export interface Attempt {

@@ -330,5 +330,7 @@ export function printWorkflowResult(io: Io, workflowId: string, envelopes: Envel
   const ok = s.succeeded === s.steps && !s.cancelled;
   const head = `workflow ${workflowId}${s.cancelled ? ' (cancelled)' : ''}:`;
   println(io, `${paint(io, ok ? 'green' : 'red', head)} ${s.succeeded}/${s.steps} succeeded, ${s.failed} failed, ${s.skipped} skipped` +
-    ` (${s.recovered} recovered, ${s.cached} cached); ${s.tokens.total} tokens, ${cost(s.costUsd)}; ${seconds(s.executionTime)}`);
+    ` (${s.recovered} recovered, ${s.cached} cached); ${s.tokens.total} tokens, ${cost(s.costUsd)}; ${seconds(s.executionTime)}` +
+    // Tokens and cost above are this run's; what the recovered steps cost when they first ran is shown apart.
+    (s.recovered > 0 ? `; recovered steps spent ${s.recoveredTokens.total} tokens, ${cost(s.recoveredCostUsd)} earlier` : ''));
 }

@@ -12,9 +12,14 @@ export interface WorkflowSummary {
   recovered: number;
   /** Steps answered from the code registry with no LLM call. */
   cached: number;
+  /** Spent by this run (recovered steps made no call and are not counted here). */
   tokens: { input: number; output: number; total: number };
-  /** Summed; null when any step used a model with no known price. */
+  /** This run's cost, summed; null when any step that ran used a model with no known price. */
   costUsd: number | null;
+  /** What the recovered steps spent in the earlier runs that produced them. */
+  recoveredTokens: { input: number; output: number; total: number };
+  /** The recovered steps' earlier cost; null when one of them used a model with no known price. */
+  recoveredCostUsd: number | null;
   /** Wall-clock seconds of this run. */
   executionTime: number;
   cancelled: boolean;

@@ -12,7 +12,7 @@ import { LlmChain } from '../llm/chain.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
-import { createFileStorage, type WorkflowStore } from '../storage/index.js';
+import { assertUsableDirectory, createFileStorage, type WorkflowStore } from '../storage/index.js';
 import { MeshEventEmitter } from './events.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowResult } from './workflow-engine.js';
 import type { AgentDirectory, WorkflowStep } from './workflow-spec.js';
@@ -30,6 +30,7 @@ export class Mesh extends MeshEventEmitter {
   private readonly byRole = new Map<string, AutoAgent>();
   private runtime: AgentRuntime | null = null;
   private workflows: WorkflowStore | null = null;
+  private storageLocation = '';
   private stopController = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private starting = false;
@@ -123,6 +124,7 @@ export class Mesh extends MeshEventEmitter {
       directory: this.directory(),
       events: this,
       store: this.workflows,
+      storageLocation: this.storageLocation,
       defaultConcurrency: runtime.settings.WORKFLOW_CONCURRENCY,
       stopSignal: this.stopController.signal,
     }, workflowId, steps, options));
@@ -143,6 +145,9 @@ export class Mesh extends MeshEventEmitter {
       const settings = loadSettings({ config: this.options.config });
       const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
       const chain = new LlmChain(settings, this.options.providers ? { providers: this.options.providers } : {});
+      // Before the sandbox warms and long before any model call: a log directory that cannot hold results
+      // would otherwise lose the first task's result after it was paid for.
+      await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['registry', 'workflows']);
       const storage = createFileStorage(settings.LOG_DIRECTORY);
       const executor = new Executor({ settings: sandboxSettingsOf(settings) });
       try {
@@ -153,6 +158,7 @@ export class Mesh extends MeshEventEmitter {
       }
       this.stopController = new AbortController();
       this.workflows = storage.workflows;
+      this.storageLocation = `LOG_DIRECTORY=${storage.root}`;
       this.runtime = {
         settings, chain, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
         stopSignal: this.stopController.signal,

@@ -51,9 +51,23 @@ export interface EngineDeps {
   directory: AgentDirectory;
   events: MeshEventEmitter;
   store: WorkflowStore;
+  /** Where the state is stored, for error messages (e.g. `LOG_DIRECTORY=/srv/logs`). */
+  storageLocation: string;
   defaultConcurrency: number;
   /** Aborted when the mesh stops in `cancel` mode. */
   stopSignal: AbortSignal;
+}
+
+/**
+ * The workflow's state could not be saved: the workflow stopped starting steps, ended those whose state was not
+ * saved with `errorCategory: 'storage'`, and rejected with this. `results` holds every envelope (what did run,
+ * and its spend), so nothing the run learned is lost.
+ */
+export class WorkflowStorageError extends Error {
+  constructor(message: string, readonly results: WorkflowResult, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'WorkflowStorageError';
+  }
 }
 
 function isState(value: unknown): value is WorkflowState {
@@ -69,25 +83,42 @@ function skippedEnvelope(step: ResolvedStep, agent: AutoAgent | undefined, error
   };
 }
 
-function summarize(workflowId: string, envelopes: Envelope[], started: number, cancelled: boolean): WorkflowSummary {
+/** Summed cost; null when any envelope used a model with no known price. */
+function sumCost(envelopes: Envelope[]): number | null {
   let costUsd: number | null = 0;
   for (const e of envelopes) costUsd = costUsd === null || e.costUsd === null ? null : costUsd + e.costUsd;
+  return costUsd;
+}
+
+function sumTokens(envelopes: Envelope[]): Envelope['tokens'] {
+  return envelopes.reduce((sum, e) => addTokens(sum, e.tokens), { ...ZERO_TOKENS });
+}
+
+function summarize(workflowId: string, envelopes: Envelope[], started: number, cancelled: boolean): WorkflowSummary {
+  // Tokens and cost follow one rule: this run's spend; what recovered steps cost in earlier runs is reported apart.
+  const ran = envelopes.filter((e) => !e.recovered);
+  const recovered = envelopes.filter((e) => e.recovered);
   return {
     workflowId,
     steps: envelopes.length,
     succeeded: envelopes.filter((e) => e.status === 'success').length,
     failed: envelopes.filter((e) => e.status === 'failure').length,
     skipped: envelopes.filter((e) => e.status === 'skipped').length,
-    recovered: envelopes.filter((e) => e.recovered).length,
-    cached: envelopes.filter((e) => e.cached && !e.recovered).length,
-    tokens: envelopes.filter((e) => !e.recovered).reduce((sum, e) => addTokens(sum, e.tokens), { ...ZERO_TOKENS }),
-    costUsd,
+    recovered: recovered.length,
+    cached: ran.filter((e) => e.cached).length,
+    tokens: sumTokens(ran),
+    costUsd: sumCost(ran),
+    recoveredTokens: sumTokens(recovered),
+    recoveredCostUsd: sumCost(recovered),
     executionTime: (performance.now() - started) / 1000,
     cancelled,
   };
 }
 
-/** Runs one workflow. Resolves with every envelope; throws only for an invalid spec or a storage failure. */
+/**
+ * Runs one workflow. Resolves with every envelope; rejects only for an invalid spec, or with a
+ * {@link WorkflowStorageError} (holding every envelope) when its state could not be saved.
+ */
 export async function runWorkflow(
   deps: EngineDeps,
   workflowId: string,
@@ -141,66 +172,105 @@ export async function runWorkflow(
     })),
   };
 
+  const signals = [deps.stopSignal, ...(options.signal ? [options.signal] : [])];
+  const cancelSignal = AbortSignal.any(signals);
+  // Aborted at the first failed save: steps in flight stop, so no model is paid for a result that cannot be kept.
+  const storageStop = new AbortController();
+  const stepSignal = AbortSignal.any([cancelSignal, storageStop.signal]);
+  const { events } = deps;
+  const results = new Map<string, Envelope>();
+  // Steps whose end has been announced. A dependant starts only after its dependencies' ends were announced, so
+  // every event of a step follows its dependencies' finished events, and starts on durable state.
+  const announced = new Set<string>();
+  // Steps holding a concurrency slot: from their start until their end is announced. A slot frees only once the
+  // step's end is saved, so no step starts after a save that failed.
+  const running = new Set<string>();
+  let storageFailure: { cause: unknown; message: string } | null = null;
+  let pump: () => void = () => undefined;
+
+  const announce = (step: ResolvedStep, envelope: Envelope): void => {
+    results.set(step.id, envelope);
+    announced.add(step.id);
+    running.delete(step.id);
+    if (envelope.status === 'success') events.emit('step:finished', { workflowId, stepId: step.id, envelope });
+    else if (envelope.status === 'failure') events.emit('step:failed', { workflowId, stepId: step.id, envelope });
+    else events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
+    pump();
+  };
+
+  /** The end of a step whose state could not be saved: it failed with `storage` (a skip stays a skip). */
+  const unsaved = (step: ResolvedStep, envelope: Envelope): Envelope => {
+    const why = (storageFailure as { message: string }).message;
+    const entry = state.steps[step.id] as StepState;
+    const ended: Envelope = envelope.status === 'skipped'
+      ? { ...envelope, error: `Skipped: ${why}`, errorCategory: 'storage' }
+      : { ...envelope, status: 'failure', output: null, errorCategory: 'storage',
+        error: `${envelope.status === 'success' ? 'The step succeeded, but its result' : 'The step was stopped; its state'} was not saved: ${why}` };
+    entry.status = ended.status;
+    entry.envelope = ended;
+    return ended;
+  };
+
   // Saves are coalesced: one write in flight at a time, and when it lands the next one writes the latest
   // state, however many changes came meanwhile. A 100-step run then makes a handful of writes instead of
-  // one per change, each serialized from the live state when it starts. The first failure is rethrown at
-  // the end. Step events wait for the write that holds their step's new state.
+  // one per change, each serialized from the live state when it starts. A step's end is announced once the
+  // write that holds it has landed. The first failed write stops the workflow (see `failStorage`).
   let dirty = false;
   let flushing: Promise<void> | null = null;
-  let announcements: Array<() => void> = [];
-  let saveError: unknown = null;
+  let ends: Array<{ step: ResolvedStep; envelope: Envelope }> = [];
+  const failStorage = (cause: unknown): void => {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    storageFailure = {
+      cause,
+      message: `the state of workflow "${workflowId}" could not be saved under ${deps.storageLocation} (${detail}). ` +
+        'Make that directory writable (or free space on its disk) and run the workflow again; saved steps resume.',
+    };
+    storageStop.abort(new Error(storageFailure.message));
+  };
   const flush = async (): Promise<void> => {
-    while (dirty) {
+    while (dirty && !storageFailure) {
       dirty = false;
-      const due = announcements;
-      announcements = [];
+      const due = ends;
+      ends = [];
       state.updatedAt = now();
       try {
         await deps.store.save(workflowId, state);
       } catch (err) {
-        saveError ??= err;
+        failStorage(err);
+        ends = [...due, ...ends];
+        break;
       }
-      for (const announce of due) announce();
+      for (const end of due) announce(end.step, end.envelope);
     }
     flushing = null;
+    if (storageFailure) {
+      const lost = ends;
+      ends = [];
+      for (const end of lost) announce(end.step, unsaved(end.step, end.envelope));
+    }
   };
-  const persist = (announce?: () => void): void => {
+  const persist = (): void => {
+    if (storageFailure) return;
     dirty = true;
-    if (announce) announcements.push(announce);
     flushing ??= flush();
   };
   const settled = async (): Promise<void> => {
     while (flushing) await flushing;
   };
-  persist();
-
-  const signals = [deps.stopSignal, ...(options.signal ? [options.signal] : [])];
-  const cancelSignal = AbortSignal.any(signals);
-  const { events } = deps;
-  events.emit('workflow:started', { workflowId, steps: resolved.length, resumed: recovered.size > 0 });
-
-  const results = new Map<string, Envelope>();
-  for (const step of resolved) {
-    const envelope = recovered.get(step.id);
-    if (envelope) {
-      results.set(step.id, envelope);
-      events.emit('step:recovered', { workflowId, stepId: step.id, envelope });
-    }
-  }
 
   const finishStep = (step: ResolvedStep, envelope: Envelope): void => {
-    results.set(step.id, envelope);
+    if (storageFailure) {
+      announce(step, unsaved(step, envelope));
+      return;
+    }
     const entry = state.steps[step.id] as StepState;
     entry.status = envelope.status;
     entry.envelope = envelope;
     entry.finishedAt = now();
     // Announced once the new state is on disk: a listener that stops the process (or a crash right after)
     // never loses a step it was told had finished.
-    persist(() => {
-      if (envelope.status === 'success') events.emit('step:finished', { workflowId, stepId: step.id, envelope });
-      else if (envelope.status === 'failure') events.emit('step:failed', { workflowId, stepId: step.id, envelope });
-      else events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
-    });
+    ends.push({ step, envelope });
+    persist();
   };
 
   const runStep = async (step: ResolvedStep): Promise<Envelope> => {
@@ -221,7 +291,7 @@ export async function runWorkflow(
     const envelope = await agent.executeTask({
       task: step.task,
       context,
-      signal: cancelSignal,
+      signal: stepSignal,
       stepId: step.id,
       deferLog: true,
       onRepair: (info) => events.emit('step:repaired', { workflowId, stepId: step.id, role: step.role, ...info }),
@@ -229,18 +299,46 @@ export async function runWorkflow(
     return { ...envelope, stepId: step.id };
   };
 
+  events.emit('workflow:started', { workflowId, steps: resolved.length, resumed: recovered.size > 0 });
+  for (const step of resolved) {
+    const envelope = recovered.get(step.id);
+    if (envelope) {
+      results.set(step.id, envelope);
+      announced.add(step.id);
+      events.emit('step:recovered', { workflowId, stepId: step.id, envelope });
+    }
+  }
+  // The first save lands before any step starts: a workflow whose state cannot be kept makes no model call.
+  persist();
+  await settled();
+
   const waiting = new Set(resolved.filter((s) => !recovered.has(s.id)));
-  let inFlight = 0;
   let failure: unknown = null;
   await new Promise<void>((resolve) => {
-    const pump = (): void => {
+    // Announcing an end pumps again; inside a pass that only asks for another pass, so a long chain of skips
+    // does not nest one call per step.
+    let pumping = false;
+    let again = false;
+    pump = (): void => {
+      if (pumping) {
+        again = true;
+        return;
+      }
+      pumping = true;
       let progressed = true;
-      while (progressed) {
+      while (progressed || again) {
         progressed = false;
+        again = false;
         for (const step of waiting) {
-          const depResults = step.dependsOn.map((d) => results.get(d));
-          if (depResults.some((r) => r === undefined)) continue;
+          if (!step.dependsOn.every((d) => announced.has(d))) continue;
           const agent = deps.agents.get(step.role);
+          if (storageFailure) {
+            waiting.delete(step);
+            // finishStep words the storage failure.
+            finishStep(step, skippedEnvelope(step, agent, '', 'storage'));
+            progressed = true;
+            continue;
+          }
           const bad = step.dependsOn.find((d) => results.get(d)?.status !== 'success');
           if (bad !== undefined) {
             const dep = results.get(bad) as Envelope;
@@ -256,35 +354,38 @@ export async function runWorkflow(
             progressed = true;
             continue;
           }
-          if (inFlight >= concurrency) continue;
+          if (running.size >= concurrency) continue;
           waiting.delete(step);
-          inFlight += 1;
+          running.add(step.id);
+          // The step's end is announced (freeing its slot and pumping again) once it is saved.
           runStep(step).then((envelope) => finishStep(step, envelope), (err: unknown) => {
             // executeTask throws only for programmer errors; keep the run going, report it at the end.
             failure ??= err;
             finishStep(step, skippedEnvelope(step, agent, `The step could not run: ${err instanceof Error ? err.message : String(err)}`, null));
-          }).finally(() => {
-            inFlight -= 1;
-            pump();
           });
           progressed = true;
         }
       }
-      if (waiting.size === 0 && inFlight === 0) resolve();
+      pumping = false;
+      if (waiting.size === 0 && running.size === 0) resolve();
     };
     const onAbort = (): void => pump();
     cancelSignal.addEventListener('abort', onAbort, { once: true });
     pump();
   });
 
-  const envelopes = resolved.map((step) => results.get(step.id) as Envelope);
   const cancelled = cancelSignal.aborted;
-  state.status = cancelled ? 'cancelled' : envelopes.every((e) => e.status === 'success') ? 'finished' : 'failed';
+  state.status = cancelled ? 'cancelled' : resolved.every((step) => results.get(step.id)?.status === 'success') ? 'finished' : 'failed';
   persist();
   await settled();
-  if (saveError) throw saveError;
-  if (failure) throw failure;
+  const envelopes = resolved.map((step) => results.get(step.id) as Envelope);
   const summary = summarize(workflowId, envelopes, started, cancelled);
+  const result = Object.assign(envelopes, { summary });
+  if (storageFailure) {
+    const { cause, message } = storageFailure as { cause: unknown; message: string };
+    throw new WorkflowStorageError(`Workflow "${workflowId}" stopped: ${message}`, result, { cause });
+  }
+  if (failure) throw failure;
   events.emit('workflow:finished', { workflowId, summary });
-  return Object.assign(envelopes, { summary });
+  return result;
 }

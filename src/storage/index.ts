@@ -10,6 +10,7 @@ export { FileResultStore } from './file-result-store.js';
 export { FileRegistryStore } from './file-registry-store.js';
 export type { FileRegistryStoreOptions } from './file-registry-store.js';
 export { FileWorkflowStore } from './file-workflow-store.js';
+export { assertUsableDirectory } from './usable-directory.js';
 export { DEFAULT_LOCK_POLICY } from './json-file.js';
 export type { LockPolicy, RetryPolicy } from './json-file.js';
 export { DamagedFileError, InvalidNameError, StorageError, StorageLockError } from './errors.js';
