@@ -3,13 +3,13 @@
 // summary keeps this run's spend apart from what the recovered steps cost earlier. Real SDK over HTTP against
 // the local wire-protocol server, the real sandbox and file storage.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AutoAgent, Mesh, resetCooldowns, WorkflowStorageError, type Envelope, type MeshEvents } from '../src/index.js';
+import { runScript } from './helpers/run-script.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -110,24 +110,12 @@ describe('an unusable LOG_DIRECTORY is refused by mesh.start()', () => {
     chmodSync(dir, 0o555);
     // Root writes anywhere, so the check runs as "nobody" when the tests run as root.
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'start-mesh.ts')], {
-      env: { ...process.env, LLM_ENDPOINT: server.url, LOG_DIRECTORY: dir, TSX_TSCONFIG_PATH: join(here, '..', 'tsconfig.json') },
-      cwd: join(here, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...asNobody,
+    const run = await runScript(join(here, 'fixtures', 'start-mesh.ts'), {
+      env: { ...process.env, LLM_ENDPOINT: server.url, LOG_DIRECTORY: dir }, cwd: join(here, '..'), ...asNobody,
     });
-    let out = '';
-    let errText = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      errText += chunk.toString();
-    });
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    assert.equal(code, 0, errText);
-    const report = JSON.parse(out) as { stage: string; error?: string };
-    assert.equal(report.stage, 'start', out);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { stage: string; error?: string };
+    assert.equal(report.stage, 'start', run.stdout);
     assert.match(report.error ?? '', new RegExp(`^LOG_DIRECTORY=${dir}.* is not usable: .*read-only.* is not writable \\(no permission to create files in it\\)`));
     assert.equal(server.requests().length, 0, 'no model call');
   });

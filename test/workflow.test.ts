@@ -100,6 +100,41 @@ describe('validation', () => {
     await assert.rejects(mesh.workflow('../up', [{ agent: 'writer', task: 't' }]), /Workflow id "..\/up" is invalid/);
   });
 
+  test('a step context JSON cannot hold is refused with the step id and the path, before anything runs or is written', async () => {
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    const err = await mesh.workflow('bad-context', [
+      { id: 'load', agent: 'researcher', task: 'Load the items', context: { source: 'db' } },
+      { id: 'lookup', agent: 'researcher', task: 'Look things up', context: { table: new Map([['a', 1]]) } },
+      { id: 'count', agent: 'writer', task: 'Count the items', context: { data: { items: [1, 2, 3, 2n ** 64n] } }, dependsOn: ['load'] },
+      { id: 'walk', agent: 'writer', task: 'Walk the graph', context: { graph: loop } },
+    ]).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof WorkflowValidationError);
+    assert.match(err.message, /step "count": steps\[2\]\.context\.data\.items\[3\]: BigInt is not JSON data/);
+    assert.match(err.message, /step "lookup": steps\[1\]\.context\.table: a Map is not JSON data \(JSON would make it \{\}\)/);
+    assert.match(err.message, /step "walk": steps\[3\]\.context\.graph\.self: a circular reference \(back to steps\[3\]\.context\.graph\)/);
+    assert.equal(err.problems.length, 3);
+    assert.equal(server.requests().length, 0, 'no model call');
+    assert.ok(!existsSync(join(logDir, 'workflows', 'bad-context.json')), 'nothing of the invalid workflow was written');
+  });
+
+  test('executeTask refuses a context JSON cannot hold with a TypeError naming the path, before any model call', async () => {
+    const writer = mesh.getAgent('writer') as AutoAgent;
+    const node: Record<string, unknown> = { id: 1 };
+    node.parent = { child: node };
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ data: { items: [1, 2, 3, 10n] } }, /^executeTask for agent "writer": context\.data\.items\[3\]: BigInt is not JSON data; pass a number or a string\.$/],
+      [{ tree: node }, /context\.tree\.parent\.child: a circular reference \(back to context\.tree\) is not JSON data/],
+      [{ prices: new Map([['apple', 1]]) }, /context\.prices: a Map is not JSON data/],
+    ];
+    for (const [context, expected] of cases) {
+      const err = await writer.executeTask({ task: 'Sum the items', context }).then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof TypeError, String(err));
+      assert.match(err.message, expected);
+    }
+    assert.equal(server.requests().length, 0, 'no model call');
+  });
+
   test('running a workflow before start() is an error', async () => {
     const m = new Mesh({ config: config() });
     m.add(WriterAgent);

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
 import { describeContext } from '../codegen/context-shape.js';
 import { extractCode } from '../codegen/extract.js';
+import { findNonJsonData } from '../codegen/json-data.js';
 import { render, sha256, type PromptTemplates } from '../codegen/prompts.js';
 import { describeTools } from '../codegen/tool-docs.js';
 import type { LlmChain } from '../llm/chain.js';
@@ -51,6 +52,11 @@ export interface TaskInput {
    * dependant should not wait for a log write to start.
    */
   deferLog?: boolean;
+  /**
+   * @internal Set by workflows: the context keys that hold dependency envelopes. The prompt shows only what code
+   * can use of them (`status`, `output`, `error`), once.
+   */
+  dependencies?: readonly string[];
   /** Called before each repair call, with the failure being repaired (progress displays). */
   onRepair?: (info: { repair: number; errorCategory: string; error: string }) => void;
 }
@@ -128,6 +134,8 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   if (input.context !== undefined && (input.context === null || typeof input.context !== 'object' || Array.isArray(input.context))) {
     throw new TypeError('executeTask context must be a plain object of JSON data.');
   }
+  const notJson = input.context === undefined ? null : findNonJsonData(input.context, 'context');
+  if (notJson) throw new TypeError(`executeTask for agent "${agent.role}": ${notJson}.`);
   const resultId = input.id ?? newResultId();
   const { settings, chain, executor, registry, prompts } = runtime;
   const signal = input.signal ? AbortSignal.any([input.signal, runtime.stopSignal]) : runtime.stopSignal;
@@ -226,7 +234,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   const system = render(prompts.system, {
     systemPrompt: agent.systemPrompt.trim(),
     tools: describeTools(agent.tools.values()),
-    context: describeContext(context),
+    context: describeContext(context, input.dependencies),
   });
   const maxRepairs = settings.MAX_REPAIR_ATTEMPTS;
   const failures: Failure[] = [];

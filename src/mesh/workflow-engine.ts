@@ -293,6 +293,7 @@ export async function runWorkflow(
       context,
       signal: stepSignal,
       stepId: step.id,
+      dependencies: step.dependsOn,
       deferLog: true,
       onRepair: (info) => events.emit('step:repaired', { workflowId, stepId: step.id, role: step.role, ...info }),
     });

@@ -4,6 +4,7 @@
  * dependencies, self-dependencies and cycles (named, e.g. `a → b → c → a`).
  */
 import { createHash } from 'node:crypto';
+import { findNonJsonData } from '../codegen/json-data.js';
 
 /** One step as a user writes it. */
 export interface WorkflowStep {
@@ -134,6 +135,10 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
     if (typeof step.task !== 'string' || step.task.trim() === '') problems.push(`${label}: task is required (a non-empty string)`);
     if (step.context !== undefined && (step.context === null || typeof step.context !== 'object' || Array.isArray(step.context))) {
       problems.push(`${label}: context must be an object`);
+    } else if (step.context !== undefined) {
+      // The context reaches the sandbox as JSON: what JSON cannot hold is refused here, before anything runs.
+      const bad = findNonJsonData(step.context, `steps[${index}].context`);
+      if (bad) problems.push(`${label}: ${bad}`);
     }
     if (step.dependsOn !== undefined && step.depends_on !== undefined) {
       problems.push(`${label}: give dependsOn or depends_on, not both`);
