@@ -11,7 +11,10 @@
  * }
  */
 import { randomBytes } from 'node:crypto';
+import type { LlmChain } from '../llm/chain.js';
+import type { LlmRoute } from '../llm/route.js';
 import { normalizeTools, type ToolDefinition, type ToolsInput } from '../sandbox/tools.js';
+import { chainOf } from './agent-llm.js';
 import { validateAgentDefinition, type AgentDefinition } from './definition.js';
 import type { Envelope } from './envelope.js';
 import { runTask, type AgentRuntime, type TaskInput } from './pipeline.js';
@@ -26,6 +29,8 @@ export class AutoAgent {
   static capabilities?: string[];
   static systemPrompt?: string;
   static description?: string;
+  /** This agent's own provider order and models (see `AgentDefinition.llm`). */
+  static llm?: LlmRoute;
 
   readonly definition: AgentDefinition;
   /** Unique per agent instance: `<role>-<8 hex>`. */
@@ -39,7 +44,7 @@ export class AutoAgent {
       ? validateAgentDefinition(definition)
       : validateAgentDefinition({
         role: statics.role, capabilities: statics.capabilities, systemPrompt: statics.systemPrompt,
-        description: statics.description,
+        description: statics.description, llm: statics.llm,
       }, `agent class ${statics.name}`);
     this.agentId = `${this.definition.role}-${randomBytes(4).toString('hex')}`;
     this.tools = normalizeTools(options.tools);
@@ -55,6 +60,12 @@ export class AutoAgent {
 
   get systemPrompt(): string {
     return this.definition.systemPrompt;
+  }
+
+  /** @internal The provider chain this agent calls (its own `llm` route, or the mesh's); after start. */
+  get llmChain(): LlmChain {
+    if (!this.runtime) throw new Error(`Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() first.`);
+    return chainOf(this.runtime, this.role);
   }
 
   /** @internal Connects the agent to a started mesh (or disconnects it with null). */

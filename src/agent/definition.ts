@@ -4,6 +4,7 @@
  * so a bad definition fails at once with a message saying what to fix.
  */
 import { z } from 'zod';
+import { llmRouteSchema, type LlmRoute } from '../llm/route.js';
 
 export interface AgentDefinition {
   /** Unique name of the agent in a mesh: lower-case letters, digits, `-` and `_`, starting with a letter. */
@@ -14,6 +15,8 @@ export interface AgentDefinition {
   systemPrompt: string;
   /** One line for people (CLI listings); optional. */
   description?: string;
+  /** This agent's own provider order and models, e.g. `{ order: ['vllm', 'claude'], models: { claude: 'claude-haiku-4-5' } }`. */
+  llm?: LlmRoute;
 }
 
 const ROLE = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -32,6 +35,7 @@ export const agentDefinitionSchema = z.object({
   systemPrompt: z.string({ error: 'systemPrompt is required: tell the model who it is and how to answer' })
     .refine((s) => s.trim().length > 0, 'systemPrompt must not be empty: tell the model who it is and how to answer'),
   description: z.string().optional(),
+  llm: llmRouteSchema.optional(),
 });
 
 /** Validates a definition; throws a TypeError listing every problem, naming the agent when it can. */

@@ -15,19 +15,23 @@ import { findNonJsonData } from '../codegen/json-data.js';
 import { render, sha256, type PromptTemplates } from '../codegen/prompts.js';
 import { describeTools } from '../codegen/tool-docs.js';
 import type { LlmChain } from '../llm/chain.js';
-import { LlmAbortError } from '../llm/errors.js';
+import { LlmAbortError, LlmChainError } from '../llm/errors.js';
 import type { LlmReply } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import type { Executor } from '../sandbox/executor.js';
 import type { ToolDefinition } from '../sandbox/tools.js';
 import type { ExecutionResult } from '../sandbox/types.js';
 import type { ResultStore } from '../storage/index.js';
+import { chainOf } from './agent-llm.js';
+import { chargeCall, refuseCall, taskBudgets, type Budget } from './budget.js';
 import { addTokens, ZERO_TOKENS, type Attempt, type Envelope, type EnvelopeErrorCategory } from './envelope.js';
 
 /** What an agent needs to run tasks; built by the mesh at `start()`. */
 export interface AgentRuntime {
   settings: Settings;
   chain: LlmChain;
+  /** Agents' own chains (their `llm` route), by role; an agent without one uses `chain`. */
+  chains?: ReadonlyMap<string, LlmChain>;
   executor: Executor;
   registry: CodeRegistry;
   results: ResultStore;
@@ -44,6 +48,10 @@ export interface TaskInput {
   task: string;
   context?: Record<string, unknown>;
   signal?: AbortSignal;
+  /** Most USD this task may spend on model calls; overrides MAX_TASK_COST_USD (see `budget.ts`). */
+  budgetUsd?: number;
+  /** @internal The budget of the workflow this task is a step of, shared by its steps. */
+  workflowBudget?: Budget;
   /** Set by workflows. */
   stepId?: string;
   /**
@@ -137,7 +145,9 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   const notJson = input.context === undefined ? null : findNonJsonData(input.context, 'context');
   if (notJson) throw new TypeError(`executeTask for agent "${agent.role}": ${notJson}.`);
   const resultId = input.id ?? newResultId();
-  const { settings, chain, executor, registry, prompts } = runtime;
+  const { settings, executor, registry, prompts } = runtime;
+  const chain = chainOf(runtime, agent.role);
+  const budgets = taskBudgets(settings, chain, `agent "${agent.role}"`, input);
   const signal = input.signal ? AbortSignal.any([input.signal, runtime.stopSignal]) : runtime.stopSignal;
   const context = input.context ?? {};
   const systemPromptHash = sha256(agent.systemPrompt);
@@ -148,6 +158,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   let functionId: string | null = null;
   let cached = false;
   let llmError: string | null = null;
+  let budgetError: string | null = null;
   let cancelled = false;
   let lastFailure: Failure | null = null;
 
@@ -156,11 +167,13 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
     const lastReply = replies.at(-1) ?? null;
     const category: EnvelopeErrorCategory | null = success ? null
       : cancelled ? 'timeout'
-        : llmError !== null ? 'llm'
-          : lastFailure?.category ?? 'runtime';
+        : budgetError !== null ? 'budget'
+          : llmError !== null ? 'llm'
+            : lastFailure?.category ?? 'runtime';
     const error = success ? null
       : cancelled ? cancelledMessage()
-        : llmError !== null ? (lastFailure ? `${llmError} The last code failed with ${lastFailure.category}: ${lastFailure.error}` : llmError)
+        : budgetError !== null ? (lastFailure ? `${budgetError} The last code failed with ${lastFailure.category}: ${lastFailure.error}` : budgetError)
+          : llmError !== null ? (lastFailure ? `${llmError} The last code failed with ${lastFailure.category}: ${lastFailure.error}` : llmError)
           : lastFailure?.error ?? 'The task failed.';
     const envelope: Envelope = {
       status: success ? 'success' : 'failure',
@@ -254,19 +267,31 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
         history: describeHistory(failures),
       });
     const askedAt = performance.now();
+    const request = { system, messages: [{ role: 'user' as const, content: user }], signal };
+    const estimate = chain.estimate(request);
+    budgetError = refuseCall(budgets, estimate);
+    if (budgetError !== null) {
+      attempts.push({
+        code: null, error: budgetError, errorCategory: 'budget', provider: estimate.provider, model: estimate.model,
+        tokens: { ...ZERO_TOKENS }, durationMs: 0,
+      });
+      return finish();
+    }
     let reply: LlmReply;
     try {
-      reply = await chain.complete({ system, messages: [{ role: 'user', content: user }], signal });
+      reply = await chain.complete(request);
     } catch (err) {
       if (err instanceof LlmAbortError || signal.aborted) cancelled = true;
       else llmError = err instanceof Error ? err.message : String(err);
+      const tried = err instanceof LlmChainError ? err.failures.at(-1) : undefined;
       attempts.push({
         code: null, error: cancelled ? cancelledMessage() : llmError, errorCategory: cancelled ? 'timeout' : 'llm',
-        provider: null, model: null, tokens: { ...ZERO_TOKENS }, durationMs: performance.now() - askedAt,
+        provider: tried?.provider ?? null, model: tried?.model ?? null, tokens: { ...ZERO_TOKENS }, durationMs: performance.now() - askedAt,
       });
       return finish();
     }
     replies.push(reply);
+    chargeCall(budgets, reply.costUsd, estimate);
     const extracted = extractCode(reply.text);
     let ran: ExecutionResult | null = null;
     let failure: Failure;

@@ -135,7 +135,8 @@ function normalizeEntry(value: unknown, source: string, file: string, warnings: 
         'Run the automesh that the file imports (npx automesh) to use the class itself.');
       return {
         agent: { role: cls.role as string, capabilities: cls.capabilities ?? [], systemPrompt: cls.systemPrompt as string,
-          ...(cls.description !== undefined ? { description: cls.description } : {}) },
+          ...(cls.description !== undefined ? { description: cls.description } : {}),
+          ...(cls.llm !== undefined ? { llm: cls.llm } : {}) },
         options: {},
         source,
       };

@@ -120,6 +120,9 @@ export const settingsSchema = z.object({
   }).default('info'),
   REGISTRY_REUSE: boolean('REGISTRY_REUSE').default(true),
 
+  /** Most USD one task may spend on model calls (estimated before each call from the price table); unset: no limit. */
+  MAX_TASK_COST_USD: number('MAX_TASK_COST_USD', 0, 1_000_000).optional(),
+
   /** A JSON file of extra prices, same shape as `src/llm/prices.json`, merged over the built-in table. */
   LLM_PRICES_FILE: text('LLM_PRICES_FILE').optional(),
 

@@ -14,9 +14,10 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { retryDelay, sleep, type BackoffPolicy } from './backoff.js';
 import { cooldownKey, cooldownRemaining, clearCooldown, startCooldown } from './cooldown.js';
 import { LlmAbortError, LlmChainError, NoProviderError, ProviderError } from './errors.js';
-import { loadPriceTable, priceOf, type PriceTable } from './pricing.js';
-import { createProviders } from './providers.js';
+import { estimatePromptTokens, loadPriceTable, priceOf, type PriceTable } from './pricing.js';
+import { configuredProviders, createProvider, createProviders } from './providers.js';
 import { Recorder, Replayer, type CanonicalRequest } from './record-replay.js';
+import { notConfiguredError, RouteError, withModel, type LlmRoute } from './route.js';
 import { classifyOther } from './sdk-errors.js';
 import type { Completion, FailureKind, LlmReply, LlmRequest, Provider, ProviderFailure, ProviderName } from './types.js';
 
@@ -30,6 +31,19 @@ export interface ChainOptions {
   providers?: Provider[];
   /** Backoff between retries (default: 500 ms doubling, capped at LLM_RETRY_MAX_DELAY). */
   backoff?: Partial<BackoffPolicy>;
+}
+
+/** The most one call can cost, before it is made (budgets). */
+export interface CallEstimate {
+  /** USD; null when a provider that could answer has no price. */
+  costUsd: number | null;
+  /** The provider and model the estimate is for: the dearest one that could answer (null with no provider). */
+  provider: ProviderName | null;
+  model: string | null;
+  /** Prompt tokens, estimated from the text (see `estimatePromptTokens`). */
+  inputTokens: number;
+  /** The request's most output tokens. */
+  outputTokens: number;
 }
 
 function checkRequest(request: LlmRequest): void {
@@ -51,9 +65,12 @@ export class LlmChain {
   private readonly backoff: BackoffPolicy;
   private readonly recorder: Recorder | null;
   private readonly replayer: Replayer | null;
+  /** The providers given in the options, when the chain was not built from the settings. */
+  private readonly given: readonly Provider[] | null;
 
   constructor(settings: Settings = loadSettings(), options: ChainOptions = {}) {
     this.settings = settings;
+    this.given = options.providers ?? null;
     this.prices = loadPriceTable(settings.LLM_PRICES_FILE);
     this.replayer = settings.AUTOMESH_REPLAY ? new Replayer(settings.AUTOMESH_REPLAY) : null;
     this.recorder = settings.AUTOMESH_RECORD ? new Recorder(settings.AUTOMESH_RECORD) : null;
@@ -73,6 +90,63 @@ export class LlmChain {
   /** Whether replies come from an AUTOMESH_REPLAY file. */
   get replaying(): boolean {
     return this.replayer !== null;
+  }
+
+  /**
+   * A chain over an agent's own provider order and models (`owner` names the agent in errors). It shares this
+   * chain's price table, record/replay files and backoff. Throws a {@link RouteError} for a provider that is
+   * not configured; with AUTOMESH_REPLAY, whose answers need no provider, unconfigured ones are left out.
+   */
+  route(route: LlmRoute | undefined, owner: string): LlmChain {
+    if (!route || (route.order === undefined && route.models === undefined)) return this;
+    const order = route.order ?? this.order;
+    const providers: Provider[] = [];
+    for (const name of order) {
+      const provider = this.routedProvider(name, route.models?.[name], owner);
+      if (provider) providers.push(provider);
+    }
+    // Same parts, other providers: a copy of this chain's fields with its own provider list.
+    return Object.assign(Object.create(LlmChain.prototype) as LlmChain, this, { providers });
+  }
+
+  private routedProvider(name: ProviderName, model: string | undefined, owner: string): Provider | null {
+    if (this.given) {
+      const provider = this.given.find((p) => p.name === name);
+      if (!provider) throw notConfiguredError(owner, name);
+      if (model !== undefined && model !== provider.model) {
+        throw new RouteError(`${owner} sets llm.models.${name} to "${model}", but the mesh was given its own ${name} ` +
+          `provider (model "${provider.model}"), whose model an agent cannot change; drop llm.models.${name} or give a provider for that model.`);
+      }
+      return provider;
+    }
+    if (!configuredProviders(this.settings)[name]) {
+      if (this.replayer) return null;
+      throw notConfiguredError(owner, name);
+    }
+    const shared = this.providers.find((p) => p.name === name && (model === undefined || p.model === model));
+    return shared ?? createProvider(name, withModel(this.settings, name, model));
+  }
+
+  /** Providers of this chain whose model has no price (a budget cannot bound what they cost). */
+  unpricedModels(): Array<{ provider: ProviderName; model: string }> {
+    return this.providers.filter((p) => priceOf(this.prices, p.name, p.model, 1, 1).unpriced)
+      .map((p) => ({ provider: p.name, model: p.model }));
+  }
+
+  /**
+   * The most the next call of `request` can cost: its estimated prompt tokens plus its most output tokens,
+   * priced for the dearest provider of the chain (a call may fail over to any of them).
+   */
+  estimate(request: LlmRequest): CallEstimate {
+    const { maxTokens } = this.canonical(request);
+    const inputTokens = estimatePromptTokens(request.system, request.messages);
+    let dearest: CallEstimate = { costUsd: 0, provider: null, model: null, inputTokens, outputTokens: maxTokens };
+    for (const p of this.providers) {
+      const { costUsd } = priceOf(this.prices, p.name, p.model, inputTokens, maxTokens);
+      if (costUsd === null) return { ...dearest, costUsd: null, provider: p.name, model: p.model };
+      if (dearest.provider === null || costUsd > (dearest.costUsd as number)) dearest = { ...dearest, costUsd, provider: p.name, model: p.model };
+    }
+    return dearest;
   }
 
   private canonical(request: LlmRequest): CanonicalRequest {

@@ -56,3 +56,19 @@ export function priceOf(table: PriceTable, provider: ProviderName, model: string
   if (provider === 'vllm') return { costUsd: 0, unpriced: false };
   return { costUsd: null, unpriced: true };
 }
+
+/** Bytes of UTF-8 per estimated token (see {@link estimatePromptTokens}). */
+const BYTES_PER_TOKEN = 3;
+/** Estimated tokens per message for its role and framing. */
+const TOKENS_PER_MESSAGE = 8;
+
+/**
+ * A conservative count of a prompt's tokens, from its text alone: one token per 3 bytes of UTF-8, plus 8 per
+ * message (the system prompt counts as one). Tokenizers average about 4 characters per token on English and
+ * code, and about one per character on scripts that take 2-3 bytes, so this over-counts rather than under.
+ */
+export function estimatePromptTokens(system: string, messages: ReadonlyArray<{ content: string }>): number {
+  let bytes = Buffer.byteLength(system, 'utf8');
+  for (const m of messages) bytes += Buffer.byteLength(m.content, 'utf8');
+  return Math.ceil(bytes / BYTES_PER_TOKEN) + TOKENS_PER_MESSAGE * (messages.length + 1);
+}

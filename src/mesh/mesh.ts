@@ -3,6 +3,7 @@
  * and stops them. Workflows build on it.
  */
 import { AutoAgent, type AgentClass, type AgentOptions } from '../agent/auto-agent.js';
+import { agentChains } from '../agent/agent-llm.js';
 import { validateAgentDefinition, type AgentDefinition } from '../agent/definition.js';
 import type { AgentRuntime } from '../agent/pipeline.js';
 import { loadPromptTemplates } from '../codegen/prompts.js';
@@ -145,6 +146,7 @@ export class Mesh extends MeshEventEmitter {
       const settings = loadSettings({ config: this.options.config });
       const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
       const chain = new LlmChain(settings, this.options.providers ? { providers: this.options.providers } : {});
+      const chains = agentChains(settings, chain, this.byRole.values());
       // Before the sandbox warms and long before any model call: a log directory that cannot hold results
       // would otherwise lose the first task's result after it was paid for.
       await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['registry', 'workflows']);
@@ -160,7 +162,7 @@ export class Mesh extends MeshEventEmitter {
       this.workflows = storage.workflows;
       this.storageLocation = `LOG_DIRECTORY=${storage.root}`;
       this.runtime = {
-        settings, chain, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
+        settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
         stopSignal: this.stopController.signal,
         track: <T>(work: Promise<T>): Promise<T> => {
           this.inFlight.add(work);

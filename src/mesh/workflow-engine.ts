@@ -7,6 +7,7 @@
  */
 import type { AutoAgent } from '../agent/auto-agent.js';
 import { addTokens, ZERO_TOKENS, type Envelope } from '../agent/envelope.js';
+import { workflowBudget } from '../agent/budget.js';
 import { newResultId } from '../agent/pipeline.js';
 import type { WorkflowStore } from '../storage/index.js';
 import type { MeshEventEmitter, WorkflowSummary } from './events.js';
@@ -19,6 +20,8 @@ export interface WorkflowOptions {
   signal?: AbortSignal;
   /** Most steps running at once (default: the WORKFLOW_CONCURRENCY setting). */
   concurrency?: number;
+  /** Most USD the steps of this run may spend together on model calls (see `src/agent/budget.ts`). */
+  budgetUsd?: number;
 }
 
 /** One envelope per step, in step order, with the run's summary. */
@@ -131,6 +134,7 @@ export async function runWorkflow(
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`Workflow concurrency must be a whole number >= 1; got ${String(concurrency)}.`);
   }
+  const budget = workflowBudget(workflowId, options.budgetUsd, new Set(resolved.map((s) => deps.agents.get(s.role) as AutoAgent)));
   const previous = options.fresh ? null : await deps.store.load(workflowId);
   if (previous !== null && !isState(previous)) {
     throw new Error(`The saved state of workflow "${workflowId}" is not a workflow state; run it with { fresh: true } to start over.`);
@@ -295,6 +299,7 @@ export async function runWorkflow(
       stepId: step.id,
       dependencies: step.dependsOn,
       deferLog: true,
+      ...(budget ? { workflowBudget: budget } : {}),
       onRepair: (info) => events.emit('step:repaired', { workflowId, stepId: step.id, role: step.role, ...info }),
     });
     return { ...envelope, stepId: step.id };
@@ -337,6 +342,13 @@ export async function runWorkflow(
             waiting.delete(step);
             // finishStep words the storage failure.
             finishStep(step, skippedEnvelope(step, agent, '', 'storage'));
+            progressed = true;
+            continue;
+          }
+          // Once a step could not pay its next call, the steps not yet started are not started.
+          if (budget?.refusal) {
+            waiting.delete(step);
+            finishStep(step, skippedEnvelope(step, agent, `Skipped: ${budget.label} ran out before this step started. ${budget.refusal}`, 'budget'));
             progressed = true;
             continue;
           }

@@ -12,6 +12,7 @@ import { sandboxSettingsOf, type SandboxSettings } from '../../config/sandbox-se
 import {
   loadSettings, maskSecret, SECRET_SETTINGS, SETTING_ALIASES, settingsSchema, SettingsError, type Settings,
 } from '../../config/settings.js';
+import { agentsFileFor, checkAgentRoutes } from '../agent-routes.js';
 import type { Command } from '../command.js';
 import { ms, paint, printJson, println, spinner, UsageError, type Io } from '../io.js';
 import {
@@ -21,7 +22,7 @@ import {
 import { SANDBOX_HINT, sandboxSelfTest, type SandboxProbe, type SandboxSelfTest } from '../self-test.js';
 import { cliSettings } from '../setup.js';
 
-const HELP = `Usage: automesh check [--validate-llm] [--json] [--verbose]
+const HELP = `Usage: automesh check [--validate-llm] [--agents FILE] [--json] [--verbose]
 
 Checks that automesh can run here: the Node.js version; the sandbox (isolated-vm starts in a worker process,
 runs code, and enforces its memory and time limits); the .env file; each LLM provider (configured or not,
@@ -31,6 +32,9 @@ Options:
   --validate-llm  also make one tiny live call (16 tokens at most) to every configured provider, in chain
                   order, and report its latency and model, or why it failed (auth, unknown model,
                   unreachable, timeout)
+  --agents FILE   the agents file to check (default: ./agents.ts or ./agents.js when there is one): each
+                  agent's providers and models (its own llm order and models, or the chain order),
+                  flagging providers that are not configured and, with MAX_TASK_COST_USD, unpriced models
   --json          print one JSON object with every check
   --verbose       add details: every setting's value and source (secrets masked), the sandbox
                   executions' messages, timings
@@ -41,7 +45,7 @@ failing --validate-llm).`;
 export const MIN_NODE_MAJOR = 20;
 
 type Status = 'ok' | 'warn' | 'fail' | 'info' | 'skip';
-type Section = 'node' | 'settings' | 'sandbox' | 'providers' | 'llm' | 'storage';
+type Section = 'node' | 'settings' | 'sandbox' | 'providers' | 'llm' | 'agents' | 'storage';
 
 const SECTION_TITLES: Record<Section, string> = {
   node: 'Node.js',
@@ -49,6 +53,7 @@ const SECTION_TITLES: Record<Section, string> = {
   sandbox: 'Sandbox (isolated-vm self-test)',
   providers: 'LLM providers',
   llm: 'Live calls (--validate-llm)',
+  agents: 'Agents: providers and models',
   storage: 'Sandbox and storage settings',
 };
 
@@ -215,7 +220,7 @@ function describeLive(c: LiveCheck): Omit<CheckItem, 'section'> {
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  let values: { 'validate-llm': boolean; json: boolean; verbose: boolean };
+  let values: { 'validate-llm': boolean; json: boolean; verbose: boolean; agents?: string };
   try {
     ({ values } = parseArgs({
       args,
@@ -223,6 +228,7 @@ async function run(args: string[], io: Io): Promise<number> {
         'validate-llm': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
+        agents: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -379,6 +385,11 @@ async function run(args: string[], io: Io): Promise<number> {
     }
   }
 
+  // Agents: each one's providers and models, when there is an agents file
+  const agentsFile = agentsFileFor(values.agents, io.cwd);
+  const agentRoutes = settings && agentsFile ? await checkAgentRoutes(agentsFile, io.cwd, settings) : null;
+  for (const item of agentRoutes?.items ?? []) report.add({ section: 'agents', ...item });
+
   // Sandbox and storage settings
   let storage: StorageReport | null = null;
   let promptDirectory: string | null = null;
@@ -450,6 +461,7 @@ async function run(args: string[], io: Io): Promise<number> {
       providerOrder: settings?.LLM_PROVIDER_ORDER ?? null,
       providers: statuses,
       validation,
+      agents: agentRoutes ? { file: agentRoutes.file, agents: agentRoutes.agents } : null,
       storage: storage ? { ...storage, promptDirectory } : null,
       checks: report.items,
       nextSteps,

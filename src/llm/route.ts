@@ -1,0 +1,77 @@
+/**
+ * An agent's own providers and models (DESIGN.md section 2): `defineAgent({ llm: { order: ['vllm', 'claude'],
+ * models: { claude: 'claude-haiku-4-5' } } })` or `static llm = {...}` on an AutoAgent class. The shape is
+ * checked when the agent is defined; whether the named providers are configured is checked at `mesh.start()`,
+ * so a route never falls back silently to providers the agent did not ask for.
+ */
+import { z } from 'zod';
+import { PROVIDER_NAMES, type ProviderName, type Settings } from '../config/settings.js';
+
+export interface LlmRoute {
+  /** Providers to try, in this order; default: `LLM_PROVIDER_ORDER`. */
+  order?: ProviderName[];
+  /** The model per provider (Azure: the deployment); default: the provider's model setting. */
+  models?: Partial<Record<ProviderName, string>>;
+}
+
+/** The setting that names each provider's model; an agent's `llm.models` overrides it for that agent. */
+export const MODEL_SETTING: Record<ProviderName, 'CLAUDE_MODEL' | 'LLM_MODEL' | 'AZURE_DEPLOYMENT' | 'GEMINI_MODEL'> = {
+  claude: 'CLAUDE_MODEL',
+  vllm: 'LLM_MODEL',
+  azure: 'AZURE_DEPLOYMENT',
+  gemini: 'GEMINI_MODEL',
+};
+
+/** What configures each provider, for messages that say what to set. */
+export const CONFIGURING_SETTINGS: Record<ProviderName, string> = {
+  claude: 'CLAUDE_API_KEY (or ANTHROPIC_API_KEY)',
+  vllm: 'LLM_ENDPOINT (or VLLM_ENDPOINT)',
+  azure: 'AZURE_API_KEY and AZURE_ENDPOINT',
+  gemini: 'GEMINI_API_KEY',
+};
+
+const unknownProvider = (name: unknown): string =>
+  `llm names unknown provider ${JSON.stringify(name)}; the providers are ${PROVIDER_NAMES.join(', ')}`;
+
+const providerName = z.string().refine((n) => (PROVIDER_NAMES as readonly string[]).includes(n), {
+  error: (issue) => unknownProvider(issue.input),
+});
+
+export const llmRouteSchema = z.strictObject({
+  order: z.array(providerName, { error: `llm.order must be a list of provider names (some of ${PROVIDER_NAMES.join(', ')})` })
+    .min(1, 'llm.order must name at least one provider (or leave it out to use LLM_PROVIDER_ORDER)')
+    .refine((names) => new Set(names).size === names.length, 'llm.order names a provider twice')
+    .optional(),
+  models: z.record(z.string(), z.string({ error: 'llm.models values must be model names (text)' })
+    .trim().min(1, 'llm.models must not hold an empty model name'), {
+    error: 'llm.models must map provider names to model names, e.g. { claude: "claude-haiku-4-5" }',
+  }).superRefine((models, ctx) => {
+    for (const name of Object.keys(models)) {
+      if (!(PROVIDER_NAMES as readonly string[]).includes(name)) ctx.addIssue({ code: 'custom', message: unknownProvider(name) });
+    }
+  }).optional(),
+}, {
+  error: (issue) => issue.code === 'unrecognized_keys'
+    ? `llm has unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; it takes order and models`
+    : 'llm must be an object { order?, models? }',
+}).transform((route) => route as LlmRoute);
+
+/** The settings with one provider's model replaced. */
+export function withModel(settings: Settings, provider: ProviderName, model: string | undefined): Settings {
+  return model === undefined ? settings : { ...settings, [MODEL_SETTING[provider]]: model };
+}
+
+export class RouteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RouteError';
+  }
+}
+
+/** The error for an agent whose route names a provider that has no configuration. */
+export function notConfiguredError(owner: string, provider: ProviderName): RouteError {
+  return new RouteError(
+    `${owner} names provider "${provider}" in its llm.order, but ${provider} is not configured: set ` +
+      `${CONFIGURING_SETTINGS[provider]} (in the environment, .env or the Mesh config), or remove "${provider}" from the agent's llm.order.`,
+  );
+}
