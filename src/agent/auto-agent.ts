@@ -78,16 +78,35 @@ export class AutoAgent {
    * wrong); throws only for programmer errors, such as calling it before `mesh.start()` or an empty task.
    */
   executeTask(input: TaskInput): Promise<Envelope> {
-    if (!this.runtime) {
-      return Promise.reject(new Error(
-        `Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() before executeTask().`,
-      ));
-    }
+    if (!this.runtime) return Promise.reject(this.notRunning());
     const runtime = this.runtime;
-    return runtime.track(runTask({
+    let release: () => void;
+    try {
+      release = runtime.admitTask?.(typeof input?.id === 'string' ? input.id : undefined) ?? (() => undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return runtime.track(this.run(runtime, input).finally(release));
+  }
+
+  /**
+   * @internal A workflow step. Admitted with its workflow: a workflow that `mesh.stop()` waits for still starts
+   * its remaining steps.
+   */
+  executeStep(input: TaskInput): Promise<Envelope> {
+    if (!this.runtime) return Promise.reject(this.notRunning());
+    return this.runtime.track(this.run(this.runtime, input));
+  }
+
+  private run(runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
+    return runTask({
       agentId: this.agentId, role: this.role, capabilities: [...this.capabilities], systemPrompt: this.systemPrompt,
       tools: this.tools,
-    }, runtime, input));
+    }, runtime, input);
+  }
+
+  private notRunning(): Error {
+    return new Error(`Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() before executeTask().`);
   }
 }
 

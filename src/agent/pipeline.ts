@@ -40,6 +40,12 @@ export interface AgentRuntime {
   stopSignal: AbortSignal;
   /** Registers work in flight, so that `mesh.stop()` can wait for it. */
   track<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Admits a new task before anything of it runs: throws when `mesh.stop()` is in progress, or when `id` names a
+   * task still in flight in this mesh (their results would overwrite each other). Returns what to call when the
+   * task ends. Set by the mesh; a runtime built for one `runTask` call (the CLI's smoketest) has none.
+   */
+  admitTask?(id: string | undefined): () => void;
 }
 
 export interface TaskInput {

@@ -35,6 +35,15 @@ export class Mesh extends MeshEventEmitter {
   private stopController = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private starting = false;
+  /** Set by a stop() that came while start() was in progress: start() then undoes itself and rejects. */
+  private stopRequested = false;
+  /** The running start(), which a stop() in the meantime waits for. */
+  private startup: Promise<void> | null = null;
+  /** The running stop(): while it drains, no new task or workflow is admitted. */
+  private stopping: Promise<void> | null = null;
+  /** Explicit task ids of tasks in flight, and ids of workflows in flight: each names one stored result or state. */
+  private readonly taskIds = new Set<string>();
+  private readonly workflowIds = new Set<string>();
   private readonly options: MeshOptions;
 
   constructor(options: MeshOptions = {}) {
@@ -119,7 +128,13 @@ export class Mesh extends MeshEventEmitter {
     if (!this.runtime || !this.workflows) {
       return Promise.reject(new Error('Cannot run a workflow before mesh.start(): await mesh.start() first.'));
     }
+    if (this.stopping) return Promise.reject(this.stoppingError('a workflow'));
+    if (this.workflowIds.has(workflowId)) {
+      return Promise.reject(new Error(`Workflow "${workflowId}" is already running in this mesh; two runs of one id would overwrite ` +
+        'each other\'s saved state. Await the first run, or give this one another id.'));
+    }
     const runtime = this.runtime;
+    this.workflowIds.add(workflowId);
     return runtime.track(runWorkflow({
       agents: this.byRole,
       directory: this.directory(),
@@ -128,7 +143,7 @@ export class Mesh extends MeshEventEmitter {
       storageLocation: this.storageLocation,
       defaultConcurrency: runtime.settings.WORKFLOW_CONCURRENCY,
       stopSignal: this.stopController.signal,
-    }, workflowId, steps, options));
+    }, workflowId, steps, options).finally(() => this.workflowIds.delete(workflowId)));
   }
 
   /** @internal The shared parts, for the workflow engine. */
@@ -137,58 +152,107 @@ export class Mesh extends MeshEventEmitter {
     return this.runtime;
   }
 
-  /** Loads settings, builds the provider chain, starts the sandbox workers, opens storage. */
+  private stoppingError(what: string): Error {
+    return new Error(`Cannot start ${what}: mesh.stop() is in progress (it lets the work already running finish, then ` +
+      'shuts the sandbox down). Start work before stop(), or after the next start().');
+  }
+
+  /** Admits a task (see AgentRuntime.admitTask). */
+  private admitTask(id: string | undefined): () => void {
+    if (this.stopping) throw this.stoppingError('a task');
+    if (id === undefined) return () => undefined;
+    if (this.taskIds.has(id)) {
+      throw new Error(`Task id "${id}" is already used by a task still running in this mesh; the id names the stored ` +
+        'result, so the two would overwrite each other. Await the first task, or give this one another id.');
+    }
+    this.taskIds.add(id);
+    return () => this.taskIds.delete(id);
+  }
+
+  /**
+   * Loads settings, builds the provider chain, starts the sandbox workers, opens storage. A stop() called
+   * meanwhile makes it shut down what it started and reject.
+   */
   async start(): Promise<void> {
     if (this.runtime || this.starting) throw new Error('The mesh is already started.');
+    if (this.stopping) throw new Error('The mesh is stopping: await mesh.stop() before starting it again.');
     if (this.byRole.size === 0) throw new Error('The mesh has no agents: mesh.add(...) at least one before start().');
     this.starting = true;
+    this.stopRequested = false;
+    this.startup = this.open();
     try {
-      const settings = loadSettings({ config: this.options.config });
-      const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
-      const chain = new LlmChain(settings, this.options.providers ? { providers: this.options.providers } : {});
-      const chains = agentChains(settings, chain, this.byRole.values());
-      // Before the sandbox warms and long before any model call: a log directory that cannot hold results
-      // would otherwise lose the first task's result after it was paid for.
-      await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['registry', 'workflows']);
-      const storage = createFileStorage(settings.LOG_DIRECTORY);
-      const executor = new Executor({ settings: sandboxSettingsOf(settings) });
-      try {
-        await executor.warm();
-      } catch (err) {
-        await executor.close();
-        throw err;
-      }
-      this.stopController = new AbortController();
-      this.workflows = storage.workflows;
-      this.storageLocation = `LOG_DIRECTORY=${storage.root}`;
-      this.runtime = {
-        settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
-        stopSignal: this.stopController.signal,
-        track: <T>(work: Promise<T>): Promise<T> => {
-          this.inFlight.add(work);
-          const forget = (): void => {
-            this.inFlight.delete(work);
-          };
-          work.then(forget, forget);
-          return work;
-        },
-      };
-      for (const agent of this.byRole.values()) agent.attach(this.runtime);
+      await this.startup;
     } finally {
+      this.startup = null;
       this.starting = false;
     }
+  }
+
+  private async open(): Promise<void> {
+    const settings = loadSettings({ config: this.options.config });
+    const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
+    const chain = new LlmChain(settings, this.options.providers ? { providers: this.options.providers } : {});
+    const chains = agentChains(settings, chain, this.byRole.values());
+    // Before the sandbox warms and long before any model call: a log directory that cannot hold results
+    // would otherwise lose the first task's result after it was paid for.
+    await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['registry', 'workflows']);
+    const storage = createFileStorage(settings.LOG_DIRECTORY);
+    const executor = new Executor({ settings: sandboxSettingsOf(settings) });
+    try {
+      await executor.warm();
+    } catch (err) {
+      await executor.close();
+      throw err;
+    }
+    if (this.stopRequested) {
+      await executor.close();
+      throw new Error('mesh.stop() was called while mesh.start() was in progress: the mesh did not start, and the ' +
+        'sandbox workers it had started are shut down.');
+    }
+    this.stopController = new AbortController();
+    this.workflows = storage.workflows;
+    this.storageLocation = `LOG_DIRECTORY=${storage.root}`;
+    this.runtime = {
+      settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
+      stopSignal: this.stopController.signal,
+      track: <T>(work: Promise<T>): Promise<T> => {
+        this.inFlight.add(work);
+        const forget = (): void => {
+          this.inFlight.delete(work);
+        };
+        work.then(forget, forget);
+        return work;
+      },
+      admitTask: (id) => this.admitTask(id),
+    };
+    for (const agent of this.byRole.values()) agent.attach(this.runtime);
   }
 
   /**
    * Stops the mesh. Work in flight is waited for (`MESH_STOP_MODE=wait`, the default) or cancelled
    * (`cancel`: running steps end as cancelled, waiting ones are skipped); then the sandbox workers shut down.
-   * Agents cannot run tasks again until the next start().
+   * Agents cannot run tasks again until the next start(). From the moment stop() is called, new tasks and
+   * workflows are refused (before any model call); a stop() while start() is in progress makes that start()
+   * undo itself and reject; concurrent stop() calls share one stop.
    */
   async stop(): Promise<void> {
+    if (this.startup) {
+      this.stopRequested = true;
+      await this.startup.catch(() => undefined);
+    }
+    if (this.stopping) return this.stopping;
     const runtime = this.runtime;
     if (!runtime) return;
+    this.stopping = this.drain(runtime).finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  private async drain(runtime: AgentRuntime): Promise<void> {
     if (runtime.settings.MESH_STOP_MODE === 'cancel') this.stopController.abort(new Error('mesh stopped'));
-    await Promise.allSettled([...this.inFlight]);
+    // Work in flight may add more while it ends (a workflow's next steps, background registry writes).
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     this.runtime = null;
     this.workflows = null;
     for (const agent of this.byRole.values()) agent.attach(null);

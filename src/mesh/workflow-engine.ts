@@ -292,7 +292,7 @@ export async function runWorkflow(
     entry.startedAt = now();
     persist();
     events.emit('step:started', { workflowId, stepId: step.id, role: step.role, task: step.task });
-    const envelope = await agent.executeTask({
+    const envelope = await agent.executeStep({
       task: step.task,
       context,
       signal: stepSignal,
