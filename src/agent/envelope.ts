@@ -14,6 +14,8 @@ export interface Attempt {
   provider: string | null;
   model: string | null;
   tokens: TokenUsage;
+  /** Present when the provider's token counts were not usable: `tokens` are estimated and the cost is unknown. */
+  tokensEstimated?: true;
   durationMs: number;
 }
 

@@ -322,6 +322,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
       provider: reply.provider,
       model: reply.model,
       tokens: reply.tokens,
+      ...(reply.tokensEstimated ? { tokensEstimated: true as const } : {}),
       durationMs: performance.now() - askedAt,
     });
     if (ran?.status === 'success') {

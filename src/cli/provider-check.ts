@@ -5,8 +5,10 @@
 import { maskSecret, PROVIDER_NAMES, SETTING_ALIASES, type ProviderName, type Settings } from '../config/settings.js';
 import { ProviderError } from '../llm/errors.js';
 import { configuredProviders, createProvider } from '../llm/providers.js';
+import { redactSecrets, secretsOf } from '../llm/redact.js';
 import { classifyOther } from '../llm/sdk-errors.js';
 import type { FailureKind, Provider } from '../llm/types.js';
+import { tokenCount } from '../llm/usage.js';
 
 interface ProviderVariables {
   label: string;
@@ -194,7 +196,8 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
     return {
       provider: name, ok: true, model: reply.model, endpoint, latencyMs: performance.now() - started, reason: null, kind: null,
       status: null, message: null, hint: null, reply: reply.text.trim().slice(0, 60),
-      tokens: { input: reply.inputTokens, output: reply.outputTokens },
+      tokens: tokenCount(reply.inputTokens) !== null && tokenCount(reply.outputTokens) !== null
+        ? { input: reply.inputTokens as number, output: reply.outputTokens as number } : null,
     };
   } catch (err) {
     const latencyMs = performance.now() - started;
@@ -203,7 +206,7 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
       : err instanceof ProviderError ? err : classifyOther(err, name, provider.model);
     return {
       provider: name, ok: false, model: provider.model, endpoint, latencyMs, reason: reasonOf(error.kind), kind: error.kind,
-      status: error.status, message: error.message, hint: hintOf(name, error.kind, endpoint, settings.LLM_TIMEOUT), reply: null,
+      status: error.status, message: redactSecrets(error.message, secretsOf(settings)), hint: hintOf(name, error.kind, endpoint, settings.LLM_TIMEOUT), reply: null,
       tokens: null,
     };
   } finally {

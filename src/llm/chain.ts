@@ -19,7 +19,27 @@ import { configuredProviders, createProvider, createProviders } from './provider
 import { Recorder, Replayer, type CanonicalRequest } from './record-replay.js';
 import { notConfiguredError, RouteError, withModel, type LlmRoute } from './route.js';
 import { classifyOther } from './sdk-errors.js';
-import type { Completion, FailureKind, LlmReply, LlmRequest, Provider, ProviderFailure, ProviderName } from './types.js';
+import { redactSecrets, secretsOf } from './redact.js';
+import type {
+  Completion, FailureKind, LlmReply, LlmRequest, Provider, ProviderFailure, ProviderName, TokenUsage,
+} from './types.js';
+import { tokenCount } from './usage.js';
+
+/** The longest cooldown a server's Retry-After can ask for, as a multiple of LLM_COOLDOWN. */
+const MAX_COOLDOWN_FACTOR = 10;
+
+/**
+ * The reply's tokens as the provider counted them; when a count is missing or not a count, estimated from
+ * the text (prompt: see `estimatePromptTokens`; reply: one token per 3 bytes) and marked as estimated.
+ */
+function usageOf(completion: Completion, request: LlmRequest): { tokens: TokenUsage; estimated: boolean } {
+  const input = tokenCount(completion.inputTokens);
+  const output = tokenCount(completion.outputTokens);
+  if (input !== null && output !== null) return { tokens: { input, output, total: input + output }, estimated: false };
+  const guessedInput = estimatePromptTokens(request.system, request.messages);
+  const guessedOutput = Math.max(1, Math.ceil(Buffer.byteLength(completion.text, 'utf8') / 3));
+  return { tokens: { input: guessedInput, output: guessedOutput, total: guessedInput + guessedOutput }, estimated: true };
+}
 
 /** Failures that say the provider will fail the next call too. */
 const COOLDOWN_KINDS: ReadonlySet<FailureKind> = new Set([
@@ -67,10 +87,13 @@ export class LlmChain {
   private readonly replayer: Replayer | null;
   /** The providers given in the options, when the chain was not built from the settings. */
   private readonly given: readonly Provider[] | null;
+  /** Configured keys and URL credentials, taken out of every error text. */
+  private readonly secrets: readonly string[];
 
   constructor(settings: Settings = loadSettings(), options: ChainOptions = {}) {
     this.settings = settings;
     this.given = options.providers ?? null;
+    this.secrets = secretsOf(settings);
     this.prices = loadPriceTable(settings.LLM_PRICES_FILE);
     this.replayer = settings.AUTOMESH_REPLAY ? new Replayer(settings.AUTOMESH_REPLAY) : null;
     this.recorder = settings.AUTOMESH_RECORD ? new Recorder(settings.AUTOMESH_RECORD) : null;
@@ -166,7 +189,9 @@ export class LlmChain {
     const canonical = this.canonical(request);
     if (this.replayer) {
       const recorded = this.replayer.answer(canonical);
-      return { ...recorded, durationMs: performance.now() - started, failures: [], replayed: true };
+      return {
+        ...recorded, tokensEstimated: recorded.tokensEstimated ?? false, durationMs: performance.now() - started, failures: [], replayed: true,
+      };
     }
 
     const failures: ProviderFailure[] = [];
@@ -188,6 +213,12 @@ export class LlmChain {
     throw new LlmChainError(failures, [...order, ...skipped].map((p) => p.name), note);
   }
 
+  /** The error with every configured secret and URL credential taken out of its message. */
+  private redacted(err: ProviderError): ProviderError {
+    const message = redactSecrets(err.message, this.secrets);
+    return message === err.message ? err : new ProviderError(err.provider, err.model, err.kind, message, err.status, err.retryAfterMs);
+  }
+
   private keyOf(provider: Provider): string {
     return cooldownKey(provider.name, provider.endpoint, provider.model);
   }
@@ -205,13 +236,17 @@ export class LlmChain {
       const outcome = await this.callOnce(provider, request, canonical);
       if (!(outcome instanceof ProviderError)) {
         clearCooldown(this.keyOf(provider));
-        const cost = priceOf(this.prices, provider.name, outcome.model, outcome.inputTokens, outcome.outputTokens);
+        const usage = usageOf(outcome, request);
+        const cost = usage.estimated
+          ? { costUsd: null, unpriced: false }
+          : priceOf(this.prices, provider.name, outcome.model, usage.tokens.input, usage.tokens.output);
         return {
           text: outcome.text,
           provider: provider.name,
           model: outcome.model,
-          tokens: { input: outcome.inputTokens, output: outcome.outputTokens, total: outcome.inputTokens + outcome.outputTokens },
+          tokens: usage.tokens,
           ...cost,
+          tokensEstimated: usage.estimated,
           finishReason: outcome.finishReason,
           replayed: false,
         };
@@ -228,7 +263,10 @@ export class LlmChain {
       }
     }
     if (last && COOLDOWN_KINDS.has(last.kind)) {
-      startCooldown(this.keyOf(provider), Math.max(this.settings.LLM_COOLDOWN * 1000, last.retryAfterMs ?? 0));
+      // A server may ask for a longer rest than LLM_COOLDOWN, but not for one that outlives the process.
+      const cooldownMs = this.settings.LLM_COOLDOWN * 1000;
+      const asked = Math.min(last.retryAfterMs ?? 0, cooldownMs * MAX_COOLDOWN_FACTOR);
+      startCooldown(this.keyOf(provider), Math.max(cooldownMs, asked));
     }
     return null;
   }
@@ -249,7 +287,7 @@ export class LlmChain {
       if (timer.signal.aborted) {
         return new ProviderError(provider.name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${this.settings.LLM_TIMEOUT} s)`);
       }
-      return err instanceof ProviderError ? err : classifyOther(err, provider.name, provider.model);
+      return this.redacted(err instanceof ProviderError ? err : classifyOther(err, provider.name, provider.model));
     } finally {
       clearTimeout(handle);
     }

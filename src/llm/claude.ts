@@ -1,6 +1,7 @@
 /** Claude through the official `@anthropic-ai/sdk` (Messages API). */
 import Anthropic from '@anthropic-ai/sdk';
 import { classifyStainlessError } from './sdk-errors.js';
+import { sumTokenCounts, tokenCount } from './usage.js';
 import type { CallOptions, Completion, FinishReason, LlmRequest, Provider } from './types.js';
 
 export interface ClaudeOptions {
@@ -43,8 +44,8 @@ export class ClaudeProvider implements Provider {
       return {
         text,
         model: reply.model ?? this.model,
-        inputTokens: (usage?.input_tokens ?? 0) + (usage?.cache_creation_input_tokens ?? 0) + (usage?.cache_read_input_tokens ?? 0),
-        outputTokens: usage?.output_tokens ?? 0,
+        inputTokens: sumTokenCounts(usage?.input_tokens, usage?.cache_creation_input_tokens, usage?.cache_read_input_tokens),
+        outputTokens: tokenCount(usage?.output_tokens),
         finishReason: finishOf(reply.stop_reason),
       };
     } catch (err) {

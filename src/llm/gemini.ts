@@ -1,6 +1,7 @@
 /** Google Gemini through the official `@google/genai` SDK (generateContent). */
 import { GoogleGenAI } from '@google/genai';
 import { classifyGeminiError } from './sdk-errors.js';
+import { sumTokenCounts, tokenCount } from './usage.js';
 import type { CallOptions, Completion, FinishReason, LlmRequest, Provider } from './types.js';
 
 export interface GeminiOptions {
@@ -51,9 +52,9 @@ export class GeminiProvider implements Provider {
       return {
         text,
         model: reply.modelVersion ?? this.model,
-        inputTokens: usage?.promptTokenCount ?? 0,
+        inputTokens: tokenCount(usage?.promptTokenCount),
         // Thinking tokens are billed as output.
-        outputTokens: (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0),
+        outputTokens: sumTokenCounts(usage?.candidatesTokenCount, usage?.thoughtsTokenCount),
         finishReason: finishOf(candidate?.finishReason),
       };
     } catch (err) {

@@ -1,6 +1,7 @@
 /** Chat Completions calls shared by the vLLM (OpenAI-compatible) and Azure OpenAI providers. */
 import type OpenAI from 'openai';
 import { classifyStainlessError } from './sdk-errors.js';
+import { tokenCount } from './usage.js';
 import type { CallOptions, Completion, FinishReason, LlmRequest, ProviderName } from './types.js';
 
 function finishOf(reason: string | null | undefined): FinishReason {
@@ -31,8 +32,8 @@ export async function chatComplete(
     return {
       text: choice?.message?.content ?? '',
       model: reply.model || model,
-      inputTokens: reply.usage?.prompt_tokens ?? 0,
-      outputTokens: reply.usage?.completion_tokens ?? 0,
+      inputTokens: tokenCount(reply.usage?.prompt_tokens),
+      outputTokens: tokenCount(reply.usage?.completion_tokens),
       finishReason: finishOf(choice?.finish_reason),
     };
   } catch (err) {

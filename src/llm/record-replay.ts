@@ -21,7 +21,8 @@ export interface CanonicalRequest {
 }
 
 /** The parts of a reply that a recording keeps (no timing, no failures: those belong to the live call). */
-export type RecordedReply = Pick<LlmReply, 'text' | 'provider' | 'model' | 'tokens' | 'costUsd' | 'unpriced' | 'finishReason'>;
+export type RecordedReply = Pick<LlmReply, 'text' | 'provider' | 'model' | 'tokens' | 'costUsd' | 'unpriced' | 'finishReason'>
+  & { tokensEstimated?: boolean };
 
 interface RecordLine {
   version: 1;
@@ -76,7 +77,7 @@ export class Recorder {
       request: canonicalRequest(request),
       reply: {
         text: reply.text, provider: reply.provider, model: reply.model, tokens: reply.tokens, costUsd: reply.costUsd,
-        unpriced: reply.unpriced, finishReason: reply.finishReason,
+        unpriced: reply.unpriced, finishReason: reply.finishReason, ...(reply.tokensEstimated ? { tokensEstimated: true } : {}),
       },
     };
     appendFileSync(this.path, `${JSON.stringify(line)}\n`, { flag: 'a' });

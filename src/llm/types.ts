@@ -39,6 +39,11 @@ export interface LlmReply {
   costUsd: number | null;
   /** True when the model is missing from the price table: the cost is unknown, not zero. */
   unpriced: boolean;
+  /**
+   * True when the provider's token counts were missing or not counts (strings, negative, fractional): `tokens`
+   * are then estimated from the text, and `costUsd` is null.
+   */
+  tokensEstimated: boolean;
   /** Wall-clock milliseconds of the whole chain call, retries and failovers included. */
   durationMs: number;
   finishReason: FinishReason;
@@ -78,8 +83,9 @@ export type FailureKind =
 export interface Completion {
   text: string;
   model: string;
-  inputTokens: number;
-  outputTokens: number;
+  /** As the provider reported them; null (or anything but a non-negative whole number) means unknown. */
+  inputTokens: number | null;
+  outputTokens: number | null;
   finishReason: FinishReason;
 }
 
