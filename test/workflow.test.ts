@@ -3,7 +3,7 @@
 // local wire-protocol server; the real sandbox and file storage.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -15,6 +15,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 let server: LlmServer;
 let mesh: Mesh;
 let logDir: string;
+/** Every directory this file makes is under here, removed at the end. */
+let scratch: string;
 
 class ResearcherAgent extends AutoAgent {
   static override role = 'researcher';
@@ -56,7 +58,8 @@ function route(routes: Record<string, string | ((req: ReceivedRequest) => Script
 
 before(async () => {
   server = await LlmServer.start();
-  logDir = mkdtempSync(join(tmpdir(), 'automesh-workflow-'));
+  scratch = mkdtempSync(join(tmpdir(), 'automesh-workflow-'));
+  logDir = join(scratch, 'logs');
   mesh = new Mesh({ config: config() });
   mesh.add(ResearcherAgent).add(WriterAgent);
   mesh.add(defineAgent({ role: 'reviewer', capabilities: ['review'], systemPrompt: 'You review.' }));
@@ -66,6 +69,7 @@ before(async () => {
 after(async () => {
   await mesh.stop();
   await server.close();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -250,7 +254,7 @@ describe('durable state and resume', () => {
   });
 
   test('after a SIGKILL in the middle of a workflow, finished steps make no new model call', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'automesh-crash-'));
+    const dir = mkdtempSync(join(scratch, 'crash-'));
     let hang = true;
     server.respond('vllm', route({
       'Step one': 'result = "one";',
@@ -392,7 +396,7 @@ describe('cancellation, events, stop', () => {
 
   test('stop() waits for work in flight by default, and cancels it in cancel mode', async () => {
     for (const mode of ['wait', 'cancel'] as const) {
-      const m = new Mesh({ config: config({ MESH_STOP_MODE: mode, LOG_DIRECTORY: mkdtempSync(join(tmpdir(), 'automesh-stop-')) }) });
+      const m = new Mesh({ config: config({ MESH_STOP_MODE: mode, LOG_DIRECTORY: mkdtempSync(join(scratch, 'stop-')) }) });
       m.add(WriterAgent);
       await m.start();
       server.respond('vllm', () => ({ kind: 'text', text: fenced('result = "done";'), delayMs: 500 }));
