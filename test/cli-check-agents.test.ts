@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { LlmServer } from './llm-server/server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -74,4 +75,21 @@ test('check reports each agent\'s providers and models and flags a provider that
   assert.match(agents[2]?.problems[0] ?? '', /claude model "claude-experimental-9" has no price, so MAX_TASK_COST_USD cannot bound it/);
   assert.deepEqual(agents[0]?.problems, [], 'the writer calls haiku, which has a price');
   assert.equal(unpriced.code, 1);
+});
+
+test('check --validate-llm never prints a key the provider echoes back', async () => {
+  const server = await LlmServer.start();
+  try {
+    const key = 'sk-ant-echoed-back-by-the-provider-0123456789';
+    server.script('claude', { kind: 'error', status: 401, message: `invalid x-api-key: ${key}` });
+    const r = await check(['--validate-llm', '--json'], {
+      LLM_PROVIDER_ORDER: 'claude', CLAUDE_API_KEY: key, CLAUDE_ENDPOINT: server.anthropicBaseUrl, LLM_ENDPOINT: '',
+    });
+    assert.equal(r.code, 1);
+    assert.ok(!r.stdout.includes(key), 'the key is not printed');
+    const report = JSON.parse(r.stdout) as { validation: Array<{ provider: string; message: string }> };
+    assert.equal(report.validation[0]?.message, 'invalid x-api-key: [redacted]');
+  } finally {
+    await server.close();
+  }
 });
