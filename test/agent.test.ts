@@ -260,13 +260,14 @@ describe('registry reuse', () => {
   });
 
   test('a stored function that fails counts the failure and falls back to generation', async () => {
-    server.script('claude', { kind: 'text', text: reply('result = context.items.length;') });
-    const first = await calculator().executeTask({ task: 'How many items', context: { items: [1, 2, 3] } });
-    assert.equal(first.output, 3);
-    server.script('claude', { kind: 'text', text: reply('result = (context.items ?? []).length;') });
-    const second = await calculator().executeTask({ task: 'How many items', context: {} });
+    server.script('claude', { kind: 'text', text: reply('result = context.items[context.index].toFixed(1);') });
+    const first = await calculator().executeTask({ task: 'The chosen item, one decimal', context: { items: [1, 2, 3], index: 1 } });
+    assert.equal(first.output, '2.0');
+    // Same context shape, other values: the stored code is tried, and fails.
+    server.script('claude', { kind: 'text', text: reply('result = (context.items[context.index] ?? 0).toFixed(1);') });
+    const second = await calculator().executeTask({ task: 'The chosen item, one decimal', context: { items: [1, 2, 3], index: 7 } });
     assert.equal(second.status, 'success', second.error ?? '');
-    assert.equal(second.output, 0);
+    assert.equal(second.output, '0.0');
     assert.equal(second.cached, false);
     assert.equal(second.attempts[0]?.provider, null, 'first attempt was the stored code');
     assert.equal(second.attempts[0]?.errorCategory, 'runtime');

@@ -7,11 +7,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { z } from 'zod';
+import { defineTool } from '../src/index.js';
 import {
-  CodeRegistry, functionId, normalizeTask, stageOf, taskKey, type RegisterInput, type RegistryEntry,
+  CodeRegistry, codeDependencies, dependencyHash, MAX_SHAPE_DEPTH, shapeOf, functionId, normalizeTask, stageOf, taskKey, type DamagedRecord, type RegisterInput,
+  type RegistryEntry,
 } from '../src/registry/index.js';
 import { DamagedFileError, FileRegistryStore, InvalidNameError, StorageLockError } from '../src/storage/index.js';
 import { COMMON_CODE, COMMON_TASK, OWN_PER_WORKER, SHARED, SHARED_CODE } from './fixtures/registry-writer.js';
@@ -23,8 +26,10 @@ let dirs = 0;
 const freshDir = (): string => join(root, `r${dirs++}`);
 
 const provenance = { provider: 'claude', model: 'claude-sonnet-4-6', resultId: 'res_1' };
+/** What the code depends on besides the task (system prompt, context shape, tools, output schema). */
+const DEPS = { systemPromptHash: 'sp1', contextShapeHash: 'shape1', toolsHash: 'tools1', outputSchemaHash: 'schema1' };
 const calc = (over: Partial<RegisterInput> = {}): RegisterInput => ({
-  role: 'calculator', task: 'Calculate the factorial of 10', systemPromptHash: 'sp1', capabilities: ['math'],
+  role: 'calculator', task: 'Calculate the factorial of 10', ...DEPS, capabilities: ['math'],
   code: 'let f = 1; for (let i = 2; i <= 10; i++) f *= i; result = f;', provenance, ...over,
 });
 
@@ -61,7 +66,7 @@ test('register creates a verified entry with a content-hash id and full provenan
   assert.equal(entry.successCount, 1);
   assert.equal(entry.failureCount, 0);
   assert.match(entry.id, /^fn_[0-9a-f]{16}$/);
-  assert.equal(entry.id, functionId(taskKey('calculator', 'Calculate the factorial of 10', 'sp1'), calc().code));
+  assert.equal(entry.id, functionId(taskKey('calculator', 'Calculate the factorial of 10', dependencyHash(DEPS)), calc().code));
   assert.equal(entry.normalizedTask, 'calculate the factorial of 10');
   assert.deepEqual({ ...entry.provenance, createdAt: 'x' }, { ...provenance, createdAt: 'x' });
   assert.ok(!Number.isNaN(Date.parse(entry.provenance.createdAt)));
@@ -91,7 +96,7 @@ test('concurrent writes in one process wait for each other: 25 successes and 10 
     ...Array.from({ length: 10 }, (_, i) => registry.register(calc({ code: `result = ${i};` }))),
   ]);
   assert.equal((await store.get(first.id))?.successCount, 26);
-  const ids = (await store.findByTaskKey(first.taskKey)).map((e) => e.id).sort();
+  const ids = (await store.findByTaskKey(first.taskKey)).entries.map((e) => e.id).sort();
   assert.equal(ids.length, 11);
   assert.ok(ids.includes(first.id));
   for (const name of readdirSync(store.dir, { recursive: true }).map(String)) {
@@ -127,11 +132,11 @@ test('a failure demotes a verified entry to candidate, which lookup no longer re
 test('lookup matches the normalized task and ignores other roles and other system-prompt hashes', async () => {
   const { registry } = newRegistry();
   const entry = await registry.register(calc({ task: 'Calculate  the factorial of 10.' }));
-  assert.equal((await registry.lookup({ role: 'calculator', task: 'calculate the factorial of 10', systemPromptHash: 'sp1' }))?.id, entry.id);
-  assert.equal((await registry.lookup({ role: 'CALCULATOR', task: 'calculate the factorial of 10', systemPromptHash: 'sp1' })), null);
-  assert.equal(await registry.lookup({ role: 'analyst', task: 'Calculate the factorial of 10', systemPromptHash: 'sp1' }), null);
-  assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 10', systemPromptHash: 'sp2' }), null);
-  assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 11', systemPromptHash: 'sp1' }), null);
+  assert.equal((await registry.lookup({ role: 'calculator', task: 'calculate the factorial of 10', ...DEPS }))?.id, entry.id);
+  assert.equal((await registry.lookup({ role: 'CALCULATOR', task: 'calculate the factorial of 10', ...DEPS })), null);
+  assert.equal(await registry.lookup({ role: 'analyst', task: 'Calculate the factorial of 10', ...DEPS }), null);
+  assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 10', ...DEPS, systemPromptHash: 'sp2' }), null);
+  assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 11', ...DEPS }), null);
 });
 
 test('lookup prefers golden, then more successes, then the newest', async () => {
@@ -160,7 +165,7 @@ test('entries survive a restart: a new registry instance on the same directory f
   const entry = await newRegistry(dir).registry.register(calc());
   await newRegistry(dir).registry.recordSuccess(entry.id);
   const reopened = newRegistry(dir).registry;
-  const found = await reopened.lookup({ role: 'calculator', task: 'CALCULATE the factorial of 10', systemPromptHash: 'sp1' });
+  const found = await reopened.lookup({ role: 'calculator', task: 'CALCULATE the factorial of 10', ...DEPS });
   assert.equal(found?.id, entry.id);
   assert.equal(found?.successCount, 2);
   assert.equal(found?.code, calc().code);
@@ -206,10 +211,10 @@ test('remove deletes the entry and its index reference', async () => {
   const other = await registry.register(calc({ code: 'result = 3628800' }));
   assert.equal(await registry.remove(entry.id), true);
   assert.equal(await registry.get(entry.id), null);
-  assert.deepEqual((await store.findByTaskKey(entry.taskKey)).map((e) => e.id), [other.id]);
+  assert.deepEqual((await store.findByTaskKey(entry.taskKey)).entries.map((e) => e.id), [other.id]);
   assert.equal(await registry.remove(entry.id), false);
   assert.equal(await registry.remove(other.id), true);
-  assert.deepEqual(await store.findByTaskKey(entry.taskKey), []);
+  assert.deepEqual(await store.findByTaskKey(entry.taskKey), { entries: [], damaged: [] });
   assert.equal(await registry.lookup(calc()), null);
   assert.deepEqual(readdirSync(join(store.dir, 'by-task')), [], 'an emptied index file is deleted');
 });
@@ -223,23 +228,52 @@ test('registry store: unsafe ids are refused, damaged entries and indexes are re
   await assert.rejects(store.update(entry.id, (e) => ({ ...e, id: 'fn_other' })), /must not change the id/);
   await assert.rejects(store.update(entry.id, (e) => ({ ...e, successCount: -1 })), /successCount/);
 
+  // A damaged entry affects only itself: the lookup reports it and goes on with the other entries of the task.
+  const sibling = await registry.register(calc({ code: 'result = 3628800;' }));
   writeFileSync(store.entryPath(entry.id), '{"id": "fn_');
-  await assert.rejects(registry.lookup(calc()), (error: unknown) => {
-    assert.ok(error instanceof DamagedFileError);
-    assert.equal(error.path, store.entryPath(entry.id));
-    assert.match(error.message, /not valid JSON/);
-    assert.match(error.message, /move it aside/);
-    return true;
-  });
+  const seen: DamagedRecord[] = [];
+  assert.equal((await registry.lookup(calc(), { onDamaged: (record) => seen.push(record) }))?.id, sibling.id);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]?.kind, 'entry');
+  assert.equal(seen[0]?.id, entry.id);
+  assert.equal(seen[0]?.path, store.entryPath(entry.id));
+  assert.match(seen[0]?.reason ?? '', /not valid JSON.*move it aside/s);
   writeFileSync(store.entryPath(entry.id), JSON.stringify({ ...entry, successCount: 'many' }));
-  await assert.rejects(registry.get(entry.id), /wrong shape: successCount/);
-  await assert.rejects(registry.list(), DamagedFileError, 'a scan reports it too, never skips it');
+  await assert.rejects(registry.get(entry.id), /wrong shape: successCount/, 'reading that very record reports it');
+  const listed = await registry.list();
+  assert.deepEqual(listed.map((e) => e.id), [sibling.id], 'a listing goes on without it');
+  assert.deepEqual(listed.damaged.map((d) => [d.kind, d.id]), [['entry', entry.id]], '...and flags it');
+  assert.match(listed.damaged[0]?.reason ?? '', /wrong shape: successCount/);
+  assert.equal((await registry.list({ role: 'nobody' })).damaged.length, 1, 'whatever the filter');
   writeFileSync(store.entryPath(entry.id), JSON.stringify(entry));
 
   writeFileSync(store.indexPath(entry.taskKey), '');
-  await assert.rejects(registry.lookup(calc()), /is empty.*reindex\(\)/s);
-  assert.deepEqual(await store.reindex(), { taskKeys: 1, entries: 1 });
-  assert.equal((await registry.lookup(calc()))?.id, entry.id);
+  const indexSeen: DamagedRecord[] = [];
+  assert.equal(await registry.lookup(calc(), { onDamaged: (record) => indexSeen.push(record) }), null);
+  assert.deepEqual(indexSeen.map((d) => [d.kind, d.id]), [['index', entry.taskKey]]);
+  assert.match(indexSeen[0]?.reason ?? '', /is empty.*reindex\(\)/s);
+  assert.deepEqual(await store.reindex(), { taskKeys: 1, entries: 2 });
+  assert.equal((await registry.lookup(calc()))?.id, sibling.id);
+});
+
+test('an entry written before the key covered context shape, tools and schema is listed but never reused', async () => {
+  const { registry, store } = newRegistry();
+  const fresh = await registry.register(calc());
+  // The entry as an older automesh wrote it: key of role, task and system-prompt hash only, no other hashes.
+  const oldKey = taskKey('calculator', 'Calculate the factorial of 10', 'sp1');
+  const { contextShapeHash: _s, toolsHash: _t, outputSchemaHash: _o, ...rest } = fresh;
+  const old = { ...rest, id: functionId(oldKey, 'result = 1;'), taskKey: oldKey, code: 'result = 1;' };
+  mkdirSync(dirname(store.indexPath(oldKey)), { recursive: true });
+  writeFileSync(store.entryPath(old.id), JSON.stringify(old));
+  writeFileSync(store.indexPath(oldKey), JSON.stringify({ taskKey: oldKey, ids: [old.id] }));
+  assert.deepEqual((await registry.list()).map((e) => e.id).sort(), [fresh.id, old.id].sort());
+  assert.equal((await registry.get(old.id))?.code, 'result = 1;');
+  assert.equal((await registry.lookup(calc()))?.id, fresh.id);
+  // Even an index that points a current key at it (hand-edited) does not make it match.
+  writeFileSync(store.indexPath(fresh.taskKey), JSON.stringify({ taskKey: fresh.taskKey, ids: [old.id, fresh.id] }));
+  writeFileSync(store.entryPath(old.id), JSON.stringify({ ...old, taskKey: fresh.taskKey }));
+  await registry.remove(fresh.id);
+  assert.equal(await registry.lookup(calc()), null);
 });
 
 test('locks: a stale lock of a crashed process is taken over; a live one times out with a clear error', async () => {
@@ -309,9 +343,9 @@ test('4 processes updating one entry and registering their own at once: nothing 
   assert.equal(files.length, expected + new Set(all.map((e) => e.taskKey)).size, 'one file per entry plus one index per task key');
   for (const entry of all) {
     const indexed = await store.findByTaskKey(entry.taskKey);
-    assert.ok(indexed.some((e) => e.id === entry.id), `the index of ${entry.taskKey} lists ${entry.id}`);
+    assert.ok(indexed.entries.some((e) => e.id === entry.id), `the index of ${entry.taskKey} lists ${entry.id}`);
   }
-  assert.equal((await store.findByTaskKey(shared.taskKey)).length, 1 + workers * OWN_PER_WORKER);
+  assert.equal((await store.findByTaskKey(shared.taskKey)).entries.length, 1 + workers * OWN_PER_WORKER);
   assert.equal((await registry.lookup(SHARED))?.id, shared.id, 'the shared entry, with the most successes, wins');
 });
 
@@ -327,7 +361,7 @@ test('lookup on a registry of 500 entries takes well under 1 ms (median)', async
 
   const time = async (task: string): Promise<number> => {
     const start = process.hrtime.bigint();
-    await registry.lookup({ role: 'calculator', task, systemPromptHash: 'sp1' });
+    await registry.lookup({ role: 'calculator', task, ...DEPS });
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -339,9 +373,98 @@ test('lookup on a registry of 500 entries takes well under 1 ms (median)', async
     hits.push(await time(tasks[(i * 7) % 500]!));
     misses.push(await time(`Never registered ${i}`));
   }
-  assert.ok(await registry.lookup({ role: 'calculator', task: tasks[3]!, systemPromptHash: 'sp1' }));
+  assert.ok(await registry.lookup({ role: 'calculator', task: tasks[3]!, ...DEPS }));
   console.log(`registry lookup, 500 entries: hit median ${(median(hits) * 1000).toFixed(0)} µs (p95 ` +
     `${(p95(hits) * 1000).toFixed(0)} µs), miss median ${(median(misses) * 1000).toFixed(0)} µs`);
   assert.ok(median(hits) < 1, `median lookup ${median(hits)} ms`);
   assert.ok(median(misses) < 1, `median miss ${median(misses)} ms`);
+});
+
+describe('the task key covers what code depends on, never values', () => {
+  const key = (over: Partial<Parameters<typeof codeDependencies>[0]> & { role?: string; task?: string } = {}): string => {
+    const { role = 'calculator', task = 'Sum the numbers', ...deps } = over;
+    return taskKey(role, task, dependencyHash(codeDependencies({
+      systemPrompt: 'You are a math expert.', context: { nums: [1, 2, 3] }, tools: [], ...deps,
+    })));
+  };
+  const base = key();
+  const tool = (name: string, input?: z.ZodType<unknown[]>, output?: z.ZodType) => defineTool({
+    name, description: 'A tool', run: () => null, ...(input ? { input } : {}), ...(output ? { output } : {}),
+  });
+
+  test('role and normalized task', () => {
+    assert.notEqual(key({ role: 'analyst' }), base);
+    assert.notEqual(key({ task: 'Sum the other numbers' }), base);
+    assert.equal(key({ task: '  sum the NUMBERS. ' }), base);
+  });
+
+  test('system prompt', () => {
+    assert.notEqual(key({ systemPrompt: 'You are a careful math expert.' }), base);
+  });
+
+  test('context shape: keys and value types, recursively; not values, lengths or key order', () => {
+    assert.equal(key({ context: { nums: [10, 20, 30, 40] } }), base, 'other numbers, other length');
+    assert.notEqual(key({ context: { values: [10, 20, 30] } }), base, 'another key (the issue: nums vs values)');
+    assert.notEqual(key({ context: { nums: ['1', '2'] } }), base, 'strings instead of numbers');
+    assert.notEqual(key({ context: { nums: [] } }), base, 'an empty array says nothing of its items');
+    assert.notEqual(key({ context: {} }), base);
+    assert.notEqual(key({ context: { nums: [1, 2, 3], unit: 'kg' } }), base, 'an extra key');
+    const nested = (value: unknown) => key({ context: { order: { id: 'a1', lines: [{ sku: 'x', qty: value }] } } });
+    assert.equal(nested(1), nested(99));
+    assert.notEqual(nested(1), nested('1'), 'a type change deep inside');
+    assert.notEqual(nested(1), nested(null));
+    assert.equal(key({ context: { a: 1, b: 'x' } }), key({ context: { b: 'y', a: 2 } }), 'key order');
+    // Bounded: nesting past MAX_SHAPE_DEPTH counts only as "object".
+    const deep = (leaf: unknown) => {
+      let value: unknown = leaf;
+      for (let i = 0; i < MAX_SHAPE_DEPTH + 2; i++) value = { down: value };
+      return key({ context: { deep: value } });
+    };
+    assert.equal(deep(1), deep('one'));
+    assert.equal(shapeOf({ n: 1, s: 'x', b: true, z: null, list: [1, 'a', 2] }),
+      '{"b":boolean,"list":[number|string],"n":number,"s":string,"z":null}');
+  });
+
+  test('context shape of workflow dependencies: the output counts, run-to-run fields of the envelope do not', () => {
+    const envelope = (over: Record<string, unknown>) => ({
+      status: 'success', output: [2, 3, 5], code: 'result = [2, 3, 5]', repairs: 0, executionTime: 1.25,
+      tokens: { input: 300, output: 20, total: 320 }, costUsd: 0.0012, resultId: 'r1', functionId: 'fn_1', error: null,
+      errorCategory: null, cached: false, logs: [], agentId: 'calculator-1', role: 'calculator', provider: 'claude',
+      model: 'claude-sonnet-4-6', stepId: 'primes',
+      attempts: [{ code: 'x', error: null, errorCategory: null, provider: 'claude', model: 'm', tokens: {}, durationMs: 3, reply: 'r', replyTruncated: false }],
+      ...over,
+    });
+    const step = (dep: Record<string, unknown>) => key({
+      context: { primes: dep, previousStepResults: { primes: dep }, workflowId: 'w1', stepId: 'sum' },
+    });
+    const generated = step(envelope({}));
+    const fromRegistry = step(envelope({
+      output: [7, 11], provider: null, model: null, costUsd: 0, cached: true, logs: ['note'], recovered: true,
+      attempts: [{ code: 'x', error: null, errorCategory: null, provider: null, model: null, tokens: {}, durationMs: 1, reply: null, replyTruncated: false }],
+    }));
+    assert.equal(fromRegistry, generated);
+    assert.notEqual(step(envelope({ output: { primes: [2, 3, 5] } })), generated, 'an output of another shape');
+  });
+
+  test('tools: names and signatures, in any order', () => {
+    const query = tool('database.query', z.tuple([z.string()]));
+    const rates = tool('fx.rate', z.tuple([z.string(), z.string()]), z.number());
+    const withTools = key({ tools: [query, rates] });
+    assert.notEqual(withTools, base);
+    assert.equal(key({ tools: [rates, query] }), withTools, 'order does not matter');
+    assert.notEqual(key({ tools: [query] }), withTools, 'a tool less');
+    assert.notEqual(key({ tools: [tool('database.run', z.tuple([z.string()])), rates] }), withTools, 'a renamed tool');
+    assert.notEqual(key({ tools: [tool('database.query', z.tuple([z.number()])), rates] }), withTools, 'another argument type');
+    assert.notEqual(key({ tools: [query, tool('fx.rate', z.tuple([z.string(), z.string()]), z.string())] }), withTools,
+      'another result type');
+    assert.notEqual(key({ tools: [tool('database.query'), rates] }), withTools, 'no schema at all');
+  });
+
+  test('output schema', () => {
+    const total = key({ outputSchema: z.object({ total: z.number() }) });
+    assert.notEqual(total, base, 'a schema or none');
+    assert.equal(key({ outputSchema: z.object({ total: z.number() }) }), total, 'an equal schema');
+    assert.notEqual(key({ outputSchema: z.object({ total: z.string() }) }), total);
+    assert.notEqual(key({ outputSchema: z.object({ total: z.number(), unit: z.string() }) }), total);
+  });
 });

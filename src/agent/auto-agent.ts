@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LlmChain } from '../llm/chain.js';
 import type { LlmRoute } from '../llm/route.js';
+import type { z } from 'zod';
 import { normalizeTools, type ToolDefinition, type ToolsInput } from '../sandbox/tools.js';
 import { chainOf } from './agent-llm.js';
 import { validateAgentDefinition, type AgentDefinition } from './definition.js';
@@ -31,6 +32,8 @@ export class AutoAgent {
   static description?: string;
   /** This agent's own provider order and models (see `AgentDefinition.llm`). */
   static llm?: LlmRoute;
+  /** A zod 4 schema every result must match; a task's own `outputSchema` overrides it. */
+  static outputSchema?: z.ZodType;
 
   readonly definition: AgentDefinition;
   /** Unique per agent instance: `<role>-<8 hex>`. */
@@ -44,7 +47,7 @@ export class AutoAgent {
       ? validateAgentDefinition(definition)
       : validateAgentDefinition({
         role: statics.role, capabilities: statics.capabilities, systemPrompt: statics.systemPrompt,
-        description: statics.description, llm: statics.llm,
+        description: statics.description, llm: statics.llm, outputSchema: statics.outputSchema,
       }, `agent class ${statics.name}`);
     this.agentId = `${this.definition.role}-${randomBytes(4).toString('hex')}`;
     this.tools = normalizeTools(options.tools);
@@ -101,7 +104,7 @@ export class AutoAgent {
   private run(runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
     return runTask({
       agentId: this.agentId, role: this.role, capabilities: [...this.capabilities], systemPrompt: this.systemPrompt,
-      tools: this.tools,
+      tools: this.tools, outputSchema: this.definition.outputSchema,
     }, runtime, input);
   }
 
@@ -115,4 +118,5 @@ export type AgentClass = (new (definition?: AgentDefinition, options?: AgentOpti
   role?: string;
   capabilities?: string[];
   systemPrompt?: string;
+  outputSchema?: z.ZodType;
 };

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { llmRouteSchema, type LlmRoute } from '../llm/route.js';
+import { requireZod4Schema } from '../codegen/json-schema.js';
 
 export interface AgentDefinition {
   /** Unique name of the agent in a mesh: lower-case letters, digits, `-` and `_`, starting with a letter. */
@@ -17,6 +18,8 @@ export interface AgentDefinition {
   description?: string;
   /** This agent's own provider order and models, e.g. `{ order: ['vllm', 'claude'], models: { claude: 'claude-haiku-4-5' } }`. */
   llm?: LlmRoute;
+  /** A zod 4 schema every result of this agent must match (a task's own `outputSchema` overrides it). */
+  outputSchema?: z.ZodType;
 }
 
 const ROLE = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -36,16 +39,22 @@ export const agentDefinitionSchema = z.object({
     .refine((s) => s.trim().length > 0, 'systemPrompt must not be empty: tell the model who it is and how to answer'),
   description: z.string().optional(),
   llm: llmRouteSchema.optional(),
+  // Checked by requireZod4Schema (below), whose message says what to do about a zod 3 schema.
+  outputSchema: z.unknown().optional(),
 });
 
 /** Validates a definition; throws a TypeError listing every problem, naming the agent when it can. */
 export function validateAgentDefinition(input: unknown, source = 'agent'): AgentDefinition {
   const parsed = agentDefinitionSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
   const role = (input as { role?: unknown } | null)?.role;
   const name = typeof role === 'string' && role ? `${source} (role "${role}")` : source;
-  const problems = parsed.error.issues.map((issue) => issue.message);
-  throw new TypeError(`Invalid ${name}: ${problems.join('; ')}.`);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => issue.message);
+    throw new TypeError(`Invalid ${name}: ${problems.join('; ')}.`);
+  }
+  const { outputSchema, ...definition } = parsed.data;
+  if (outputSchema === undefined) return definition;
+  return { ...definition, outputSchema: requireZod4Schema(outputSchema, `The outputSchema of ${name}`) };
 }
 
 /** Declares an agent without a class. */

@@ -1,9 +1,14 @@
 /** The result envelope of a task (DESIGN.md section 3): what `executeTask` and workflows return. */
 import type { TokenUsage } from '../llm/types.js';
 
+/**
+ * Why a task (or an attempt) failed. Besides the sandbox's categories: `schema` (the result does not match the
+ * output schema), `llm` (every provider failed), `budget`, `dependency` (workflows), `cancelled` (by the caller or
+ * `mesh.stop()`), `storage` (the result could not be stored; its code was not registered).
+ */
 export type EnvelopeErrorCategory =
-  | 'syntax' | 'runtime' | 'timeout' | 'memory' | 'no_result' | 'output' | 'tool' | 'llm' | 'budget' | 'dependency'
-  | 'crashed' | 'storage';
+  | 'syntax' | 'runtime' | 'timeout' | 'memory' | 'no_result' | 'output' | 'schema' | 'tool' | 'llm' | 'budget'
+  | 'dependency' | 'crashed' | 'cancelled' | 'storage';
 
 /** One try at the task: generated (or reused) code and how it fared. */
 export interface Attempt {
@@ -17,6 +22,13 @@ export interface Attempt {
   /** Present when the provider's token counts were not usable: `tokens` are estimated and the cost is unknown. */
   tokensEstimated?: true;
   durationMs: number;
+  /**
+   * The model's raw reply (at most 16 KiB, see `replyTruncated`), so a failure such as a reply with no code can be
+   * understood; null when the code came from the registry or the call failed.
+   */
+  reply: string | null;
+  /** True when `reply` was cut to its bound. */
+  replyTruncated: boolean;
 }
 
 export interface Envelope {

@@ -8,16 +8,20 @@
  * `result` fails with `no_result`; registered code is reused with no LLM call.
  */
 import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
 import type { Settings } from '../config/settings.js';
 import { describeContext } from '../codegen/context-shape.js';
 import { extractCode } from '../codegen/extract.js';
 import { findNonJsonData } from '../codegen/json-data.js';
-import { render, sha256, type PromptTemplates } from '../codegen/prompts.js';
+import { render, type PromptTemplates } from '../codegen/prompts.js';
 import { describeTools } from '../codegen/tool-docs.js';
 import type { LlmChain } from '../llm/chain.js';
 import { LlmAbortError, LlmChainError } from '../llm/errors.js';
 import type { LlmReply } from '../llm/types.js';
-import { CodeRegistry } from '../registry/index.js';
+import {
+  codeDependencies, CodeRegistry, type CodeDependencies, type DamagedRecord, type LookupInput, type RegisterInput,
+  type RegistryEntry,
+} from '../registry/index.js';
 import type { Executor } from '../sandbox/executor.js';
 import type { ToolDefinition } from '../sandbox/tools.js';
 import type { ExecutionResult } from '../sandbox/types.js';
@@ -25,6 +29,9 @@ import type { ResultStore } from '../storage/index.js';
 import { chainOf } from './agent-llm.js';
 import { chargeCall, refuseCall, taskBudgets, type Budget } from './budget.js';
 import { addTokens, ZERO_TOKENS, type Attempt, type Envelope, type EnvelopeErrorCategory } from './envelope.js';
+import { describeOutputSchema, outputMismatch, outputSchemaFor } from './output-schema.js';
+import { boundedReply } from './reply.js';
+import type { TaskWarning } from './warning.js';
 
 /** What an agent needs to run tasks; built by the mesh at `start()`. */
 export interface AgentRuntime {
@@ -46,6 +53,8 @@ export interface AgentRuntime {
    * task ends. Set by the mesh; a runtime built for one `runTask` call (the CLI's smoketest) has none.
    */
   admitTask?(id: string | undefined): () => void;
+  /** Hears what a task survived but a person should know (the mesh's `warning` event); stderr when absent. */
+  warn?(warning: TaskWarning): void;
 }
 
 export interface TaskInput {
@@ -53,6 +62,8 @@ export interface TaskInput {
   id?: string;
   task: string;
   context?: Record<string, unknown>;
+  /** A zod 4 schema the result must match; overrides the agent's `outputSchema`. */
+  outputSchema?: z.ZodType;
   signal?: AbortSignal;
   /** Most USD this task may spend on model calls; overrides MAX_TASK_COST_USD (see `budget.ts`). */
   budgetUsd?: number;
@@ -81,6 +92,8 @@ export interface AgentIdentity {
   capabilities: string[];
   systemPrompt: string;
   tools: ReadonlyMap<string, ToolDefinition>;
+  /** The agent's output schema, for tasks that do not bring their own. */
+  outputSchema?: z.ZodType;
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -137,6 +150,68 @@ function sumCost(replies: LlmReply[]): number | null {
   return total;
 }
 
+/** The registry lookup a task makes (for tools such as `automesh smoketest` that check what a task would reuse). */
+export function registryLookupFor(agent: AgentIdentity, input: Pick<TaskInput, 'task' | 'context' | 'outputSchema'>): LookupInput {
+  const outputSchema = outputSchemaFor(input.outputSchema, agent.outputSchema);
+  return { role: agent.role, task: input.task, ...dependenciesOf(agent, input.context ?? {}, outputSchema) };
+}
+
+function dependenciesOf(agent: AgentIdentity, context: Record<string, unknown>, outputSchema: z.ZodType | undefined): CodeDependencies {
+  return codeDependencies({ systemPrompt: agent.systemPrompt, context, tools: agent.tools.values(), outputSchema });
+}
+
+function warn(runtime: AgentRuntime, warning: TaskWarning): void {
+  if (runtime.warn) runtime.warn(warning);
+  else process.stderr.write(`automesh: warning: ${warning.message}\n`);
+}
+
+/**
+ * Looks up registered code for a task. A damaged record, or a store that cannot be read at all, costs only this
+ * lookup: it is reported as a warning and the task generates code instead.
+ */
+async function lookupRegistered(
+  runtime: AgentRuntime, lookup: LookupInput, where: Pick<TaskWarning, 'role' | 'resultId' | 'stepId'>,
+): Promise<RegistryEntry | null> {
+  const onDamaged = (record: DamagedRecord): void => warn(runtime, {
+    kind: 'registry_damaged', record, ...where,
+    message: `Registry ${record.kind} ${record.id} is damaged; the lookup for task ${where.resultId} (${where.role}) went on without it. ${record.reason}`,
+  });
+  try {
+    return await runtime.registry.lookup(lookup, { onDamaged });
+  } catch (err) {
+    warn(runtime, {
+      kind: 'registry_unavailable', record: null, ...where,
+      message: `The registry lookup for task ${where.resultId} (${where.role}) failed, so the task generates code instead: ${err instanceof Error ? err.message : String(err)}`,
+    });
+    return null;
+  }
+}
+
+/** The envelope of a task whose result log could not be stored: a `storage` failure (its code is not registered). */
+function storageFailure(envelope: Envelope, err: unknown, logDirectory: string): Envelope {
+  const reason = err instanceof Error ? err.message : String(err);
+  const registered = envelope.status === 'success' && !envelope.cached ? ' and its code was not registered' : '';
+  const before = envelope.status === 'success' ? ' (the code itself had run successfully)'
+    : ` (the task had failed with ${envelope.errorCategory}: ${envelope.error})`;
+  return {
+    ...envelope,
+    status: 'failure',
+    output: null,
+    functionId: envelope.cached ? envelope.functionId : null,
+    error: `The task's result could not be stored in the result log (${reason}), so the task is reported as ` +
+      `failed${registered}${before}. Check that LOG_DIRECTORY (${logDirectory}) is writable and has free space.`,
+    errorCategory: 'storage',
+  };
+}
+
+/** One execution of code, with its output checked against the output schema in force. */
+interface Run {
+  result: ExecutionResult;
+  ok: boolean;
+  category: EnvelopeErrorCategory | null;
+  error: string | null;
+}
+
 export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
   const started = performance.now();
   if (typeof input.task !== 'string' || input.task.trim() === '') {
@@ -150,16 +225,17 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   }
   const notJson = input.context === undefined ? null : findNonJsonData(input.context, 'context');
   if (notJson) throw new TypeError(`executeTask for agent "${agent.role}": ${notJson}.`);
+  const outputSchema = outputSchemaFor(input.outputSchema, agent.outputSchema);
   const resultId = input.id ?? newResultId();
   const { settings, executor, registry, prompts } = runtime;
   const chain = chainOf(runtime, agent.role);
   const budgets = taskBudgets(settings, chain, `agent "${agent.role}"`, input);
   const signal = input.signal ? AbortSignal.any([input.signal, runtime.stopSignal]) : runtime.stopSignal;
   const context = input.context ?? {};
-  const systemPromptHash = sha256(agent.systemPrompt);
+  const dependencies = dependenciesOf(agent, context, outputSchema);
   const attempts: Attempt[] = [];
   const replies: LlmReply[] = [];
-  let final: ExecutionResult | null = null;
+  let final: Run | null = null;
   let code: string | null = null;
   let functionId: string | null = null;
   let cached = false;
@@ -167,12 +243,14 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   let budgetError: string | null = null;
   let cancelled = false;
   let lastFailure: Failure | null = null;
+  /** Registry bookkeeping of a success, done only once the result is stored (unstored code is never registered). */
+  let afterStored: { what: string; write: (stored: Promise<void>) => Promise<unknown> } | null = null;
 
   const finish = async (): Promise<Envelope> => {
-    const success = final?.status === 'success';
+    const success = final?.ok === true;
     const lastReply = replies.at(-1) ?? null;
     const category: EnvelopeErrorCategory | null = success ? null
-      : cancelled ? 'timeout'
+      : cancelled ? 'cancelled'
         : budgetError !== null ? 'budget'
           : llmError !== null ? 'llm'
             : lastFailure?.category ?? 'runtime';
@@ -183,7 +261,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
           : lastFailure?.error ?? 'The task failed.';
     const envelope: Envelope = {
       status: success ? 'success' : 'failure',
-      output: success ? final?.output ?? null : null,
+      output: success ? final?.result.output ?? null : null,
       code,
       repairs: Math.max(0, replies.length - 1),
       executionTime: (performance.now() - started) / 1000,
@@ -195,7 +273,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
       errorCategory: category,
       attempts,
       cached,
-      logs: final?.logs ?? [],
+      logs: final?.result.logs ?? [],
       agentId: agent.agentId,
       role: agent.role,
       provider: lastReply?.provider ?? null,
@@ -208,38 +286,63 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
       task: input.task,
       createdAt: new Date().toISOString(),
       promptHashes: {
-        agentSystemPrompt: systemPromptHash,
+        agentSystemPrompt: dependencies.systemPromptHash,
         systemTemplate: prompts.system.hash,
         codegenTemplate: prompts.codegen.hash,
         repairTemplate: prompts.repair.hash,
+        contextShape: dependencies.contextShapeHash,
+        tools: dependencies.toolsHash,
+        outputSchema: dependencies.outputSchemaHash,
       },
       envelope: envelope as unknown as Record<string, unknown>,
     });
-    if (input.deferLog) inBackground(runtime, `writing the result log ${resultId}`, saved);
-    else await saved;
+    if (input.deferLog) {
+      inBackground(runtime, `writing the result log ${resultId}`, saved);
+      if (afterStored) inBackground(runtime, afterStored.what, afterStored.write(saved));
+      return envelope;
+    }
+    try {
+      await saved;
+    } catch (err) {
+      return storageFailure(envelope, err, settings.LOG_DIRECTORY);
+    }
+    if (afterStored) inBackground(runtime, afterStored.what, afterStored.write(saved));
     return envelope;
   };
 
-  const execute = (program: string): Promise<ExecutionResult> =>
-    executor.execute({ code: program, context, tools: [...agent.tools.values()], signal });
+  const execute = async (program: string): Promise<Run> => {
+    const ran = await executor.execute({ code: program, context, tools: [...agent.tools.values()], signal });
+    if (ran.status !== 'success') {
+      const category = signal.aborted ? 'cancelled' : (ran.errorCategory ?? 'runtime') as EnvelopeErrorCategory;
+      return { result: ran, ok: false, category, error: ran.error ?? 'The code failed.' };
+    }
+    const mismatch = outputSchema ? outputMismatch(outputSchema, ran.output) : null;
+    if (mismatch !== null) return { result: ran, ok: false, category: 'schema', error: mismatch };
+    return { result: ran, ok: true, category: null, error: null };
+  };
 
   // 1. Reuse: the registry's code for this very task, with no LLM call.
   if (settings.REGISTRY_REUSE) {
-    const entry = await registry.lookup({ role: agent.role, task: input.task, systemPromptHash });
+    const where = { role: agent.role, resultId, ...(input.stepId !== undefined ? { stepId: input.stepId } : {}) };
+    const entry = await lookupRegistered(runtime, { role: agent.role, task: input.task, ...dependencies }, where);
     if (entry) {
       const ran = await execute(entry.code);
       attempts.push({
-        code: entry.code, error: ran.error, errorCategory: ran.errorCategory, provider: null, model: null,
-        tokens: { ...ZERO_TOKENS }, durationMs: ran.durationMs,
+        code: entry.code, error: ran.error, errorCategory: ran.category, provider: null, model: null,
+        tokens: { ...ZERO_TOKENS }, durationMs: ran.result.durationMs, reply: null, replyTruncated: false,
       });
-      if (ran.status === 'success') {
-        inBackground(runtime, `counting a success of registry entry ${entry.id}`, registry.recordSuccess(entry.id));
+      if (ran.ok) {
+        afterStored = {
+          what: `counting a success of registry entry ${entry.id}`,
+          write: (stored) => stored.then(() => registry.recordSuccess(entry.id)),
+        };
         final = ran;
         code = entry.code;
         functionId = entry.id;
         cached = true;
         return finish();
       }
+      // A result that no longer matches the output schema counts as a failure of the entry, like any other.
       inBackground(runtime, `counting a failure of registry entry ${entry.id}`, registry.recordFailure(entry.id, ran.error ?? 'failed'));
       if (signal.aborted) {
         cancelled = true;
@@ -254,6 +357,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
     systemPrompt: agent.systemPrompt.trim(),
     tools: describeTools(agent.tools.values()),
     context: describeContext(context, input.dependencies),
+    output: describeOutputSchema(outputSchema),
   });
   const maxRepairs = settings.MAX_REPAIR_ATTEMPTS;
   const failures: Failure[] = [];
@@ -279,7 +383,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
     if (budgetError !== null) {
       attempts.push({
         code: null, error: budgetError, errorCategory: 'budget', provider: estimate.provider, model: estimate.model,
-        tokens: { ...ZERO_TOKENS }, durationMs: 0,
+        tokens: { ...ZERO_TOKENS }, durationMs: 0, reply: null, replyTruncated: false,
       });
       return finish();
     }
@@ -291,15 +395,16 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
       else llmError = err instanceof Error ? err.message : String(err);
       const tried = err instanceof LlmChainError ? err.failures.at(-1) : undefined;
       attempts.push({
-        code: null, error: cancelled ? cancelledMessage() : llmError, errorCategory: cancelled ? 'timeout' : 'llm',
+        code: null, error: cancelled ? cancelledMessage() : llmError, errorCategory: cancelled ? 'cancelled' : 'llm',
         provider: tried?.provider ?? null, model: tried?.model ?? null, tokens: { ...ZERO_TOKENS }, durationMs: performance.now() - askedAt,
+        reply: null, replyTruncated: false,
       });
       return finish();
     }
     replies.push(reply);
     chargeCall(budgets, reply.costUsd, estimate);
     const extracted = extractCode(reply.text);
-    let ran: ExecutionResult | null = null;
+    let ran: Run | null = null;
     let failure: Failure;
     if (!extracted.ok) {
       failure = { code: null, category: 'syntax', error: extracted.reason, line: null, logs: [], warning: null };
@@ -308,35 +413,39 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
       ran = await execute(extracted.code);
       failure = {
         code: extracted.code,
-        category: (ran.errorCategory ?? 'runtime') as EnvelopeErrorCategory,
+        category: ran.category ?? 'runtime',
         error: ran.error ?? '',
-        line: ran.errorLine,
-        logs: ran.logs,
+        line: ran.category === 'schema' ? null : ran.result.errorLine,
+        logs: ran.result.logs,
         warning: extracted.warning,
       };
     }
     attempts.push({
       code: extracted.ok ? extracted.code : null,
-      error: ran?.status === 'success' ? null : failure.error,
-      errorCategory: ran?.status === 'success' ? null : failure.category,
+      error: ran?.ok ? null : failure.error,
+      errorCategory: ran?.ok ? null : failure.category,
       provider: reply.provider,
       model: reply.model,
       tokens: reply.tokens,
       ...(reply.tokensEstimated ? { tokensEstimated: true as const } : {}),
       durationMs: performance.now() - askedAt,
+      ...boundedReply(reply.text),
     });
-    if (ran?.status === 'success') {
+    if (ran?.ok) {
       final = ran;
-      const registration = {
+      const registration: RegisterInput = {
         role: agent.role,
         task: input.task,
-        systemPromptHash,
+        ...dependencies,
         capabilities: agent.capabilities,
         code: code as string,
         provenance: { provider: reply.provider, model: reply.model, resultId },
       };
       functionId = CodeRegistry.idFor(registration);
-      inBackground(runtime, `registering function ${functionId}`, registry.register(registration));
+      afterStored = {
+        what: `registering function ${functionId}`,
+        write: (stored) => registry.register(registration, { after: stored }),
+      };
       return finish();
     }
     final = ran;

@@ -5,7 +5,7 @@
 import type { Settings } from '../config/settings.js';
 import { LlmChain } from '../llm/chain.js';
 import type { LlmReply, LlmRequest, ProviderFailure } from '../llm/types.js';
-import { CodeRegistry, type RegisterInput } from '../registry/index.js';
+import { CodeRegistry, type RegisterInput, type RegisterOptions } from '../registry/index.js';
 import type { RegistryEntry } from '../registry/types.js';
 import { Executor, type ExecutionRequest, type ExecutorOptions } from '../sandbox/executor.js';
 import type { ExecutionResult } from '../sandbox/types.js';
@@ -83,10 +83,12 @@ export class TimedRegistry extends CodeRegistry {
     super(store);
   }
 
-  override async register(input: RegisterInput): Promise<RegistryEntry> {
+  override async register(input: RegisterInput, options: RegisterOptions = {}): Promise<RegistryEntry> {
+    // Waiting for the result log to be stored is the result log's time, not the registry's.
+    await options.after?.then(() => undefined, () => undefined);
     const started = performance.now();
     try {
-      const entry = await super.register(input);
+      const entry = await super.register(input, options);
       this.registered.push({ entry, durationMs: performance.now() - started });
       return entry;
     } catch (err) {

@@ -14,7 +14,7 @@ const root = (here + sep).includes(`${sep}dist${sep}src${sep}`) ? resolve(here, 
 export const DEFAULT_PROMPT_DIRECTORY = join(root, 'prompts');
 
 export const TEMPLATE_SLOTS = {
-  system: ['systemPrompt', 'tools', 'context'],
+  system: ['systemPrompt', 'tools', 'context', 'output'],
   codegen: ['task'],
   repair: ['task', 'code', 'category', 'line', 'error', 'logs', 'history'],
 } as const;

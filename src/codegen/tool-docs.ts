@@ -2,22 +2,9 @@
  * Describes tools to the model from their definitions: name, description and argument shapes (from the
  * zod schemas, via JSON Schema), so users never describe their tools by hand.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ToolDefinition } from '../sandbox/tools.js';
-
-type JsonSchema = {
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  items?: JsonSchema | JsonSchema[];
-  prefixItems?: JsonSchema[];
-  enum?: unknown[];
-  const?: unknown;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  description?: string;
-  additionalProperties?: boolean | JsonSchema;
-};
+import { toJsonSchema, type JsonSchema } from './json-schema.js';
 
 /** A TypeScript-like rendering of a JSON Schema, short enough for a prompt. */
 export function typeOfSchema(schema: JsonSchema | undefined, depth = 0): string {
@@ -58,7 +45,7 @@ export function typeOfSchema(schema: JsonSchema | undefined, depth = 0): string 
 function jsonSchemaOf(schema: z.ZodType | undefined): JsonSchema | undefined {
   if (!schema) return undefined;
   try {
-    return z.toJSONSchema(schema, { unrepresentable: 'any' }) as JsonSchema;
+    return toJsonSchema(schema);
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 /** Typed mesh events, for progress displays and user hooks. */
 import { EventEmitter } from 'node:events';
 import type { Envelope } from '../agent/envelope.js';
+import type { TaskWarning } from '../agent/warning.js';
 
 export interface WorkflowSummary {
   workflowId: string;
@@ -34,6 +35,8 @@ export interface MeshEvents {
   'step:failed': { workflowId: string; stepId: string; envelope: Envelope };
   'step:skipped': { workflowId: string; stepId: string; reason: string; envelope: Envelope };
   'step:recovered': { workflowId: string; stepId: string; envelope: Envelope };
+  /** Something a task survived (e.g. a damaged registry record it skipped). Written to stderr when nobody listens. */
+  'warning': TaskWarning;
 }
 
 export type MeshEventName = keyof MeshEvents;
@@ -62,6 +65,9 @@ export class MeshEventEmitter {
    * reported on stderr with the event name, and the workflow goes on.
    */
   emit<K extends MeshEventName>(event: K, payload: MeshEvents[K]): void {
+    if (event === 'warning' && this.emitter.listenerCount(event) === 0) {
+      process.stderr.write(`automesh: warning: ${(payload as TaskWarning).message}\n`);
+    }
     for (const listener of this.emitter.listeners(event)) {
       try {
         (listener as (p: MeshEvents[K]) => void)(payload);

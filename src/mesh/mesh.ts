@@ -215,6 +215,7 @@ export class Mesh extends MeshEventEmitter {
     this.runtime = {
       settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
       stopSignal: this.stopController.signal,
+      warn: (warning) => this.emit('warning', warning),
       track: <T>(work: Promise<T>): Promise<T> => {
         this.inFlight.add(work);
         const forget = (): void => {

@@ -295,6 +295,7 @@ export async function runWorkflow(
     const envelope = await agent.executeStep({
       task: step.task,
       context,
+      outputSchema: step.outputSchema,
       signal: stepSignal,
       stepId: step.id,
       dependencies: step.dependsOn,

@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { findNonJsonData } from '../codegen/json-data.js';
+import type { z } from 'zod';
+import { requireZod4Schema, stableJson, toJsonSchema } from '../codegen/json-schema.js';
 
 /** One step as a user writes it. */
 export interface WorkflowStep {
@@ -19,6 +21,8 @@ export interface WorkflowStep {
   depends_on?: Array<string | number>;
   /** Extra context for this step. */
   context?: Record<string, unknown>;
+  /** A zod 4 schema the step's result must match (overrides the agent's). */
+  outputSchema?: z.ZodType;
 }
 
 /** A step after validation. */
@@ -32,6 +36,7 @@ export interface ResolvedStep {
   task: string;
   dependsOn: string[];
   context: Record<string, unknown>;
+  outputSchema?: z.ZodType;
   /** Hash of everything that decides the step's result; a resumed run reuses a result only if it matches. */
   specHash: string;
 }
@@ -59,14 +64,6 @@ export function checkWorkflowId(workflowId: unknown): string {
     throw new TypeError(`Workflow id ${JSON.stringify(workflowId)} is invalid: use letters, digits, ".", "-" or "_" (at most 128), starting with a letter or digit.`);
   }
   return workflowId;
-}
-
-function stableJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
 }
 
 /** Finds one cycle in the dependency graph, as a list of ids that starts and ends with the same id. */
@@ -164,7 +161,13 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
       }
     }
     if (deps.includes(id)) problems.push(`${label}: depends on itself`);
-    return { index, id, role, agent: step.agent, task: step.task, deps: [...new Set(deps)], context: step.context ?? {} };
+    let outputSchema: z.ZodType | undefined;
+    try {
+      outputSchema = step.outputSchema === undefined ? undefined : requireZod4Schema(step.outputSchema, `${label}: outputSchema`);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    return { index, id, role, agent: step.agent, task: step.task, deps: [...new Set(deps)], context: step.context ?? {}, outputSchema };
   });
 
   for (const cycle of findCycles(parsed.map((p) => ({ id: p.id, deps: p.deps })))) {
@@ -176,6 +179,7 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
   const resolved = parsed.map((p): ResolvedStep => ({
     index: p.index, id: p.id, role: p.role as string, agent: p.agent, task: p.task, dependsOn: p.deps,
     context: p.context as Record<string, unknown>, specHash: '',
+    ...(p.outputSchema ? { outputSchema: p.outputSchema } : {}),
   }));
   // A step's hash covers its dependencies' hashes, so changing a step invalidates everything downstream.
   const hashOf = (step: ResolvedStep): string => {
@@ -183,7 +187,8 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
     if (known) return known;
     const deps = step.dependsOn.map((d) => hashOf(resolved.find((s) => s.id === d) as ResolvedStep));
     const hash = createHash('sha256')
-      .update(stableJson({ role: step.role, task: step.task, context: step.context, deps }))
+      .update(stableJson({ role: step.role, task: step.task, context: step.context, deps,
+        ...(step.outputSchema ? { outputSchema: toJsonSchema(step.outputSchema) } : {}) }))
       .digest('hex');
     hashes.set(step.id, hash);
     return hash;

@@ -7,27 +7,49 @@
  * back to `candidate`, where lookups no longer return it.
  */
 import type { RegistryStore } from '../storage/types.js';
+import { dependencyHash, type CodeDependencies } from './dependencies.js';
 import { stageOf } from './stage.js';
 import { functionId, normalizeTask, taskKey } from './task-key.js';
-import type { RegistryEntry, Stage } from './types.js';
+import type { DamagedRecord, RegistryEntry, Stage } from './types.js';
 
-/** What {@link CodeRegistry.register} needs. */
-export interface RegisterInput {
+/**
+ * What {@link CodeRegistry.register} needs. The dependency hashes (`codeDependencies()`) say what the code was
+ * written for: system prompt, context shape, tools, output schema.
+ */
+export interface RegisterInput extends CodeDependencies {
   role: string;
   task: string;
-  /** Hash of the agent's system prompt (e.g. `hashText(systemPrompt)`). */
-  systemPromptHash: string;
   capabilities: readonly string[];
   /** The code that succeeded. It must not contain secrets: it is stored as is. */
   code: string;
   provenance: { provider: string | null; model: string | null; resultId: string | null };
 }
 
-/** What {@link CodeRegistry.lookup} matches on. */
-export interface LookupInput {
+/** Options of {@link CodeRegistry.register}. */
+export interface RegisterOptions {
+  /** Register only once this resolves (e.g. the task's result-log write); not at all if it rejects. */
+  after?: Promise<unknown>;
+}
+
+/** What {@link CodeRegistry.lookup} matches on: role, normalized task and every dependency hash. */
+export interface LookupInput extends CodeDependencies {
   role: string;
   task: string;
-  systemPromptHash: string;
+}
+
+/** Options of {@link CodeRegistry.lookup}. */
+export interface LookupOptions {
+  /** Called for each record the lookup could not read; the lookup goes on without it. */
+  onDamaged?: (record: DamagedRecord) => void;
+}
+
+/** {@link CodeRegistry.list}: the entries, plus the records that could not be read (whatever the filter). */
+export type RegistryListing = RegistryEntry[] & { damaged: DamagedRecord[] };
+
+const DEPENDENCY_FIELDS = ['systemPromptHash', 'contextShapeHash', 'toolsHash', 'outputSchemaHash'] as const;
+
+function keyOf(input: Pick<LookupInput, 'role' | 'task' | keyof CodeDependencies>): string {
+  return taskKey(input.role, input.task, dependencyHash(input));
 }
 
 /** A {@link CodeRegistry.search} hit; higher `score` is a better match. */
@@ -65,27 +87,29 @@ export class CodeRegistry {
   }
 
   /** The id `register` gives this code for this task, known before the write lands. */
-  static idFor(input: Pick<RegisterInput, 'role' | 'task' | 'systemPromptHash' | 'code'>): string {
-    return functionId(taskKey(input.role, input.task, input.systemPromptHash), input.code);
+  static idFor(input: Pick<RegisterInput, 'role' | 'task' | 'code' | keyof CodeDependencies>): string {
+    return functionId(keyOf(input), input.code);
   }
 
   /**
    * Registers code that just succeeded for a task. New code becomes an entry with one success (`verified`); code
    * already registered for the same task key counts one more success. Safe against concurrent registrations of the
-   * same code by several processes (each one counts).
+   * same code by several processes (each one counts). With `after`, the write waits for that promise and is not
+   * made if it rejects (the pipeline passes the result-log write: code whose result was not stored is never
+   * registered); lookups in this process wait for it meanwhile.
    */
-  async register(input: RegisterInput): Promise<RegistryEntry> {
+  async register(input: RegisterInput, options: RegisterOptions = {}): Promise<RegistryEntry> {
     requireText('role', input.role);
     requireText('task', input.task);
-    requireString('systemPromptHash', input.systemPromptHash);
+    for (const field of DEPENDENCY_FIELDS) requireString(field, input[field]);
     requireText('code', input.code);
     if (!Array.isArray(input.capabilities) || input.capabilities.some((c) => typeof c !== 'string')) {
       throw new TypeError('register(): capabilities must be an array of strings');
     }
-    const key = taskKey(input.role, input.task, input.systemPromptHash);
+    const key = keyOf(input);
     const id = functionId(key, input.code);
-    const now = new Date().toISOString();
-    return this.track(this.store.upsert(id, (current) => {
+    const upsert = (): Promise<RegistryEntry> => this.store.upsert(id, (current) => {
+      const now = new Date().toISOString();
       if (current) return counted(current, { successCount: current.successCount + 1, lastUsedAt: now });
       return {
         id,
@@ -94,6 +118,9 @@ export class CodeRegistry {
         normalizedTask: normalizeTask(input.task),
         taskKey: key,
         systemPromptHash: input.systemPromptHash,
+        contextShapeHash: input.contextShapeHash,
+        toolsHash: input.toolsHash,
+        outputSchemaHash: input.outputSchemaHash,
         capabilities: [...input.capabilities],
         code: input.code,
         provenance: {
@@ -108,23 +135,31 @@ export class CodeRegistry {
         lastUsedAt: now,
         lastError: null,
       };
+    });
+    const after = options.after;
+    if (!after) return this.track(upsert(), true);
+    return this.track(after.then(upsert, (error: unknown) => {
+      throw new Error(`Function ${id} was not registered: its result was not stored ` +
+        `(${error instanceof Error ? error.message : String(error)}).`, { cause: error });
     }), true);
   }
 
   /**
-   * The best reusable entry for a task, or null: same role, same normalized task, same system-prompt hash, stage
-   * `verified` or `golden`. Prefers golden, then more successes, then the newest. Reads one index file and its
-   * entries, so it stays fast however large the registry grows.
+   * The best reusable entry for a task, or null: same role, same normalized task, same dependency hashes (system
+   * prompt, context shape, tools, output schema), stage `verified` or `golden`. Prefers golden, then more
+   * successes, then the newest. Reads one index file and its entries, so it stays fast however large the registry
+   * grows. A damaged entry or index is reported to `onDamaged` and skipped: it affects this lookup only.
    */
-  async lookup(input: LookupInput): Promise<RegistryEntry | null> {
+  async lookup(input: LookupInput, options: LookupOptions = {}): Promise<RegistryEntry | null> {
     while (this.lookupWrites.size > 0) await Promise.allSettled([...this.lookupWrites]);
     const normalized = normalizeTask(input.task);
-    const candidates = await this.store.findByTaskKey(taskKey(input.role, input.task, input.systemPromptHash));
+    const { entries: candidates, damaged } = await this.store.findByTaskKey(keyOf(input));
+    for (const record of damaged) options.onDamaged?.(record);
     let best: RegistryEntry | null = null;
     for (const entry of candidates) {
       // The key already implies these; checking them again costs nothing and guards against a hand-edited index.
       if (entry.stage === 'candidate' || entry.role !== input.role || entry.normalizedTask !== normalized ||
-        entry.systemPromptHash !== input.systemPromptHash) continue;
+        DEPENDENCY_FIELDS.some((field) => entry[field] !== input[field])) continue;
       if (!best || compareForReuse(entry, best) < 0) best = entry;
     }
     return best;
@@ -155,12 +190,16 @@ export class CodeRegistry {
     return this.store.get(id);
   }
 
-  /** Every entry (newest first), optionally only of one role and/or stage. */
-  async list(filter: { role?: string; stage?: Stage } = {}): Promise<RegistryEntry[]> {
+  /**
+   * Every entry (newest first), optionally only of one role and/or stage. Records that cannot be read do not fail
+   * the listing: they are in its `damaged` list (whatever the filter: their role and stage cannot be read).
+   */
+  async list(filter: { role?: string; stage?: Stage } = {}): Promise<RegistryListing> {
     if (this.writes.size > 0) await this.settled();
-    const all = await this.store.list();
-    return all.filter((e) =>
+    const { entries, damaged } = await this.store.list();
+    const wanted = entries.filter((e) =>
       (filter.role === undefined || e.role === filter.role) && (filter.stage === undefined || e.stage === filter.stage));
+    return Object.assign(wanted, { damaged });
   }
 
   /**
@@ -176,7 +215,7 @@ export class CodeRegistry {
     if (terms.length === 0 || limit <= 0) return [];
     const phrase = normalizeTask(text);
     const hits: SearchHit[] = [];
-    for (const entry of await this.store.list()) {
+    for (const entry of (await this.store.list()).entries) {
       const taskWords = new Set(words(entry.task));
       const codeWords = new Set(words(entry.code));
       const labels = new Set([...words(entry.role), ...entry.capabilities.flatMap(words)]);
@@ -199,7 +238,7 @@ export class CodeRegistry {
   async byCapability(capability: string): Promise<RegistryEntry[]> {
     if (this.writes.size > 0) await this.settled();
     const wanted = capability.trim().toLowerCase();
-    return (await this.store.list()).filter((e) => e.capabilities.some((c) => c.trim().toLowerCase() === wanted));
+    return (await this.store.list()).entries.filter((e) => e.capabilities.some((c) => c.trim().toLowerCase() === wanted));
   }
 
   /** Deletes an entry; false when there was none. */

@@ -1,6 +1,7 @@
 /**
- * What makes two tasks "the same" for code reuse: the role, the task text up to trivial differences, and the
- * system prompt (a changed prompt can change what the code must do, so it gets new code).
+ * What makes two tasks "the same" for code reuse: the role, the task text up to trivial differences, and what the
+ * code depends on (system prompt, context shape, tools, output schema: see `dependencies.ts`); a change to any of
+ * them can change what the code must do, so it gets new code.
  */
 import { createHash } from 'node:crypto';
 
@@ -20,11 +21,11 @@ export function normalizeTask(task: string): string {
 }
 
 /**
- * The registry key of a task: sha256 (hex) of role, normalized task and system-prompt hash, separated by NUL so
- * that no two different triples produce the same input.
+ * The registry key of a task: sha256 (hex) of role, normalized task and the dependency hash (`dependencyHash()`),
+ * separated by NUL so that no two different triples produce the same input.
  */
-export function taskKey(role: string, task: string, systemPromptHash: string): string {
-  return createHash('sha256').update(`${role}\0${normalizeTask(task)}\0${systemPromptHash}`).digest('hex');
+export function taskKey(role: string, task: string, dependencyHash: string): string {
+  return createHash('sha256').update(`${role}\0${normalizeTask(task)}\0${dependencyHash}`).digest('hex');
 }
 
 /**

@@ -35,10 +35,17 @@ export interface RegistryEntry {
   task: string;
   /** {@link normalizeTask} of `task`. */
   normalizedTask: string;
-  /** {@link taskKey} of role, task and system-prompt hash: what a lookup matches on. */
+  /** {@link taskKey} of role, task and the hash of the dependencies below: what a lookup matches on. */
   taskKey: string;
   /** Hash of the agent's system prompt: a changed prompt means the old code is not reused. */
   systemPromptHash: string;
+  /**
+   * Hashes of the context's shape, the tools' signatures and the output schema the code was written for. Absent on
+   * entries written before they were part of the key: such entries are listed but never reused.
+   */
+  contextShapeHash?: string;
+  toolsHash?: string;
+  outputSchemaHash?: string;
   /** The agent's capabilities when the code was registered. */
   capabilities: string[];
   code: string;
@@ -50,4 +57,22 @@ export interface RegistryEntry {
   lastUsedAt: string | null;
   /** Message of the last failure; null if it never failed. */
   lastError: string | null;
+}
+
+/** A stored registry record that cannot be read (bad JSON, wrong shape, unreadable file). */
+export interface DamagedRecord {
+  /** `entry` (one piece of code) or `index` (the list of entries of one task key). */
+  kind: 'entry' | 'index';
+  /** The entry id, or the task key of an index. */
+  id: string;
+  /** Where it is stored (a file path in the file backend). */
+  path: string;
+  /** What is wrong and what to do about it. */
+  reason: string;
+}
+
+/** Entries read by a scan, and the records it could not read (each affects only itself). */
+export interface RegistryScan {
+  entries: RegistryEntry[];
+  damaged: DamagedRecord[];
 }

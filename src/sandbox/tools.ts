@@ -4,6 +4,7 @@
  * `tools.namespace.function(...)`. Arguments and results cross as JSON copies.
  */
 import type { z } from 'zod';
+import { requireZod4Schema } from '../codegen/json-schema.js';
 
 /** A host function offered to generated code. Build one with {@link defineTool}. */
 export interface ToolDefinition {
@@ -91,6 +92,9 @@ export function defineTool<Args extends unknown[], R>(definition: {
   if (typeof definition.run !== 'function') {
     throw new TypeError(`Tool "${definition.name}" needs a run function.`);
   }
+  // A schema automesh cannot read would describe the tool as taking nothing (zod 3 did, silently).
+  if (definition.input !== undefined) requireZod4Schema(definition.input, `Tool "${definition.name}" input`);
+  if (definition.output !== undefined) requireZod4Schema(definition.output, `Tool "${definition.name}" output`);
   return Object.freeze({ ...definition }) as ToolDefinition;
 }
 

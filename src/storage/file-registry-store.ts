@@ -17,8 +17,8 @@
  */
 import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RegistryEntry } from '../registry/types.js';
-import { StorageError } from './errors.js';
+import type { DamagedRecord, RegistryEntry, RegistryScan } from '../registry/types.js';
+import { DamagedFileError, StorageError } from './errors.js';
 import {
   compareTimesDesc, DEFAULT_LOCK_POLICY, type LockPolicy, mapLimit, readdirOrEmpty, readJson, readJsonSync, withLock,
   writeJson,
@@ -94,26 +94,36 @@ export class FileRegistryStore implements RegistryStore {
     });
   }
 
-  async findByTaskKey(taskKey: string): Promise<RegistryEntry[]> {
-    const index = this.readIndex(taskKey);
-    if (!index) return [];
-    const found: RegistryEntry[] = [];
-    for (const id of index.ids) {
-      const entry = this.readEntry(id);
+  async findByTaskKey(taskKey: string): Promise<RegistryScan> {
+    const damaged: DamagedRecord[] = [];
+    const index = readOrReport('index', taskKey, this.indexPath(taskKey), damaged, () => this.readIndex(taskKey));
+    const entries: RegistryEntry[] = [];
+    for (const id of index?.ids ?? []) {
+      const entry = readOrReport('entry', id, this.entryPath(id), damaged, () => this.readEntry(id));
       // A missing file is an entry removed (or a put interrupted) since the index was read; skip it.
-      if (entry && entry.taskKey === taskKey) found.push(entry);
+      if (entry && entry.taskKey === taskKey) entries.push(entry);
     }
-    return found;
+    return { entries, damaged };
   }
 
-  async list(): Promise<RegistryEntry[]> {
+  async list(): Promise<RegistryScan> {
     const ids = (await readdirOrEmpty(this.entriesDir))
       .filter((name) => name.endsWith('.json') && SAFE_NAME.test(name.slice(0, -5)))
       .map((name) => name.slice(0, -5));
-    const entries = await mapLimit(ids, 32, (id) => readJson(this.entryPath(id), decodeRegistryEntry, ENTRY_ADVICE));
-    return entries
+    const damaged: DamagedRecord[] = [];
+    const read = await mapLimit(ids, 32, async (id) => {
+      const path = this.entryPath(id);
+      try {
+        return await readJson(path, decodeRegistryEntry, ENTRY_ADVICE);
+      } catch (error) {
+        damaged.push(damagedRecord('entry', id, path, error));
+        return null;
+      }
+    });
+    const entries = read
       .filter((e): e is RegistryEntry => e !== null)
       .sort((a, b) => compareTimesDesc(a.provenance.createdAt, b.provenance.createdAt) || (a.id < b.id ? -1 : 1));
+    return { entries, damaged: damaged.sort((a, b) => (a.id < b.id ? -1 : 1)) };
   }
 
   async remove(id: string): Promise<boolean> {
@@ -132,7 +142,8 @@ export class FileRegistryStore implements RegistryStore {
    * other processes use the registry. Returns how many task keys and entries were indexed.
    */
   async reindex(): Promise<{ taskKeys: number; entries: number }> {
-    const entries = await this.list();
+    // Damaged entries stay out of the indexes: a lookup could not use them anyway.
+    const { entries } = await this.list();
     const byKey = new Map<string, string[]>();
     for (const e of entries) byKey.set(e.taskKey, [...(byKey.get(e.taskKey) ?? []), e.id]);
     const indexed = (await readdirOrEmpty(this.indexDir))
@@ -209,6 +220,25 @@ export class FileRegistryStore implements RegistryStore {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+}
+
+/**
+ * Runs a read of one record; a record that cannot be read (damaged, or an I/O error) is added to `damaged` and read
+ * as absent, so that it affects only itself.
+ */
+function readOrReport<T>(kind: DamagedRecord['kind'], id: string, path: string, damaged: DamagedRecord[], read: () => T | null): T | null {
+  try {
+    return read();
+  } catch (error) {
+    damaged.push(damagedRecord(kind, id, path, error));
+    return null;
+  }
+}
+
+function damagedRecord(kind: DamagedRecord['kind'], id: string, path: string, error: unknown): DamagedRecord {
+  const reason = error instanceof DamagedFileError ? error.message
+    : `Storage file ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+  return { kind, id, path, reason };
 }
 
 /** Refuses entries that would store garbage (or a changed id) rather than finding out on the next read. */

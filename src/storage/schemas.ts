@@ -27,6 +27,10 @@ export const registryEntrySchema = z.looseObject({
   normalizedTask: z.string(),
   taskKey: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest'),
   systemPromptHash: z.string(),
+  // Absent on entries written before they were part of the key; such entries never match a lookup.
+  contextShapeHash: z.string().optional(),
+  toolsHash: z.string().optional(),
+  outputSchemaHash: z.string().optional(),
   capabilities: z.array(z.string()),
   code: z.string(),
   provenance: z.looseObject({

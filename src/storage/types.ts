@@ -6,9 +6,9 @@
  * settings objects, no request headers, no provider configs): results hold envelopes and prompt hashes, the
  * registry holds generated code, workflows hold step states. Nothing here filters secrets out.
  */
-import type { RegistryEntry } from '../registry/types.js';
+import type { RegistryEntry, RegistryScan } from '../registry/types.js';
 
-export type { RegistryEntry };
+export type { RegistryEntry, RegistryScan };
 
 /** One task's stored outcome: `<root>/<role>/<resultId>.json` in the file backend. */
 export interface StoredResult {
@@ -59,10 +59,13 @@ export interface RegistryStore {
    * that two processes registering the same code at once count two successes instead of one overwriting the other.
    */
   upsert(id: string, change: (entry: RegistryEntry | null) => RegistryEntry): Promise<RegistryEntry>;
-  /** Every entry of a task key, through an index: cost independent of the registry's size. */
-  findByTaskKey(taskKey: string): Promise<RegistryEntry[]>;
-  /** Every entry, newest first. Scans everything: for listing and search, not for the hot path. */
-  list(): Promise<RegistryEntry[]>;
+  /**
+   * Every entry of a task key, through an index: cost independent of the registry's size. A damaged index or entry
+   * is returned in `damaged` instead of failing the call: a damaged record affects only itself.
+   */
+  findByTaskKey(taskKey: string): Promise<RegistryScan>;
+  /** Every entry, newest first, and the records that could not be read. Scans everything: not for the hot path. */
+  list(): Promise<RegistryScan>;
   /** Deletes an entry (and its index reference); false when there was none. */
   remove(id: string): Promise<boolean>;
 }

@@ -44,16 +44,21 @@ async function run(args: string[], io: Io): Promise<number> {
         ...(values.role ? { role: values.role } : {}),
         ...(stage ? { stage: stage as 'candidate' | 'verified' | 'golden' } : {}),
       });
+      // Damaged records are listed flagged (never dropped, never failing the listing): each affects only itself.
+      const damaged = entries.damaged.map((d) => ({ id: d.id, kind: d.kind, path: d.path, damaged: true, reason: d.reason }));
       if (values.json) {
-        printJson(io, entries);
+        printJson(io, [...entries, ...damaged]);
         return 0;
       }
-      if (entries.length === 0) {
+      if (entries.length === 0 && damaged.length === 0) {
         println(io, 'The registry is empty: run a task (automesh run or automesh smoketest) to fill it.');
         return 0;
       }
-      println(io, table(['id', 'role', 'stage', 'ok', 'failed', 'task'],
-        entries.map((e) => [e.id, e.role, e.stage, e.successCount, e.failureCount, short(e.task, 60)])));
+      println(io, table(['id', 'role', 'stage', 'ok', 'failed', 'task'], [
+        ...entries.map((e) => [e.id, e.role, e.stage, e.successCount, e.failureCount, short(e.task, 60)]),
+        ...damaged.map((d) => [d.id, '?', 'DAMAGED', '-', '-', `${d.kind} ${d.path}`]),
+      ]));
+      for (const d of damaged) println(io, `\n${paint(io, 'red', 'damaged')} ${d.kind} ${d.id}: ${d.reason}`);
       return 0;
     }
     case 'show': {

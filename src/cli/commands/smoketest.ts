@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runTask, type AgentIdentity, type AgentRuntime } from '../../agent/pipeline.js';
+import { registryLookupFor, runTask, type AgentIdentity, type AgentRuntime } from '../../agent/pipeline.js';
 import type { Envelope } from '../../agent/envelope.js';
-import { loadPromptTemplates, sha256, type PromptTemplates } from '../../codegen/prompts.js';
+import { loadPromptTemplates, type PromptTemplates } from '../../codegen/prompts.js';
 import { sandboxSettingsOf } from '../../config/sandbox-settings.js';
 import { SettingsError, type ProviderName, type Settings } from '../../config/settings.js';
 import { NoProviderError } from '../../llm/errors.js';
@@ -367,7 +367,7 @@ async function run(args: string[], io: Io): Promise<number> {
   // 6. Registry: registered, and found again by lookup
   if (env.functionId) {
     const lookupStarted = performance.now();
-    const found = await registry.lookup({ role: agent.role, task: SMOKE_TASK, systemPromptHash: sha256(agent.systemPrompt) });
+    const found = await registry.lookup(registryLookupFor(agent, { task: SMOKE_TASK }));
     const registerMs = registry.registered.reduce((s, r) => s + r.durationMs, 0);
     const lookupMs = performance.now() - lookupStarted;
     const data = { functionId: env.functionId, foundId: found?.id ?? null, registerMs, lookupMs };
