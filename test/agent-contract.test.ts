@@ -360,6 +360,9 @@ describe('schemas automesh cannot read are refused (zod 3, not a schema)', () =>
     assert.throws(() => make({ input: { type: 'array' } }), /input must be a zod 4 schema .*got an object that is not a zod schema/);
     assert.throws(() => make({ input: 'string' }), /must be a zod 4 schema .*got string/);
     assert.doesNotThrow(() => make({ input: z.tuple([z.string()]), output: z.array(z.unknown()) }));
+    // A definition built by hand, not through defineTool, is checked when the agent is added.
+    const handMade = { name: 'fx.rate', description: 'A rate', input: zod3Tuple, run: () => 1 };
+    assert.throws(() => new Mesh().add(CalculatorAgent, { tools: [handMade as never] }), /Tool "fx\.rate" input is a zod 3 schema/);
   });
 
   test('an outputSchema that is not zod 4 is refused on an agent, a task and a workflow step', async () => {

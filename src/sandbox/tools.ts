@@ -92,10 +92,14 @@ export function defineTool<Args extends unknown[], R>(definition: {
   if (typeof definition.run !== 'function') {
     throw new TypeError(`Tool "${definition.name}" needs a run function.`);
   }
-  // A schema automesh cannot read would describe the tool as taking nothing (zod 3 did, silently).
-  if (definition.input !== undefined) requireZod4Schema(definition.input, `Tool "${definition.name}" input`);
-  if (definition.output !== undefined) requireZod4Schema(definition.output, `Tool "${definition.name}" output`);
+  checkToolSchemas(definition);
   return Object.freeze({ ...definition }) as ToolDefinition;
+}
+
+/** A schema automesh cannot read would describe the tool as taking nothing (zod 3 schemas did, silently). */
+function checkToolSchemas(tool: { name: string; input?: unknown; output?: unknown }): void {
+  if (tool.input !== undefined) requireZod4Schema(tool.input, `Tool "${tool.name}" input`);
+  if (tool.output !== undefined) requireZod4Schema(tool.output, `Tool "${tool.name}" output`);
 }
 
 /** Normalizes either form of tools into a map by full name, rejecting bad and duplicate names. */
@@ -112,6 +116,7 @@ export function normalizeTools(tools: ToolsInput | undefined): Map<string, ToolD
       if (!tool || typeof tool.run !== 'function') {
         throw new TypeError('Each tool must be a definition from defineTool({ name, description, run }).');
       }
+      checkToolSchemas(tool);
       add(tool);
     }
   } else {
