@@ -414,6 +414,8 @@ describe('the task key covers what code depends on, never values', () => {
     assert.notEqual(nested(1), nested('1'), 'a type change deep inside');
     assert.notEqual(nested(1), nested(null));
     assert.equal(key({ context: { a: 1, b: 'x' } }), key({ context: { b: 'y', a: 2 } }), 'key order');
+    assert.equal(key({ context: { at: new Date(0) } }), key({ context: { at: '2026-01-01T00:00:00.000Z' } }),
+      'a Date reaches the code as its ISO string');
     // Bounded: nesting past MAX_SHAPE_DEPTH counts only as "object".
     const deep = (leaf: unknown) => {
       let value: unknown = leaf;

@@ -69,6 +69,9 @@ function isEnvelope(value: Record<string, unknown>): boolean {
 export function shapeOf(value: unknown, depth = 0): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
+  // The sandbox gets a JSON copy: a value with toJSON (a Date) has the shape of what it turns into.
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return shapeOf(toJSON.call(value), depth);
   if (depth >= MAX_SHAPE_DEPTH) return Array.isArray(value) ? 'array' : 'object';
   if (Array.isArray(value)) {
     const items = new Set(value.slice(0, MAX_SHAPE_ITEMS).map((item) => shapeOf(item, depth + 1)));
