@@ -177,7 +177,9 @@ export class WorkerPool {
     child.on('error', () => {
       // 'exit' follows (or the spawn failed, which 'exit' also reports); nothing to add here.
     });
-    child.on('exit', (code, signal) => this.onExit(slot, code, signal));
+    // 'close', not 'exit': 'exit' can come before the last messages of the IPC channel have been read, and a
+    // result the worker sent just before leaving was then reported as a crash. 'close' follows the channel's end.
+    child.on('close', (code, signal) => this.onExit(slot, code, signal));
     // Referenced while starting (someone is waiting for it) and while busy; unreferenced when idle.
     return slot;
   }

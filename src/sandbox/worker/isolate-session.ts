@@ -150,6 +150,10 @@ export class PreparedContext {
  */
 const IDLE_WAIT_MS = 20;
 
+function toolBytesMessage(limit: number): string {
+  return `Tool arguments and results exceeded the limit of ${limit} bytes per execution.`;
+}
+
 const MEMORY_MESSAGE = /memory limit|Array buffer allocation failed|allocation failed/i;
 
 export class IsolateSession {
@@ -160,6 +164,11 @@ export class IsolateSession {
   private nextCallId = 1;
   private readonly pendingTools = new Set<number>();
   private finishedFlag = false;
+  /**
+   * A stop was decided (a cap crossed inside a callback, where finishing must wait until the callback returns):
+   * from here on nothing more is delivered into the isolate.
+   */
+  private stopDecided = false;
   private disposedByUs = false;
   private lastHeapBytes = 0;
   private heapReadInFlight = false;
@@ -299,8 +308,8 @@ export class IsolateSession {
     this.logBytes += bytes(line) + 1;
     if (this.logBytes > this.run.maxLogBytes) {
       this.logs.push(`[automesh] console output cut at ${this.run.maxLogBytes} bytes`);
-      setImmediate(() => this.terminate('output',
-        `Console output exceeded the limit of ${this.run.maxLogBytes} bytes; log less, or summarize before logging.`));
+      this.stopSoon('output',
+        `Console output exceeded the limit of ${this.run.maxLogBytes} bytes; log less, or summarize before logging.`);
       return;
     }
     this.logs.push(line);
@@ -344,14 +353,12 @@ export class IsolateSession {
     if (this.finishedFlag || typeof name !== 'string' || typeof argsJson !== 'string') return -1;
     this.toolCalls += 1;
     if (this.toolCalls > this.run.maxToolCalls) {
-      setImmediate(() => this.terminate('tool',
-        `Too many tool calls: the limit is ${this.run.maxToolCalls} per execution.`));
+      this.stopSoon('tool', `Too many tool calls: the limit is ${this.run.maxToolCalls} per execution.`);
       return -1;
     }
     this.toolBytes += bytes(argsJson);
     if (this.toolBytes > this.run.maxToolBytes) {
-      setImmediate(() => this.terminate('output',
-        `Tool arguments and results exceeded the limit of ${this.run.maxToolBytes} bytes per execution.`));
+      this.stopSoon('output', toolBytesMessage(this.run.maxToolBytes));
       return -1;
     }
     const callId = this.nextCallId++;
@@ -363,16 +370,25 @@ export class IsolateSession {
 
   /** Delivers a tool's reply (from the host) into the isolate. */
   toolReply(callId: number, reply: string): void {
-    if (this.finishedFlag || !this.pendingTools.delete(callId)) return;
+    if (this.finishedFlag || this.stopDecided || !this.pendingTools.delete(callId)) return;
     this.toolBytes += bytes(reply);
     if (this.toolBytes > this.run.maxToolBytes) {
-      this.terminate('output',
-        `Tool arguments and results exceeded the limit of ${this.run.maxToolBytes} bytes per execution.`);
+      this.terminate('output', toolBytesMessage(this.run.maxToolBytes));
       return;
     }
     this.call(this.prepared.deliver.apply(undefined, [callId, reply],
       nullProto({ arguments: nullProto({ copy: true as const }), timeout: this.run.timeoutMs })))
       .catch((err: unknown) => this.onHostSideError(err));
+  }
+
+  /**
+   * Ends the execution once the isolate callback that found a cap crossed has returned. Delivery into the
+   * isolate stops at once: the replies still arriving would only add calls in flight to an isolate that is
+   * being stopped.
+   */
+  private stopSoon(category: ExecutionErrorCategory, message: string): void {
+    this.stopDecided = true;
+    setImmediate(() => this.terminate(category, message));
   }
 
   /** Ends the execution now with the given category (time limit, caps, host abort). */
@@ -409,15 +425,19 @@ export class IsolateSession {
     const alive = !isolate.isDisposed;
     const cpuMs = alive ? Number(isolate.cpuTime - this.cpuAtStart) / 1e6 : 0;
     const reusable = this.endedOnItsOwn && idle && alive;
+    this.stopDecided = true;
     this.prepared.session = null;
     this.pendingTools.clear();
     this.disposedByUs = true;
-    // Code stopped from outside may still be spinning: stop it before anything else. A run that ended on its
-    // own but left the isolate busy (a promise loop after setting its result) is stopped too, after its result
-    // goes out: that isolate cannot serve another run.
-    if (!this.endedOnItsOwn && alive) this.prepared.host.dispose();
+    // Disposing an isolate while calls into it are in flight (tool replies being delivered, `start` still
+    // running) crashed the worker with SIGSEGV or wedged it until the host's deadline (isolated-vm 5.0.4;
+    // test/hostile-resources.test.ts). Such an isolate is never disposed: the run's result goes out and the
+    // worker retires, and the process's end stops whatever the isolate was doing. An isolate with no call in
+    // flight is stopped before the result goes out when the run was stopped from outside, after it otherwise.
+    const disposable = alive && this.callsInFlight === 0;
+    if (!this.endedOnItsOwn && disposable) this.prepared.host.dispose();
     this.host.finished({ ...outcome, cpuMs, heapBytes: this.lastHeapBytes }, reusable);
-    if (this.endedOnItsOwn && !reusable && alive) this.prepared.host.dispose();
+    if (this.endedOnItsOwn && !reusable && disposable) this.prepared.host.dispose();
   }
 
   /**

@@ -19,8 +19,46 @@ if (!runtimePath || !process.send) {
 const runtimeSource = readFileSync(runtimePath, 'utf8');
 const defaultMemoryMb = Number(process.argv[3] ?? '128');
 
-function send(message: WorkerToHost): void {
-  process.send?.(message);
+function send(message: WorkerToHost, sent?: () => void): void {
+  process.send?.(message, undefined, undefined, sent);
+}
+
+/**
+ * Leaves once `message` is written to the IPC channel. `process.send` is asynchronous: exiting right after it
+ * lost large results (a run stopped at ~250 KB of console output came back `crashed`, its logs gone). The
+ * worker kills itself rather than exit: `process.exit` tears the isolates down, which crashed with SIGSEGV
+ * when calls into one were still in flight (a run stopped in the middle of a `console.log` flood).
+ */
+function sendAndExit(message: WorkerToHost): void {
+  send(message, () => process.kill(process.pid, 'SIGKILL'));
+}
+
+/**
+ * Tool calls waiting to go out, and the bytes of those already handed to the IPC channel but not yet written.
+ * At most {@link TOOL_CALL_BYTES_IN_CHANNEL} are in the channel at a time: a flood of calls (200 × 80 KB) would
+ * otherwise queue megabytes ahead of the run's `done` message, and a run stopped by its time limit was
+ * reported only after the host had read them all (past its deadline, so as a killed worker). Calls still here
+ * when the run ends are dropped.
+ */
+const TOOL_CALL_BYTES_IN_CHANNEL = 1 << 20;
+let toolCallsWaiting: Array<Extract<WorkerToHost, { type: 'tool' }>> = [];
+let toolCallBytesInChannel = 0;
+
+function sendToolCall(message: Extract<WorkerToHost, { type: 'tool' }>): void {
+  toolCallsWaiting.push(message);
+  pumpToolCalls();
+}
+
+function pumpToolCalls(): void {
+  while (toolCallsWaiting.length > 0 && toolCallBytesInChannel < TOOL_CALL_BYTES_IN_CHANNEL) {
+    const message = toolCallsWaiting.shift() as Extract<WorkerToHost, { type: 'tool' }>;
+    const size = message.argsJson.length;
+    toolCallBytesInChannel += size;
+    send(message, () => {
+      toolCallBytesInChannel -= size;
+      pumpToolCalls();
+    });
+  }
 }
 
 /**
@@ -111,9 +149,10 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
     return;
   }
   const session = new IsolateSession(prepared, message, {
-    callTool: (callId, name, argsJson) => send({ type: 'tool', id: message.id, callId, name, argsJson }),
+    callTool: (callId, name, argsJson) => sendToolCall({ type: 'tool', id: message.id, callId, name, argsJson }),
     finished: (outcome, reusable) => {
       current = null;
+      toolCallsWaiting = [];
       // An isolate stopped from outside may not stop at once: disposing one in the middle of
       // `Array(1e9).fill(0)` lets the fill run on until V8 aborts the whole process for heap exhaustion,
       // after the timeout was already reported (seen with isolated-vm 5.0.4 on Node 20). So a worker whose
@@ -121,11 +160,11 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
       const retire = exitAfterRun || !reusable;
       // `retire` tells the pool not to dispatch to this process again; without it the next execution
       // raced the exit below and was reported `crashed` (found by test/hostile-resources.test.ts).
-      send({ type: 'done', id: message.id, outcome, ...(retire ? { retire: true } : {}) });
       if (retire) {
-        setImmediate(() => process.exit(0));
+        sendAndExit({ type: 'done', id: message.id, outcome, retire: true });
         return;
       }
+      send({ type: 'done', id: message.id, outcome });
       prepared.release();
       const host = prepared.host;
       host.runs += 1;
