@@ -26,6 +26,9 @@ const arrayIsArray = Array.isArray;
 const StringCtor = String;
 const ErrorCtor = Error;
 const WeakSetCtor = WeakSet;
+const WeakMapCtor = WeakMap;
+const weakMapGet = WeakMap.prototype.get;
+const weakMapSet = WeakMap.prototype.set;
 const weakSetAdd = WeakSet.prototype.add;
 const weakSetHas = WeakSet.prototype.has;
 const MapCtor = Map;
@@ -237,11 +240,20 @@ function describeKey(key: string): string {
 }
 
 /**
+ * Deepest nesting of objects and arrays a result may have. The host stores results with its own recursive
+ * JSON.stringify, which overflowed its stack on results nested 5,000 levels deep that had passed the sandbox.
+ */
+const MAX_RESULT_DEPTH = 1000;
+
+/**
  * JSON text of the result. Documented conversions: Date → ISO string (its toJSON), NaN and ±Infinity → null,
  * `undefined` inside arrays → null, object fields holding `undefined` are dropped (plain JSON rules).
  * Everything else JSON cannot hold fails with category `output` and a message that names the field.
  */
 function serializeResult(value: unknown): string {
+  // Depth of each object being serialized; JSON.stringify walks depth first, and a holder's depth is set
+  // before its fields are visited. The root holder is not in the map: depth 0.
+  const depths = new WeakMapCtor<object, number>();
   const replacer = function (this: unknown, key: string, v: unknown): unknown {
     if (typeof v === 'function') throw outputError(`${describeKey(key)} is a function; return plain JSON data.`);
     if (typeof v === 'symbol') throw outputError(`${describeKey(key)} is a symbol; return plain JSON data.`);
@@ -262,6 +274,12 @@ function serializeResult(value: unknown): string {
           `${describeKey(key)} is a class instance (${safeString(v.constructor?.name)}); return plain objects.`,
         );
       }
+      const depth = ((reflectApply(weakMapGet, depths, [this]) as number | undefined) ?? 0) + 1;
+      if (depth > MAX_RESULT_DEPTH) {
+        throw outputError(`The result is nested more than ${MAX_RESULT_DEPTH} levels deep (the limit for results); ` +
+          'return flatter data.');
+      }
+      reflectApply(weakMapSet, depths, [v, depth]);
     }
     return v;
   };

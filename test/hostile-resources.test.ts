@@ -85,15 +85,26 @@ describe('memory bombs', () => {
   });
 
   // Deep nesting in the result, aimed at the recursive JSON code of whoever reads it (the deeply nested JSON
-  // denial of service of CVE-2020-36518, jackson-databind): a million nested arrays. Serialization inside the
-  // isolate overflows first; what the host parses is bounded by the output cap.
+  // denial of service of CVE-2020-36518, jackson-databind): up to a million nested arrays. Results nested
+  // 5,000-19,999 levels deep used to pass the sandbox and then overflow the host's stack when it stored them
+  // (issue 12, item 3); serialization inside the isolate now stops at 1000 levels, naming the limit.
   test('result nested a million levels deep', async () => {
-    const r = await attack(executor, 'let a = []; for (let i = 0; i < 1e6; i++) a = [a]; result = a', { category: 'output' });
-    assert.match(r.error ?? '', /Maximum call stack size exceeded/);
-    const ok = await attack(executor, 'let a = []; for (let i = 0; i < 2000; i++) a = [a]; result = a', { category: null });
-    let depth = 0;
-    for (let v = ok.output; Array.isArray(v) && v.length > 0; v = v[0]) depth++;
-    assert.equal(depth, 2000);
+    // `levels` arrays nested in each other: the innermost empty one and `levels - 1` around it.
+    for (const levels of [1e6, 19_999, 5000, 1001]) {
+      const r = await attack(executor, `let a = []; for (let i = 1; i < ${levels}; i++) a = [a]; result = a`, { category: 'output' });
+      assert.match(r.error ?? '', /The result is nested more than 1000 levels deep \(the limit for results\)/);
+    }
+    const objects = await attack(executor, 'let o = {}; for (let i = 0; i < 5000; i++) o = { o }; result = { wrapped: o }',
+      { category: 'output' });
+    assert.match(objects.error ?? '', /nested more than 1000 levels deep/);
+    // 1000 levels: an object holding 999 nested arrays.
+    const ok = await attack(executor, 'let a = []; for (let i = 1; i < 999; i++) a = [a]; result = { a }', { category: null });
+    let depth = 1;
+    for (let v = (ok.output as { a: unknown }).a; Array.isArray(v); v = v[0]) depth++;
+    assert.equal(depth, 1000);
+    // What passes can be stored: the host's own JSON.stringify, called from a deep stack, writes it.
+    const nest = (n: number): string => (n === 0 ? JSON.stringify({ record: ok.output }) : nest(n - 1));
+    assert.ok(nest(2000).length > 2000);
   });
 
   // Huge arrays in the result: a sparse array of length 1e8 serializes to 500 MB of `null,`; a dense one of
