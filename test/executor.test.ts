@@ -265,3 +265,33 @@ describe('isolation between executions', () => {
     assert.ok(r.durationMs >= r.cpuMs * 0.5, `durationMs ${r.durationMs}, cpuMs ${r.cpuMs}`);
   });
 });
+
+describe('a signal shared by many executions', () => {
+  // Issue 12, item 10: a mesh passes its stop signal to every task; each execution added its own listener,
+  // and more than ten at once made Node warn of a possible EventTarget memory leak (there was none).
+  test('twenty executions share one signal without a leak warning, and its abort stops them all', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(`${warning.name}: ${warning.message}`);
+    };
+    process.on('warning', onWarning);
+    try {
+      const shared = new AbortController();
+      const finished = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        executor.execute({ code: `result = ${i}`, signal: shared.signal })));
+      assert.deepEqual(finished.map((r) => r.output), Array.from({ length: 20 }, (_, i) => i));
+      const stopping = Array.from({ length: 20 }, () =>
+        executor.execute({ code: 'await new Promise(() => {})', signal: shared.signal }));
+      setTimeout(() => shared.abort(), 300);
+      for (const r of await Promise.all(stopping)) {
+        assert.equal(r.errorCategory, 'timeout');
+        assert.match(r.error ?? '', /cancelled by the caller/);
+      }
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

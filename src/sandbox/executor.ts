@@ -99,6 +99,29 @@ function locate(program: CompiledProgram, stack: string | null): { line: number;
   return null;
 }
 
+/** What each signal's single 'abort' listener calls: the executions currently running with that signal. */
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `onAbort` when `signal` aborts, until the returned function is called. A signal gets one listener,
+ * however many executions share it: a mesh hands its stop signal to every task, and one listener per
+ * execution made Node warn of a possible EventTarget memory leak as soon as more than ten ran at once.
+ */
+function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
+  let watchers = abortWatchers.get(signal);
+  if (!watchers) {
+    const created = new Set<() => void>();
+    signal.addEventListener('abort', () => {
+      for (const watcher of [...created]) watcher();
+    }, { once: true });
+    abortWatchers.set(signal, created);
+    watchers = created;
+  }
+  const set = watchers;
+  set.add(onAbort);
+  return () => set.delete(onAbort);
+}
+
 export class Executor {
   private readonly pool: WorkerPool;
   private readonly defaults: ExecutionLimits;
@@ -174,13 +197,14 @@ export class Executor {
       },
     });
     runId = id;
-    const onAbort = (): void => this.pool.abort(id, 'timeout', 'Execution was cancelled by the caller.');
-    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const stopWatching = request.signal
+      ? watchAbort(request.signal, () => this.pool.abort(id, 'timeout', 'Execution was cancelled by the caller.'))
+      : undefined;
     let outcome: RawOutcome;
     try {
       outcome = await done;
     } finally {
-      request.signal?.removeEventListener('abort', onAbort);
+      stopWatching?.();
     }
     return this.toResult(compiled, outcome, elapsed());
   }
