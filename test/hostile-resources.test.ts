@@ -116,6 +116,34 @@ describe('memory bombs', () => {
   });
 });
 
+describe('host memory', () => {
+  // Issue 12, item 5: the tool-byte cap was checked in the worker, after the host had serialized a 64 MiB tool
+  // result and shipped it through IPC (+347 MB on the host, seconds of a blocked event loop). The host now
+  // stops building the reply once it is sure to cross the cap, and never sends it.
+  test('a 64 MiB tool result is refused before the host copies it', async () => {
+    const big = 'x'.repeat(64 << 20);
+    const tools = { files: { read: async () => big } };
+    const base = process.memoryUsage().rss;
+    let peak = base;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 2);
+    try {
+      const r = await attack(executor, 'const text = await files.read(); result = text.length', { tools, category: 'output' });
+      assert.match(r.error ?? '', /Tool arguments and results exceeded the limit of 16777216 bytes/);
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const grewMb = (peak - base) / 1048576;
+    assert.ok(grewMb < 48, `the host grew by ${Math.round(grewMb)} MB while refusing the tool result`);
+    // A result within the cap still arrives whole, with its multi-byte characters.
+    const fits = await attack(executor, 'const text = await files.read(); result = [text.length, text.slice(0, 3)]',
+      { tools: { files: { read: async () => 'é€'.repeat(1 << 20) } }, category: null });
+    assert.deepEqual(fits.output, [2 << 20, 'é€é']);
+  });
+});
+
 describe('CPU bombs', () => {
   // vm2 test/vm.js "timeout" (`while (true) {}`), the canonical runaway loop.
   test('while (true) {}', async () => {

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { loadSandboxSettings, type SandboxSettings } from '../config/sandbox-settings.js';
 import { compileProgram, toUserPosition, type CompiledProgram } from './compile.js';
 import { WorkerPool } from './pool.js';
-import type { RawOutcome } from './protocol.js';
+import { toolBytesMessage, type RawOutcome } from './protocol.js';
 import { invokeTool } from './tool-bridge.js';
 import { normalizeTools, type ToolsInput } from './tools.js';
 import type { ExecutionLimits, ExecutionResult } from './types.js';
@@ -185,6 +185,10 @@ export class Executor {
     if (request.signal?.aborted) return this.cancelled(elapsed());
 
     let runId = 0;
+    // The cap on tool bytes is counted here as well as in the worker, so that a reply over it is never built
+    // or sent: the worker would only refuse it after the host had spent the memory shipping it.
+    let toolBytes = 0;
+    const overToolBytes = (): void => this.pool.abort(runId, 'output', toolBytesMessage(limits.maxToolBytes));
     const { id, done } = this.pool.run({
       message: {
         code: compiled.js,
@@ -193,7 +197,13 @@ export class Executor {
         ...limits,
       },
       onTool: (callId, name, argsJson) => {
-        void invokeTool(tools, name, argsJson).then((reply) => this.pool.replyTool(runId, callId, reply));
+        toolBytes += Buffer.byteLength(argsJson, 'utf8');
+        if (toolBytes > limits.maxToolBytes) return overToolBytes();
+        void invokeTool(tools, name, argsJson, () => limits.maxToolBytes - toolBytes).then((reply) => {
+          if (reply.kind === 'over-cap') return overToolBytes();
+          toolBytes += reply.bytes;
+          this.pool.replyTool(runId, callId, reply.text);
+        });
       },
     });
     runId = id;

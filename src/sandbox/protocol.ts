@@ -4,6 +4,11 @@
  */
 import type { ExecutionErrorCategory } from './types.js';
 
+/** The error of a run whose tool arguments and results crossed its byte cap (worker and host say the same). */
+export function toolBytesMessage(limit: number): string {
+  return `Tool arguments and results exceeded the limit of ${limit} bytes per execution.`;
+}
+
 export interface RunMessage {
   type: 'run';
   id: number;

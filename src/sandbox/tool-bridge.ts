@@ -11,6 +11,33 @@ function reply(ok: boolean, payload: unknown): string {
   return JSON.stringify(ok ? { ok: true, value: payload } : { ok: false, error: payload });
 }
 
+/** A reply, or word that it would cross the execution's tool-byte cap (nothing of it was built past the cap). */
+export type ToolReply = { kind: 'reply'; text: string; bytes: number } | { kind: 'over-cap' };
+
+const OVER_CAP = Symbol('over the tool-byte cap');
+
+/**
+ * JSON text of `value` if it fits in `maxBytes` UTF-8 bytes, else {@link OVER_CAP}. The replacer adds up a lower
+ * bound of the text's length as it goes and stops the serialization once that passes the cap, so a 64 MiB tool
+ * result costs the host no 64 MiB copy (it added 347 MB to the host when the cap was checked after sending).
+ */
+function stringifyWithin(value: unknown, maxBytes: number): string | typeof OVER_CAP {
+  let atLeast = 0;
+  const count = function (this: unknown, key: string, v: unknown): unknown {
+    // A UTF-8 byte count is never below the UTF-16 length; every value and key takes a character or more.
+    atLeast += 1 + (Array.isArray(this) ? 0 : key.length) + (typeof v === 'string' ? v.length : 0);
+    if (atLeast > maxBytes) throw OVER_CAP;
+    return v;
+  };
+  try {
+    const text = JSON.stringify(value, count);
+    return Buffer.byteLength(text, 'utf8') > maxBytes ? OVER_CAP : text;
+  } catch (err) {
+    if (err === OVER_CAP) return OVER_CAP;
+    throw err;
+  }
+}
+
 function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   try {
@@ -20,12 +47,26 @@ function describe(err: unknown): string {
   }
 }
 
-/** Runs one tool call and returns the reply text for the sandbox. */
+/**
+ * Runs one tool call and returns the reply for the sandbox. `budget` says how many bytes the reply may take
+ * when it is built (what is left of the execution's tool-byte cap at that moment).
+ */
 export async function invokeTool(
   tools: ReadonlyMap<string, ToolDefinition>,
   name: string,
   argsJson: string,
-): Promise<string> {
+  budget: () => number,
+): Promise<ToolReply> {
+  const text = await replyText(tools, name, argsJson, budget);
+  return text === OVER_CAP ? { kind: 'over-cap' } : { kind: 'reply', text, bytes: Buffer.byteLength(text, 'utf8') };
+}
+
+async function replyText(
+  tools: ReadonlyMap<string, ToolDefinition>,
+  name: string,
+  argsJson: string,
+  budget: () => number,
+): Promise<string | typeof OVER_CAP> {
   const tool = tools.get(name);
   if (!tool) return reply(false, `There is no tool named "${name}".`);
   let args: unknown;
@@ -56,7 +97,7 @@ export async function invokeTool(
     if (!parsed.success) return reply(false, `${name} returned a value that does not match its declared output.`);
   }
   try {
-    return reply(true, value);
+    return stringifyWithin({ ok: true, value }, budget());
   } catch (err) {
     return reply(false, `${name} returned a value that cannot be sent as JSON: ${describe(err)}`);
   }

@@ -12,7 +12,7 @@
  */
 import ivm from 'isolated-vm';
 import type { ExecutionErrorCategory } from '../types.js';
-import type { RawOutcome, RunMessage } from '../protocol.js';
+import { toolBytesMessage, type RawOutcome, type RunMessage } from '../protocol.js';
 
 /** Callbacks a session sends out of the worker. */
 export interface SessionHost {
@@ -149,10 +149,6 @@ export class PreparedContext {
  * and its isolate counts as busy: the result stands, but the isolate is disposed and the worker retires.
  */
 const IDLE_WAIT_MS = 20;
-
-function toolBytesMessage(limit: number): string {
-  return `Tool arguments and results exceeded the limit of ${limit} bytes per execution.`;
-}
 
 const MEMORY_MESSAGE = /memory limit|Array buffer allocation failed|allocation failed/i;
 
