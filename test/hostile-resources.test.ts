@@ -5,7 +5,10 @@
 // See test/helpers/hostile.ts for the properties every attack is checked for.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Executor } from '../src/index.js';
+import { compileProgram } from '../src/sandbox/compile.js';
 import { CRASH_MARGIN_MS, attack, createHostileExecutor } from './helpers/hostile.js';
 
 let executor: Executor;
@@ -141,6 +144,27 @@ describe('host memory', () => {
     const fits = await attack(executor, 'const text = await files.read(); result = [text.length, text.slice(0, 3)]',
       { tools: { files: { read: async () => 'é€'.repeat(1 << 20) } }, category: null });
     assert.deepEqual(fits.output, [2 << 20, 'é€é']);
+  });
+});
+
+describe('host memory: the compile cache', () => {
+  // Issue 12, item 5: compiled programs were cached by count (500 entries), so 210 large programs kept 421 MB
+  // of the host's heap alive. The cache is now bounded by bytes.
+  test('210 large programs do not stay in the host heap', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 210; i++) {
+      const outcome = await compileProgram(`const filler = '${'abcdefgh'.repeat(110_000)}';\nresult = ${i} + filler.length`);
+      assert.ok(outcome.ok, `program ${i} did not compile`);
+    }
+    gc();
+    const grewMb = (process.memoryUsage().heapUsed - base) / 1048576;
+    assert.ok(grewMb < 100, `the host heap kept ${Math.round(grewMb)} MB after compiling 210 programs of 880 KB`);
+    // The cache still serves: the same small program again is the same compiled object.
+    const small = 'result = 6 * 7';
+    assert.equal(await compileProgram(small), await compileProgram(small));
   });
 });
 
