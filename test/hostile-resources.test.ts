@@ -87,6 +87,21 @@ describe('memory bombs', () => {
       { category: 'memory' });
   });
 
+  // Issue 12, item 5: a resizable ArrayBuffer grew past the heap limit (`resize()` is not counted by
+  // isolated-vm's allocator) until the RSS watchdog stopped it at 580-900 MB. Workers run with
+  // --no-harmony-rab-gsab: `maxByteLength` is ignored, and there is no `resize` to call.
+  test('resizable ArrayBuffer grown past the heap limit', async () => {
+    const r = await attack(executor, `
+      const b = new ArrayBuffer(1, { maxByteLength: 2 ** 32 });
+      const found = { resizable: b.resizable === true, resize: typeof b.resize, length: b.byteLength };
+      let grown = 0;
+      try { for (let size = 1 << 24; size <= 2 ** 28; size += 1 << 24) { b.resize(size); new Uint8Array(b).fill(1); grown = size } }
+      catch (e) { found.error = e.name }
+      found.grownMb = grown / 1048576;
+      result = found`, { category: null });
+    assert.deepEqual(r.output, { resizable: false, resize: 'undefined', length: 1, error: 'TypeError', grownMb: 0 });
+  });
+
   // Deep nesting in the result, aimed at the recursive JSON code of whoever reads it (the deeply nested JSON
   // denial of service of CVE-2020-36518, jackson-databind): up to a million nested arrays. Results nested
   // 5,000-19,999 levels deep used to pass the sandbox and then overflow the host's stack when it stored them

@@ -47,6 +47,13 @@ interface Slot {
 
 const STDERR_TAIL = 2000;
 
+/**
+ * `--no-node-snapshot`: isolated-vm needs it on Node 20. `--no-expose-wasm`: WebAssembly memory escapes the
+ * isolate's memory limit. `--no-harmony-rab-gsab`: so does a resizable ArrayBuffer, which `resize()` grew to
+ * hundreds of MB under a 64 MB limit; without the flag `maxByteLength` is ignored and buffers keep their size.
+ */
+const WORKER_V8_FLAGS = ['--no-node-snapshot', '--no-expose-wasm', '--no-harmony-rab-gsab'];
+
 /** Environment of a worker: nothing of the host's, so no secret can be read even after an escape. */
 function workerEnv(): NodeJS.ProcessEnv {
   return { NODE_ENV: 'production' };
@@ -160,7 +167,7 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const child = fork(this.options.workerEntry ?? workerEntry, [runtimeBundle, String(this.options.defaultMemoryMb)], {
-      execArgv: ['--no-node-snapshot', '--no-expose-wasm'],
+      execArgv: WORKER_V8_FLAGS,
       env: workerEnv(),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
