@@ -4,6 +4,7 @@
 export { Executor, limitsFromSettings } from './sandbox/executor.js';
 export type { ExecutionRequest, ExecutorOptions } from './sandbox/executor.js';
 export type { ExecutionErrorCategory, ExecutionLimits, ExecutionResult } from './sandbox/types.js';
+export type { ConfinementStatus, WorkerConfinement } from './sandbox/confine.js';
 export { defineTool } from './sandbox/tools.js';
 export type { ToolDefinition, ToolNamespaces, ToolsInput } from './sandbox/tools.js';
 export { loadSandboxSettings } from './config/sandbox-settings.js';

@@ -4,6 +4,7 @@
  */
 import type { SandboxSettings } from '../config/sandbox-settings.js';
 import { Executor } from '../sandbox/executor.js';
+import type { WorkerConfinement } from '../sandbox/confine.js';
 import type { ExecutionLimits, ExecutionResult } from '../sandbox/types.js';
 
 export interface SandboxProbe {
@@ -23,7 +24,18 @@ export interface SandboxSelfTest {
   ok: boolean;
   probes: SandboxProbe[];
   workersStarted: number;
+  /**
+   * What confines the worker processes beyond the isolate, as the worker saw it. Not part of `ok`: a machine
+   * without a network namespace still runs the sandbox, and `check` warns about it.
+   */
+  confinement: WorkerConfinement | null;
 }
+
+/** Shown by `check` when a confinement is not in force. */
+export const CONFINEMENT_HINT =
+  'the isolate still holds generated code; this is the second wall behind it. On Linux, install util-linux (unshare) and ' +
+  'allow network namespaces (root, or unprivileged user namespaces) for the network one; use Node.js 20.16 or newer for ' +
+  'the permission model with --allow-addons.';
 
 /** A heap that grows until the isolate's memory limit stops it. */
 export const MEMORY_BOMB = 'const keep = []\nwhile (true) keep.push(new Array(1e5).fill(Math.random()))';
@@ -68,7 +80,7 @@ export async function sandboxSelfTest(settings: SandboxSettings, onProbe: (p: Sa
       durationMs: performance.now() - started, error: message, details: {},
     });
     await executor?.close().catch(() => {});
-    return { ok: false, probes, workersStarted: executor?.workersStarted ?? 0 };
+    return { ok: false, probes, workersStarted: executor?.workersStarted ?? 0, confinement: null };
   }
   try {
     const run = async (code: string, limits: Partial<ExecutionLimits> = {}): Promise<ExecutionResult> =>
@@ -89,6 +101,7 @@ export async function sandboxSelfTest(settings: SandboxSettings, onProbe: (p: Sa
     add({ name: 'run', label: 'isolated-vm runs code', ok: false, expected: '42', got: message, durationMs: 0, error: message, details: {} });
   }
   const workersStarted = executor.workersStarted;
+  const confinement = executor.confinement;
   await executor.close().catch(() => {});
-  return { ok: probes.every((p) => p.ok), probes, workersStarted };
+  return { ok: probes.every((p) => p.ok), probes, workersStarted, confinement };
 }

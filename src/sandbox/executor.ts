@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadSandboxSettings, type SandboxSettings } from '../config/sandbox-settings.js';
 import { compileProgram, toUserPosition, type CompiledProgram } from './compile.js';
+import { confirmedConfinement, type WorkerConfinement } from './confine.js';
 import { WorkerPool } from './pool.js';
 import { toolBytesMessage, type RawOutcome } from './protocol.js';
 import { invokeTool } from './tool-bridge.js';
@@ -144,6 +145,14 @@ export class Executor {
   /** Worker processes started so far (replacements of dead workers included). */
   get workersStarted(): number {
     return this.pool.spawned;
+  }
+
+  /**
+   * What confines the worker processes (permission model, network namespace), as asked for and as the first
+   * worker saw it from inside; known once a worker has started (after {@link warm}).
+   */
+  get confinement(): WorkerConfinement {
+    return confirmedConfinement(this.pool.observed);
   }
 
   /** Starts the worker processes now rather than on the first execution. */

@@ -10,6 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const builtMarker = `${sep}dist${sep}src${sep}`;
 const root = (here + sep).includes(builtMarker) ? resolve(here, '../../..') : resolve(here, '../..');
 
+/** The built tree: the worker reads its code from here and nothing else of the package. */
+export const distRoot = join(root, 'dist');
 export const workerEntry = join(root, 'dist', 'src', 'sandbox', 'worker', 'main.js');
 export const runtimeBundle = join(root, 'dist', 'sandbox', 'runtime.js');
 

@@ -7,8 +7,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { assertBuilt, runtimeBundle, workerEntry } from './paths.js';
-import type { DoneMessage, HostToWorker, RawOutcome, RunMessage, WorkerToHost } from './protocol.js';
+import { workerCommand } from './confine.js';
+import { assertBuilt, distRoot, runtimeBundle, workerEntry } from './paths.js';
+import type { DoneMessage, HostToWorker, ObservedConfinement, RawOutcome, RunMessage, WorkerToHost } from './protocol.js';
 
 export interface PoolOptions {
   size: number;
@@ -47,12 +48,6 @@ interface Slot {
 
 const STDERR_TAIL = 2000;
 
-/**
- * `--no-node-snapshot`: isolated-vm needs it on Node 20. `--no-expose-wasm`: WebAssembly memory escapes the
- * isolate's memory limit. `--no-harmony-rab-gsab`: so does a resizable ArrayBuffer, which `resize()` grew to
- * hundreds of MB under a 64 MB limit; without the flag `maxByteLength` is ignored and buffers keep their size.
- */
-const WORKER_V8_FLAGS = ['--no-node-snapshot', '--no-expose-wasm', '--no-harmony-rab-gsab'];
 
 /** Environment of a worker: nothing of the host's, so no secret can be read even after an escape. */
 function workerEnv(): NodeJS.ProcessEnv {
@@ -74,6 +69,8 @@ export class WorkerPool {
   private closed = false;
   /** Workers started over the pool's life, for diagnostics and tests. */
   spawned = 0;
+  /** The confinement the first worker to be ready saw from inside; `null` until then (or if it said nothing). */
+  observed: ObservedConfinement | null = null;
 
   constructor(private readonly options: PoolOptions) {
     if (!options.workerEntry) assertBuilt();
@@ -166,8 +163,11 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const child = fork(this.options.workerEntry ?? workerEntry, [runtimeBundle, String(this.options.defaultMemoryMb)], {
-      execArgv: WORKER_V8_FLAGS,
+    const entry = this.options.workerEntry ?? workerEntry;
+    const { execPath, execArgv } = workerCommand(entry, distRoot, this.options.workerEntry ? [entry] : []);
+    const child = fork(entry, [runtimeBundle, String(this.options.defaultMemoryMb)], {
+      execPath,
+      execArgv,
       env: workerEnv(),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
@@ -207,6 +207,7 @@ export class WorkerPool {
         break;
       case 'ready':
         slot.ready = true;
+        this.observed ??= message.confinement ?? null;
         this.dispatch();
         if (!slot.job) this.setReferenced(slot, false);
         break;

@@ -77,8 +77,17 @@ export interface DoneMessage {
   retire?: boolean;
 }
 
+/** What a worker sees of its own confinement (see `confine.ts`), from inside. */
+export interface ObservedConfinement {
+  /** Node's permission model is on and denies file writes, child processes and worker threads. */
+  permissions: boolean;
+  /** Names of the network interfaces that are up; none in a network namespace of its own. */
+  networkInterfaces: string[];
+}
+
 export interface ReadyMessage {
   type: 'ready';
+  confinement?: ObservedConfinement;
 }
 
 /** The worker has a context prepared: an execution sent now starts without waiting for one. */

@@ -19,7 +19,7 @@ import {
   displayUrl, liveCheck, providerStatuses, providerVariableLines, settingSource,
   type LiveCheck, type ProviderStatus,
 } from '../provider-check.js';
-import { SANDBOX_HINT, sandboxSelfTest, type SandboxProbe, type SandboxSelfTest } from '../self-test.js';
+import { CONFINEMENT_HINT, SANDBOX_HINT, sandboxSelfTest, type SandboxProbe, type SandboxSelfTest } from '../self-test.js';
 import { cliSettings } from '../setup.js';
 
 const HELP = `Usage: automesh check [--validate-llm] [--agents FILE] [--json] [--verbose]
@@ -323,6 +323,15 @@ async function run(args: string[], io: Io): Promise<number> {
         ...(p.name === 'start' ? [] : [Object.entries(p.details).map(([k, v]) => `${k} ${String(v)}`).join(', ')]),
       ],
     });
+  }
+
+  if (sandbox.confinement) {
+    for (const [name, status] of Object.entries(sandbox.confinement)) {
+      report.add({
+        section: 'sandbox', id: `sandbox.confinement.${name}`, status: status.active ? 'ok' : 'warn',
+        message: `worker confinement, ${name}: ${status.detail}`, hint: CONFINEMENT_HINT,
+      });
+    }
   }
 
   // Providers

@@ -4,12 +4,13 @@
  * pool replaces. One execution runs at a time, each in a new context of the worker's isolate; the next
  * contexts are prepared while the worker is idle.
  *
- * Started by the pool with `--no-node-snapshot` (isolated-vm needs it on Node 20), `--no-expose-wasm`
- * (WebAssembly memory escapes the isolate's memory limit) and an environment without secrets.
+ * Started by the pool with the V8 flags and the confinement of `../confine.ts` (permission model, network
+ * namespace) and an environment without secrets.
  */
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { IsolateHost, IsolateSession, type PreparedContext } from './isolate-session.js';
-import type { HostToWorker, RawOutcome, WorkerToHost } from '../protocol.js';
+import type { HostToWorker, ObservedConfinement, RawOutcome, WorkerToHost } from '../protocol.js';
 
 const runtimePath = process.argv[2];
 if (!runtimePath || !process.send) {
@@ -208,5 +209,15 @@ setInterval(() => {
   }
 }, 50).unref();
 
-send({ type: 'ready' });
+/** Told to the pool with `ready`, so that `automesh check` reports what is in force, seen from in here. */
+function observeConfinement(): ObservedConfinement {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  return {
+    permissions: permission !== undefined &&
+      !permission.has('fs.write') && !permission.has('child') && !permission.has('worker'),
+    networkInterfaces: Object.keys(networkInterfaces()),
+  };
+}
+
+send({ type: 'ready', confinement: observeConfinement() });
 void fillSpares(defaultMemoryMb);
