@@ -110,6 +110,9 @@ describe('automesh check', () => {
     assert.match(r.stdout, /ok\s+isolated-vm runs code: result = 6 \* 7 → 42/);
     assert.match(r.stdout, /ok\s+memory limit enforced: .*memoryMb 16 → memory/);
     assert.match(r.stdout, /ok\s+time limit enforced: while \(true\) \{\} with timeoutMs 300 → timeout/);
+    // Both confinements are available on the Linux machines this suite runs on (test/hostile-confinement.test.ts).
+    assert.match(r.stdout, /ok\s+worker confinement, permissions: Node\.js permission model/);
+    assert.match(r.stdout, /ok\s+worker confinement, network: own network namespace/);
     assert.match(r.stdout, /no \.env in /);
     assert.match(r.stdout, /Summary: 1 problem/);
     assert.match(r.stdout, /Next steps:\n\s+1\. .*CLAUDE_API_KEY/);
