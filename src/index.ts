@@ -14,6 +14,7 @@ export type { Settings, SettingsInput, SettingName, ProviderName, LoadSettingsOp
 export { LlmChain } from './llm/chain.js';
 export type { CallEstimate, ChainOptions } from './llm/chain.js';
 export type { LlmRoute } from './llm/route.js';
+export type { LlmCallEvent, LlmCallObserver } from './llm/call-events.js';
 export { LlmChainError, LlmAbortError, NoProviderError, ProviderError } from './llm/errors.js';
 export { ReplayMissError } from './llm/record-replay.js';
 export { resetCooldowns } from './llm/cooldown.js';

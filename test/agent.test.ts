@@ -1,13 +1,13 @@
 // AutoAgent end to end: the real SDKs over HTTP against the local wire-protocol server, the real sandbox,
 // the file registry and result log. Each JarvisCore regression named in the issue is a test here.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { z } from 'zod';
 import { AutoAgent, defineAgent, defineTool, Mesh, resetCooldowns } from '../src/index.js';
 import { LlmServer } from './llm-server/server.js';
+import { tempDir } from './helpers/temp.js';
 
 const KEY = 'sk-ant-agent-test-key-0123456789abcdef';
 let server: LlmServer;
@@ -55,7 +55,7 @@ function reply(code: string, lang = 'javascript'): string {
 
 before(async () => {
   server = await LlmServer.start();
-  logDir = mkdtempSync(join(tmpdir(), 'automesh-agent-'));
+  logDir = tempDir('agent');
   mesh = new Mesh({ mode: 'autonomous', config: meshConfig() });
   mesh.add(CalculatorAgent);
   mesh.add(defineAgent({ role: 'analyst', capabilities: ['data'], systemPrompt: 'You analyse sales data.' }), { tools: [query] });
@@ -278,7 +278,7 @@ describe('registry reuse', () => {
   });
 
   test('REGISTRY_REUSE=false turns reuse off', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'automesh-noreuse-'));
+    const dir = tempDir('noreuse');
     const other = new Mesh({ config: meshConfig({ REGISTRY_REUSE: false, LOG_DIRECTORY: dir }) });
     other.add(CalculatorAgent);
     await other.start();

@@ -3,14 +3,14 @@
 // HTTP to the local wire-protocol server standing in for the providers.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { maskSecret } from '../src/config/settings.js';
 import { LlmServer, type ScriptedReply } from './llm-server/server.js';
+import { tempDir } from './helpers/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -42,7 +42,7 @@ interface Run {
 }
 
 /** Runs the built CLI with only PATH, HOME and `env`, in `cwd` (a fresh temp dir by default). */
-function cli(args: string[], env: Record<string, string> = {}, cwd = tempDir()): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}, cwd = tempDir('cli-check')): Promise<Run> {
   return new Promise((resolve) => {
     execFile(process.execPath, [cliPath, ...args], {
       cwd, timeout: 60_000, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
@@ -53,9 +53,6 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = tempDir()):
   });
 }
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'automesh-cli-check-'));
-}
 
 const claudeEnv = (): Record<string, string> => ({
   LLM_PROVIDER_ORDER: 'claude',
@@ -206,8 +203,49 @@ describe('automesh check', () => {
     assert.ok(report.validation.every((v) => typeof v.latencyMs === 'number' && v.model.length > 0));
   });
 
+  test('--validate-llm hints: an endpoint ending in /v1 and Gemini\'s 400 "API key not valid" are not "check the model"', async () => {
+    server.script('gemini', { kind: 'error', status: 400, message: 'API key not valid. Please pass a valid API key.' });
+    const r = await cli(['check', '--validate-llm'], {
+      LLM_PROVIDER_ORDER: 'claude,gemini', CLAUDE_API_KEY: KEYS.claude, CLAUDE_ENDPOINT: `${server.anthropicBaseUrl}/v1`,
+      GEMINI_API_KEY: KEYS.gemini, GEMINI_ENDPOINT: server.geminiBaseUrl, LLM_TIMEOUT: '5',
+    });
+    assert.equal(r.code, 1, r.all);
+    assert.match(r.stdout, /FAIL\s+claude\s+claude-sonnet-4-6 failed after .*\(HTTP 404\)/);
+    assert.match(r.stdout, /→ CLAUDE_ENDPOINT ends in \/v1, and the SDK adds \/v1\/messages itself: set it to the base URL without \/v1/);
+    assert.match(r.stdout, /FAIL\s+gemini\s+gemini-2\.5-flash failed after .*: auth \(HTTP 400\): API key not valid/);
+    assert.match(r.stdout, /→ the key was refused: check GEMINI_API_KEY/);
+    assert.doesNotMatch(r.stdout, /check (CLAUDE|GEMINI)_MODEL/);
+    assertNoKeys(r.all);
+  });
+
+  test('.env names that look like a setting get "did you mean"; LLM_PROVIDER_ORDER=openai is the OpenAI-compatible provider', async () => {
+    const dir = tempDir('cli-check');
+    writeFileSync(join(dir, '.env'), `LLM_PROVIDER_ORDER=openai\nLLM_ENDPOINT=${server.url}\nLLM_TIMOUT=30\nCLAUDE_KEY=${KEYS.claude}\nMY_APP_PORT=8080\n`);
+    const r = await cli(['check'], {}, dir);
+    assert.equal(r.code, 0, r.all);
+    assert.match(r.stdout, /warn\s+\.env sets LLM_TIMOUT, which is not an automesh setting, so it is ignored: did you mean LLM_TIMEOUT\?/);
+    assert.match(r.stdout, /warn\s+\.env sets CLAUDE_KEY, which is not an automesh setting, so it is ignored: did you mean CLAUDE_API_KEY\?/);
+    assert.doesNotMatch(r.stdout, /MY_APP_PORT, which/);
+    assert.match(r.stdout, /ok\s+vllm\s+configured: /);
+    assert.match(r.stdout, /chain order \(LLM_PROVIDER_ORDER\): vllm; in use: vllm/);
+    assertNoKeys(r.all);
+    const j = await cli(['check', '--json'], {}, dir);
+    const report = JSON.parse(j.stdout) as { envFile: { misnamed: Array<{ name: string; suggestion: string }> }; providerOrder: string[] };
+    assert.deepEqual(report.envFile.misnamed, [{ name: 'LLM_TIMOUT', suggestion: 'LLM_TIMEOUT' }, { name: 'CLAUDE_KEY', suggestion: 'CLAUDE_API_KEY' }]);
+    assert.deepEqual(report.providerOrder, ['vllm']);
+  });
+
+  test('a masked key does not reveal its length', async () => {
+    assert.equal(maskSecret(KEYS.claude), maskSecret(`${KEYS.claude}-and-more`));
+    assert.equal(maskSecret('short-key'), maskSecret('other'));
+    const r = await cli(['check', '--verbose'], claudeEnv());
+    assert.equal(r.code, 0, r.all);
+    assert.ok(r.stdout.includes(`CLAUDE_API_KEY=${maskSecret(KEYS.claude)}  (environment)`));
+    assert.doesNotMatch(r.stdout, /\d+ chars/);
+  });
+
   test('.env in the working directory is found and loaded; the environment is empty', async () => {
-    const dir = tempDir();
+    const dir = tempDir('cli-check');
     writeFileSync(join(dir, '.env'), `# my settings\nCLAUDE_API_KEY=${KEYS.claude}\nCLAUDE_ENDPOINT=${server.anthropicBaseUrl}\nLLM_PROVIDER_ORDER=claude\nMY_APP_PORT=8080\n`);
     server.script('claude', { kind: 'text', text: 'OK' });
     const r = await cli(['check', '--validate-llm'], {}, dir);
@@ -221,7 +259,7 @@ describe('automesh check', () => {
 
 describe('automesh smoketest', () => {
   test('passes: every stage printed with its time, a registry entry and a result file afterwards, the model really called', async () => {
-    const dir = tempDir();
+    const dir = tempDir('cli-check');
     server.script('claude', modelReply('const a: number = 2;\nconst b: number = 2;\nresult = a + b;', 'typescript'));
     const r = await cli(['smoketest'], { ...claudeEnv(), LOG_DIRECTORY: 'smoke-logs' }, dir);
     assert.equal(r.code, 0, r.all);
@@ -273,7 +311,7 @@ describe('automesh smoketest', () => {
   });
 
   test('fails usefully when the model\'s code is wrong four times: the code-generation stage, the last error, exit 1', async () => {
-    const dir = tempDir();
+    const dir = tempDir('cli-check');
     server.script('claude',
       modelReply('const [a, b] = context.numbers;\nresult = a + b;'),
       { kind: 'text', text: 'You\'re right, `context.numbers` is missing. Here is a fix:\n\n```js\nresult = numbers.reduce((s, n) => s + n, 0);\n```' },

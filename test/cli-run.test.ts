@@ -4,7 +4,7 @@
 // `npm install` of its file: dependency would) and run.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AutoAgent, defineAgent, defineTool } from '../src/index.js';
 import { agentsFromModule } from '../src/cli/load-agents.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
+import { tempDir } from './helpers/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -55,6 +56,13 @@ const ROUTES: Record<string, string | ((repair: number) => string)> = {
     ? 'result = context.fibonacci.reduce((a, b) => a + b, 0);'
     : 'const numbers = context.fibonacci.output;\nresult = numbers.reduce((a, b) => a + b, 0);',
   'Divide the budget': 'const budget = context.budget;\nresult = budget.total / budget.parts.length;',
+  // a task that mentions a file name is still a task
+  'Explain workflow.json': "result = 'workflow.json lists the steps of a workflow';",
+  // retries and failovers
+  'Calculate 5**2': 'result = 5 ** 2;',
+  'Calculate 6**2': 'result = 6 ** 2;',
+  // model-written text with terminal escape sequences: a raw ESC in a comment, and in the console and output
+  'Greet the terminal': '// \x1b]0;pwned-title\x07\x1b[2J cleared\nconsole.log("\\u001b]52;c;c2VjcmV0\\u0007 copied");\nresult = "hi \\u001b[31mred";',
 };
 
 async function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -89,6 +97,26 @@ function linkAutomesh(dir: string): void {
   symlinkSync(root, join(dir, 'node_modules', 'automesh'), 'dir');
 }
 
+/**
+ * `npm install` of a scaffold without the network: automesh (file:) becomes a link to this repository, and every
+ * other dependency its package.json names a link to this repository's copy. What it does not name is missing.
+ */
+function installDependencies(dir: string): void {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  linkAutomesh(dir);
+  for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) {
+    if (name === 'automesh') continue;
+    mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
+    symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
+  }
+}
+
+function runNode(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, args, { cwd, env, timeout: 60_000 }, (err, stdout, stderr) => resolvePromise({ code: err ? 1 : 0, stdout, stderr }));
+  });
+}
+
 before(async () => {
   assert.ok(existsSync(cliPath), `${cliPath} is missing: run npm run build first (npm test does)`);
   server = await LlmServer.start();
@@ -99,7 +127,7 @@ before(async () => {
     const repair = req.messages.filter((m) => m.role === 'user' && m.content.includes('Your code failed')).length;
     return answer(typeof hit[1] === 'string' ? hit[1] : hit[1](repair));
   });
-  work = mkdtempSync(join(tmpdir(), 'automesh-cli-run-'));
+  work = tempDir('cli-run');
   logDir = join(work, 'logs');
   app = join(work, 'app');
   mkdirSync(app);
@@ -137,7 +165,7 @@ describe('automesh init', () => {
     const proj = join(work, 'my-agents');
     const r = await cli(['init', 'my-agents'], work);
     assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
-    for (const file of ['package.json', 'agents.ts', 'main.ts', 'workflow.json', '.env.example', 'README.md', '.gitignore']) {
+    for (const file of ['package.json', 'agents.ts', 'main.ts', 'workflow.json', 'tsconfig.json', '.env.example', 'README.md', '.gitignore']) {
       assert.ok(existsSync(join(proj, file)), `init wrote no ${file}`);
       assert.match(r.stdout, new RegExp(`^    ${file.replace('.', '\\.')}$`, 'm'));
     }
@@ -150,19 +178,28 @@ describe('automesh init', () => {
     assert.equal(pkg.scripts.start, 'tsx main.ts');
     assert.equal(pkg.dependencies.automesh, `file:${root}`);
     assert.match(pkg.dependencies.tsx ?? '', /^\^?\d/);
+    assert.equal(pkg.dependencies.zod, (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.zod,
+      'agents.ts imports zod: the project depends on it');
+    assert.match(readFileSync(join(proj, 'agents.ts'), 'utf8'), /from 'zod'/);
     assert.equal(readFileSync(join(proj, '.env.example'), 'utf8'), readFileSync(join(root, '.env.example'), 'utf8'));
     assert.match(readFileSync(join(proj, 'agents.ts'), 'utf8'), /from 'automesh'/);
     assert.match(readFileSync(join(proj, 'main.ts'), 'utf8'), /from 'automesh'/);
     assert.match(readFileSync(join(proj, 'README.md'), 'utf8'), /not published to the npm registry/);
 
-    linkAutomesh(proj);
+    installDependencies(proj);
+    // The project typechecks with its own tsconfig.json and dependencies.
+    const typecheck = await runNode([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(proj, 'tsconfig.json')], proj, scrubbedEnv());
+    assert.equal(typecheck.code, 0, `${typecheck.stdout}${typecheck.stderr}`);
+
+    // main.ts started from another folder uses the project's .env (LOG_DIRECTORY there) and ./logs.
     const projLogs = join(proj, 'logs');
+    writeFileSync(join(proj, '.env'), 'LOG_DIRECTORY=./logs\n');
+    const env = scrubbedEnv();
+    delete env.LOG_DIRECTORY;
     const started = server.requests('vllm').length;
-    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolvePromise) => {
-      execFile(process.execPath, ['--import', tsxLoader, 'main.ts'], { cwd: proj, env: scrubbedEnv({ LOG_DIRECTORY: projLogs }), timeout: 60_000 },
-        (err, stdout, stderr) => resolvePromise({ code: err ? 1 : 0, stdout, stderr }));
-    });
+    const out = await runNode(['--import', tsxLoader, join('my-agents', 'main.ts')], work, env);
     assert.equal(out.code, 0, `${out.stderr}${out.stdout}`);
+    assert.ok(existsSync(join(projLogs, 'calculator')), 'results went to the project\'s logs');
     assert.match(out.stdout, /^calculator: success -> 385$/m);
     assert.match(out.stdout, /^totals: success -> \[\{"region":"eu","revenue":150\},\{"region":"us","revenue":125\},\{"region":"apac","revenue":85\}\]$/m);
     assert.match(out.stdout, /^shares: success -> \{"eu":41\.7,"us":34\.7,"apac":23\.6\}$/m);
@@ -188,7 +225,7 @@ describe('automesh init', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /already has .*agents\.ts/);
     assert.match(refused.stderr, /main\.ts/);
-    assert.match(refused.stderr, /package\.json/);
+    assert.doesNotMatch(refused.stderr, /already has .*package\.json/, 'package.json is completed, never overwritten');
     assert.match(refused.stderr, /--force/);
     assert.equal(readFileSync(join(proj, 'agents.ts'), 'utf8'), '// my own agents\n', 'nothing was written');
 
@@ -196,6 +233,48 @@ describe('automesh init', () => {
     assert.equal(forced.code, 0, `${forced.stderr}${forced.stdout}`);
     assert.match(forced.stdout, /overwrote .*agents\.ts/);
     assert.match(readFileSync(join(proj, 'agents.ts'), 'utf8'), /class CalculatorAgent extends AutoAgent/);
+  });
+
+  test('in an existing project, package.json keeps its name, version, scripts and dependencies; what is missing is added', async () => {
+    const proj = join(work, 'existing');
+    mkdirSync(proj);
+    const theirs = {
+      name: 'shop-backend', version: '3.2.1', description: 'our shop',
+      scripts: { start: 'node server.js', test: 'node --test' },
+      dependencies: { express: '^4.21.0', zod: '^3.23.0' },
+    };
+    writeFileSync(join(proj, 'package.json'), `${JSON.stringify(theirs, null, 2)}\n`);
+    writeFileSync(join(proj, 'main.ts'), '// our own main\n');
+    const r = await cli(['init', '--force'], proj);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const pkg = JSON.parse(readFileSync(join(proj, 'package.json'), 'utf8')) as typeof theirs & {
+      type: string; scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>;
+    };
+    assert.equal(pkg.name, 'shop-backend');
+    assert.equal(pkg.version, '3.2.1');
+    assert.equal(pkg.description, 'our shop');
+    assert.equal(pkg.scripts.start, 'node server.js');
+    assert.equal(pkg.scripts.test, 'node --test');
+    assert.equal(pkg.scripts['automesh:start'], 'tsx main.ts', 'the taken script name gets an automesh: prefix');
+    assert.equal(pkg.scripts.workflow, 'automesh run --agents ./agents.ts workflow.json');
+    assert.equal(pkg.dependencies.express, '^4.21.0');
+    assert.equal(pkg.dependencies.zod, '^3.23.0', 'their zod version is kept');
+    assert.equal(pkg.dependencies.automesh, `file:${root}`);
+    assert.ok(pkg.dependencies.tsx && pkg.devDependencies.typescript && pkg.devDependencies['@types/node']);
+    assert.equal(pkg.type, 'module');
+    assert.match(r.stdout, /package\.json \(yours, kept; added "type": "module", script automesh:start, .*automesh@file:/);
+    assert.match(r.stdout, /npm run automesh:start/);
+    assert.match(readFileSync(join(proj, 'main.ts'), 'utf8'), /new Mesh/, '--force overwrote main.ts');
+
+    const again = await cli(['init', '--force'], proj);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /package\.json \(yours, kept; it had everything\)/);
+    assert.deepEqual(JSON.parse(readFileSync(join(proj, 'package.json'), 'utf8')), pkg);
+
+    writeFileSync(join(proj, 'package.json'), '{ "name": "broken", ');
+    const broken = await cli(['init', '--force'], proj);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /package\.json is not valid JSON .*nothing was written/);
   });
 
   test('--examples copies the examples, importing from automesh; they run', async () => {
@@ -318,7 +397,7 @@ describe('automesh run', () => {
 
     const invalid = await cli(['run', '--agents', './agents.ts', 'pipeline-typo.json'], app);
     assert.equal(invalid.code, 1);
-    assert.match(invalid.stderr, /Workflow file pipeline-typo\.json not found/);
+    assert.match(invalid.stderr, /workflow file pipeline-typo\.json not found/);
   });
 
   test('registry list and logs list show what ran', async () => {
@@ -350,10 +429,10 @@ describe('automesh run', () => {
     assert.equal(removed.code, 0, removed.stderr);
     const gone = await cli(['registry', 'show', entry.id], app);
     assert.equal(gone.code, 1);
-    assert.match(gone.stdout, /No registry entry/);
+    assert.match(gone.stderr, /no registry entry/);
     const usage = await cli(['registry', 'frobnicate'], app);
     assert.equal(usage.code, 1);
-    assert.match(usage.stderr, /Unknown registry action "frobnicate"/);
+    assert.match(usage.stderr, /unknown registry action "frobnicate"/);
   });
 });
 
@@ -395,5 +474,180 @@ describe('the agents loader', () => {
     assert.throws(() => agentsFromModule({ agents: CalculatorAgent }, './a.ts'), /the export "agents" must be an array/);
     assert.throws(() => agentsFromModule({ agents: [{ agent: writer, tool: [tool] }] }, './a.ts'), /agents\[0\] has unknown key "tool"/);
     assert.throws(() => agentsFromModule({}, './e.ts'), /\.\/e\.ts exports no agents\. It exports nothing\./);
+  });
+});
+
+describe('automesh run and its errors, as a new user meets them', () => {
+  test('a task that mentions workflow.json is a task; --agent with a workflow file is named as the mistake', async () => {
+    writeFileSync(join(app, 'workflow.json'), JSON.stringify({ steps: [{ agent: 'calculator', task: 'Calculate 2**10' }] }));
+    const r = await cli(['run', '--agent', 'calculator', 'Explain workflow.json'], app);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    assert.match(r.stdout, /started \(calculator\) Explain workflow\.json/);
+    assert.match(r.stdout, /^output: "workflow\.json lists the steps of a workflow"$/m);
+
+    const mixed = await cli(['run', '--agent', 'calculator', 'pipeline.json'], app);
+    assert.equal(mixed.code, 1);
+    assert.match(mixed.stderr, /^error: pipeline\.json is a workflow file, and --agent is for a single task$/m);
+  });
+
+  test('a usage error prints the one wrong thing and a hint, not the help', async () => {
+    const r = await cli(['run', '--agnet', 'calculator', 'Calculate 2**10'], app);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+      'error: unknown option --agnet for run',
+      'hint: did you mean --agent? (automesh run --help lists the options)',
+    ]);
+    const missing = await cli(['run', '--agents'], app);
+    assert.deepEqual(missing.stderr.trimEnd().split('\n'), ['error: --agents needs a value', 'hint: automesh run --help lists the options']);
+    const verb = await cli(['regsitry', 'list'], app);
+    assert.match(verb.stderr, /^error: unknown command "regsitry"\nhint: did you mean registry\?/);
+    const action = await cli(['logs', '--json'], app);
+    assert.doesNotMatch(action.stdout + action.stderr, /Usage:|Options:/);
+  });
+
+  test('with --json every error is one JSON object on stdout', async () => {
+    const parse = (r: { stdout: string }): { ok: boolean; error: string; kind: string; details: string[]; hint: string | null } =>
+      JSON.parse(r.stdout) as { ok: boolean; error: string; kind: string; details: string[]; hint: string | null };
+    const usage = await cli(['run', '--json', '--agnet', 'calculator', 'x'], app);
+    assert.equal(usage.code, 1);
+    assert.equal(usage.stderr, '');
+    assert.deepEqual(parse(usage), { ok: false, error: 'unknown option --agnet for run', kind: 'usage', details: [], hint: 'did you mean --agent? (automesh run --help lists the options)' });
+
+    const noAgents = await cli(['run', '--json', '--agents', './nope.ts', 'Calculate 2**10'], app);
+    assert.equal(noAgents.code, 1);
+    assert.equal(noAgents.stderr, '');
+    assert.match(parse(noAgents).error, /Agents file \.\/nope\.ts not found/);
+
+    writeFileSync(join(app, 'typo.json'), JSON.stringify([{ agent: 'calculator', task: 'a', dependsOn: ['nowhere'] }]));
+    const invalid = await cli(['run', '--json', 'typo.json'], app);
+    assert.equal(invalid.code, 1);
+    const report = parse(invalid);
+    assert.equal(report.kind, 'error');
+    assert.match(report.error, /typo\.json is invalid \(1 problem\)/);
+    assert.match(report.details[0] ?? '', /nowhere/);
+
+    for (const args of [['logs', 'show', 'no-such-result', '--json'], ['registry', 'show', 'fn_0000000000000000', '--json'], ['registry', 'rm', 'fn_0000000000000000', '--json']]) {
+      const r = await cli(args, app);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.stderr, '', args.join(' '));
+      assert.match(parse(r).error, /^no (result|registry entry) "/, args.join(' '));
+    }
+    const text = await cli(['registry', 'show', 'fn_0000000000000000'], app);
+    assert.equal(text.stdout, '');
+    assert.match(text.stderr, /^error: no registry entry "fn_0000000000000000"\nhint: automesh registry list shows the ids\n$/);
+  });
+
+  test('a damaged workflow state file: the message names --fresh, which recovers', async () => {
+    mkdirSync(join(logDir, 'workflows'), { recursive: true });
+    writeFileSync(join(logDir, 'workflows', 'damaged.json'), JSON.stringify({ note: 'not a workflow state' }));
+    const r = await cli(['run', '--id', 'damaged', 'pipeline.json'], app);
+    assert.equal(r.code, 1);
+    assert.doesNotMatch(r.stderr, /\{ fresh: true \}/);
+    assert.match(r.stderr, /is not a workflow state; run it again with --fresh to start over/);
+    const fresh = await cli(['run', '--id', 'damaged', '--fresh', 'pipeline.json'], app);
+    assert.equal(fresh.code, 0, `${fresh.stderr}${fresh.stdout}`);
+  });
+
+  test('filters that match nothing say so, and what there is', async () => {
+    const golden = await cli(['registry', 'list', '--stage', 'golden'], app);
+    assert.equal(golden.code, 0, golden.stderr);
+    assert.match(golden.stdout, /^No registry entry matches --stage golden\. The registry holds \d+ entr(y|ies) \(0 candidate, \d+ verified, 0 golden; roles calculator\)\.$/m);
+    assert.doesNotMatch(golden.stdout, /empty/);
+    const nobody = await cli(['logs', 'list', '--role', 'nobody'], app);
+    assert.equal(nobody.code, 0, nobody.stderr);
+    assert.match(nobody.stdout, /^No results of role "nobody"; other roles have some/m);
+    assert.doesNotMatch(nobody.stdout, /yet/);
+  });
+
+  test('.env names that look like settings get "did you mean"', async () => {
+    const dir = join(work, 'typo-env');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.env'), 'LLM_TIMOUT=30\nMY_APP_PORT=8080\n');
+    const r = await cli(['run', '--agents', join(app, 'agents.ts'), '--agent', 'calculator', 'Calculate 2**10'], dir);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    assert.match(r.stderr, /warning: \.env sets LLM_TIMOUT, which is not an automesh setting \(ignored\): did you mean LLM_TIMEOUT\?/);
+    assert.doesNotMatch(r.stderr, /MY_APP_PORT/);
+  });
+});
+
+describe('retries and failovers show live', () => {
+  test('a task: the retry of a failing provider is printed while the task waits', async () => {
+    server.script('vllm', { kind: 'error', status: 503, message: 'The server is overloaded, try again' });
+    const r = await cli(['run', '--agent', 'calculator', 'Calculate 5**2'], app, { LLM_MAX_RETRIES: '1', LLM_RETRY_MAX_DELAY: '1' });
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    const lines = r.stdout.split('\n');
+    const retry = lines.findIndex((l) => /^\+[\d.]+s calculator: retry vllm in [\d.]+ s after try 1 failed: \w+: .*overloaded/.test(l));
+    const done = lines.findIndex((l) => /^\+[\d.]+s calculator: success/.test(l));
+    assert.ok(retry > 0 && retry < done, r.stdout);
+  });
+
+  test('a workflow step: the mesh emits llm:failover and the progress shows it', async () => {
+    writeFileSync(join(app, 'square.json'), JSON.stringify({ steps: [{ id: 'square', agent: 'calculator', task: 'Calculate 6**2' }] }));
+    server.script('vllm', { kind: 'error', status: 401, message: 'Invalid API key' });
+    server.respond('claude', () => answer('result = 6 ** 2;'));
+    try {
+      const r = await cli(['run', '--fresh', 'square.json'], app, {
+        LLM_PROVIDER_ORDER: 'vllm,claude', CLAUDE_API_KEY: 'sk-ant-test-0123456789abcdef', CLAUDE_ENDPOINT: server.anthropicBaseUrl,
+      });
+      assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+      assert.match(r.stdout, /^\+[\d.]+s square: failover vllm → claude after 1 try: auth: Invalid API key$/m);
+      assert.match(r.stdout, /^square\s+calculator\s+success\s+0\s.*36$/m);
+    } finally {
+      server.respond('claude', null);
+    }
+  });
+});
+
+describe('model-written text on the terminal', () => {
+  test('run, logs show and registry show print escape sequences visibly; --json keeps them as data', async () => {
+    const r = await cli(['run', '--agent', 'calculator', 'Greet the terminal'], app);
+    assert.equal(r.code, 0, `${r.stderr}${r.stdout}`);
+    assert.ok(!r.stdout.includes('\x1b') && !r.stdout.includes('\x07'), `raw control characters reached the terminal:\n${JSON.stringify(r.stdout)}`);
+    assert.match(r.stdout, /\\x1b\]0;pwned-title\\x07\\x1b\[2J cleared/);
+    assert.match(r.stdout, /\\x1b\]52;c;c2VjcmV0\\x07 copied/);
+    const resultId = /automesh logs show ([\w.-]+)\)/.exec(r.stdout)?.[1] ?? '';
+    const functionId = /automesh registry show (fn_\w+)/.exec(r.stdout)?.[1] ?? '';
+
+    const json = await cli(['run', '--json', '--agent', 'calculator', 'Greet the terminal'], app);
+    const envelope = JSON.parse(json.stdout) as { output: string; logs: string[]; code: string };
+    assert.equal(envelope.output, 'hi \x1b[31mred');
+    assert.ok(envelope.logs.some((l) => l.includes('\x1b]52;c;c2VjcmV0\x07')));
+
+    const shown = await cli(['logs', 'show', resultId], app);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.ok(!shown.stdout.includes('\x1b'), JSON.stringify(shown.stdout));
+    assert.match(shown.stdout, /\\x1b\[2J cleared/);
+    const entry = await cli(['registry', 'show', functionId], app);
+    assert.equal(entry.code, 0, entry.stderr);
+    assert.ok(!entry.stdout.includes('\x1b'), JSON.stringify(entry.stdout));
+    assert.match(entry.stdout, /\\x1b\]0;pwned-title/);
+    const entryJson = JSON.parse((await cli(['registry', 'show', functionId, '--json'], app)).stdout) as { code: string };
+    assert.ok(entryJson.code.includes('\x1b]0;pwned-title\x07'));
+  });
+
+  test('logs show prints each attempt\'s raw model reply, and says when it was cut', async () => {
+    const resultId = 'mx0000aa-0123456789';
+    mkdirSync(join(logDir, 'calculator'), { recursive: true });
+    const attempt = (reply: string | null, replyTruncated: boolean, error: string | null): Record<string, unknown> => ({
+      code: error ? null : 'result = 7;', error, errorCategory: error ? 'no_result' : null, provider: 'vllm', model: 'qwen2.5-coder-32b-instruct',
+      tokens: { input: 300, output: 40, total: 340 }, durationMs: 120, reply, replyTruncated,
+    });
+    writeFileSync(join(logDir, 'calculator', `${resultId}.json`), JSON.stringify({
+      resultId, role: 'calculator', task: 'Calculate 7', createdAt: '2026-11-30T12:00:00.000Z', promptHashes: {},
+      envelope: {
+        status: 'success', output: 7, code: 'result = 7;', repairs: 1, executionTime: 0.4, tokens: { input: 600, output: 80, total: 680 },
+        costUsd: 0, resultId, functionId: null, error: null, errorCategory: null, cached: false, logs: [], agentId: 'calculator-1',
+        role: 'calculator', provider: 'vllm', model: 'qwen2.5-coder-32b-instruct',
+        attempts: [
+          attempt('I think the answer is seven. Let me know if you need anything else!', false, 'The reply has no code block.'),
+          attempt('Here it is:\n\n```javascript\nresult = 7;\n```\n\nThe answer is stored in `result` and expla', true, null),
+        ],
+      },
+    }));
+    const r = await cli(['logs', 'show', resultId], app);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^attempt 1: no_result: The reply has no code block\. \(vllm\)\n {2}reply:\n {2}\| I think the answer is seven\. Let me know if you need anything else!$/m);
+    assert.match(r.stdout, /^attempt 2: ok \(vllm\)\n {2}reply: \(truncated: the reply was longer\)\n {2}\| Here it is:\n {2}\| \n {2}\| ```javascript\n {2}\| result = 7;\n/m);
   });
 });

@@ -2,13 +2,12 @@
 // in for the model, and prints what its README section promises.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
+import { tempDir } from './helpers/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -53,7 +52,7 @@ async function runExample(file: string): Promise<string> {
       LLM_ENDPOINT: server.url,
       LLM_MODEL: 'qwen2.5-coder-32b-instruct',
       LLM_MAX_RETRIES: '0',
-      LOG_DIRECTORY: mkdtempSync(join(tmpdir(), 'automesh-example-')),
+      LOG_DIRECTORY: tempDir('example'),
     },
   });
   return stdout;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Executor, loadSandboxSettings } from '../src/index.js';
+import { tempDir } from './helpers/temp.js';
 
 let executor: Executor;
 
@@ -154,10 +155,9 @@ describe('settings', () => {
 
 describe('.env file', () => {
   test('is read, and the process environment overrides it', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'automesh-env-'));
+    const dir = tempDir('env');
     writeFileSync(join(dir, '.env'), 'SANDBOX_MEMORY_MB=48\nEXECUTION_TIMEOUT=7\n');
     const cwd = process.cwd();
     const saved = process.env.EXECUTION_TIMEOUT;

@@ -2,8 +2,7 @@
 // (test/llm-server), with scripted replies and faults.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import {
   type ProviderName, type Settings,
 } from '../src/index.js';
 import { LlmServer } from './llm-server/server.js';
+import { tempDir } from './helpers/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEYS = {
@@ -358,7 +358,7 @@ describe('usage and cost', () => {
 
 describe('record and replay', () => {
   test('record, then replay with the server stopped and no provider configured', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'automesh-replay-'));
+    const dir = tempDir('replay');
     const file = join(dir, 'calls.jsonl');
     server.script('claude', { kind: 'text', text: CODE_REPLY, inputTokens: 10, outputTokens: 20 });
     server.script('claude', { kind: 'text', text: 'result = 2 + 2', inputTokens: 5, outputTokens: 6 });
@@ -384,7 +384,7 @@ describe('record and replay', () => {
   });
 
   test('a replay miss is a loud error showing the closest recorded request', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'automesh-replay-'));
+    const dir = tempDir('replay');
     const file = join(dir, 'calls.jsonl');
     server.script('vllm', { kind: 'text', text: CODE_REPLY });
     await chainFor(['vllm'], { AUTOMESH_RECORD: file }).complete(ask('Calculate the factorial of 10'));
@@ -420,7 +420,7 @@ describe('settings', () => {
 
   test('precedence: default < .env < environment < explicit config', async () => {
     const { writeFileSync } = await import('node:fs');
-    const dir = mkdtempSync(join(tmpdir(), 'automesh-settings-'));
+    const dir = tempDir('settings');
     const envFile = join(dir, '.env');
     writeFileSync(envFile, 'LLM_TIMEOUT=11\nLLM_MAX_RETRIES=4\nLLM_TEMPERATURE=0.7\nCLAUDE_MODEL=from-dotenv\n');
     const s = loadSettings({ envFile, env: { LLM_MAX_RETRIES: '5', LLM_TEMPERATURE: '0.9' }, config: { LLM_TEMPERATURE: 0.1 } });

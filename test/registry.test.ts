@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import {
-  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
+  existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +17,10 @@ import {
 } from '../src/registry/index.js';
 import { DamagedFileError, FileRegistryStore, InvalidNameError, StorageLockError } from '../src/storage/index.js';
 import { COMMON_CODE, COMMON_TASK, OWN_PER_WORKER, SHARED, SHARED_CODE } from './fixtures/registry-writer.js';
+import { tempDir } from './helpers/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'automesh-registry-test-'));
+const root = tempDir('registry-test');
 after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 const freshDir = (): string => join(root, `r${dirs++}`);

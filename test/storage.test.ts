@@ -2,17 +2,17 @@
 // against path traversal, the result log newest first, workflow state round trip.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   createFileStorage, createStorageFromSettings, DamagedFileError, InvalidNameError, type StoredResult,
 } from '../src/storage/index.js';
+import { tempDir } from './helpers/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const base = mkdtempSync(join(tmpdir(), 'automesh-storage-test-'));
+const base = tempDir('storage-test');
 after(() => rmSync(base, { recursive: true, force: true }));
 let roots = 0;
 const freshRoot = (): string => join(base, `s${roots++}`);

@@ -15,6 +15,7 @@ import { extractCode } from '../codegen/extract.js';
 import { findNonJsonData } from '../codegen/json-data.js';
 import { render, type PromptTemplates } from '../codegen/prompts.js';
 import { describeTools } from '../codegen/tool-docs.js';
+import type { LlmCallObserver } from '../llm/call-events.js';
 import type { LlmChain } from '../llm/chain.js';
 import { LlmAbortError, LlmChainError } from '../llm/errors.js';
 import type { LlmReply } from '../llm/types.js';
@@ -84,6 +85,8 @@ export interface TaskInput {
   dependencies?: readonly string[];
   /** Called before each repair call, with the failure being repaired (progress displays). */
   onRepair?: (info: { repair: number; errorCategory: string; error: string }) => void;
+  /** Called at each retry and failover of the task's model calls, as it happens (progress displays). */
+  onLlmEvent?: LlmCallObserver;
 }
 
 export interface AgentIdentity {
@@ -377,7 +380,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
         history: describeHistory(failures),
       });
     const askedAt = performance.now();
-    const request = { system, messages: [{ role: 'user' as const, content: user }], signal };
+    const request = { system, messages: [{ role: 'user' as const, content: user }], signal, onEvent: input.onLlmEvent };
     const estimate = chain.estimate(request);
     budgetError = refuseCall(budgets, estimate);
     if (budgetError !== null) {

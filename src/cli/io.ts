@@ -70,10 +70,21 @@ export function ms(value: number): string {
   return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 1 : 0)} ms`;
 }
 
-/** A usage error: printed with the verb's help, exit code 1. */
-export class UsageError extends Error {
-  constructor(message: string) {
+/**
+ * An error the CLI reports as it is: one message, optional detail lines (e.g. each problem of a workflow file)
+ * and a hint saying what to do. With --json it becomes `{ ok: false, error, details, hint }` on stdout.
+ */
+export class CliError extends Error {
+  constructor(message: string, readonly details: string[] = [], readonly hint: string | null = null) {
     super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** A usage error (a wrong or missing argument): the one wrong thing and a hint, never the whole help. */
+export class UsageError extends CliError {
+  constructor(message: string, hint: string | null = null) {
+    super(message, [], hint);
     this.name = 'UsageError';
   }
 }

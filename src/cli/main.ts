@@ -6,6 +6,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closestName } from '../config/suggest.js';
 import type { Command } from './command.js';
 import { checkCommand } from './commands/check.js';
 import { initCommand } from './commands/init.js';
@@ -13,7 +14,7 @@ import { logsCommand } from './commands/logs.js';
 import { registryCommand } from './commands/registry.js';
 import { runCommand } from './commands/run.js';
 import { smoketestCommand } from './commands/smoketest.js';
-import { eprintln, paint, println, processIo, UsageError, type Io } from './io.js';
+import { CliError, eprintln, paint, printJson, println, processIo, UsageError, type Io } from './io.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = (here + sep).includes(`${sep}dist${sep}src${sep}`) ? resolve(here, '../../..') : resolve(here, '../..');
@@ -42,8 +43,26 @@ function mainHelp(io: Io): string {
   ].join('\n');
 }
 
+/** Prints a failure: one line (and its details), then a hint; with --json one object on stdout instead. */
+function reportFailure(io: Io, err: unknown, json: boolean, verb: string | null): void {
+  const message = err instanceof Error ? err.message : String(err);
+  const details = err instanceof CliError ? err.details : [];
+  const hint = err instanceof CliError
+    ? err.hint ?? (err instanceof UsageError ? `automesh ${verb ?? ''}${verb ? ' ' : ''}--help shows how to use it` : null)
+    : null;
+  if (json) {
+    printJson(io, { ok: false, error: message, kind: err instanceof UsageError ? 'usage' : 'error', details, hint });
+    return;
+  }
+  eprintln(io, `${paint(io, 'red', 'error:')} ${message}`);
+  for (const line of details) eprintln(io, `  - ${line}`);
+  if (hint) eprintln(io, `${paint(io, 'yellow', 'hint:')} ${hint}`);
+  if (io.env.AUTOMESH_DEBUG && err instanceof Error && err.stack && !(err instanceof CliError)) eprintln(io, err.stack);
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [name, ...rest] = argv;
+  const json = rest.includes('--json');
   if (!name || name === '-h' || name === '--help' || name === 'help') {
     const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
     println(io, target ? target.help : mainHelp(io));
@@ -55,7 +74,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    eprintln(io, `Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See automesh --help.`);
+    const guess = closestName(name, COMMANDS.map((c) => c.name));
+    reportFailure(io, new UsageError(`unknown command "${name}"`,
+      `${guess ? `did you mean ${guess}? ` : ''}the commands are ${COMMANDS.map((c) => c.name).join(', ')} (automesh --help)`), json, null);
     return 1;
   }
   if (rest.includes('-h') || rest.includes('--help')) {
@@ -65,12 +86,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      eprintln(io, `${paint(io, 'red', 'error:')} ${err.message}\n\n${command.help}`);
-      return 1;
-    }
-    eprintln(io, `${paint(io, 'red', 'error:')} ${err instanceof Error ? err.message : String(err)}`);
-    if (io.env.AUTOMESH_DEBUG && err instanceof Error && err.stack) eprintln(io, err.stack);
+    reportFailure(io, err, json, command.name);
     return 1;
   }
 }

@@ -6,7 +6,9 @@
 import type { Envelope } from '../agent/envelope.js';
 import type { WorkflowSummary } from '../mesh/events.js';
 import type { Mesh } from '../mesh/mesh.js';
+import type { LlmCallEvent } from '../llm/call-events.js';
 import { paint, println, type Io } from './io.js';
+import { safeText } from './terminal-text.js';
 
 export type RowStatus = 'pending' | 'running' | 'repairing' | 'success' | 'failure' | 'skipped';
 
@@ -39,7 +41,7 @@ export function seconds(value: number): string {
 
 /** One line of text, at most `width` characters. */
 export function clip(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = safeText(text.replace(/\s+/g, ' ').trim());
   if (width <= 0) return '';
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
 }
@@ -65,6 +67,7 @@ function statusStyle(status: RowStatus): 'green' | 'red' | 'yellow' | 'cyan' | '
  * line is wider than `maxWidth` (a wrapped line would break the in-place redraw).
  */
 export function renderTable(io: Io, headers: string[], rows: Array<Array<{ text: string; style?: Parameters<typeof paint>[1] }>>, maxWidth = Infinity): string[] {
+  rows = rows.map((r) => r.map((c) => ({ ...c, text: safeText(c.text) })));
   const plain = [headers, ...rows.map((r) => r.map((c) => c.text))];
   const widths = headers.map((_, i) => Math.max(...plain.map((r) => (r[i] ?? '').length)));
   const last = headers.length - 1;
@@ -120,7 +123,7 @@ export class Progress {
   private line(id: string, text: string): void {
     if (!this.live || this.io.tty) return;
     const at = ((Date.now() - this.startTime) / 1000).toFixed(2);
-    println(this.io, `+${at}s ${id}: ${text}`);
+    println(this.io, `+${at}s ${safeText(id)}: ${safeText(text)}`);
   }
 
   private row(id: string): ProgressRow {
@@ -151,6 +154,17 @@ export class Progress {
     row.repairs = Math.max(row.repairs, repair);
     row.note = `repair ${repair} after ${errorCategory}: ${error}`;
     this.line(id, `repair ${repair} after ${errorCategory}: ${clip(error, 120)}`);
+    this.draw();
+  }
+
+  /** A retry or failover of a model call, while the task waits for its answer. */
+  llm(id: string, event: LlmCallEvent): void {
+    const row = this.row(id);
+    const what = event.kind === 'retry'
+      ? `retry ${event.provider} in ${seconds(event.delayMs / 1000)} after try ${event.attempt} failed`
+      : `failover ${event.provider} → ${event.next ?? '?'} after ${event.attempt} tr${event.attempt === 1 ? 'y' : 'ies'}`;
+    row.note = `${what}: ${event.error}`;
+    this.line(id, `${what}: ${clip(event.error, 120)}`);
     this.draw();
   }
 
@@ -203,6 +217,9 @@ export class Progress {
       'step:recovered': (e: { workflowId: string; stepId: string; envelope: Envelope }) => {
         if (mine(e)) this.ended(e.stepId, e.envelope, 'recovered');
       },
+      llm: (e: { workflowId: string; stepId: string } & LlmCallEvent) => {
+        if (mine(e)) this.llm(e.stepId, e);
+      },
     };
     mesh.on('workflow:started', handlers['workflow:started']);
     mesh.on('step:started', handlers['step:started']);
@@ -211,6 +228,8 @@ export class Progress {
     mesh.on('step:failed', handlers['step:failed']);
     mesh.on('step:skipped', handlers['step:skipped']);
     mesh.on('step:recovered', handlers['step:recovered']);
+    mesh.on('llm:retry', handlers.llm);
+    mesh.on('llm:failover', handlers.llm);
     return () => {
       mesh.off('workflow:started', handlers['workflow:started']);
       mesh.off('step:started', handlers['step:started']);
@@ -219,6 +238,8 @@ export class Progress {
       mesh.off('step:failed', handlers['step:failed']);
       mesh.off('step:skipped', handlers['step:skipped']);
       mesh.off('step:recovered', handlers['step:recovered']);
+      mesh.off('llm:retry', handlers.llm);
+      mesh.off('llm:failover', handlers.llm);
     };
   }
 
@@ -300,17 +321,17 @@ export function printTaskResult(io: Io, e: Envelope): void {
   println(io);
   if (e.status === 'success') {
     const json = JSON.stringify(e.output, null, 2) ?? 'null';
-    println(io, `${paint(io, 'bold', 'output:')} ${json.length > 4000 ? `${json.slice(0, 4000)}\n… (${json.length} characters; automesh logs show ${e.resultId} --json)` : json}`);
+    println(io, `${paint(io, 'bold', 'output:')} ${safeText(json.length > 4000 ? `${json.slice(0, 4000)}\n… (${json.length} characters; automesh logs show ${e.resultId} --json)` : json)}`);
   } else {
-    println(io, `${paint(io, 'red', 'error:')} ${e.errorCategory ?? 'error'}: ${e.error ?? ''}`);
+    println(io, `${paint(io, 'red', 'error:')} ${e.errorCategory ?? 'error'}: ${safeText(e.error ?? '')}`);
   }
   if (e.code) {
     println(io, paint(io, 'bold', e.status === 'success' ? 'code:' : 'last code:'));
-    println(io, e.code.split('\n').map((l) => `  ${l}`).join('\n'));
+    println(io, safeText(e.code).split('\n').map((l) => `  ${l}`).join('\n'));
   }
   if (e.logs.length > 0) {
     println(io, paint(io, 'bold', 'console:'));
-    println(io, e.logs.slice(0, 20).map((l) => `  ${l}`).join('\n'));
+    println(io, e.logs.slice(0, 20).map((l) => `  ${safeText(l)}`).join('\n'));
   }
   const via = e.cached ? 'the code registry (no model call)' : e.provider ? `${e.provider} / ${e.model ?? '?'}` : '-';
   println(io, `${paint(io, 'dim', `via ${via}; result ${e.resultId} (automesh logs show ${e.resultId})` +
@@ -324,7 +345,7 @@ export function printWorkflowResult(io: Io, workflowId: string, envelopes: Envel
   println(io);
   const failed = envelopes.filter((e) => e.status === 'failure');
   for (const e of failed) {
-    println(io, `${paint(io, 'red', `${e.stepId}:`)} ${e.errorCategory ?? 'error'}: ${e.error ?? ''} (automesh logs show ${e.resultId})`);
+    println(io, `${paint(io, 'red', `${e.stepId}:`)} ${e.errorCategory ?? 'error'}: ${safeText(e.error ?? '')} (automesh logs show ${e.resultId})`);
   }
   const s = summary;
   const ok = s.succeeded === s.steps && !s.cancelled;

@@ -142,29 +142,71 @@ export interface LiveCheck {
   tokens: { input: number; output: number } | null;
 }
 
-function reasonOf(kind: FailureKind): LiveFailureReason {
-  if (kind === 'auth') return 'auth';
+/** Gemini answers a bad key with 400 INVALID_ARGUMENT "API key not valid", not 401: that is a refused key. */
+const REFUSED_KEY = /API key not valid|API_KEY_INVALID|invalid api[ _-]?key|incorrect api key/i;
+
+function reasonOf(kind: FailureKind, message = ''): LiveFailureReason {
+  if (kind === 'auth' || (kind === 'bad_request' && REFUSED_KEY.test(message))) return 'auth';
   if (kind === 'model') return 'unknown model';
   if (kind === 'unreachable' || kind === 'connection') return 'unreachable';
   if (kind === 'timeout') return 'timeout';
   return 'other';
 }
 
-function hintOf(name: ProviderName, kind: FailureKind, endpoint: string, timeoutSec: number): string {
+/** The path of a URL without trailing slashes ('' for none or an unparsable URL). */
+function urlPath(value: string | undefined): string {
+  if (!value) return '';
+  try {
+    return new URL(value).pathname.replace(/\/+$/, '');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Why a 404 came back when the endpoint itself is the likely cause: the SDKs add their own path (`/v1/messages`,
+ * `/v1beta/models/…`, `/chat/completions`), so an endpoint that already has it asks for a path that does not exist.
+ */
+function endpointPathProblem(name: ProviderName, configured: string | undefined): string | null {
+  const path = urlPath(configured);
   const v = PROVIDER_VARIABLES[name];
-  switch (reasonOf(kind)) {
+  if (name === 'claude' && /\/v1$/.test(path)) {
+    return `${v.endpointVar} ends in /v1, and the SDK adds /v1/messages itself: set it to the base URL without /v1 (or unset it for the public API)`;
+  }
+  if (name === 'gemini' && /\/v1(alpha|beta)?$/.test(path)) {
+    return `${v.endpointVar} ends in ${path.slice(path.lastIndexOf('/'))}, and the SDK adds the API version itself: set it to the base URL without it (or unset it for the public API)`;
+  }
+  if (name === 'vllm' && path !== '' && !/^\/v1$/.test(path)) {
+    return `${v.endpointVar} has the path ${path}: set it to the server's base URL (http://host:8000 or http://host:8000/v1); the client adds /chat/completions itself`;
+  }
+  if (name === 'azure' && path !== '') {
+    return `${v.endpointVar} has the path ${path}: set it to the resource URL (https://NAME.openai.azure.com); the client adds /openai/deployments/… itself`;
+  }
+  return null;
+}
+
+function hintOf(name: ProviderName, error: ProviderError, endpoint: string, settings: Settings): string {
+  const v = PROVIDER_VARIABLES[name];
+  const kind = error.kind;
+  switch (reasonOf(kind, error.message)) {
     case 'auth':
       return `the key was refused: check ${v.keyVar}${name === 'vllm' ? ' (the server may need one)' : ''}`;
-    case 'unknown model':
+    case 'unknown model': {
+      const pathProblem = endpointPathProblem(name, settings[v.endpointVar]);
+      if (pathProblem) return pathProblem;
+      if (!/model|deployment/i.test(error.message)) {
+        return `nothing answers at that path of ${endpoint} (HTTP 404): check ${v.endpointVar} (the base URL) and ${v.modelVar}`;
+      }
       return `the provider does not know this model: check ${v.modelVar}`;
+    }
     case 'unreachable':
       return `nothing answers at ${endpoint}: check ${v.endpointVar}${name === 'claude' || name === 'gemini' ? ' (unset it for the public API)' : ''}, the network, and that the server is running`;
     case 'timeout':
-      return `no reply within LLM_TIMEOUT (${timeoutSec} s): raise LLM_TIMEOUT or check the endpoint`;
+      return `no reply within LLM_TIMEOUT (${settings.LLM_TIMEOUT} s): raise LLM_TIMEOUT or check the endpoint`;
     default:
       if (kind === 'rate_limit' || kind === 'overloaded') return 'the provider is busy or rate-limited: try again in a minute';
       if (kind === 'server') return 'the provider had a server error: try again later';
-      if (kind === 'bad_request') return `the provider rejected the request: check ${v.modelVar} and the endpoint`;
+      if (kind === 'bad_request') return `the provider rejected the request: check ${v.modelVar} and ${v.endpointVar}`;
       return 'see the message; automesh check --verbose shows more';
   }
 }
@@ -205,8 +247,8 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
       ? new ProviderError(name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${settings.LLM_TIMEOUT} s)`)
       : err instanceof ProviderError ? err : classifyOther(err, name, provider.model);
     return {
-      provider: name, ok: false, model: provider.model, endpoint, latencyMs, reason: reasonOf(error.kind), kind: error.kind,
-      status: error.status, message: redactSecrets(error.message, secretsOf(settings)), hint: hintOf(name, error.kind, endpoint, settings.LLM_TIMEOUT), reply: null,
+      provider: name, ok: false, model: provider.model, endpoint, latencyMs, reason: reasonOf(error.kind, error.message), kind: error.kind,
+      status: error.status, message: redactSecrets(error.message, secretsOf(settings)), hint: hintOf(name, error, endpoint, settings), reply: null,
       tokens: null,
     };
   } finally {

@@ -1,7 +1,8 @@
 /** What several verbs share: settings from .env and the environment, and the stores under LOG_DIRECTORY. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadSettings, type Settings } from '../config/settings.js';
+import { readEnvFile } from '../config/env-file.js';
+import { loadSettings, unknownSettingNames, type Settings, type UnknownSettingName } from '../config/settings.js';
 import { CodeRegistry } from '../registry/index.js';
 import { createFileStorage, type Storage } from '../storage/index.js';
 import type { Io } from './io.js';
@@ -10,13 +11,16 @@ export interface CliSetup {
   settings: Settings;
   /** The .env file that was read, or null when there is none. */
   envFile: string | null;
+  /** Names in .env that are no setting but look like one (ignored), with the setting they probably mean. */
+  misnamed: UnknownSettingName[];
 }
 
 /** Settings as the CLI sees them: `.env` in the working directory, overridden by the environment. */
 export function cliSettings(io: Io): CliSetup {
   const envFile = join(io.cwd, '.env');
   const settings = loadSettings({ env: io.env, envFile });
-  return { settings, envFile: existsSync(envFile) ? envFile : null };
+  const found = existsSync(envFile);
+  return { settings, envFile: found ? envFile : null, misnamed: found ? unknownSettingNames(Object.keys(readEnvFile(envFile))) : [] };
 }
 
 export function cliStorage(settings: Settings, io: Io): Storage & { registryApi: CodeRegistry } {

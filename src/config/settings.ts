@@ -6,9 +6,22 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { readEnvFile } from './env-file.js';
+import { closestName, editDistance } from './suggest.js';
 
 export const PROVIDER_NAMES = ['claude', 'vllm', 'azure', 'gemini'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/**
+ * Other names users give the providers in LLM_PROVIDER_ORDER: the SDK or vendor name. `openai` is the
+ * OpenAI-compatible provider (LLM_ENDPOINT, the `openai` SDK), as in the provider table of the README.
+ */
+export const PROVIDER_ALIASES: Readonly<Record<string, ProviderName>> = {
+  openai: 'vllm',
+  'openai-compatible': 'vllm',
+  anthropic: 'claude',
+  'azure-openai': 'azure',
+  google: 'gemini',
+};
 
 const number = (name: string, min: number, max: number) =>
   z.coerce.number({ error: `${name} must be a number` })
@@ -40,12 +53,14 @@ const boolean = (name: string) =>
   });
 
 const providerOrder = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
-  const names = (Array.isArray(value) ? value : value.split(',')).map((n) => n.trim().toLowerCase()).filter(Boolean);
+  const names = (Array.isArray(value) ? value : value.split(','))
+    .map((n) => n.trim().toLowerCase()).filter(Boolean).map((n) => PROVIDER_ALIASES[n] ?? n);
   const unknown = names.filter((n) => !(PROVIDER_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) {
     ctx.addIssue({
       code: 'custom',
-      message: `LLM_PROVIDER_ORDER names unknown provider(s) ${unknown.join(', ')}; use some of ${PROVIDER_NAMES.join(', ')}`,
+      message: `LLM_PROVIDER_ORDER names unknown provider(s) ${unknown.join(', ')}; use some of ${PROVIDER_NAMES.join(', ')} ` +
+        `(or ${Object.entries(PROVIDER_ALIASES).map(([alias, name]) => `${alias} for ${name}`).join(', ')})`,
     });
     return z.NEVER;
   }
@@ -175,10 +190,59 @@ export interface LoadSettingsOptions {
   envFile?: string | false;
 }
 
-/** Masks a secret for display: the first 4 characters and the length. */
+/**
+ * Masks a secret for display: the first 4 characters of a long one (enough to tell keys apart), nothing of a
+ * short one, and never its length.
+ */
 export function maskSecret(value: string | undefined): string {
   if (!value) return '(not set)';
-  return value.length <= 8 ? `${'*'.repeat(value.length)}` : `${value.slice(0, 4)}…(${value.length} chars)`;
+  return value.length < 16 ? '********' : `${value.slice(0, 4)}…`;
+}
+
+/** Every name a setting may be given: the settings' own and their aliases. */
+export function knownSettingNames(): string[] {
+  return [...SETTING_NAMES, ...Object.values(SETTING_ALIASES).flatMap((aliases) => [...(aliases ?? [])])];
+}
+
+/** Other tools' names for what a setting holds (not aliases: automesh does not read them). */
+const FOREIGN_NAMES: Readonly<Record<string, SettingName>> = {
+  OPENAI_API_KEY: 'LLM_API_KEY',
+  OPENAI_BASE_URL: 'LLM_ENDPOINT',
+  GOOGLE_API_KEY: 'GEMINI_API_KEY',
+};
+
+export interface UnknownSettingName {
+  name: string;
+  /** The setting it probably means. */
+  suggestion: string;
+}
+
+/**
+ * Names (of a `.env` file) that are no setting but look like one: a typo of a setting's name, or a name in a
+ * setting's family (`CLAUDE_KEY` for `CLAUDE_API_KEY`). Other names (`MY_APP_PORT`) are the user's own.
+ */
+export function unknownSettingNames(names: Iterable<string>): UnknownSettingName[] {
+  const known = knownSettingNames();
+  const families = new Set(known.map((name) => name.split('_')[0] as string));
+  const found: UnknownSettingName[] = [];
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    const upper = name.toUpperCase();
+    let suggestion: string | null = FOREIGN_NAMES[upper] ?? closestName(upper, known);
+    const family = upper.split('_')[0] as string;
+    if (!suggestion && upper.includes('_') && families.has(family)) {
+      // Same family, and the best match by the words they share, then by edits.
+      const words = upper.split('_');
+      const alike = (w: string): boolean => words.some((x) => x === w || (Math.min(x.length, w.length) >= 4 && (x.startsWith(w) || w.startsWith(x))));
+      const ranked = known.filter((k) => k.startsWith(`${family}_`))
+        .map((k) => ({ k, shared: k.split('_').filter(alike).length, distance: editDistance(upper, k) }))
+        .sort((a, b) => b.shared - a.shared || a.distance - b.distance);
+      const best = ranked[0];
+      if (best && best.shared >= 2) suggestion = best.k;
+    }
+    if (suggestion) found.push({ name, suggestion });
+  }
+  return found;
 }
 
 /** Loads and validates every setting. Throws one error listing every bad value, each by name. */
@@ -194,7 +258,10 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     !SETTING_NAMES.includes(key as SettingName) && !Object.values(SETTING_ALIASES).some((a) => a?.includes(key)));
   const input = Object.fromEntries(Object.entries(merged).map(([name, { value }]) => [name, value]));
   const parsed = settingsSchema.safeParse(input);
-  const problems: string[] = unknownConfig.map((key) => `unknown setting ${key} in config (see .env.example for the names)`);
+  const problems: string[] = unknownConfig.map((key) => {
+    const suggestion = FOREIGN_NAMES[key] ?? closestName(key, knownSettingNames());
+    return `unknown setting ${key} in config (${suggestion ? `did you mean ${suggestion}? ` : ''}see .env.example for the names)`;
+  });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '');

@@ -199,12 +199,20 @@ export class LlmChain {
     // When every provider is cooling down, trying them beats failing without a try.
     const order = ready.length > 0 ? ready : [...this.providers];
     const skipped = this.providers.filter((p) => !order.includes(p));
-    for (const provider of order) {
+    for (const [index, provider] of order.entries()) {
       const reply = await this.tryProvider(provider, request, canonical, failures);
       if (reply) {
         const done: LlmReply = { ...reply, durationMs: performance.now() - started, failures };
         this.recorder?.record(canonical, done);
         return done;
+      }
+      const next = order[index + 1];
+      const failed = failures.at(-1);
+      if (next && failed) {
+        request.onEvent?.({
+          kind: 'failover', provider: provider.name, model: failed.model, attempt: failures.filter((f) => f.provider === provider.name).length,
+          delayMs: 0, next: next.name, error: `${failed.kind}: ${failed.message}`, errorKind: failed.kind,
+        });
       }
     }
     const note = skipped.length > 0
@@ -256,6 +264,10 @@ export class LlmChain {
       if (!outcome.retryable || attempt === maxRetries) break;
       const delay = retryDelay(this.backoff, attempt, outcome.retryAfterMs);
       if (delay === null) break;
+      request.onEvent?.({
+        kind: 'retry', provider: provider.name, model: outcome.model, attempt: attempt + 1, delayMs: delay, next: provider.name,
+        error: `${outcome.kind}: ${outcome.message}`, errorKind: outcome.kind,
+      });
       try {
         await sleep(delay, request.signal);
       } catch {

@@ -1,5 +1,6 @@
 /** The provider-neutral shapes of an LLM call. */
 import type { ProviderName } from '../config/settings.js';
+import type { LlmCallObserver } from './call-events.js';
 
 export type { ProviderName };
 
@@ -18,6 +19,8 @@ export interface LlmRequest {
   maxTokens?: number;
   /** Cancels the call (and its retries and failovers) when aborted. */
   signal?: AbortSignal;
+  /** Told of each retry and failover as it happens (progress displays). */
+  onEvent?: LlmCallObserver;
 }
 
 export interface TokenUsage {

@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import type { Envelope } from '../agent/envelope.js';
 import type { TaskWarning } from '../agent/warning.js';
+import type { LlmCallEvent } from '../llm/call-events.js';
 
 export interface WorkflowSummary {
   workflowId: string;
@@ -37,6 +38,10 @@ export interface MeshEvents {
   'step:recovered': { workflowId: string; stepId: string; envelope: Envelope };
   /** Something a task survived (e.g. a damaged registry record it skipped). Written to stderr when nobody listens. */
   'warning': TaskWarning;
+  /** A step's model call is retried on the same provider after `delayMs` (see `LlmCallEvent`). */
+  'llm:retry': { workflowId: string; stepId: string; role: string } & LlmCallEvent;
+  /** A step's model call moves on to the next provider of the chain. */
+  'llm:failover': { workflowId: string; stepId: string; role: string } & LlmCallEvent;
 }
 
 export type MeshEventName = keyof MeshEvents;

@@ -302,6 +302,7 @@ export async function runWorkflow(
       deferLog: true,
       ...(budget ? { workflowBudget: budget } : {}),
       onRepair: (info) => events.emit('step:repaired', { workflowId, stepId: step.id, role: step.role, ...info }),
+      onLlmEvent: (e) => events.emit(`llm:${e.kind}`, { workflowId, stepId: step.id, role: step.role, ...e }),
     });
     return { ...envelope, stepId: step.id };
   };

@@ -1,7 +1,13 @@
 // Starts a mesh with the agents of agents.ts, runs one task and a small workflow, and prints the results.
 // Run: npm start   (after npm install, with a provider configured: cp .env.example .env, then edit .env)
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Mesh } from 'automesh';
 import { agents } from './agents.js';
+
+// Settings come from .env in the working folder and results go to ./logs: make that this project's folder, so
+// `npx tsx path/to/main.ts` from anywhere uses this project's .env and logs.
+process.chdir(dirname(fileURLToPath(import.meta.url)));
 
 const mesh = new Mesh({ mode: 'autonomous' });   // settings from .env and the environment
 for (const entry of agents) {

@@ -5,16 +5,16 @@
  */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_PROMPT_DIRECTORY, loadPromptTemplates } from '../../codegen/prompts.js';
 import { readEnvFile } from '../../config/env-file.js';
 import { sandboxSettingsOf, type SandboxSettings } from '../../config/sandbox-settings.js';
 import {
-  loadSettings, maskSecret, SECRET_SETTINGS, SETTING_ALIASES, settingsSchema, SettingsError, type Settings,
+  knownSettingNames, loadSettings, maskSecret, SECRET_SETTINGS, settingsSchema, SettingsError, unknownSettingNames, type Settings,
 } from '../../config/settings.js';
 import { agentsFileFor, checkAgentRoutes } from '../agent-routes.js';
 import type { Command } from '../command.js';
-import { ms, paint, printJson, println, spinner, UsageError, type Io } from '../io.js';
+import { parseVerbArgs } from '../args.js';
+import { ms, paint, printJson, println, spinner, type Io } from '../io.js';
 import {
   displayUrl, liveCheck, providerStatuses, providerVariableLines, settingSource,
   type LiveCheck, type ProviderStatus,
@@ -120,10 +120,7 @@ function checkNode(): { version: string; ok: boolean } {
   return { version, ok: Number(version.split('.')[0]) >= MIN_NODE_MAJOR };
 }
 
-const KNOWN_NAMES: ReadonlySet<string> = new Set([
-  ...Object.keys(settingsSchema.shape),
-  ...Object.values(SETTING_ALIASES).flatMap((aliases) => [...(aliases ?? [])]),
-]);
+const KNOWN_NAMES: ReadonlySet<string> = new Set(knownSettingNames());
 
 /** Each setting's value for display (secrets masked) and where it came from. */
 function settingValues(settings: Settings, source: (name: string) => string): Record<string, { value: unknown; source: string }> {
@@ -220,20 +217,15 @@ function describeLive(c: LiveCheck): Omit<CheckItem, 'section'> {
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  let values: { 'validate-llm': boolean; json: boolean; verbose: boolean; agents?: string };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'validate-llm': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        agents: { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const { values } = parseVerbArgs('check', {
+    args,
+    options: {
+      'validate-llm': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      agents: { type: 'string' },
+    },
+  });
   const json = values.json;
   const verbose = values.verbose;
   const validate = values['validate-llm'];
@@ -281,6 +273,15 @@ async function run(args: string[], io: Io): Promise<number> {
         `${ignored.length > 0 ? `; ${ignored.length} other name${ignored.length === 1 ? '' : 's'} ignored: ${ignored.join(', ')}` : ''}; ` +
         'the environment overrides it)',
       details: [`names: ${envNames.join(', ') || '(none)'}`],
+    });
+  }
+
+  const misnamed = unknownSettingNames(ignored);
+  for (const { name, suggestion } of misnamed) {
+    report.add({
+      section: 'settings', id: `env-name.${name}`, status: 'warn',
+      message: `.env sets ${name}, which is not an automesh setting, so it is ignored: did you mean ${suggestion}?`,
+      hint: `rename ${name} to ${suggestion} in ${envPath} (.env.example lists every setting)`,
     });
   }
 
@@ -464,7 +465,7 @@ async function run(args: string[], io: Io): Promise<number> {
       problems: failed.map((i) => i.message),
       warnings: warned.map((i) => i.message),
       node: { version: node.version, required: `>=${MIN_NODE_MAJOR}`, ok: node.ok },
-      envFile: { path: envPath, found: envFound, names: envNames, ignored, error: envFileError },
+      envFile: { path: envPath, found: envFound, names: envNames, ignored, misnamed, error: envFileError },
       settings: { ok: settings !== null, problems: settingsProblems, ...(verbose && values_ ? { values: values_ } : {}) },
       sandbox: { ok: sandbox.ok, probes: sandbox.probes, workersStarted: sandbox.workersStarted, settings: sandboxSettings },
       providerOrder: settings?.LLM_PROVIDER_ORDER ?? null,

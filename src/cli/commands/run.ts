@@ -1,13 +1,13 @@
 /** `automesh run`: one task with one agent, or a workflow file, with live progress and a final table. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Envelope } from '../../agent/envelope.js';
 import type { SettingsInput } from '../../config/settings.js';
 import { Mesh } from '../../mesh/mesh.js';
 import { resolveWorkflow, WorkflowValidationError, type WorkflowStep } from '../../mesh/workflow-spec.js';
 import type { Command } from '../command.js';
-import { eprintln, paint, printJson, println, UsageError, type Io } from '../io.js';
+import { parseVerbArgs } from '../args.js';
+import { CliError, eprintln, paint, printJson, UsageError, type Io } from '../io.js';
 import { AgentsFileError, loadAgents, type LoadedAgents } from '../load-agents.js';
 import { Progress, printTaskResult, printWorkflowResult } from '../progress.js';
 import { cliSettings } from '../setup.js';
@@ -83,7 +83,38 @@ function meshConfig(io: Io): SettingsInput {
 
 function defaultAgentsFile(io: Io): string {
   for (const candidate of ['agents.ts', 'agents.js', 'agents.mjs']) if (existsSync(resolve(io.cwd, candidate))) return `./${candidate}`;
-  throw new UsageError('run needs --agents <file>: the module that exports your agents (there is no ./agents.ts here).');
+  throw new UsageError('run needs --agents FILE: the module that exports your agents (there is no ./agents.ts here)', 'e.g. automesh run --agents ./src/agents.ts --agent calculator "Calculate 2**10"');
+}
+
+/**
+ * Whether the arguments name a workflow file rather than a task: one argument, one word (a task is a sentence,
+ * and may well mention a file: "Explain workflow.json"), that is an existing file or ends in .json, and no --agent
+ * (a task's option). With --agent, an existing .json file is a mistake worth naming.
+ */
+function isWorkflowArgument(io: Io, positionals: string[], values: { agent?: string }): boolean {
+  const first = positionals[0] as string;
+  if (positionals.length !== 1 || /\s/.test(first.trim())) return false;
+  const path = resolve(io.cwd, first);
+  const isFile = existsSync(path) && statSync(path).isFile();
+  if (values.agent !== undefined) {
+    if (isFile && /\.json$/i.test(first)) {
+      throw new UsageError(`${first} is a workflow file, and --agent is for a single task`, 'drop --agent (each step of a workflow names its agent), or quote a task sentence');
+    }
+    return false;
+  }
+  return isFile || /\.json$/i.test(first);
+}
+
+/** The engine's words for options are the library's (`{ fresh: true }`); say the CLI's instead. */
+function inCliTerms(err: unknown): unknown {
+  if (!(err instanceof Error) || !err.message.includes('{ fresh: true }')) return err;
+  return new CliError(err.message.replace(/run it with \{ fresh: true \}/, 'run it again with --fresh').replace('{ fresh: true }', '--fresh'),
+    [], 'automesh run <workflow.json> --fresh runs every step again and replaces the saved state');
+}
+
+/** Names in .env that are no setting but look like one (they are ignored: say so before the run). */
+function settingWarnings(io: Io): string[] {
+  return cliSettings(io).misnamed.map(({ name, suggestion }) => `.env sets ${name}, which is not an automesh setting (ignored): did you mean ${suggestion}?`);
 }
 
 /** Ctrl-C cancels the run (steps in flight end cancelled, the rest skipped); a second Ctrl-C quits at once. */
@@ -99,7 +130,7 @@ function cancelOnSigint(io: Io): { signal: AbortSignal; dispose(): void } {
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseVerbArgs('run', {
     args,
     allowPositionals: true,
     options: {
@@ -111,52 +142,44 @@ async function run(args: string[], io: Io): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (positionals.length === 0) throw new UsageError('run needs a task (in quotes) or a workflow file.');
+  if (positionals.length === 0) throw new UsageError('run needs a task (in quotes) or a workflow file', 'e.g. automesh run --agent calculator "Calculate 2**10", or automesh run workflow.json');
 
-  // A workflow when the one argument is a .json file (or an existing file and no --agent); otherwise a task.
   const first = positionals[0] as string;
-  const firstPath = resolve(io.cwd, first);
-  const isFile = positionals.length === 1 && existsSync(firstPath) && statSync(firstPath).isFile();
-  const workflowMode = positionals.length === 1 && (/\.json$/i.test(first) || (isFile && values.agent === undefined));
+  const workflowMode = isWorkflowArgument(io, positionals, values);
   if (workflowMode) {
-    if (!isFile) throw new UsageError(`Workflow file ${first} not found.`);
-    if (values.agent !== undefined) throw new UsageError('--agent is for a single task; in a workflow each step names its agent.');
-    if (values.context !== undefined) throw new UsageError('--context is for a single task; in a workflow give each step a "context".');
+    if (!existsSync(resolve(io.cwd, first))) throw new UsageError(`workflow file ${first} not found`, `to run it as a task, quote a sentence: automesh run --agent NAME "..."`);
+    if (values.context !== undefined) throw new UsageError('--context is for a single task', 'in a workflow file give each step a "context"');
   } else {
-    if (values.id !== undefined) throw new UsageError('--id names a workflow; it does not apply to a single task.');
-    if (values.fresh) throw new UsageError('--fresh is for workflows; a single task always runs (or reuses registered code).');
+    if (values.id !== undefined) throw new UsageError('--id names a workflow; it does not apply to a single task');
+    if (values.fresh) throw new UsageError('--fresh is for workflows; a single task always runs (or reuses registered code)');
   }
   let context: Record<string, unknown> | undefined;
   if (values.context !== undefined) {
     try {
       context = JSON.parse(values.context) as Record<string, unknown>;
     } catch (err) {
-      throw new UsageError(`--context must be a JSON object: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(`--context is not JSON: ${err instanceof Error ? err.message : String(err)}`, 'give a JSON object, e.g. --context \'{"n": 12}\'');
     }
-    if (!context || typeof context !== 'object' || Array.isArray(context)) throw new UsageError('--context must be a JSON object, e.g. \'{"n": 12}\'.');
+    if (!context || typeof context !== 'object' || Array.isArray(context)) throw new UsageError('--context must be a JSON object', 'e.g. --context \'{"n": 12}\'');
   }
-  const workflow = workflowMode ? readWorkflowFile(firstPath, first, values.id) : null;
+  const workflow = workflowMode ? readWorkflowFile(resolve(io.cwd, first), first, values.id) : null;
 
   const config = meshConfig(io);
   let loaded: LoadedAgents;
   try {
     loaded = await loadAgents(values.agents ?? defaultAgentsFile(io), io.cwd);
   } catch (err) {
-    if (err instanceof AgentsFileError) {
-      eprintln(io, `${paint(io, 'red', 'error:')} ${err.message}`);
-      return 1;
-    }
+    if (err instanceof AgentsFileError) throw new CliError(err.message);
     throw err;
   }
-  for (const warning of loaded.warnings) eprintln(io, `${paint(io, 'yellow', 'warning:')} ${warning}`);
+  for (const warning of [...settingWarnings(io), ...loaded.warnings]) eprintln(io, `${paint(io, 'yellow', 'warning:')} ${warning}`);
 
   const mesh = new Mesh({ mode: 'autonomous', config });
   for (const entry of loaded.agents) {
     try {
       mesh.add(entry.agent, entry.options);
     } catch (err) {
-      eprintln(io, `${paint(io, 'red', 'error:')} ${loaded.file}: ${entry.source}: ${err instanceof Error ? err.message : String(err)}`);
-      return 1;
+      throw new CliError(`${loaded.file}: ${entry.source}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   const describe = (): string => {
@@ -173,25 +196,20 @@ async function run(args: string[], io: Io): Promise<number> {
         .map((s) => ({ id: s.id, role: s.role, task: s.task }));
     } catch (err) {
       if (err instanceof WorkflowValidationError) {
-        eprintln(io, `${paint(io, 'red', 'error:')} ${first} is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):`);
-        for (const problem of err.problems) eprintln(io, `  - ${problem}`);
-        return 1;
+        throw new CliError(`${first} is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):`, err.problems);
       }
-      throw new UsageError(`${first}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new CliError(`${first}: ${err instanceof Error ? err.message : String(err)}`);
     }
   } else {
     const agents = mesh.agents;
     if (values.agent === undefined) {
       if (agents.length !== 1) {
-        throw new UsageError(`${loaded.file} has ${agents.length} agents; say which one runs the task with --agent NAME (${describe()}).`);
+        throw new UsageError(`${loaded.file} has ${agents.length} agents; say which one runs the task`, `add --agent NAME (${describe()})`);
       }
       role = (agents[0] as (typeof agents)[number]).role;
     } else {
       const found = mesh.resolveAgent(values.agent);
-      if (!found) {
-        eprintln(io, `${paint(io, 'red', 'error:')} no agent "${values.agent}" in ${loaded.file} (${describe()}).`);
-        return 1;
-      }
+      if (!found) throw new CliError(`no agent "${values.agent}" in ${loaded.file} (${describe()})`);
       role = found;
     }
   }
@@ -205,6 +223,8 @@ async function run(args: string[], io: Io): Promise<number> {
       let results;
       try {
         results = await mesh.workflow(workflow.id, workflow.steps, { fresh: values.fresh, signal: sigint.signal });
+      } catch (err) {
+        throw inCliTerms(err);
       } finally {
         unfollow();
         progress.finish();
@@ -230,6 +250,7 @@ async function run(args: string[], io: Io): Promise<number> {
         ...(context ? { context } : {}),
         signal: sigint.signal,
         onRepair: (info) => progress.repaired(role, info.repair, info.errorCategory, info.error),
+        onLlmEvent: (event) => progress.llm(role, event),
       });
       progress.ended(role, envelope);
     } finally {

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { parseArgs } from 'node:util';
 import { registryLookupFor, runTask, type AgentIdentity, type AgentRuntime } from '../../agent/pipeline.js';
 import type { Envelope } from '../../agent/envelope.js';
 import { loadPromptTemplates, type PromptTemplates } from '../../codegen/prompts.js';
@@ -15,7 +14,8 @@ import { SettingsError, type ProviderName, type Settings } from '../../config/se
 import { NoProviderError } from '../../llm/errors.js';
 import { createFileStorage } from '../../storage/index.js';
 import type { Command } from '../command.js';
-import { ms, paint, printJson, println, spinner, UsageError, type Io } from '../io.js';
+import { parseVerbArgs } from '../args.js';
+import { ms, paint, printJson, println, spinner, type Io } from '../io.js';
 import { PROVIDER_VARIABLES, providerVariableLines } from '../provider-check.js';
 import { SANDBOX_HINT } from '../self-test.js';
 import { cliSettings } from '../setup.js';
@@ -111,12 +111,7 @@ interface Outcome {
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  let values: { json: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const { values } = parseVerbArgs('smoketest', { args, options: { json: { type: 'boolean', default: false } } });
   const json = values.json;
   const started = performance.now();
   const stages = new Stages(io, json);
