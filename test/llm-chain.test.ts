@@ -441,14 +441,19 @@ describe('settings', () => {
     assert.equal(s.AZURE_ENDPOINT, 'https://x.openai.azure.com');
   });
 
+  test('provider aliases in LLM_PROVIDER_ORDER: openai is the OpenAI-compatible provider (vllm), anthropic, google', () => {
+    const s = loadSettings({ envFile: false, env: { LLM_PROVIDER_ORDER: 'openai, Anthropic,google,vllm' } });
+    assert.deepEqual(s.LLM_PROVIDER_ORDER, ['vllm', 'claude', 'gemini']);
+  });
+
   test('bad values fail with messages naming each setting, secrets hidden', () => {
     assert.throws(() => loadSettings({ envFile: false, env: {
-      LLM_TIMEOUT: 'soon', LLM_PROVIDER_ORDER: 'claude,openai', REGISTRY_REUSE: 'maybe', LLM_ENDPOINT: 'localhost:8000',
+      LLM_TIMEOUT: 'soon', LLM_PROVIDER_ORDER: 'claude,mistral', REGISTRY_REUSE: 'maybe', LLM_ENDPOINT: 'localhost:8000',
       CLAUDE_API_KEY: ' ',
     } }), (err: unknown) => {
       const message = (err as Error).message;
       assert.match(message, /LLM_TIMEOUT="soon": LLM_TIMEOUT must be a number/);
-      assert.match(message, /LLM_PROVIDER_ORDER names unknown provider\(s\) openai/);
+      assert.match(message, /LLM_PROVIDER_ORDER names unknown provider\(s\) mistral; use some of claude, vllm, azure, gemini \(or openai for vllm, /);
       assert.match(message, /REGISTRY_REUSE="maybe": REGISTRY_REUSE must be true or false/);
       assert.match(message, /LLM_ENDPOINT must be an http\(s\) URL/);
       assert.match(message, /CLAUDE_API_KEY=\(hidden\): CLAUDE_API_KEY must not be empty/);
@@ -457,6 +462,6 @@ describe('settings', () => {
   });
 
   test('an unknown name in explicit config is an error', () => {
-    assert.throws(() => loadSettings({ envFile: false, env: {}, config: { LLM_TIMOUT: 3 } as never }), /unknown setting LLM_TIMOUT/);
+    assert.throws(() => loadSettings({ envFile: false, env: {}, config: { LLM_TIMOUT: 3 } as never }), /unknown setting LLM_TIMOUT in config \(did you mean LLM_TIMEOUT\?/);
   });
 });

@@ -21,6 +21,7 @@ import {
 } from '../provider-check.js';
 import { CONFINEMENT_HINT, SANDBOX_HINT, sandboxSelfTest, type SandboxProbe, type SandboxSelfTest } from '../self-test.js';
 import { cliSettings } from '../setup.js';
+import { safeText } from '../terminal-text.js';
 
 const HELP = `Usage: automesh check [--validate-llm] [--agents FILE] [--json] [--verbose]
 
@@ -210,7 +211,7 @@ function describeLive(c: LiveCheck): Omit<CheckItem, 'section'> {
   }
   return {
     id: `llm.${c.provider}`, status: 'fail', durationMs: c.latencyMs,
-    message: `${name}  ${c.model} failed after ${ms(c.latencyMs)}: ${c.reason}${c.status ? ` (HTTP ${c.status})` : ''}: ${c.message ?? ''}`,
+    message: `${name}  ${c.model} failed after ${ms(c.latencyMs)}: ${c.reason}${c.status ? ` (HTTP ${c.status})` : ''}: ${safeText(c.message ?? '')}`,
     hint: c.hint ?? undefined,
     details: [`endpoint ${c.endpoint}`, `failure kind ${c.kind ?? '?'}`],
   };

@@ -16,6 +16,7 @@ import { createFileStorage } from '../../storage/index.js';
 import type { Command } from '../command.js';
 import { parseVerbArgs } from '../args.js';
 import { ms, paint, printJson, println, spinner, type Io } from '../io.js';
+import { safeText } from '../terminal-text.js';
 import { PROVIDER_VARIABLES, providerVariableLines } from '../provider-check.js';
 import { SANDBOX_HINT } from '../self-test.js';
 import { cliSettings } from '../setup.js';
@@ -89,7 +90,8 @@ class Stages {
     this.list.push(stage);
     if (this.json) return;
     const time = stage.durationMs === null ? '' : ms(stage.durationMs);
-    const detail = stage.status === 'skipped' ? paint(this.io, 'gray', stage.detail) : stage.detail;
+    // The detail may quote the model (its error, its output): shown safe, then painted.
+    const detail = stage.status === 'skipped' ? paint(this.io, 'gray', safeText(stage.detail)) : safeText(stage.detail);
     println(this.io, `  ${badge(this.io, stage.status)} ${stage.name.padEnd(15)} ${time.padStart(8)}  ${detail}`);
   }
 
@@ -156,9 +158,9 @@ async function run(args: string[], io: Io): Promise<number> {
     if (outcome.ok) {
       println(io, `${paint(io, 'green', 'PASS')}: the calculator agent computed 2 + 2 = 4 in ${ms(durationMs)}.`);
     } else {
-      println(io, `${paint(io, 'red', 'FAIL')} at stage "${outcome.failedStage ?? '?'}": ${outcome.error ?? 'unknown error'}`);
+      println(io, `${paint(io, 'red', 'FAIL')} at stage "${outcome.failedStage ?? '?'}": ${safeText(outcome.error ?? 'unknown error')}`);
       if (outcome.lastCode) {
-        const lines = outcome.lastCode.split('\n');
+        const lines = safeText(outcome.lastCode).split('\n');
         println(io, '');
         println(io, 'The last code the model wrote:');
         for (const line of lines.slice(0, 15)) println(io, paint(io, 'gray', `    ${line}`));
