@@ -43,6 +43,13 @@ Options:
 Exit code 0 when everything works, 1 on any problem (no provider configured is a problem; so is a provider
 failing --validate-llm).`;
 
+const OPTIONS = {
+  'validate-llm': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  agents: { type: 'string' },
+} as const;
+
 export const MIN_NODE_MAJOR = 20;
 
 type Status = 'ok' | 'warn' | 'fail' | 'info' | 'skip';
@@ -218,15 +225,7 @@ function describeLive(c: LiveCheck): Omit<CheckItem, 'section'> {
 }
 
 async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('check', {
-    args,
-    options: {
-      'validate-llm': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      agents: { type: 'string' },
-    },
-  });
+  const { values } = parseVerbArgs('check', { args, options: OPTIONS });
   const json = values.json;
   const verbose = values.verbose;
   const validate = values['validate-llm'];
@@ -499,5 +498,6 @@ export const checkCommand: Command = {
   name: 'check',
   summary: 'check Node.js, the sandbox, .env and the LLM providers (--validate-llm: live calls)',
   help: HELP,
+  options: OPTIONS,
   run,
 };

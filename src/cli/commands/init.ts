@@ -30,6 +30,8 @@ Options:
 
 automesh is not on the npm registry yet: the project depends on this installation by path (file:...).`;
 
+const OPTIONS = { examples: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } } as const;
+
 /** Template files under templates/init and their names in the project. */
 const TEMPLATE_FILES: Array<[string, string]> = [
   ['agents.ts', 'agents.ts'],
@@ -155,7 +157,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseVerbArgs('init', {
     args,
     allowPositionals: true,
-    options: { examples: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
+    options: OPTIONS,
   });
   if (positionals.length > 1) throw new UsageError(`init takes one folder; got ${positionals.length}: ${positionals.join(' ')}`, 'quote a folder name that has spaces');
   const dir = resolve(io.cwd, positionals[0] ?? '.');
@@ -210,4 +212,4 @@ async function run(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export const initCommand: Command = { name: 'init', summary: 'create a runnable project (agents.ts, main.ts, .env.example)', help: HELP, run };
+export const initCommand: Command = { name: 'init', summary: 'create a runnable project (agents.ts, main.ts, .env.example)', help: HELP, options: OPTIONS, run };

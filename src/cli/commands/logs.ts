@@ -21,6 +21,8 @@ Options:
 
 Results live under LOG_DIRECTORY/<role>/<resultId>.json (default ./logs).`;
 
+const OPTIONS = { json: { type: 'boolean', default: false }, role: { type: 'string' }, limit: { type: 'string', default: '20' } } as const;
+
 type StoredAttempt = Record<string, unknown>;
 
 /** One attempt: its outcome, then the model's raw reply when the record has one. */
@@ -82,7 +84,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseVerbArgs('logs', {
     args: rest,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, role: { type: 'string' }, limit: { type: 'string', default: '20' } },
+    options: OPTIONS,
   });
   if (action === 'list') {
     if (positionals.length > 0) throw new UsageError(`logs list takes no arguments; got ${positionals.join(' ')}`, 'filter with --role R');
@@ -93,4 +95,4 @@ async function run(args: string[], io: Io): Promise<number> {
     'the actions are list and show, e.g. automesh logs list --role calculator');
 }
 
-export const logsCommand: Command = { name: 'logs', summary: 'list or show the results of tasks', help: HELP, run };
+export const logsCommand: Command = { name: 'logs', summary: 'list or show the results of tasks', help: HELP, options: OPTIONS, run };

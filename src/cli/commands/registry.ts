@@ -24,6 +24,13 @@ Options:
 
 The registry lives under LOG_DIRECTORY/registry (default ./logs/registry).`;
 
+const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  role: { type: 'string' },
+  stage: { type: 'string' },
+  limit: { type: 'string', default: '20' },
+} as const;
+
 const STAGES = ['candidate', 'verified', 'golden'] as const;
 type Stage = (typeof STAGES)[number];
 
@@ -85,12 +92,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseVerbArgs('registry', {
     args: rest,
     allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      role: { type: 'string' },
-      stage: { type: 'string' },
-      limit: { type: 'string', default: '20' },
-    },
+    options: OPTIONS,
   });
   const registry = cliStorage(cliSettings(io).settings, io).registryApi;
   switch (action) {
@@ -137,4 +139,4 @@ async function run(args: string[], io: Io): Promise<number> {
   }
 }
 
-export const registryCommand: Command = { name: 'registry', summary: 'list, show, search or remove registered code', help: HELP, run };
+export const registryCommand: Command = { name: 'registry', summary: 'list, show, search or remove registered code', help: HELP, options: OPTIONS, run };

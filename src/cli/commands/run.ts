@@ -39,6 +39,15 @@ Examples:
   automesh run --agents ./agents.ts workflow.json
   automesh run workflow.json --fresh --json`;
 
+const OPTIONS = {
+  agents: { type: 'string' },
+  agent: { type: 'string' },
+  context: { type: 'string' },
+  id: { type: 'string' },
+  fresh: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
 interface WorkflowFile {
   id: string;
   steps: WorkflowStep[];
@@ -133,14 +142,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseVerbArgs('run', {
     args,
     allowPositionals: true,
-    options: {
-      agents: { type: 'string' },
-      agent: { type: 'string' },
-      context: { type: 'string' },
-      id: { type: 'string' },
-      fresh: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
+    options: OPTIONS,
   });
   if (positionals.length === 0) throw new UsageError('run needs a task (in quotes) or a workflow file', 'e.g. automesh run --agent calculator "Calculate 2**10", or automesh run workflow.json');
 
@@ -265,4 +267,4 @@ async function run(args: string[], io: Io): Promise<number> {
   }
 }
 
-export const runCommand: Command = { name: 'run', summary: 'run a task or a workflow file with live progress', help: HELP, run };
+export const runCommand: Command = { name: 'run', summary: 'run a task or a workflow file with live progress', help: HELP, options: OPTIONS, run };

@@ -112,8 +112,10 @@ interface Outcome {
   lastCode?: string | null;
 }
 
+const OPTIONS = { json: { type: 'boolean', default: false } } as const;
+
 async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseVerbArgs('smoketest', { args, options: { json: { type: 'boolean', default: false } } });
+  const { values } = parseVerbArgs('smoketest', { args, options: OPTIONS });
   const json = values.json;
   const started = performance.now();
   const stages = new Stages(io, json);
@@ -463,5 +465,6 @@ export const smoketestCommand: Command = {
   name: 'smoketest',
   summary: 'an agent computes 2 + 2 through the chain, the sandbox, the registry and the result log',
   help: HELP,
+  options: OPTIONS,
   run,
 };
