@@ -2,7 +2,7 @@
 // every test removes what it creates, also when it fails (test/helpers/temp.ts). Arguments are test files
 // (default: every test/*.test.ts).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ const tests = files.length > 0 ? files : readdirSync(join(root, 'test')).filter(
 const TOOL_CACHES = /^tsx-\d+$/;
 
 const runTmp = mkdtempSync(join(tmpdir(), 'automesh-test-run-'));
+// Like /tmp: some tests run a child as an unprivileged user, whose tools (tsx's cache) write here too.
+chmodSync(runTmp, 0o1777);
 let status = 1;
 try {
   const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--import', 'tsx', ...tests], {
