@@ -154,9 +154,16 @@ describe('per-agent providers and models', () => {
     assert.equal(mesh.started, false);
   });
 
+  test('llm.order and llm.models take the provider aliases LLM_PROVIDER_ORDER takes', () => {
+    const agent = defineAgent({
+      role: 'x', systemPrompt: 'Math.', llm: { order: ['openai', 'Anthropic'] as never, models: { google: 'g' } as never },
+    });
+    assert.deepEqual(new Mesh().add(agent).getAgent('x')?.definition.llm, { order: ['vllm', 'claude'], models: { gemini: 'g' } });
+  });
+
   test('an unknown provider name or a bad llm field fails when the agent is defined', () => {
-    assert.throws(() => defineAgent({ role: 'x', systemPrompt: 'Math.', llm: { order: ['openai' as 'vllm'] } }),
-      /Invalid agent \(role "x"\): llm names unknown provider "openai"; the providers are claude, vllm, azure, gemini/);
+    assert.throws(() => defineAgent({ role: 'x', systemPrompt: 'Math.', llm: { order: ['mistral' as 'vllm'] } }),
+      /Invalid agent \(role "x"\): llm names unknown provider "mistral"; the providers are claude, vllm, azure, gemini/);
     assert.throws(() => defineAgent({ role: 'x', systemPrompt: 'Math.', llm: { models: { mistral: 'large' } as never } }),
       /unknown provider "mistral"/);
     assert.throws(() => defineAgent({ role: 'x', systemPrompt: 'Math.', llm: { order: [] } }), /llm\.order must name at least one provider/);

@@ -5,7 +5,7 @@
  * so a route never falls back silently to providers the agent did not ask for.
  */
 import { z } from 'zod';
-import { PROVIDER_NAMES, type ProviderName, type Settings } from '../config/settings.js';
+import { PROVIDER_ALIASES, PROVIDER_NAMES, type ProviderName, type Settings } from '../config/settings.js';
 
 export interface LlmRoute {
   /** Providers to try, in this order; default: `LLM_PROVIDER_ORDER`. */
@@ -33,23 +33,33 @@ export const CONFIGURING_SETTINGS: Record<ProviderName, string> = {
 const unknownProvider = (name: unknown): string =>
   `llm names unknown provider ${JSON.stringify(name)}; the providers are ${PROVIDER_NAMES.join(', ')}`;
 
-const providerName = z.string().refine((n) => (PROVIDER_NAMES as readonly string[]).includes(n), {
+/** A provider's own name for an alias (`openai` → `vllm`), as LLM_PROVIDER_ORDER accepts them; else the name as given. */
+const canonicalName = (name: unknown): unknown =>
+  typeof name === 'string' ? PROVIDER_ALIASES[name.trim().toLowerCase()] ?? name : name;
+
+const providerName = z.preprocess(canonicalName, z.string().refine((n) => (PROVIDER_NAMES as readonly string[]).includes(n), {
   error: (issue) => unknownProvider(issue.input),
-});
+}));
+
+/** `models` keyed by provider names, aliases replaced (so `{ openai: 'm' }` sets the vllm model). */
+const canonicalKeys = (models: unknown): unknown =>
+  models !== null && typeof models === 'object' && !Array.isArray(models)
+    ? Object.fromEntries(Object.entries(models).map(([k, v]) => [canonicalName(k), v]))
+    : models;
 
 export const llmRouteSchema = z.strictObject({
   order: z.array(providerName, { error: `llm.order must be a list of provider names (some of ${PROVIDER_NAMES.join(', ')})` })
     .min(1, 'llm.order must name at least one provider (or leave it out to use LLM_PROVIDER_ORDER)')
     .refine((names) => new Set(names).size === names.length, 'llm.order names a provider twice')
     .optional(),
-  models: z.record(z.string(), z.string({ error: 'llm.models values must be model names (text)' })
+  models: z.preprocess(canonicalKeys, z.record(z.string(), z.string({ error: 'llm.models values must be model names (text)' })
     .trim().min(1, 'llm.models must not hold an empty model name'), {
     error: 'llm.models must map provider names to model names, e.g. { claude: "claude-haiku-4-5" }',
   }).superRefine((models, ctx) => {
     for (const name of Object.keys(models)) {
       if (!(PROVIDER_NAMES as readonly string[]).includes(name)) ctx.addIssue({ code: 'custom', message: unknownProvider(name) });
     }
-  }).optional(),
+  })).optional(),
 }, {
   error: (issue) => issue.code === 'unrecognized_keys'
     ? `llm has unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; it takes order and models`
