@@ -347,16 +347,16 @@ function instrument(mesh: Mesh, recorder: Recorder): void {
   on('step:finished');
   on('step:failed');
   on('step:skipped');
-  // The step's own boundaries: the engine calls agent.executeTask once per step and, when it resolves, records the
-  // result and starts the dependants in the same tick.
+  // The step's own boundaries: the engine calls agent.executeStep (executeTask admitted with its workflow) once per
+  // step and, when it resolves, records the result and starts the dependants once its end is announced.
   const agent = mesh.getAgent(ROLE);
   if (!agent) throw new Error(`bench: the mesh has no agent "${ROLE}"`);
-  const executeTask = agent.executeTask.bind(agent);
-  agent.executeTask = async (input: TaskInput) => {
+  const executeStep = agent.executeStep.bind(agent);
+  agent.executeStep = async (input: TaskInput) => {
     const trace = input.stepId !== undefined ? recorder.step(input.stepId) : null;
     if (trace) trace.taskStart = performance.now();
     try {
-      return await executeTask(input);
+      return await executeStep(input);
     } finally {
       if (trace) trace.taskEnd = performance.now();
     }
@@ -535,7 +535,11 @@ async function runPlan(
 }
 
 function checkRuns(label: string, runs: readonly RunSample[]): string[] {
-  const problems = runs.flatMap((r, i) => r.problems.map((p) => `${label} run ${i + 1}: ${p}`));
+  const untraced = (r: RunSample): string[] => r.plan.steps.filter((step) => {
+    const trace = r.steps.get(step.id);
+    return !trace || trace.taskStart === null || trace.taskEnd === null;
+  }).map((step) => `step ${step.id} left no trace: the benchmark's wrapper did not see the engine run it`);
+  const problems = runs.flatMap((r, i) => [...r.problems, ...untraced(r)].map((p) => `${label} run ${i + 1}: ${p}`));
   if (problems.length > 0) {
     console.log(`  VERIFICATION FAILED (${problems.length} problems):`);
     for (const p of problems.slice(0, 20)) console.log(`    ${p}`);
