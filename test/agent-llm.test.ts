@@ -1,25 +1,20 @@
 // Per-agent providers and models, and budgets, end to end: the real SDKs over HTTP against the local
 // wire-protocol server, the real sandbox and storage.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AutoAgent, defineAgent, Mesh, resetCooldowns, type Envelope } from '../src/index.js';
-import { LlmServer } from './llm-server/server.js';
+import { useLlmSuite } from './helpers/llm-suite.js';
 
 const CLAUDE_KEY = 'sk-ant-agent-llm-test-0123456789abcdef';
-let server: LlmServer;
-let logDir: string;
 
 /** Claude (sonnet) and a vLLM server are configured; Gemini and Azure are not. */
 function config(extra: Record<string, string | number | boolean> = {}) {
   return {
     LLM_PROVIDER_ORDER: 'claude,vllm',
     CLAUDE_API_KEY: CLAUDE_KEY,
-    CLAUDE_ENDPOINT: server.anthropicBaseUrl,
+    CLAUDE_ENDPOINT: suite.server.anthropicBaseUrl,
     CLAUDE_MODEL: 'claude-sonnet-4-6',
-    LLM_ENDPOINT: server.url,
+    LLM_ENDPOINT: suite.server.url,
     LLM_MODEL: 'qwen2.5-coder-32b',
     LLM_MAX_RETRIES: 0,
     LLM_TIMEOUT: 5,
@@ -27,7 +22,7 @@ function config(extra: Record<string, string | number | boolean> = {}) {
     SANDBOX_MEMORY_MB: 64,
     SANDBOX_WORKERS: 1,
     REGISTRY_REUSE: false,
-    LOG_DIRECTORY: logDir,
+    LOG_DIRECTORY: suite.logDir,
     ...extra,
   };
 }
@@ -45,20 +40,7 @@ class WriterAgent extends AutoAgent {
   static override llm = { order: ['claude' as const], models: { claude: 'claude-opus-4-6' } };
 }
 
-before(async () => {
-  server = await LlmServer.start();
-  logDir = mkdtempSync(join(tmpdir(), 'automesh-agent-llm-'));
-});
-
-after(async () => {
-  await server.close();
-  rmSync(logDir, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  server.reset();
-  resetCooldowns();
-});
+const suite = useLlmSuite('agent-llm');
 
 async function withMesh(
   extra: Record<string, string | number | boolean>,
@@ -87,8 +69,8 @@ describe('per-agent providers and models', () => {
       }));
       mesh.add(WriterAgent);
     }, async (mesh) => {
-      server.respond('claude', () => ({ kind: 'text', text: SUM, inputTokens: 1000, outputTokens: 100 }));
-      server.respond('vllm', () => ({ kind: 'text', text: SUM, inputTokens: 1000, outputTokens: 100 }));
+      suite.server.respond('claude', () => ({ kind: 'text', text: SUM, inputTokens: 1000, outputTokens: 100 }));
+      suite.server.respond('vllm', () => ({ kind: 'text', text: SUM, inputTokens: 1000, outputTokens: 100 }));
 
       const byDefault = await agent(mesh, 'default').executeTask({ task: 'Sum 1 to 4' });
       const cheap = await agent(mesh, 'cheap').executeTask({ task: 'Sum 1 to 4' });
@@ -107,7 +89,7 @@ describe('per-agent providers and models', () => {
       assert.deepEqual([writer.provider, writer.model], ['claude', 'claude-opus-4-6']);
       assert.equal(writer.costUsd, (1000 * 5 + 100 * 25) / 1e6, 'the static llm model, priced from the table');
 
-      const models = server.requests().map((r) => `${r.provider}:${r.model}`);
+      const models = suite.server.requests().map((r) => `${r.provider}:${r.model}`);
       assert.deepEqual(models, ['claude:claude-sonnet-4-6', 'vllm:qwen2.5-coder-7b', 'claude:claude-opus-4-6']);
     });
   });
@@ -123,17 +105,17 @@ describe('per-agent providers and models', () => {
         llm: { models: { claude: 'claude-experimental-9' } },
       }));
     }, async (mesh) => {
-      server.respond('vllm', () => ({ kind: 'text', text: SUM }));
-      server.script('claude', { kind: 'error', status: 401, message: 'invalid x-api-key' });
+      suite.server.respond('vllm', () => ({ kind: 'text', text: SUM }));
+      suite.server.script('claude', { kind: 'error', status: 401, message: 'invalid x-api-key' });
       const failed = await agent(mesh, 'haiku-first').executeTask({ task: 'Sum 1 to 4' });
       assert.equal(failed.status, 'failure');
       assert.equal(failed.errorCategory, 'llm');
       assert.match(failed.error ?? '', /claude \(claude-haiku-4-5\): auth 401/);
       assert.deepEqual([failed.attempts[0]?.provider, failed.attempts[0]?.model], ['claude', 'claude-haiku-4-5']);
-      assert.equal(server.requests('vllm').length, 0, 'vllm is configured, but not in this agent\'s order');
+      assert.equal(suite.server.requests('vllm').length, 0, 'vllm is configured, but not in this agent\'s order');
 
       resetCooldowns();
-      server.script('claude', { kind: 'text', text: SUM, inputTokens: 500, outputTokens: 50 });
+      suite.server.script('claude', { kind: 'text', text: SUM, inputTokens: 500, outputTokens: 50 });
       const unpriced = await agent(mesh, 'experimental').executeTask({ task: 'Sum 1 to 4' });
       assert.equal(unpriced.status, 'success', unpriced.error ?? '');
       assert.deepEqual([unpriced.provider, unpriced.model], ['claude', 'claude-experimental-9']);
@@ -187,11 +169,11 @@ describe('budgets', () => {
     await withMesh({ MAX_TASK_COST_USD: 0.03, LLM_MAX_TOKENS: 1000, LLM_PROVIDER_ORDER: 'claude' }, (mesh) => {
       mesh.add(defineAgent({ role: 'calc', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
     }, async (mesh) => {
-      server.respond('claude', () => ({ kind: 'text', text: broken, ...expensive }));
+      suite.server.respond('claude', () => ({ kind: 'text', text: broken, ...expensive }));
       const r = await agent(mesh, 'calc').executeTask({ task: 'Sum the values' });
       assert.equal(r.status, 'failure');
       assert.equal(r.errorCategory, 'budget');
-      assert.equal(server.requests('claude').length, 1, 'the repair call was not made');
+      assert.equal(suite.server.requests('claude').length, 1, 'the repair call was not made');
       assert.equal(r.repairs, 0);
       assert.equal(r.costUsd, spent, 'the real cost of the call that was made');
       assert.match(r.error ?? '', /The budget is spent: the next model call was not made\. It was estimated at \$0\.0\d+ \(about \d+ prompt tokens and up to 1000 output tokens on claude model "claude-sonnet-4-6"\), but only \$0\.0153 is left of MAX_TASK_COST_USD \(\$0\.03\): \$0\.0147 was spent\./);
@@ -205,13 +187,13 @@ describe('budgets', () => {
     await withMesh({ MAX_TASK_COST_USD: 0.001, LLM_MAX_TOKENS: 1000, LLM_PROVIDER_ORDER: 'claude' }, (mesh) => {
       mesh.add(defineAgent({ role: 'calc', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
     }, async (mesh) => {
-      server.respond('claude', () => ({ kind: 'text', text: SUM, inputTokens: 600, outputTokens: 40 }));
+      suite.server.respond('claude', () => ({ kind: 'text', text: SUM, inputTokens: 600, outputTokens: 40 }));
       const refused = await agent(mesh, 'calc').executeTask({ task: 'Sum 1 to 4' });
       assert.equal(refused.errorCategory, 'budget');
       assert.match(refused.error ?? '', /only \$0\.001 is left of MAX_TASK_COST_USD \(\$0\.001\): \$0 was spent/);
       assert.equal(refused.code, null);
       assert.equal(refused.costUsd, 0);
-      assert.equal(server.requests().length, 0, 'no call was made');
+      assert.equal(suite.server.requests().length, 0, 'no call was made');
 
       const allowed = await agent(mesh, 'calc').executeTask({ task: 'Sum 1 to 4', budgetUsd: 0.05 });
       assert.equal(allowed.status, 'success', allowed.error ?? '');
@@ -220,7 +202,7 @@ describe('budgets', () => {
       const tiny = await agent(mesh, 'calc').executeTask({ task: 'Sum 1 to 4', budgetUsd: 0.0001 });
       assert.equal(tiny.errorCategory, 'budget');
       assert.match(tiny.error ?? '', /of the task budget \(budgetUsd\) \(\$0\.0001\)/);
-      assert.equal(server.requests().length, 1);
+      assert.equal(suite.server.requests().length, 1);
       await assert.rejects(agent(mesh, 'calc').executeTask({ task: 'Sum 1 to 4', budgetUsd: -1 }),
         /executeTask budgetUsd must be a number of US dollars, 0 or more; got -1/);
     });
@@ -238,7 +220,7 @@ describe('budgets', () => {
         /the task budget \(budgetUsd\) cannot bound what agent "exp" spends: claude model "claude-experimental-9" has no price/);
       await assert.rejects(m.workflow('wf-unpriced', [{ agent: 'exp', task: 'Sum 1 to 4' }], { budgetUsd: 1 }),
         /the budget of workflow "wf-unpriced" \(budgetUsd\) cannot bound what agent "exp" spends/);
-      assert.equal(server.requests().length, 0);
+      assert.equal(suite.server.requests().length, 0);
     });
   });
 
@@ -246,7 +228,7 @@ describe('budgets', () => {
     await withMesh({ LLM_MAX_TOKENS: 1000, LLM_PROVIDER_ORDER: 'claude' }, (mesh) => {
       mesh.add(defineAgent({ role: 'calc', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
     }, async (mesh) => {
-      server.respond('claude', () => ({ kind: 'text', text: SUM, ...expensive }));
+      suite.server.respond('claude', () => ({ kind: 'text', text: SUM, ...expensive }));
       const failed: Envelope[] = [];
       const onFailed = ({ envelope }: { envelope: Envelope }) => failed.push(envelope);
       mesh.on('step:failed', onFailed);
@@ -268,7 +250,7 @@ describe('budgets', () => {
         assert.equal(skipped?.errorCategory, 'budget');
         assert.match(skipped?.error ?? '', /Skipped: the budget of workflow "budgeted" \(budgetUsd\) ran out before this step started\. The budget is spent/);
       }
-      assert.equal(server.requests().length, 1, 'one call was paid for, no other was made');
+      assert.equal(suite.server.requests().length, 1, 'one call was paid for, no other was made');
       assert.equal(results.summary.costUsd, spent);
       assert.deepEqual(failed.map((e) => e.stepId), ['second']);
     });

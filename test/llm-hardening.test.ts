@@ -2,15 +2,12 @@
 // back, credentials in endpoint URLs, a huge Retry-After, token counts that are not counts, error texts that
 // merely say "timed out".
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  defineAgent, LlmChain, LlmChainError, loadSettings, Mesh, PROVIDER_NAMES, resetCooldowns, type AutoAgent, type ProviderName,
-} from '../src/index.js';
-import { LlmServer } from './llm-server/server.js';
+import { defineAgent, LlmChain, LlmChainError, loadSettings, Mesh, PROVIDER_NAMES, resetCooldowns, type AutoAgent, type ProviderName } from '../src/index.js';
+import { useLlmSuite } from './helpers/llm-suite.js';
 
 const KEYS: Record<ProviderName, string> = {
   claude: 'sk-ant-hardening-claude-key-0123456789',
@@ -20,33 +17,18 @@ const KEYS: Record<ProviderName, string> = {
 };
 const PASSWORD = 'hunter2-url-password';
 
-let server: LlmServer;
-let logDir: string;
 
-before(async () => {
-  server = await LlmServer.start();
-  logDir = mkdtempSync(join(tmpdir(), 'automesh-hardening-'));
-});
-
-after(async () => {
-  await server.close();
-  rmSync(logDir, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  server.reset();
-  resetCooldowns();
-});
+const suite = useLlmSuite('hardening');
 
 function env(order: readonly ProviderName[], extra: Record<string, string> = {}): Record<string, string> {
   return {
     LLM_PROVIDER_ORDER: order.join(','),
     LLM_TIMEOUT: '5',
     LLM_MAX_RETRIES: '0',
-    CLAUDE_API_KEY: KEYS.claude, CLAUDE_ENDPOINT: server.anthropicBaseUrl, CLAUDE_MODEL: 'claude-sonnet-4-6',
-    LLM_ENDPOINT: server.url, LLM_MODEL: 'qwen2.5-coder-32b', LLM_API_KEY: KEYS.vllm,
-    AZURE_API_KEY: KEYS.azure, AZURE_ENDPOINT: server.azureEndpoint, AZURE_DEPLOYMENT: 'gpt-4o',
-    GEMINI_API_KEY: KEYS.gemini, GEMINI_ENDPOINT: server.geminiBaseUrl, GEMINI_MODEL: 'gemini-2.5-flash',
+    CLAUDE_API_KEY: KEYS.claude, CLAUDE_ENDPOINT: suite.server.anthropicBaseUrl, CLAUDE_MODEL: 'claude-sonnet-4-6',
+    LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder-32b', LLM_API_KEY: KEYS.vllm,
+    AZURE_API_KEY: KEYS.azure, AZURE_ENDPOINT: suite.server.azureEndpoint, AZURE_DEPLOYMENT: 'gpt-4o',
+    GEMINI_API_KEY: KEYS.gemini, GEMINI_ENDPOINT: suite.server.geminiBaseUrl, GEMINI_MODEL: 'gemini-2.5-flash',
     ...extra,
   };
 }
@@ -78,7 +60,7 @@ describe('secrets a provider echoes back', () => {
   });
 
   test('a key in an error body is redacted from the chain error, for all four providers', async () => {
-    for (const p of PROVIDER_NAMES) server.script(p, echo(p));
+    for (const p of PROVIDER_NAMES) suite.server.script(p, echo(p));
     const err = await chainFor(PROVIDER_NAMES).complete(ask).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof LlmChainError);
     assertNoSecret(err.message, 'the error message');
@@ -88,7 +70,7 @@ describe('secrets a provider echoes back', () => {
   });
 
   test('a password in an endpoint URL is redacted', async () => {
-    const withPassword = server.url.replace('http://', `http://bob:${PASSWORD}@`);
+    const withPassword = suite.server.url.replace('http://', `http://bob:${PASSWORD}@`);
     const err = await chainFor(['vllm'], { LLM_ENDPOINT: withPassword }).complete(ask).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof LlmChainError, String(err));
     assertNoSecret(err.message, 'the error message');
@@ -98,13 +80,13 @@ describe('secrets a provider echoes back', () => {
   test('envelopes, result logs and workflow state hold no key', async () => {
     const mesh = new Mesh({
       config: {
-        ...env(PROVIDER_NAMES), LOG_DIRECTORY: logDir, SANDBOX_WORKERS: 1, SANDBOX_MEMORY_MB: 64, REGISTRY_REUSE: false,
+        ...env(PROVIDER_NAMES), LOG_DIRECTORY: suite.logDir, SANDBOX_WORKERS: 1, SANDBOX_MEMORY_MB: 64, REGISTRY_REUSE: false,
       },
     });
     mesh.add(defineAgent({ role: 'calc', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
     await mesh.start();
     try {
-      for (const p of PROVIDER_NAMES) server.respond(p, () => echo(p));
+      for (const p of PROVIDER_NAMES) suite.server.respond(p, () => echo(p));
       const task = await (mesh.getAgent('calc') as AutoAgent).executeTask({ task: 'Calculate 6 * 7' });
       assert.equal(task.errorCategory, 'llm');
       assert.match(task.error ?? '', /\[redacted\]/);
@@ -115,9 +97,9 @@ describe('secrets a provider echoes back', () => {
       assertNoSecret(JSON.stringify(step), 'the workflow envelope');
 
       // And a reply whose usage block is not counts: the envelope's cost is unknown and its tokens marked.
-      for (const p of PROVIDER_NAMES) server.respond(p, null);
+      for (const p of PROVIDER_NAMES) suite.server.respond(p, null);
       resetCooldowns();
-      server.script('claude', { kind: 'text', text: CODE, inputTokens: -5, outputTokens: '9' as unknown as number });
+      suite.server.script('claude', { kind: 'text', text: CODE, inputTokens: -5, outputTokens: '9' as unknown as number });
       const odd = await (mesh.getAgent('calc') as AutoAgent).executeTask({ task: 'Calculate 6 * 7' });
       assert.equal(odd.output, 42, odd.error ?? '');
       assert.equal(odd.costUsd, null);
@@ -126,7 +108,7 @@ describe('secrets a provider echoes back', () => {
     } finally {
       await mesh.stop();
     }
-    const stored = allText(logDir);
+    const stored = allText(suite.logDir);
     assert.match(stored, /Incorrect API key provided: \[redacted\]/);
     assertNoSecret(stored, 'the log directory (result logs, workflow state)');
   });
@@ -135,12 +117,12 @@ describe('secrets a provider echoes back', () => {
 describe('provider chain edge cases', () => {
   test('a huge Retry-After cools a provider down for at most 10 x LLM_COOLDOWN', async () => {
     const chain = chainFor(['claude', 'vllm'], { LLM_COOLDOWN: '0.1', LLM_RETRY_MAX_DELAY: '0.5' });
-    server.script('claude', { kind: 'error', status: 429, message: 'rate limited', retryAfter: 86_400 });
-    server.respond('vllm', () => ({ kind: 'text', text: CODE }));
+    suite.server.script('claude', { kind: 'error', status: 429, message: 'rate limited', retryAfter: 86_400 });
+    suite.server.respond('vllm', () => ({ kind: 'text', text: CODE }));
     assert.equal((await chain.complete(ask)).provider, 'vllm', 'a day-long Retry-After fails over');
     assert.equal((await chain.complete(ask)).provider, 'vllm', 'claude cools down');
     await sleep(1_200);
-    server.script('claude', { kind: 'text', text: CODE });
+    suite.server.script('claude', { kind: 'text', text: CODE });
     const back = await chain.complete(ask);
     assert.equal(back.provider, 'claude', 'after 10 x LLM_COOLDOWN (1 s) claude is tried again, not after a day');
   });
@@ -148,7 +130,7 @@ describe('provider chain edge cases', () => {
   test('token counts that are strings or negative are unknown: estimated, marked, cost null (all four providers)', async () => {
     for (const p of PROVIDER_NAMES) {
       resetCooldowns();
-      server.script(p, { kind: 'text', text: CODE, inputTokens: '1200' as unknown as number, outputTokens: -3 });
+      suite.server.script(p, { kind: 'text', text: CODE, inputTokens: '1200' as unknown as number, outputTokens: -3 });
       const reply = await chainFor([p]).complete(ask);
       assert.equal(reply.provider, p);
       assert.equal(reply.costUsd, null, `${p}: the cost is unknown, not ${String(reply.costUsd)}`);
@@ -158,11 +140,11 @@ describe('provider chain edge cases', () => {
       }
       assert.equal(reply.tokens.total, reply.tokens.input + reply.tokens.output);
 
-      server.script(p, { kind: 'text', text: CODE, inputTokens: 30, outputTokens: 2.5 });
+      suite.server.script(p, { kind: 'text', text: CODE, inputTokens: 30, outputTokens: 2.5 });
       const fractional = await chainFor([p]).complete(ask);
       assert.equal(fractional.costUsd, null, `${p}: a fractional count is not a count`);
 
-      server.script(p, { kind: 'text', text: CODE, inputTokens: 30, outputTokens: 12 });
+      suite.server.script(p, { kind: 'text', text: CODE, inputTokens: 30, outputTokens: 12 });
       const good = await chainFor([p]).complete(ask);
       assert.equal(good.tokensEstimated, false);
       assert.deepEqual(good.tokens, { input: 30, output: 12, total: 42 });
@@ -173,11 +155,11 @@ describe('provider chain edge cases', () => {
   test('an error whose text says "timed out" is classified by its status, not its words', async () => {
     for (const p of PROVIDER_NAMES) {
       resetCooldowns();
-      server.script(p, { kind: 'error', status: 500, message: 'upstream request timed out' });
+      suite.server.script(p, { kind: 'error', status: 500, message: 'upstream request timed out' });
       const server500 = await chainFor([p]).complete(ask).then(() => null, (e: unknown) => e) as LlmChainError;
       assert.equal(server500.failures[0]?.kind, 'server', p);
       resetCooldowns();
-      server.script(p, { kind: 'error', status: 400, message: 'tool call timed out: invalid request' });
+      suite.server.script(p, { kind: 'error', status: 400, message: 'tool call timed out: invalid request' });
       const bad = await chainFor([p]).complete(ask).then(() => null, (e: unknown) => e) as LlmChainError;
       assert.equal(bad.failures[0]?.kind, 'bad_request', p);
     }

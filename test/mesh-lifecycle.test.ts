@@ -3,15 +3,11 @@
 // over HTTP against the local wire-protocol server, the real sandbox worker processes and file storage.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
-import { AutoAgent, Mesh, resetCooldowns } from '../src/index.js';
-import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
+import { test } from 'node:test';
+import { AutoAgent, Mesh } from '../src/index.js';
+import { useLlmSuite } from './helpers/llm-suite.js';
+import type { ReceivedRequest, ScriptedReply } from './llm-server/server.js';
 
-let server: LlmServer;
-let logDir: string;
 
 class ReporterAgent extends AutoAgent {
   static override role = 'reporter';
@@ -21,9 +17,9 @@ class ReporterAgent extends AutoAgent {
 
 function config(extra: Record<string, string | number | boolean> = {}) {
   return {
-    LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0,
+    LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0,
     LLM_TIMEOUT: 10, EXECUTION_TIMEOUT: 2, SANDBOX_WORKERS: 2, SANDBOX_MEMORY_MB: 64, MAX_REPAIR_ATTEMPTS: 0,
-    REGISTRY_REUSE: false, LOG_DIRECTORY: logDir, ...extra,
+    REGISTRY_REUSE: false, LOG_DIRECTORY: suite.logDir, ...extra,
   };
 }
 
@@ -56,20 +52,7 @@ async function startedMesh(): Promise<{ mesh: Mesh; reporter: AutoAgent }> {
   return { mesh, reporter: mesh.getAgent('reporter') as AutoAgent };
 }
 
-before(async () => {
-  server = await LlmServer.start();
-  logDir = mkdtempSync(join(tmpdir(), 'automesh-lifecycle-'));
-});
-
-after(async () => {
-  await server.close();
-  rmSync(logDir, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  server.reset();
-  resetCooldowns();
-});
+const suite = useLlmSuite('lifecycle');
 
 test('stop() while start() is in progress: start() rejects, no worker is left running, and the mesh can start again', async () => {
   const before = childProcesses();
@@ -84,7 +67,7 @@ test('stop() while start() is in progress: start() rejects, no worker is left ru
   await until(() => childProcesses().length === before.length, 'the sandbox workers to exit');
   await assert.rejects((mesh.getAgent('reporter') as AutoAgent).executeTask({ task: 'Report' }), /is not running/);
 
-  server.respond('vllm', slowModel(0));
+  suite.server.respond('vllm', slowModel(0));
   await mesh.start();
   const envelope = await (mesh.getAgent('reporter') as AutoAgent).executeTask({ task: 'Report the weather' });
   assert.equal(envelope.output, 'done: Report the weather');
@@ -93,9 +76,9 @@ test('stop() while start() is in progress: start() rejects, no worker is left ru
 
 test('work submitted while stop() drains is refused before any model call; the work in flight finishes', async () => {
   const { mesh, reporter } = await startedMesh();
-  server.respond('vllm', slowModel(600));
+  suite.server.respond('vllm', slowModel(600));
   const inFlight = reporter.executeTask({ task: 'Report the sales' });
-  await until(() => server.requests('vllm').length === 1, 'the first model call');
+  await until(() => suite.server.requests('vllm').length === 1, 'the first model call');
   const stopping = mesh.stop();
   const lateTask = await reporter.executeTask({ task: 'Report the costs' }).then(() => null, (e: unknown) => e);
   assert.ok(lateTask instanceof Error);
@@ -105,20 +88,20 @@ test('work submitted while stop() drains is refused before any model call; the w
   const secondStop = mesh.stop();
   await Promise.all([stopping, secondStop]);
   assert.equal((await inFlight).output, 'done: Report the sales', 'the task in flight finished (wait mode)');
-  assert.deepEqual(server.requests('vllm').length, 1, 'no model call for work submitted during stop()');
+  assert.deepEqual(suite.server.requests('vllm').length, 1, 'no model call for work submitted during stop()');
   assert.equal(mesh.started, false);
 });
 
 test('a task id or workflow id already in flight is refused before any model call; free again once it ends', async () => {
   const { mesh, reporter } = await startedMesh();
   try {
-    server.respond('vllm', slowModel(300));
+    suite.server.respond('vllm', slowModel(300));
     const first = reporter.executeTask({ id: 'weekly-report', task: 'Report the week' });
     const second = await reporter.executeTask({ id: 'weekly-report', task: 'Report the week again' }).then(() => null, (e: unknown) => e);
     assert.ok(second instanceof Error);
     assert.match(second.message, /^Task id "weekly-report" is already used by a task still running in this mesh; .*Await the first task, or give this one another id\.$/);
     assert.equal((await first).resultId, 'weekly-report');
-    assert.equal(server.requests('vllm').length, 1, 'the refused task made no model call');
+    assert.equal(suite.server.requests('vllm').length, 1, 'the refused task made no model call');
     const again = await reporter.executeTask({ id: 'weekly-report', task: 'Report the week again' });
     assert.equal(again.output, 'done: Report the week again', 'the id is free once the first task ended');
 
@@ -127,7 +110,7 @@ test('a task id or workflow id already in flight is refused before any model cal
     const rival = await mesh.workflow('quarterly', steps, { fresh: true }).then(() => null, (e: unknown) => e);
     assert.match((rival as Error).message, /^Workflow "quarterly" is already running in this mesh; .*overwrite each other's saved state/);
     assert.equal((await run)[0]?.output, 'done: Report the quarter');
-    assert.equal(server.requests('vllm').length, 3);
+    assert.equal(suite.server.requests('vllm').length, 3);
   } finally {
     await mesh.stop();
   }
