@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { readEnvFile } from '../config/env-file.js';
 import { loadSettings, unknownSettingNames, type Settings, type UnknownSettingName } from '../config/settings.js';
 import { CodeRegistry } from '../registry/index.js';
-import { createFileStorage, type Storage } from '../storage/index.js';
+import { createFileStorage, type FileStorage } from '../storage/index.js';
 import type { Io } from './io.js';
 
 export interface CliSetup {
@@ -23,7 +23,7 @@ export function cliSettings(io: Io): CliSetup {
   return { settings, envFile: found ? envFile : null, misnamed: found ? unknownSettingNames(Object.keys(readEnvFile(envFile))) : [] };
 }
 
-export function cliStorage(settings: Settings, io: Io): Storage & { registryApi: CodeRegistry } {
+export function cliStorage(settings: Settings, io: Io): FileStorage & { registryApi: CodeRegistry } {
   const storage = createFileStorage(resolve(io.cwd, settings.LOG_DIRECTORY));
   return { ...storage, registryApi: new CodeRegistry(storage.registry) };
 }

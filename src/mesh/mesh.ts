@@ -13,7 +13,7 @@ import { LlmChain } from '../llm/chain.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
-import { assertUsableDirectory, createFileStorage, type WorkflowStore } from '../storage/index.js';
+import { assertUsableDirectory, createFileStorage, type WholeDocumentWorkflowStore as WorkflowStore } from '../storage/index.js';
 import { MeshEventEmitter } from './events.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowResult } from './workflow-engine.js';
 import type { AgentDirectory, WorkflowStep } from './workflow-spec.js';

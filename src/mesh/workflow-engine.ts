@@ -9,7 +9,7 @@ import type { AutoAgent } from '../agent/auto-agent.js';
 import { addTokens, ZERO_TOKENS, type Envelope } from '../agent/envelope.js';
 import { workflowBudget } from '../agent/budget.js';
 import { newResultId } from '../agent/pipeline.js';
-import type { WorkflowStore } from '../storage/index.js';
+import type { WholeDocumentWorkflowStore as WorkflowStore } from '../storage/types.js';
 import type { MeshEventEmitter, WorkflowSummary } from './events.js';
 import { resolveWorkflow, type AgentDirectory, type ResolvedStep, type WorkflowStep } from './workflow-spec.js';
 

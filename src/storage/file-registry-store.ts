@@ -126,6 +126,14 @@ export class FileRegistryStore implements RegistryStore {
     return { entries, damaged: damaged.sort((a, b) => (a.id < b.id ? -1 : 1)) };
   }
 
+  /** Substring match over task text (no index on files); the database backend replaces this with full-text search. */
+  async search(text: string, options: { limit?: number } = {}): Promise<RegistryScan> {
+    const { entries, damaged } = await this.list();
+    const needle = text.toLowerCase();
+    const hits = entries.filter((e) => e.task.toLowerCase().includes(needle) || e.normalizedTask.includes(needle));
+    return { entries: hits.slice(0, options.limit ?? hits.length), damaged };
+  }
+
   async remove(id: string): Promise<boolean> {
     return withLock(this.entryPath(id), this.lockPolicy, async () => {
       const current = this.readEntry(id);
@@ -236,7 +244,7 @@ function readOrReport<T>(kind: DamagedRecord['kind'], id: string, path: string, 
 }
 
 function damagedRecord(kind: DamagedRecord['kind'], id: string, path: string, error: unknown): DamagedRecord {
-  const reason = error instanceof DamagedFileError ? error.message
+  const reason = error instanceof DamagedFileError ? (error as DamagedFileError).message
     : `Storage file ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`;
   return { kind, id, path, reason };
 }
@@ -246,10 +254,10 @@ function checkEntry(entry: RegistryEntry, expectedId?: string): void {
   const checked = registryEntrySchema.safeParse(entry);
   if (!checked.success) {
     const problems = checked.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ');
-    throw new StorageError(`Refusing to store registry entry ${String(entry?.id)}: ${problems}`);
+    throw new StorageError('invalid-name', `Refusing to store registry entry ${String(entry?.id)}: ${problems}`);
   }
   assertSafeName('registry entry id', entry.id);
   if (expectedId !== undefined && entry.id !== expectedId) {
-    throw new StorageError(`A registry update must not change the id (${expectedId} became ${entry.id})`);
+    throw new StorageError('conflict', `A registry update must not change the id (${expectedId} became ${entry.id})`);
   }
 }

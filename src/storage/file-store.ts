@@ -6,15 +6,16 @@ import type { Settings } from '../config/settings.js';
 import { FileRegistryStore, type FileRegistryStoreOptions } from './file-registry-store.js';
 import { FileResultStore } from './file-result-store.js';
 import { FileWorkflowStore } from './file-workflow-store.js';
-import type { Storage } from './types.js';
+import type { Storage, WholeDocumentWorkflowStore } from './types.js';
 
 /** {@link Storage} of the file backend, with the concrete classes (for `reindex()` and the paths). */
-export interface FileStorage extends Storage {
+export interface FileStorage extends Omit<Storage, 'workflows'> {
+  /** @deprecated whole-document state, until the engine moves to per-step records. */
+  workflows: FileWorkflowStore & WholeDocumentWorkflowStore;
   /** Absolute root. */
   root: string;
   results: FileResultStore;
   registry: FileRegistryStore;
-  workflows: FileWorkflowStore;
 }
 
 /**
@@ -29,6 +30,8 @@ export function createFileStorage(root: string, options: { registry?: FileRegist
     results: new FileResultStore(absolute),
     registry: new FileRegistryStore(join(absolute, 'registry'), options.registry),
     workflows: new FileWorkflowStore(join(absolute, 'workflows')),
+    location: absolute,
+    close: async () => undefined,
   };
 }
 

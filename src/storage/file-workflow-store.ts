@@ -6,7 +6,7 @@ import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readJson, writeJson } from './json-file.js';
 import { assertSafeName } from './names.js';
-import type { WorkflowStore } from './types.js';
+import type { WholeDocumentWorkflowStore as WorkflowStore } from './types.js';
 
 const ADVICE = 'the workflow then cannot resume and starts again from its first step.';
 

@@ -72,9 +72,9 @@ export async function writeJson(path: string, value: unknown, options: { durable
   try {
     text = options.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2);
   } catch (error) {
-    throw new StorageError(`Cannot store ${path}: the value is not JSON data (${(error as Error).message})`, { cause: error });
+    throw new StorageError('invalid-name', `Cannot store ${path}: the value is not JSON data (${(error as Error).message})`, { cause: error });
   }
-  if (text === undefined) throw new StorageError(`Cannot store ${path}: the value is not JSON data (got ${typeof value})`);
+  if (text === undefined) throw new StorageError('invalid-name', `Cannot store ${path}: the value is not JSON data (got ${typeof value})`);
   const dir = dirname(path);
   // mkdir -p costs a syscall round trip per write; each directory only needs it once per process.
   if (!madeDirectories.has(dir)) {

@@ -1,6 +1,7 @@
 /**
- * Storage interfaces (DESIGN.md section 6). Everything that persists goes through these, so the file backend
- * (`createFileStorage`) can be swapped for another (e.g. Redis) without touching agents, registry or workflows.
+ * Storage interfaces (DESIGN.md section 6). Everything that persists goes through these; every backend (memory,
+ * the embedded database, NATS) passes one conformance suite (`test/storage/conformance.ts`). Errors are
+ * `StorageError`s with a backend-neutral `code` (see `./errors.ts`).
  *
  * Secrets: the stores save exactly what they are given. Callers must never pass API keys or other secrets (no
  * settings objects, no request headers, no provider configs): results hold envelopes and prompt hashes, the
@@ -68,21 +69,124 @@ export interface RegistryStore {
   list(): Promise<RegistryScan>;
   /** Deletes an entry (and its index reference); false when there was none. */
   remove(id: string): Promise<boolean>;
+  /**
+   * Entries whose task text matches `text` (full-text search where the backend has it), best match first, at most
+   * `limit`. Damaged records are reported, not thrown.
+   */
+  search(text: string, options?: { limit?: number }): Promise<RegistryScan>;
 }
 
-/** Workflow state for resume after a crash: `<root>/workflows/<workflowId>.json` in the file backend. */
-export interface WorkflowStore {
-  /** The saved state, or null when none was saved. */
+/**
+ * The old whole-document workflow state (one JSON document rewritten on every change). Kept only until the engine
+ * moves to {@link WorkflowStore}; no new code may use it.
+ * @deprecated
+ */
+export interface WholeDocumentWorkflowStore {
   load(workflowId: string): Promise<unknown | null>;
-  /** Saves (replaces) the state, atomically. It must be JSON data. Last writer wins: one process owns a workflow. */
   save(workflowId: string, state: unknown): Promise<void>;
-  /** Deletes the state; false when there was none. */
   remove(workflowId: string): Promise<boolean>;
 }
 
-/** The three stores of one storage root. */
+/** Who runs a workflow: enough for a person to find the process ("held by pid 4242 on build-7 since …"). */
+export interface LeaseOwner {
+  /** Unique per run (a random id), so a restarted process with a recycled pid is still a different owner. */
+  runId: string;
+  host: string;
+  pid: number;
+  /** ISO time the owner first claimed the workflow. */
+  since: string;
+}
+
+/**
+ * A claim on one workflow id. `generation` is the fencing token: it grows by one each time the workflow changes
+ * owner, and every write carries the lease, so a holder whose lease was taken over (it stalled past `expiresAt`)
+ * has its writes refused with `conflict` instead of overwriting the new owner's state.
+ */
+export interface WorkflowLease {
+  workflowId: string;
+  owner: LeaseOwner;
+  generation: number;
+  /** Epoch milliseconds after which another run may take the workflow over. */
+  expiresAt: number;
+}
+
+export type WorkflowStatus = 'running' | 'finished' | 'failed' | 'cancelled';
+export type StepStatus = 'pending' | 'running' | 'success' | 'failure' | 'skipped';
+
+/** The small part of a workflow's state: written when the run starts and ends, never per step. */
+export interface WorkflowHeader {
+  workflowId: string;
+  status: WorkflowStatus;
+  /** Step ids in step order. */
+  stepIds: string[];
+  startedAt: string;
+  updatedAt: string;
+}
+
+/** One step's state: written when the step starts and when it ends; holds its envelope (up to ~1 MiB) once it ended. */
+export interface StepRecord {
+  stepId: string;
+  index: number;
+  role: string;
+  task: string;
+  /** Hash of the step's spec; a changed spec is run again on resume. */
+  specHash: string;
+  status: StepStatus;
+  /** The step's envelope (JSON data) once it ended; null before. Its `logs` are bounded by the engine. */
+  envelope: Record<string, unknown> | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A record of a workflow that could not be read: it affects only itself (that step runs again). */
+export interface DamagedWorkflowRecord {
+  kind: 'header' | 'step';
+  /** The workflow id, or the step id. */
+  id: string;
+  reason: string;
+}
+
+/** What {@link WorkflowStore.load} read. */
+export interface WorkflowSnapshot {
+  header: WorkflowHeader | null;
+  steps: StepRecord[];
+  damaged: DamagedWorkflowRecord[];
+}
+
+/**
+ * Workflow state, per step, with an owner. A run first {@link claim}s the workflow id, renews the lease while it
+ * runs and releases it at the end; every write is fenced by the lease's generation.
+ */
+export interface WorkflowStore {
+  /**
+   * Takes the workflow for `owner` for `ttlMs`: succeeds when nobody holds it, when the lease expired (the generation
+   * then grows by one) or when `owner.runId` already holds it. Otherwise throws a `StorageError` with code `locked`
+   * whose `holder` is the current lease and whose message names host, pid and since.
+   */
+  claim(workflowId: string, owner: LeaseOwner, ttlMs: number): Promise<WorkflowLease>;
+  /** Extends a held lease; throws `conflict` when it is no longer this lease's (taken over after expiring). */
+  renew(lease: WorkflowLease, ttlMs: number): Promise<WorkflowLease>;
+  /** Gives the workflow up (no error if it was already taken over). */
+  release(lease: WorkflowLease): Promise<void>;
+  /** The current lease, expired or not; null when none was ever taken or it was released. */
+  holder(workflowId: string): Promise<WorkflowLease | null>;
+  /** Everything stored for the workflow; null when nothing is. */
+  load(workflowId: string): Promise<WorkflowSnapshot | null>;
+  /** Writes the header; `conflict` when `lease` is not the current one. */
+  saveHeader(lease: WorkflowLease, header: WorkflowHeader): Promise<void>;
+  /** Writes one step's record; `conflict` when `lease` is not the current one. */
+  saveStep(lease: WorkflowLease, step: StepRecord): Promise<void>;
+  /** Deletes a workflow's header and steps (not a live lease's holder check: callers use it on finished runs). */
+  remove(workflowId: string): Promise<boolean>;
+}
+
+/** The three stores of one storage backend. */
 export interface Storage {
   results: ResultStore;
   registry: RegistryStore;
   workflows: WorkflowStore;
+  /** Where the data lives, for messages (e.g. `/srv/logs/automesh.db`, `memory`). */
+  readonly location: string;
+  /** Closes connections and file handles. A storage passed to `new Mesh({ storage })` is closed by its owner, not the mesh. */
+  close(): Promise<void>;
 }

@@ -37,7 +37,7 @@ function describeWriteFailure(error: unknown, absolute: string): string {
  */
 export async function assertUsableDirectory(dir: string, setting: string, subdirectories: readonly string[] = []): Promise<void> {
   const absolute = resolve(dir);
-  const unusable = (why: string, cause?: unknown): StorageError => new StorageError(
+  const unusable = (why: string, cause?: unknown): StorageError => new StorageError('unavailable',
     `${setting}=${dir} is not usable: ${why}. Set ${setting} to a directory this process can write (it is created if missing).`,
     { cause },
   );
