@@ -33,8 +33,11 @@ export { Mesh } from './mesh/mesh.js';
 export type { MeshOptions } from './mesh/mesh.js';
 export { CodeRegistry, normalizeTask, stageOf } from './registry/index.js';
 export type { DamagedRecord, RegistryEntry, RegistryListing, Stage } from './registry/index.js';
-export { createFileStorage } from './storage/index.js';
-export type { ResultStore, RegistryStore, WorkflowStore, StoredResult, ResultSummary } from './storage/index.js';
+export { createFileStorage, createMemoryStorage, isStorageError, StorageError, WorkflowLockedError } from './storage/index.js';
+export type {
+  ResultStore, RegistryStore, WorkflowStore, StoredResult, ResultSummary, Storage, StorageErrorCode, WorkflowLease, LeaseOwner,
+  WorkflowHeader, StepRecord, WorkflowSnapshot,
+} from './storage/index.js';
 export { loadPromptTemplates, DEFAULT_PROMPT_DIRECTORY } from './codegen/prompts.js';
 export type { WorkflowOptions, WorkflowResult } from './mesh/workflow-engine.js';
 export { WorkflowStorageError } from './mesh/workflow-engine.js';

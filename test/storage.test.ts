@@ -38,25 +38,6 @@ test('results are stored at <root>/<role>/<resultId>.json and read back', async 
   assert.equal(createStorageFromSettings({ LOG_DIRECTORY: root }).root, root);
 });
 
-test('list: newest first, by role, with a limit; status comes from the envelope', async () => {
-  const { results } = createFileStorage(freshRoot());
-  await results.save(result({ resultId: 'b', createdAt: '2025-03-01T10:00:00.000Z' }));
-  await results.save(result({ resultId: 'a', createdAt: '2025-05-01T10:00:00.000Z', envelope: { status: 'failure' } }));
-  await results.save(result({ resultId: 'c', role: 'analyst', createdAt: '2025-04-01T10:00:00.000Z', envelope: {} }));
-  await results.save(result({ resultId: 'd', createdAt: '2025-01-01T10:00:00.000Z' }));
-  // Another process may use another offset; order is by instant, not by text.
-  await results.save(result({ resultId: 'e', createdAt: '2025-05-01T11:30:00.000+02:00' }));
-  const all = await results.list();
-  assert.deepEqual(all.map((r) => r.resultId), ['a', 'e', 'c', 'b', 'd']);
-  assert.deepEqual(all[0], { resultId: 'a', role: 'calculator', task: 'Calculate 2 + 2', status: 'failure', createdAt: '2025-05-01T10:00:00.000Z' });
-  assert.equal(all.find((r) => r.resultId === 'c')?.status, 'unknown');
-  assert.deepEqual((await results.list({ role: 'calculator' })).map((r) => r.resultId), ['a', 'e', 'b', 'd']);
-  assert.deepEqual((await results.list({ limit: 2 })).map((r) => r.resultId), ['a', 'e']);
-  assert.deepEqual(await results.list({ limit: 0 }), []);
-  assert.deepEqual(await results.list({ role: 'nobody' }), []);
-  await assert.rejects(results.list({ limit: -1 }), RangeError);
-});
-
 test('list ignores the registry and workflow directories and temporary files', async () => {
   const root = freshRoot();
   const storage = createFileStorage(root);

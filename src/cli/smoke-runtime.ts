@@ -9,7 +9,7 @@ import { CodeRegistry, type RegisterInput, type RegisterOptions } from '../regis
 import type { RegistryEntry } from '../registry/types.js';
 import { Executor, type ExecutionRequest, type ExecutorOptions } from '../sandbox/executor.js';
 import type { ExecutionResult } from '../sandbox/types.js';
-import type { RegistryStore, ResultStore, ResultSummary, StoredResult } from '../storage/index.js';
+import type { RegistryStore, ResultFilter, ResultScanItem, ResultStore, ResultSummary, StoredResult } from '../storage/index.js';
 
 export type SmokeStage = 'settings' | 'provider chain' | 'sandbox start' | 'code generation' | 'execution' | 'registry' | 'result log';
 
@@ -118,7 +118,11 @@ export class TimedResults implements ResultStore {
     return this.inner.get(resultId, role);
   }
 
-  list(options?: { role?: string; limit?: number }): Promise<ResultSummary[]> {
+  list(options?: ResultFilter & { limit?: number }): Promise<ResultSummary[]> {
     return this.inner.list(options);
+  }
+
+  scan(options?: ResultFilter): AsyncIterable<ResultScanItem> {
+    return this.inner.scan(options);
   }
 }

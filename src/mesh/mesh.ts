@@ -2,6 +2,7 @@
  * Mesh: holds agents, starts the parts they share (settings, provider chain, sandbox, storage, registry)
  * and stops them. Workflows build on it.
  */
+import { join, resolve } from 'node:path';
 import { AutoAgent, type AgentClass, type AgentOptions } from '../agent/auto-agent.js';
 import { agentChains } from '../agent/agent-llm.js';
 import { validateAgentDefinition, type AgentDefinition } from '../agent/definition.js';
@@ -13,7 +14,9 @@ import { LlmChain } from '../llm/chain.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
-import { assertUsableDirectory, createFileStorage, type WholeDocumentWorkflowStore as WorkflowStore } from '../storage/index.js';
+import {
+  assertUsableDirectory, createFileStorage, type FileStorage, FileWorkflowStore, type Storage, type WholeDocumentWorkflowStore as WorkflowStore,
+} from '../storage/index.js';
 import { MeshEventEmitter } from './events.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowResult } from './workflow-engine.js';
 import type { AgentDirectory, WorkflowStep } from './workflow-spec.js';
@@ -25,12 +28,19 @@ export interface MeshOptions {
   config?: SettingsInput;
   /** Providers to use instead of those the settings configure (custom providers, tests). */
   providers?: Provider[];
+  /**
+   * Storage to use instead of the default one under `LOG_DIRECTORY` (e.g. `createMemoryStorage()` for tests and
+   * throwaway runs). Its owner closes it: `mesh.stop()` closes only storage the mesh opened itself.
+   */
+  storage?: Storage;
 }
 
 export class Mesh extends MeshEventEmitter {
   private readonly byRole = new Map<string, AutoAgent>();
   private runtime: AgentRuntime | null = null;
   private workflows: WorkflowStore | null = null;
+  /** Storage the mesh opened itself (closed by stop()); null when it was given one. */
+  private ownStorage: Pick<Storage, 'close'> | null = null;
   private storageLocation = '';
   private stopController = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -196,22 +206,29 @@ export class Mesh extends MeshEventEmitter {
     // Before the sandbox warms and long before any model call: a log directory that cannot hold results
     // would otherwise lose the first task's result after it was paid for.
     await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['registry', 'workflows']);
-    const storage = createFileStorage(settings.LOG_DIRECTORY);
+    const own = this.options.storage ? null : createFileStorage(settings.LOG_DIRECTORY);
+    const storage: Pick<Storage, 'results' | 'registry' | 'location' | 'close'> = this.options.storage ?? (own as FileStorage);
     const executor = new Executor({ settings: sandboxSettingsOf(settings) });
+    const closeAll = async (): Promise<void> => {
+      await executor.close();
+      await own?.close();
+    };
     try {
       await executor.warm();
     } catch (err) {
-      await executor.close();
+      await closeAll();
       throw err;
     }
     if (this.stopRequested) {
-      await executor.close();
+      await closeAll();
       throw new Error('mesh.stop() was called while mesh.start() was in progress: the mesh did not start, and the ' +
         'sandbox workers it had started are shut down.');
     }
     this.stopController = new AbortController();
-    this.workflows = storage.workflows;
-    this.storageLocation = `LOG_DIRECTORY=${storage.root}`;
+    // The engine still keeps whole-document state on files until it moves to the per-step `storage.workflows`.
+    this.workflows = own?.workflows ?? new FileWorkflowStore(join(resolve(settings.LOG_DIRECTORY), 'workflows'));
+    this.ownStorage = own;
+    this.storageLocation = own ? `LOG_DIRECTORY=${own.root}` : storage.location;
     this.runtime = {
       settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
       stopSignal: this.stopController.signal,
@@ -257,6 +274,12 @@ export class Mesh extends MeshEventEmitter {
     this.runtime = null;
     this.workflows = null;
     for (const agent of this.byRole.values()) agent.attach(null);
-    await runtime.executor.close();
+    const own = this.ownStorage;
+    this.ownStorage = null;
+    try {
+      await runtime.executor.close();
+    } finally {
+      await own?.close();
+    }
   }
 }

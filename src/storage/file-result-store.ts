@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { assertRoleName, assertSafeName, RESERVED_ROLE_NAMES, SAFE_NAME } from './names.js';
 import { compareTimesDesc, mapLimit, readdirOrEmpty, readJson, writeJson } from './json-file.js';
 import { decodeStoredResult, storedResultSchema } from './schemas.js';
-import type { ResultStore, ResultSummary, StoredResult } from './types.js';
+import { instantOf, reasonOf, sinceMs } from './records.js';
+import type { ResultFilter, ResultScanItem, ResultStore, ResultSummary, StoredResult } from './types.js';
 
 const ADVICE = 'only this one result is lost from the log.';
 
@@ -79,6 +80,21 @@ export class FileResultStore implements ResultStore {
     }));
     summaries.sort((a, b) => compareTimesDesc(a.createdAt, b.createdAt) || compareDesc(a.resultId, b.resultId));
     return limit === undefined ? summaries : summaries.slice(0, limit);
+  }
+
+  /** Every result, oldest first: the file backend lists them all, then reads each. */
+  async *scan(options: ResultFilter = {}): AsyncIterable<ResultScanItem> {
+    const since = sinceMs(options.since);
+    const summaries = (await this.list(options.role === undefined ? {} : { role: options.role }))
+      .filter((s) => since === undefined || instantOf(s.createdAt) >= since).reverse();
+    for (const s of summaries) {
+      try {
+        const result = await this.get(s.resultId, s.role);
+        if (result) yield { result };
+      } catch (error) {
+        yield { damaged: { resultId: s.resultId, role: s.role, reason: reasonOf(error) } };
+      }
+    }
   }
 
   /** Role directories under the root (the registry's and workflows' directories are not roles). */

@@ -8,8 +8,9 @@ import { dirname } from 'node:path';
 import { lock } from 'proper-lockfile';
 import { DamagedFileError, StorageError, StorageLockError } from './errors.js';
 
-/** Turns parsed JSON into the stored type, or explains (by throwing any Error) why it is not one. */
-export type Decoder<T> = (data: unknown) => T;
+import type { Decoder } from './schemas.js';
+
+export type { Decoder };
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';

@@ -5,9 +5,11 @@
  */
 import { z } from 'zod';
 import type { RegistryEntry } from '../registry/types.js';
-import type { Decoder } from './json-file.js';
 import { SAFE_NAME } from './names.js';
-import type { StoredResult } from './types.js';
+import type { StepRecord, StoredResult, WorkflowHeader } from './types.js';
+
+/** Turns parsed JSON into the stored type, or explains (by throwing any Error) why it is not one. */
+export type Decoder<T> = (data: unknown) => T;
 
 const isoTime = z.string().min(1);
 
@@ -53,12 +55,36 @@ export const taskIndexSchema = z.looseObject({
 });
 export type TaskIndex = z.infer<typeof taskIndexSchema>;
 
+export const workflowHeaderSchema = z.looseObject({
+  workflowId: z.string().min(1),
+  status: z.enum(['running', 'finished', 'failed', 'cancelled']),
+  stepIds: z.array(z.string()),
+  startedAt: isoTime,
+  updatedAt: isoTime,
+});
+
+export const stepRecordSchema = z.looseObject({
+  stepId: z.string().min(1),
+  index: z.number().int().nonnegative(),
+  role: z.string(),
+  task: z.string(),
+  specHash: z.string(),
+  status: z.enum(['pending', 'running', 'success', 'failure', 'skipped']),
+  envelope: z.record(z.string(), z.unknown()).nullable(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+});
+
 // Compile-time guards: the schemas must produce the public types (a drift fails the build, not a user).
 type Assignable<A, B> = A extends B ? true : false;
 const resultMatches: Assignable<z.infer<typeof storedResultSchema>, StoredResult> = true;
 const entryMatches: Assignable<z.infer<typeof registryEntrySchema>, RegistryEntry> = true;
+const headerMatches: Assignable<z.infer<typeof workflowHeaderSchema>, WorkflowHeader> = true;
+const stepMatches: Assignable<z.infer<typeof stepRecordSchema>, StepRecord> = true;
 void resultMatches;
 void entryMatches;
+void headerMatches;
+void stepMatches;
 
 /** Decoder from a zod schema, with a one-line explanation of what is wrong. */
 export function decoderOf<T>(schema: z.ZodType<T>): Decoder<T> {
@@ -75,4 +101,6 @@ export function decoderOf<T>(schema: z.ZodType<T>): Decoder<T> {
 
 export const decodeStoredResult: Decoder<StoredResult> = decoderOf(storedResultSchema);
 export const decodeRegistryEntry: Decoder<RegistryEntry> = decoderOf(registryEntrySchema);
+export const decodeWorkflowHeader: Decoder<WorkflowHeader> = decoderOf(workflowHeaderSchema);
+export const decodeStepRecord: Decoder<StepRecord> = decoderOf(stepRecordSchema);
 export const decodeTaskIndex: Decoder<TaskIndex> = decoderOf(taskIndexSchema);

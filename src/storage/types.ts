@@ -11,7 +11,7 @@ import type { RegistryEntry, RegistryScan } from '../registry/types.js';
 
 export type { RegistryEntry, RegistryScan };
 
-/** One task's stored outcome: `<root>/<role>/<resultId>.json` in the file backend. */
+/** One task's stored outcome (exported by `automesh logs export` as `logs/<role>/<resultId>.json`). */
 export interface StoredResult {
   resultId: string;
   role: string;
@@ -34,14 +34,43 @@ export interface ResultSummary {
   createdAt: string;
 }
 
+/** A stored result that cannot be read (bad JSON, wrong shape): it affects only itself. */
+export interface DamagedResult {
+  resultId: string;
+  role: string;
+  /** What is wrong, where it is stored and what to do about it. */
+  reason: string;
+}
+
+/** What {@link ResultStore.scan} yields: a result, or the report of one that could not be read. */
+export type ResultScanItem = { result: StoredResult; damaged?: undefined } | { result?: undefined; damaged: DamagedResult };
+
+/** Filters of {@link ResultStore.list} and {@link ResultStore.scan}. */
+export interface ResultFilter {
+  role?: string;
+  /** ISO time: only results created at or after it. */
+  since?: string;
+}
+
 /** The result log: every task's envelope, success or failure. */
 export interface ResultStore {
   /** Stores (or replaces) a result, atomically. `role` and `resultId` must be safe names (see `SAFE_NAME`). */
   save(result: StoredResult): Promise<void>;
-  /** The result with this id; with `role`, only that role is searched. Null when there is none. */
+  /**
+   * The result with this id; with `role`, only that role is searched. Null when there is none; a damaged record
+   * throws a `StorageError` with code `damaged` (reading that very record reports it).
+   */
   get(resultId: string, role?: string): Promise<StoredResult | null>;
-  /** Summaries, newest `createdAt` first; at most `limit` of them. */
-  list(options?: { role?: string; limit?: number }): Promise<ResultSummary[]>;
+  /**
+   * Summaries, newest `createdAt` first; at most `limit` of them. Reads only the summary fields, so a result whose
+   * envelope is damaged is still listed (its `get` reports the damage).
+   */
+  list(options?: ResultFilter & { limit?: number }): Promise<ResultSummary[]>;
+  /**
+   * Every matching result, oldest first, read in pages (memory stays bounded on a large log): for `automesh logs
+   * export`. A damaged record is yielded as `{ damaged }` and the scan goes on.
+   */
+  scan(options?: ResultFilter): AsyncIterable<ResultScanItem>;
 }
 
 /** Persistence of the code registry. `CodeRegistry` holds the logic; this only stores entries. */
