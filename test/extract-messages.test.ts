@@ -1,0 +1,30 @@
+// What the model is told when the reply holds no usable JavaScript.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { extractCode } from '../src/codegen/extract.js';
+import { extracted } from './helpers/extract.js';
+
+describe('what the model is told', () => {
+  test('another language gets a warning naming it', () => {
+    const r = extracted('```sql\nSELECT COUNT(*) FROM users;\n```');
+    assert.equal(r.language, 'other');
+    assert.match(r.warning ?? '', /SQL/);
+    const diff = extracted('```diff\n- result = a\n+ result = b\n```');
+    assert.match(diff.warning ?? '', /diff/);
+  });
+
+  test('a prose-only reply says what to do', () => {
+    const r = extractCode("I'm not able to help with that request.\n\nIf you clarify the data format, I can write the code.");
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.equal(r.reason, 'The reply contained no code. Answer with one ```javascript block that sets `result`.');
+  });
+
+  test('only shell commands, only data: the reason says so', () => {
+    const shell = extractCode('Run:\n\n```bash\nnode main.js\n```');
+    assert.ok(!shell.ok && /shell commands/.test(shell.reason));
+    for (const reply of ['The answer:\n\n```json\n{"total": 42}\n```', '```\n{"total": 42}\n```', '```js\n[1, 2, 3]\n```']) {
+      const data = extractCode(reply);
+      assert.ok(!data.ok && /data or output/.test(data.reason), reply);
+    }
+  });
+});
