@@ -1,6 +1,7 @@
 // Fenced blocks: tags and info strings, fence kinds and lengths, indentation, unclosed and empty fences.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { fenceTag, findBlocks } from '../src/codegen/extract/fences.js';
 import { extractCode } from '../src/codegen/extract.js';
 import { extracted } from './helpers/extract.js';
 
@@ -52,5 +53,46 @@ describe('fences', () => {
     if (!r.ok) assert.match(r.reason, /empty/);
     // An empty block next to a real one: the real one.
     assert.equal(extracted('```js\n```\n\n```js\nresult = 1;\n```').code, 'result = 1;');
+  });
+});
+
+describe('findBlocks and fenceTag', () => {
+  test('each block has its position, tag, kind, code and the two prose lines before it; prose stays outside', () => {
+    const { blocks, outside } = findBlocks(
+      'Intro.\n\nHere it is:\n```ts\nconst n: number = 1;\nresult = n;\n```\nRun it with:\n~~~bash\nnode main.js\n~~~\nBye.',
+    );
+    assert.deepEqual(
+      blocks.map(({ n, tag, kind, intro }) => ({ n, tag, kind, intro })),
+      [
+        { n: 1, tag: 'ts', kind: 'ts', intro: 'Intro.\nHere it is:' },
+        { n: 2, tag: 'bash', kind: 'shell', intro: 'Run it with:' },
+      ],
+    );
+    assert.equal(blocks[0]?.code, 'const n: number = 1;\nresult = n;');
+    assert.deepEqual(outside, ['Intro.', '', 'Here it is:', 'Run it with:', 'Bye.']);
+  });
+
+  test('a backtick line whose info string holds a backtick is inline code, not a fence', () => {
+    const { blocks, outside } = findBlocks('```js` is the tag to use\nresult = 1;');
+    assert.equal(blocks.length, 0);
+    assert.equal(outside.length, 2);
+  });
+
+  test('a closing fence must be the same character and at least as long as the opening one', () => {
+    assert.equal(findBlocks('````js\na\n```\nb\n````').blocks[0]?.code, 'a\n```\nb');
+    assert.equal(findBlocks('~~~\na\n```\n~~~').blocks[0]?.code, 'a\n```');
+  });
+
+  test('fenceTag reduces an info string to its lower-cased language word', () => {
+    const cases: Array<[string, string]> = [
+      ['JavaScript {1,3}', 'javascript'],
+      ['js title="x.js"', 'js'],
+      ['ts:main.ts', 'ts'],
+      ['{.python}', 'python'],
+      ['language-tsx', 'tsx'],
+      ['', ''],
+      ['   ', ''],
+    ];
+    for (const [info, tag] of cases) assert.equal(fenceTag(info), tag, info);
   });
 });

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { extractCode, type CodeLanguage } from '../src/codegen/extract.js';
+import { type CodeLanguage, extractCode } from '../src/codegen/extract.js';
 import { compileProgram } from '../src/sandbox/compile.js';
 import { extracted } from './helpers/extract.js';
 
@@ -13,11 +13,17 @@ const REPLIES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', '
 
 /** One entry of expected.json: the exact code and language, or that the reply holds no program. */
 type Expected =
-  | { code: string; language: CodeLanguage; /** false: the model's code is not a valid program as written */ compiles?: boolean }
+  | {
+      code: string;
+      language: CodeLanguage /** false: the model's code is not a valid program as written */;
+      compiles?: boolean;
+    }
   | { noCode: true };
 
 const expected = JSON.parse(readFileSync(join(REPLIES, 'expected.json'), 'utf8')) as Record<string, Expected>;
-const files = readdirSync(REPLIES).filter((f) => f.endsWith('.md')).sort();
+const files = readdirSync(REPLIES)
+  .filter((f) => f.endsWith('.md'))
+  .sort();
 
 describe('corpus of model replies', () => {
   test('every reply has an expectation and vice versa; the corpus is large enough', () => {
@@ -40,11 +46,16 @@ describe('corpus of model replies', () => {
       assert.equal(got.code, want.code);
       assert.equal(got.language, want.language);
       assert.notEqual(got.code.trim(), '');
-      assert.equal(got.warning !== null, want.language === 'python' || want.language === 'other', `warning: ${got.warning}`);
+      assert.equal(
+        got.warning !== null,
+        want.language === 'python' || want.language === 'other',
+        `warning: ${got.warning}`,
+      );
       // What the sandbox will make of it: runnable JS/TS compiles, Python and other languages fail as syntax
       // errors (and go to repair with the warning), and so do the few programs that are broken as written.
       const compiled = await compileProgram(got.code);
-      const shouldCompile = (want.language === 'javascript' || want.language === 'typescript') && want.compiles !== false;
+      const shouldCompile =
+        (want.language === 'javascript' || want.language === 'typescript') && want.compiles !== false;
       assert.equal(compiled.ok, shouldCompile, compiled.ok ? 'compiled' : compiled.message);
     });
   }
@@ -66,7 +77,8 @@ describe('robustness', () => {
       '('.repeat(200_000),
       '`${'.repeat(100_000),
       'result = result + 1;\n'.repeat(20_000),
-      '```js\nresult = v0;\n```\n' + Array.from({ length: 1000 }, (_, i) => `\`\`\`js\nconst v${i} = v${i + 1};\n\`\`\``).join('\n'),
+      '```js\nresult = v0;\n```\n'
+        + Array.from({ length: 1000 }, (_, i) => `\`\`\`js\nconst v${i} = v${i + 1};\n\`\`\``).join('\n'),
     ]) {
       extractCode(reply);
     }

@@ -23,8 +23,17 @@ export function pickFromBlocks(blocks: Block[]): ExtractedCode | null {
     let note = `fenced block ${best.n} of ${blocks.length} (${best.tag || 'untagged'})`;
     if (bestWhy.length > 0) note += `: ${bestWhy.join(', ')}`;
     const helpers = used.filter((b) => b !== best).map((b) => b.n);
-    if (helpers.length > 0) note += `; prepended block${helpers.length > 1 ? 's' : ''} ${helpers.join(', ')} (definitions it uses)`;
-    return { ok: true, code, language: ts ? 'typescript' : 'javascript', fenced: true, blocks: blocks.length, note, warning: null };
+    if (helpers.length > 0)
+      note += `; prepended block${helpers.length > 1 ? 's' : ''} ${helpers.join(', ')} (definitions it uses)`;
+    return {
+      ok: true,
+      code,
+      language: ts ? 'typescript' : 'javascript',
+      fenced: true,
+      blocks: blocks.length,
+      note,
+      warning: null,
+    };
   }
   // No JavaScript at all: hand back the wrong-language code so that it fails as a syntax error and the
   // repair prompt can say why. The longest block is the likeliest program.

@@ -4,20 +4,20 @@ import { JS_ONLY_LINE, looksLikeJson, looksLikePython, looksLikeShell, looksLike
 import { analyze, strip } from './scan.js';
 import type { Kind } from './types.js';
 
-const TAG_KINDS: Record<string, Kind> = {
-  js: 'js', javascript: 'js', jsx: 'js', mjs: 'js', cjs: 'js', node: 'js', nodejs: 'js', es6: 'js', ecmascript: 'js',
-  ts: 'ts', typescript: 'ts', tsx: 'ts', mts: 'ts', cts: 'ts',
-  python: 'python', py: 'python', python3: 'python', py3: 'python', ipython: 'python',
-  bash: 'shell', sh: 'shell', shell: 'shell', zsh: 'shell', console: 'shell', terminal: 'shell', powershell: 'shell',
-  ps1: 'shell', cmd: 'shell', bat: 'shell', shellsession: 'shell',
-  json: 'output', jsonc: 'output', json5: 'output', output: 'output', log: 'output', csv: 'output',
-};
+/** Fence tags by what they say a block holds; any other tag that is not neutral is another language. */
+const TAG_KINDS = tagMap<Kind>({
+  js: ['js', 'javascript', 'jsx', 'mjs', 'cjs', 'node', 'nodejs', 'es6', 'ecmascript'],
+  ts: ['ts', 'typescript', 'tsx', 'mts', 'cts'],
+  python: ['python', 'py', 'python3', 'py3', 'ipython'],
+  shell: ['bash', 'sh', 'shell', 'zsh', 'console', 'terminal', 'powershell', 'ps1', 'cmd', 'bat', 'shellsession'],
+  output: ['json', 'jsonc', 'json5', 'output', 'log', 'csv'],
+});
 /** Tags that say nothing: the content decides. */
 const NEUTRAL_TAGS = new Set(['', 'text', 'txt', 'plaintext', 'plain', 'code']);
 
 export function classify(tag: string, code: string): Kind {
   if (code === '') return 'empty';
-  let tagged = NEUTRAL_TAGS.has(tag) ? undefined : TAG_KINDS[tag] ?? 'other';
+  let tagged = NEUTRAL_TAGS.has(tag) ? undefined : (TAG_KINDS.get(tag) ?? 'other');
   // Models mislabel: JavaScript under a python tag is still JavaScript...
   if (tagged === 'python' && !looksLikePython(code) && code.split('\n').some((l) => JS_ONLY_LINE.test(l))) {
     tagged = undefined;
@@ -32,4 +32,13 @@ export function classify(tag: string, code: string): Kind {
   }
   if (tagged === 'ts' || looksLikeTypeScript(strip(code))) return 'ts';
   return 'js';
+}
+
+/**
+ * Turns `{ value: [tag, ...] }` into a tag → value lookup. A Map, not an object: a model's fence tag can be any word,
+ * and `constructor` or `__proto__` must not find Object.prototype's members.
+ */
+export function tagMap<V extends string>(tagsByValue: { [value in V]?: string[] }): Map<string, V> {
+  const entries = Object.entries(tagsByValue) as Array<[V, string[]]>;
+  return new Map(entries.flatMap(([value, tags]) => tags.map((tag): [string, V] => [tag, value])));
 }

@@ -28,7 +28,8 @@ function shapeOf(block: Block): Shape {
     if (binding) declares.push(...(binding.replace(/[\w$]+\s*:/g, '').match(/[A-Za-z_$][\w$]*/g) ?? []));
   }
   const mentions = new Set<string>();
-  for (const m of lines.map((l) => l.stripped).join('\n').matchAll(/(\.*)([A-Za-z_$][\w$]*)/g)) {
+  const stripped = lines.map((l) => l.stripped).join('\n');
+  for (const m of stripped.matchAll(/(\.*)([A-Za-z_$][\w$]*)/g)) {
     if (m[1] !== '.' && m[2]) mentions.add(m[2]);
   }
   const shape = {

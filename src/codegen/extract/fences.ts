@@ -40,6 +40,7 @@ function closes(line: string, fence: string): boolean {
 
 /** `js title="x.js"`, `js:main.js`, `{.javascript}`, `language-ts`, `JavaScript {1,3}` → the language word. */
 export function fenceTag(info: string): string {
-  const word = info.trim().replace(/^\{?\s*\.?/, '').split(/[\s{}:,;]/)[0] ?? '';
+  const unbraced = info.trim().replace(/^\{?\s*\.?/, '');
+  const word = unbraced.split(/[\s{}:,;]/)[0] ?? '';
   return word.toLowerCase().replace(/^language-/, '');
 }

@@ -2,6 +2,7 @@
  * What the model is told when its reply holds no usable JavaScript: shown in the repair prompt, so each says what
  * was wrong and what to answer instead.
  */
+import { tagMap } from './classify.js';
 import type { Block } from './types.js';
 
 export const ASK = 'Answer with one ```javascript block that sets `result`.';
@@ -13,8 +14,9 @@ export const UNFINISHED_REASONING = `The reply stopped inside its reasoning (<th
 export function noCodeReason(blocks: Block[]): string {
   const kinds = new Set(blocks.map((b) => b.kind));
   if (kinds.has('shell')) {
-    return 'The reply contained only shell commands, not a program; nothing can be installed or run from a shell. '
-      + ASK;
+    return (
+      'The reply contained only shell commands, not a program; nothing can be installed or run from a shell. ' + ASK
+    );
   }
   if (kinds.has('output')) {
     return 'The reply contained only data or output (JSON, text), not a program that computes it. ' + ASK;
@@ -23,13 +25,30 @@ export function noCodeReason(blocks: Block[]): string {
   return `The reply contained no code. ${ASK}`;
 }
 
-const LANGUAGE_NAMES: Record<string, string> = {
-  sql: 'SQL', go: 'Go', golang: 'Go', java: 'Java', ruby: 'Ruby', rb: 'Ruby', rust: 'Rust', rs: 'Rust', c: 'C',
-  cpp: 'C++', 'c++': 'C++', csharp: 'C#', cs: 'C#', php: 'PHP', html: 'HTML', kotlin: 'Kotlin', swift: 'Swift',
-  r: 'R', yaml: 'YAML', yml: 'YAML', xml: 'XML', lua: 'Lua', perl: 'Perl', scala: 'Scala',
-};
+/** Names of the languages models answer in instead, by fence tag. */
+const LANGUAGE_NAMES = tagMap<string>({
+  SQL: ['sql'],
+  Go: ['go', 'golang'],
+  Java: ['java'],
+  Ruby: ['ruby', 'rb'],
+  Rust: ['rust', 'rs'],
+  C: ['c'],
+  'C++': ['cpp', 'c++'],
+  'C#': ['csharp', 'cs'],
+  PHP: ['php'],
+  HTML: ['html'],
+  Kotlin: ['kotlin'],
+  Swift: ['swift'],
+  R: ['r'],
+  YAML: ['yaml', 'yml'],
+  XML: ['xml'],
+  Lua: ['lua'],
+  Perl: ['perl'],
+  Scala: ['scala'],
+});
 
 export function otherLanguageWarning(tag: string): string {
-  if (tag === 'diff' || tag === 'patch') return `This is a diff; answer with the whole program in JavaScript ${JS_ONLY}.`;
-  return `This is ${LANGUAGE_NAMES[tag] ?? `\`${tag}\` code`}, not JavaScript; write JavaScript ${JS_ONLY}.`;
+  if (tag === 'diff' || tag === 'patch')
+    return `This is a diff; answer with the whole program in JavaScript ${JS_ONLY}.`;
+  return `This is ${LANGUAGE_NAMES.get(tag) ?? `\`${tag}\` code`}, not JavaScript; write JavaScript ${JS_ONLY}.`;
 }

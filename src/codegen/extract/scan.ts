@@ -31,7 +31,9 @@ export function analyze(code: string): LineInfo[] {
 }
 
 export function strip(code: string): string {
-  return analyze(code).map((l) => l.stripped).join('\n');
+  return analyze(code)
+    .map((l) => l.stripped)
+    .join('\n');
 }
 
 const PAIRS: Record<string, string> = { '}': '{', ')': '(', ']': '[' };
@@ -92,7 +94,11 @@ function regexMayStart(line: string, at: number): boolean {
   while (k >= 0 && (line[k] === ' ' || line[k] === '\t')) k--;
   // Only the last few characters matter; looking at no more keeps long lines linear.
   const t = line.slice(Math.max(0, k - 9), k + 1);
-  return t === '' || /[(,=:[!&|?{};+\-*%<>~^]$/.test(t) || /(?:^|[^\w$])(?:return|typeof|case|do|else|in|of|yield|await)$/.test(t);
+  return (
+    t === ''
+    || /[(,=:[!&|?{};+\-*%<>~^]$/.test(t)
+    || /(?:^|[^\w$])(?:return|typeof|case|do|else|in|of|yield|await)$/.test(t)
+  );
 }
 
 /** Index of the quote or slash closing the literal that starts at `start`, or -1 at the end of the line. */

@@ -3,16 +3,23 @@ import { analyze } from './scan.js';
 import type { Block } from './types.js';
 
 /** Intros of blocks that show how to call or test the program, or what it prints: not the program. */
-const USAGE_INTRO = new RegExp([
-  /example usage|usage example|\busage\b[^a-z]*$|^\W*examples?\W*$|for example/,
-  /\boutput\b[^a-z]*$|(?:expected|sample|example) output|\bprints?\b[^a-z]*$|\blog(?:s|ging)? (?:it|the result)/,
-  /you can (?:test|call|use|run|try)|\bto test\b|\btest (?:it|this)|how to (?:use|call|run)|calling (?:it|this)/,
-  /\bto run (?:it|this)|\binstall\b/,
-].map((re) => re.source).join('|'), 'im');
+const USAGE_INTRO = new RegExp(
+  [
+    /example usage|usage example|\busage\b[^a-z]*$|^\W*examples?\W*$|for example/,
+    /\boutput\b[^a-z]*$|(?:expected|sample|example) output|\bprints?\b[^a-z]*$|\blog(?:s|ging)? (?:it|the result)/,
+    /you can (?:test|call|use|run|try)|\bto test\b|\btest (?:it|this)|how to (?:use|call|run)|calling (?:it|this)/,
+    /\bto run (?:it|this)|\binstall\b/,
+  ]
+    .map((re) => re.source)
+    .join('|'),
+  'im',
+);
 /** Intros of a repaired or final version: preferred over earlier drafts. */
-const FIXED_INTRO = /\b(?:correct(?:ed)?|fix(?:ed)?|updated|revised|final|complete|full|improved|together|better|actually|instead)\b/i;
+const FIXED_INTRO =
+  /\b(?:correct(?:ed)?|fix(?:ed)?|updated|revised|final|complete|full|improved|together|better|actually|instead)\b/i;
 /** Intros of the code being criticised (a repair reply quoting the failing line). */
-const BAD_INTRO = /\b(?:original|wrong|incorrect|buggy|broken|failing|problematic)\b|\byour code\b|\b(?:this|the) line\b/i;
+const BAD_INTRO =
+  /\b(?:original|wrong|incorrect|buggy|broken|failing|problematic)\b|\byour code\b|\b(?:this|the) line\b/i;
 
 const SETS_RESULT = /(?:^|[^\w$.])result\s*(?:=(?!=)|[-+*/]=)|\b(?:let|const|var)\s+result\b/;
 

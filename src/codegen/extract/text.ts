@@ -12,12 +12,23 @@ export function trimBlankLines(code: string): string {
 }
 
 export function lastLines(lines: string[], count: number): string {
-  return lines.filter((l) => l.trim() !== '').slice(-count).join('\n');
+  return lines
+    .filter((l) => l.trim() !== '')
+    .slice(-count)
+    .join('\n');
 }
 
 /** Removes the indentation common to all lines: a markdown indented code block (4 spaces) is not the code's. */
 export function dedentAll(code: string): string {
-  const widths = code.split('\n').filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)?.[0].length ?? 0);
+  const widths = code
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => /^[ \t]*/.exec(l)?.[0].length ?? 0);
   const width = Math.min(...widths);
-  return width > 0 ? code.split('\n').map((l) => dedent(l, width)).join('\n') : code;
+  return width > 0
+    ? code
+        .split('\n')
+        .map((l) => dedent(l, width))
+        .join('\n')
+    : code;
 }

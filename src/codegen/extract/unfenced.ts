@@ -1,7 +1,7 @@
 /** Takes the code out of a reply, or the part of one, that has no code fence. */
 import { isJsCodeLine, isProse, isPythonCodeLine } from './code-lines.js';
-import { PYTHON_WARNING } from './messages.js';
 import { looksLikePython, looksLikeTypeScript } from './language.js';
+import { PYTHON_WARNING } from './messages.js';
 import { newScanState, scanLine, strip } from './scan.js';
 import { dedentAll, trimBlankLines } from './text.js';
 import type { ExtractedCode } from './types.js';
