@@ -2,14 +2,15 @@
  * Messages between the host and a sandbox worker process (Node IPC, JSON). Only plain data travels here;
  * everything that came out of an isolate is a string the worker checked.
  */
-import type { ExecutionErrorCategory } from './types.js';
+import type { ExecutionErrorCategory, ExecutionLimits } from './types.js';
 
 /** The error of a run whose tool arguments and results crossed its byte cap (worker and host say the same). */
 export function toolBytesMessage(limit: number): string {
   return `Tool arguments and results exceeded the limit of ${limit} bytes per execution.`;
 }
 
-export interface RunMessage {
+/** One execution: the compiled code, its context and tool names, and the limits it runs under. */
+export interface RunMessage extends ExecutionLimits {
   type: 'run';
   id: number;
   /** JavaScript produced by `compile.ts`: a declaration of `__automesh_main__`. */
@@ -17,12 +18,6 @@ export interface RunMessage {
   /** JSON text of the task context. */
   contextJson: string;
   toolNames: string[];
-  timeoutMs: number;
-  memoryMb: number;
-  maxOutputBytes: number;
-  maxLogBytes: number;
-  maxToolCalls: number;
-  maxToolBytes: number;
 }
 
 export interface ToolReplyMessage {
