@@ -34,7 +34,7 @@ import {
   type AutoAgent, type CallOptions, type Completion, type Envelope, type LlmRequest, type Provider, type SettingsInput,
 } from '../src/index.js';
 import type { AgentRuntime } from '../src/agent/pipeline.js';
-import { VllmProvider } from '../src/llm/vllm.js';
+import { VllmProvider } from '../src/llm/providers/vllm.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from '../test/llm-server/server.js';
 import type { Figure } from './lib/figures.js';
 import { EXPECTED_FAILING, loadProblemParts, PRELUDE, type ProblemParts } from './lib/humaneval.js';

@@ -453,7 +453,7 @@ describe('settings', () => {
     } }), (err: unknown) => {
       const message = (err as Error).message;
       assert.match(message, /LLM_TIMEOUT="soon": LLM_TIMEOUT must be a number/);
-      assert.match(message, /LLM_PROVIDER_ORDER names unknown provider\(s\) mistral; use some of claude, vllm, azure, gemini \(or openai for vllm, /);
+      assert.match(message, /LLM_PROVIDER_ORDER names unknown provider\(s\) mistral; use some of claude, vllm, azure, gemini \(or .*\bopenai for vllm, /);
       assert.match(message, /REGISTRY_REUSE="maybe": REGISTRY_REUSE must be true or false/);
       assert.match(message, /LLM_ENDPOINT must be an http\(s\) URL/);
       assert.match(message, /CLAUDE_API_KEY=\(hidden\): CLAUDE_API_KEY must not be empty/);

@@ -8,8 +8,7 @@ import { resolve } from 'node:path';
 import { AutoAgent } from '../agent/auto-agent.js';
 import type { ProviderName, Settings } from '../config/settings.js';
 import { loadPriceTable, priceOf } from '../llm/pricing.js';
-import { configuredProviders } from '../llm/providers.js';
-import { CONFIGURING_SETTINGS, MODEL_SETTING } from '../llm/route.js';
+import { configuredModel, configuredProviders, requiredSettingsText } from '../llm/providers/index.js';
 import { loadAgents, type LoadedAgent } from './load-agents.js';
 
 export interface AgentRouteProvider {
@@ -55,12 +54,12 @@ function routeOf(entry: LoadedAgent, settings: Settings, prices: ReturnType<type
   // Without its own order an agent uses the chain: LLM_PROVIDER_ORDER, unconfigured providers left out.
   const order = route?.order ?? settings.LLM_PROVIDER_ORDER.filter((name) => configured[name]);
   const providers = order.map((name) => {
-    const model = route?.models?.[name] ?? settings[MODEL_SETTING[name]];
+    const model = route?.models?.[name] ?? configuredModel(settings, name);
     return { name, model, configured: configured[name], priced: !priceOf(prices, name, model, 1, 1).unpriced };
   });
   const problems: string[] = [];
   for (const p of providers) {
-    if (!p.configured) problems.push(`llm.order names ${p.name}, which is not configured: set ${CONFIGURING_SETTINGS[p.name]}, or remove it from the order`);
+    if (!p.configured) problems.push(`llm.order names ${p.name}, which is not configured: set ${requiredSettingsText(p.name)}, or remove it from the order`);
     if (!p.priced && settings.MAX_TASK_COST_USD !== undefined) {
       problems.push(`${p.name} model "${p.model}" has no price, so MAX_TASK_COST_USD cannot bound it: add it to the price table (LLM_PRICES_FILE) or unset MAX_TASK_COST_USD`);
     }

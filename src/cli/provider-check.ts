@@ -4,49 +4,13 @@
  */
 import { maskSecret, PROVIDER_NAMES, SETTING_ALIASES, type ProviderName, type Settings } from '../config/settings.js';
 import { ProviderError } from '../llm/errors.js';
-import { configuredProviders, createProvider } from '../llm/providers.js';
+import {
+  configuredModel, createProvider, providerDefinition, requiredSettingsText, settingValue,
+} from '../llm/providers/index.js';
 import { redactSecrets, secretsOf } from '../llm/redact.js';
 import { classifyOther } from '../llm/sdk-errors.js';
 import type { FailureKind, Provider } from '../llm/types.js';
 import { tokenCount } from '../llm/usage.js';
-
-interface ProviderVariables {
-  label: string;
-  /** Variables it needs, as a user reads them. */
-  required: string;
-  optional: string[];
-  keyVar: 'CLAUDE_API_KEY' | 'LLM_API_KEY' | 'AZURE_API_KEY' | 'GEMINI_API_KEY';
-  modelVar: 'CLAUDE_MODEL' | 'LLM_MODEL' | 'AZURE_DEPLOYMENT' | 'GEMINI_MODEL';
-  endpointVar: 'CLAUDE_ENDPOINT' | 'LLM_ENDPOINT' | 'AZURE_ENDPOINT' | 'GEMINI_ENDPOINT';
-}
-
-export const PROVIDER_VARIABLES: Record<ProviderName, ProviderVariables> = {
-  claude: {
-    label: 'Claude (Anthropic)', required: 'CLAUDE_API_KEY (or ANTHROPIC_API_KEY)', optional: ['CLAUDE_MODEL', 'CLAUDE_ENDPOINT'],
-    keyVar: 'CLAUDE_API_KEY', modelVar: 'CLAUDE_MODEL', endpointVar: 'CLAUDE_ENDPOINT',
-  },
-  vllm: {
-    label: 'vLLM or any OpenAI-compatible server', required: 'LLM_ENDPOINT (or VLLM_ENDPOINT)', optional: ['LLM_MODEL', 'LLM_API_KEY'],
-    keyVar: 'LLM_API_KEY', modelVar: 'LLM_MODEL', endpointVar: 'LLM_ENDPOINT',
-  },
-  azure: {
-    label: 'Azure OpenAI', required: 'AZURE_API_KEY (or AZURE_OPENAI_KEY) and AZURE_ENDPOINT (or AZURE_OPENAI_ENDPOINT)',
-    optional: ['AZURE_DEPLOYMENT', 'AZURE_API_VERSION'], keyVar: 'AZURE_API_KEY', modelVar: 'AZURE_DEPLOYMENT', endpointVar: 'AZURE_ENDPOINT',
-  },
-  gemini: {
-    label: 'Google Gemini', required: 'GEMINI_API_KEY', optional: ['GEMINI_MODEL', 'GEMINI_ENDPOINT'],
-    keyVar: 'GEMINI_API_KEY', modelVar: 'GEMINI_MODEL', endpointVar: 'GEMINI_ENDPOINT',
-  },
-};
-
-/** One line per provider: what to set to configure it. */
-export function providerVariableLines(): string[] {
-  const width = Math.max(...PROVIDER_NAMES.map((n) => n.length));
-  return PROVIDER_NAMES.map((name) => {
-    const v = PROVIDER_VARIABLES[name];
-    return `${name.padEnd(width)}  ${v.required}; optional ${v.optional.join(', ')}  (${v.label})`;
-  });
-}
 
 /** A URL for display: any user:password part removed. */
 export function displayUrl(value: string): string {
@@ -77,6 +41,8 @@ export interface ProviderStatus {
   /** Listed in LLM_PROVIDER_ORDER (only those are called). */
   inOrder: boolean;
   configured: boolean;
+  /** False for a provider that works without a key (a local server); its key is then optional. */
+  keyRequired: boolean;
   /** Set when the provider is half configured (e.g. an Azure key without an endpoint). */
   problem: string | null;
   model: string;
@@ -84,39 +50,41 @@ export interface ProviderStatus {
   /** The key, masked (`maskSecret`); `(not set)` when there is none. */
   key: string;
   keySource: string | null;
+  /** The setting holding its key. */
+  keySetting: string;
   /** What to set when it is not configured. */
   needs: string;
 }
 
 /** Every provider, those of LLM_PROVIDER_ORDER first in that order, the others after. */
 export function providerStatuses(settings: Settings, sources?: (name: string) => string): ProviderStatus[] {
-  let configured: Record<ProviderName, boolean>;
-  let azureProblem: string | null = null;
-  try {
-    configured = configuredProviders(settings);
-  } catch (err) {
-    // Only a half-configured Azure throws: judge the others without it.
-    azureProblem = err instanceof Error ? err.message : String(err);
-    configured = configuredProviders({ ...settings, AZURE_API_KEY: undefined, AZURE_ENDPOINT: undefined });
-  }
   const order = settings.LLM_PROVIDER_ORDER;
   const names = [...order, ...PROVIDER_NAMES.filter((n) => !order.includes(n))];
   return names.map((name) => {
-    const v = PROVIDER_VARIABLES[name];
-    const isConfigured = configured[name];
-    let endpoint: string | null = settings[v.endpointVar] ?? null;
+    const p = providerDefinition(name);
+    let isConfigured = false;
+    let problem: string | null = null;
+    try {
+      isConfigured = p.isConfigured(settings);
+    } catch (err) {
+      // Half configured (a key without its endpoint): reported, and the provider counts as not configured.
+      problem = err instanceof Error ? err.message : String(err);
+    }
+    let endpoint = settingValue(settings, p.endpointSetting) ?? null;
     if (isConfigured) endpoint = createProvider(name, settings).endpoint;
-    const key = settings[v.keyVar];
+    const key = settingValue(settings, p.keySetting);
     return {
       name,
       inOrder: order.includes(name),
       configured: isConfigured,
-      problem: name === 'azure' ? azureProblem : null,
-      model: settings[v.modelVar],
+      keyRequired: p.required.includes(p.keySetting),
+      problem,
+      model: configuredModel(settings, name),
       endpoint: endpoint === null ? null : displayUrl(endpoint),
       key: maskSecret(key),
-      keySource: key && sources ? sources(v.keyVar) : null,
-      needs: v.required,
+      keySource: key && sources ? sources(p.keySetting) : null,
+      keySetting: p.keySetting,
+      needs: requiredSettingsText(name),
     };
   });
 }
@@ -142,11 +110,12 @@ export interface LiveCheck {
   tokens: { input: number; output: number } | null;
 }
 
-/** Gemini answers a bad key with 400 INVALID_ARGUMENT "API key not valid", not 401: that is a refused key. */
-const REFUSED_KEY = /API key not valid|API_KEY_INVALID|invalid api[ _-]?key|incorrect api key/i;
+/** 400s that mean a refused key, whatever the provider; a provider declares its own wording (`refusedKey`). */
+const REFUSED_KEY = /invalid api[ _-]?key|incorrect api key/i;
 
-function reasonOf(kind: FailureKind, message = ''): LiveFailureReason {
-  if (kind === 'auth' || (kind === 'bad_request' && REFUSED_KEY.test(message))) return 'auth';
+function reasonOf(name: ProviderName, kind: FailureKind, message = ''): LiveFailureReason {
+  const refused = REFUSED_KEY.test(message) || (providerDefinition(name).refusedKey?.test(message) ?? false);
+  if (kind === 'auth' || (kind === 'bad_request' && refused)) return 'auth';
   if (kind === 'model') return 'unknown model';
   if (kind === 'unreachable' || kind === 'connection') return 'unreachable';
   if (kind === 'timeout') return 'timeout';
@@ -164,49 +133,32 @@ function urlPath(value: string | undefined): string {
 }
 
 /**
- * Why a 404 came back when the endpoint itself is the likely cause: the SDKs add their own path (`/v1/messages`,
- * `/v1beta/models/…`, `/chat/completions`), so an endpoint that already has it asks for a path that does not exist.
+ * What to do about a failed live call. A 404 is often the endpoint's fault: the SDKs add their own path
+ * (`/v1/messages`, `/v1beta/models/…`, `/chat/completions`), so an endpoint that already has it asks for a path
+ * that does not exist; each provider declares what its SDK adds (`endpointPathProblem`).
  */
-function endpointPathProblem(name: ProviderName, configured: string | undefined): string | null {
-  const path = urlPath(configured);
-  const v = PROVIDER_VARIABLES[name];
-  if (name === 'claude' && /\/v1$/.test(path)) {
-    return `${v.endpointVar} ends in /v1, and the SDK adds /v1/messages itself: set it to the base URL without /v1 (or unset it for the public API)`;
-  }
-  if (name === 'gemini' && /\/v1(alpha|beta)?$/.test(path)) {
-    return `${v.endpointVar} ends in ${path.slice(path.lastIndexOf('/'))}, and the SDK adds the API version itself: set it to the base URL without it (or unset it for the public API)`;
-  }
-  if (name === 'vllm' && path !== '' && !/^\/v1$/.test(path)) {
-    return `${v.endpointVar} has the path ${path}: set it to the server's base URL (http://host:8000 or http://host:8000/v1); the client adds /chat/completions itself`;
-  }
-  if (name === 'azure' && path !== '') {
-    return `${v.endpointVar} has the path ${path}: set it to the resource URL (https://NAME.openai.azure.com); the client adds /openai/deployments/… itself`;
-  }
-  return null;
-}
-
 function hintOf(name: ProviderName, error: ProviderError, endpoint: string, settings: Settings): string {
-  const v = PROVIDER_VARIABLES[name];
+  const p = providerDefinition(name);
   const kind = error.kind;
-  switch (reasonOf(kind, error.message)) {
+  switch (reasonOf(name, kind, error.message)) {
     case 'auth':
-      return `the key was refused: check ${v.keyVar}${name === 'vllm' ? ' (the server may need one)' : ''}`;
+      return `the key was refused: check ${p.keySetting}${p.required.includes(p.keySetting) ? '' : ' (the server may need one)'}`;
     case 'unknown model': {
-      const pathProblem = endpointPathProblem(name, settings[v.endpointVar]);
+      const pathProblem = p.endpointPathProblem(urlPath(settingValue(settings, p.endpointSetting)));
       if (pathProblem) return pathProblem;
       if (!/model|deployment/i.test(error.message)) {
-        return `nothing answers at that path of ${endpoint} (HTTP 404): check ${v.endpointVar} (the base URL) and ${v.modelVar}`;
+        return `nothing answers at that path of ${endpoint} (HTTP 404): check ${p.endpointSetting} (the base URL) and ${p.modelSetting}`;
       }
-      return `the provider does not know this model: check ${v.modelVar}`;
+      return `the provider does not know this model: check ${p.modelSetting}`;
     }
     case 'unreachable':
-      return `nothing answers at ${endpoint}: check ${v.endpointVar}${name === 'claude' || name === 'gemini' ? ' (unset it for the public API)' : ''}, the network, and that the server is running`;
+      return `nothing answers at ${endpoint}: check ${p.endpointSetting}${p.publicEndpoint ? ' (unset it for the public API)' : ''}, the network, and that the server is running`;
     case 'timeout':
       return `no reply within LLM_TIMEOUT (${settings.LLM_TIMEOUT} s): raise LLM_TIMEOUT or check the endpoint`;
     default:
       if (kind === 'rate_limit' || kind === 'overloaded') return 'the provider is busy or rate-limited: try again in a minute';
       if (kind === 'server') return 'the provider had a server error: try again later';
-      if (kind === 'bad_request') return `the provider rejected the request: check ${v.modelVar} and ${v.endpointVar}`;
+      if (kind === 'bad_request') return `the provider rejected the request: check ${p.modelSetting} and ${p.endpointSetting}`;
       return 'see the message; automesh check --verbose shows more';
   }
 }
@@ -221,11 +173,12 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
     provider = createProvider(name, settings);
   } catch (err) {
     return {
-      provider: name, ok: false, model: settings[PROVIDER_VARIABLES[name].modelVar], endpoint: '', latencyMs: 0, reason: 'other',
+      provider: name, ok: false, model: configuredModel(settings, name), endpoint: '', latencyMs: 0, reason: 'other',
       kind: null, status: null, message: err instanceof Error ? err.message : String(err), hint: null, reply: null, tokens: null,
     };
   }
   const endpoint = displayUrl(provider.endpoint);
+  await provider.prepare?.();
   const timeoutMs = Math.round(settings.LLM_TIMEOUT * 1000);
   const timer = new AbortController();
   const handle = setTimeout(() => timer.abort(new Error('LLM_TIMEOUT')), timeoutMs);
@@ -247,7 +200,7 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
       ? new ProviderError(name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${settings.LLM_TIMEOUT} s)`)
       : err instanceof ProviderError ? err : classifyOther(err, name, provider.model);
     return {
-      provider: name, ok: false, model: provider.model, endpoint, latencyMs, reason: reasonOf(error.kind, error.message), kind: error.kind,
+      provider: name, ok: false, model: provider.model, endpoint, latencyMs, reason: reasonOf(name, error.kind, error.message), kind: error.kind,
       status: error.status, message: redactSecrets(error.message, secretsOf(settings)), hint: hintOf(name, error, endpoint, settings), reply: null,
       tokens: null,
     };

@@ -1,56 +1,19 @@
 /**
  * Every automesh setting: name, default, validation. Precedence (DESIGN.md section 5):
  * built-in default < `.env` file < process environment < explicit config (`new Mesh({ config })`).
- * A bad value fails with a message naming the setting; secret values are never echoed.
+ * A bad value fails with a message naming the setting; secret values are never echoed. Each provider's settings
+ * (and whether they are secret) are declared in its own file under `src/llm/providers/`.
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import {
+  PROVIDER_ALIASES, PROVIDER_NAMES, PROVIDER_SECRET_SETTINGS, PROVIDER_SETTING_ALIASES, PROVIDER_SETTINGS_SHAPE, type ProviderName,
+} from '../llm/providers/index.js';
 import { readEnvFile } from './env-file.js';
+import { boolean, integer, number, text } from './fields.js';
 import { closestName, editDistance } from './suggest.js';
 
-export const PROVIDER_NAMES = ['claude', 'vllm', 'azure', 'gemini'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
-
-/**
- * Other names users give the providers in LLM_PROVIDER_ORDER: the SDK or vendor name. `openai` is the
- * OpenAI-compatible provider (LLM_ENDPOINT, the `openai` SDK), as in the provider table of the README.
- */
-export const PROVIDER_ALIASES: Readonly<Record<string, ProviderName>> = {
-  openai: 'vllm',
-  'openai-compatible': 'vllm',
-  anthropic: 'claude',
-  'azure-openai': 'azure',
-  google: 'gemini',
-};
-
-const number = (name: string, min: number, max: number) =>
-  z.coerce.number({ error: `${name} must be a number` })
-    .refine((n) => Number.isFinite(n) && n >= min && n <= max, { message: `${name} must be between ${min} and ${max}` });
-
-const integer = (name: string, min: number, max: number) =>
-  number(name, min, max).refine(Number.isInteger, { message: `${name} must be a whole number` });
-
-const text = (name: string) => z.string({ error: `${name} must be text` }).trim().min(1, `${name} must not be empty`);
-
-const url = (name: string) =>
-  text(name).refine((value) => {
-    try {
-      const parsed = new URL(value);
-      return parsed.protocol === 'http:' || parsed.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, { message: `${name} must be an http(s) URL, e.g. http://localhost:8000` });
-
-const boolean = (name: string) =>
-  z.union([z.boolean(), z.string()]).transform((value, ctx) => {
-    if (typeof value === 'boolean') return value;
-    const v = value.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(v)) return true;
-    if (['false', '0', 'no', 'off'].includes(v)) return false;
-    ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
-    return z.NEVER;
-  });
+export { PROVIDER_ALIASES, PROVIDER_NAMES, type ProviderName };
 
 const providerOrder = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
   const names = (Array.isArray(value) ? value : value.split(','))
@@ -71,36 +34,11 @@ const providerOrder = z.union([z.string(), z.array(z.string())]).transform((valu
   return [...new Set(names)] as ProviderName[];
 });
 
-/**
- * Model defaults: current models that the price table knows (see `src/llm/prices.json`). Users set the model
- * they pay for; these only make a first run work.
- */
-export const DEFAULT_MODELS = {
-  claude: 'claude-sonnet-4-6',
-  azure: 'gpt-4o',
-  gemini: 'gemini-2.5-flash',
-  vllm: 'default',
-} as const;
-
 export const settingsSchema = z.object({
-  CLAUDE_API_KEY: text('CLAUDE_API_KEY').optional(),
-  CLAUDE_MODEL: text('CLAUDE_MODEL').default(DEFAULT_MODELS.claude),
-  CLAUDE_ENDPOINT: url('CLAUDE_ENDPOINT').optional(),
+  /** Each provider's own settings, declared in its file under src/llm/providers/. */
+  ...PROVIDER_SETTINGS_SHAPE,
 
-  LLM_ENDPOINT: url('LLM_ENDPOINT').optional(),
-  LLM_MODEL: text('LLM_MODEL').default(DEFAULT_MODELS.vllm),
-  LLM_API_KEY: text('LLM_API_KEY').optional(),
-
-  AZURE_API_KEY: text('AZURE_API_KEY').optional(),
-  AZURE_ENDPOINT: url('AZURE_ENDPOINT').optional(),
-  AZURE_DEPLOYMENT: text('AZURE_DEPLOYMENT').default(DEFAULT_MODELS.azure),
-  AZURE_API_VERSION: text('AZURE_API_VERSION').default('2024-10-21'),
-
-  GEMINI_API_KEY: text('GEMINI_API_KEY').optional(),
-  GEMINI_MODEL: text('GEMINI_MODEL').default(DEFAULT_MODELS.gemini),
-  GEMINI_ENDPOINT: url('GEMINI_ENDPOINT').optional(),
-
-  LLM_PROVIDER_ORDER: providerOrder.default(['claude', 'vllm', 'azure', 'gemini']),
+  LLM_PROVIDER_ORDER: providerOrder.default([...PROVIDER_NAMES]),
   /** Seconds per LLM call. */
   LLM_TIMEOUT: number('LLM_TIMEOUT', 0.001, 3600).default(120),
   /** Retries of the same provider (after the first try) before failing over. */
@@ -151,18 +89,10 @@ export type SettingName = keyof Settings;
 export type SettingsInput = Partial<Record<SettingName, string | number | boolean | readonly string[]>>;
 
 /** Second names accepted for a setting (JarvisCore's and the providers' own); the first name wins. */
-export const SETTING_ALIASES: Partial<Record<SettingName, readonly string[]>> = {
-  CLAUDE_API_KEY: ['ANTHROPIC_API_KEY'],
-  LLM_ENDPOINT: ['VLLM_ENDPOINT'],
-  AZURE_API_KEY: ['AZURE_OPENAI_KEY', 'AZURE_OPENAI_API_KEY'],
-  AZURE_ENDPOINT: ['AZURE_OPENAI_ENDPOINT'],
-};
+export const SETTING_ALIASES: Partial<Record<SettingName, readonly string[]>> = PROVIDER_SETTING_ALIASES;
 
-/** Settings whose values are secret: never echoed in an error, a log or a stored file. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
-  'CLAUDE_API_KEY', 'ANTHROPIC_API_KEY', 'LLM_API_KEY', 'AZURE_API_KEY', 'AZURE_OPENAI_KEY', 'AZURE_OPENAI_API_KEY',
-  'GEMINI_API_KEY',
-]);
+/** Settings whose values are secret (and their aliases): never echoed in an error, a log or a stored file. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(PROVIDER_SECRET_SETTINGS);
 
 const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
 

@@ -15,7 +15,7 @@ import { retryDelay, sleep, type BackoffPolicy } from './backoff.js';
 import { cooldownKey, cooldownRemaining, clearCooldown, startCooldown } from './cooldown.js';
 import { LlmAbortError, LlmChainError, NoProviderError, ProviderError } from './errors.js';
 import { estimatePromptTokens, loadPriceTable, priceOf, type PriceTable } from './pricing.js';
-import { configuredProviders, createProvider, createProviders } from './providers.js';
+import { configuredProviders, createProvider, createProviders, providerSetupText } from './providers/index.js';
 import { Recorder, Replayer, type CanonicalRequest } from './record-replay.js';
 import { notConfiguredError, RouteError, withModel, type LlmRoute } from './route.js';
 import { classifyOther } from './sdk-errors.js';
@@ -98,7 +98,7 @@ export class LlmChain {
     this.replayer = settings.AUTOMESH_REPLAY ? new Replayer(settings.AUTOMESH_REPLAY) : null;
     this.recorder = settings.AUTOMESH_RECORD ? new Recorder(settings.AUTOMESH_RECORD) : null;
     this.providers = options.providers ?? createProviders(settings);
-    if (this.providers.length === 0 && !this.replayer) throw new NoProviderError(settings.LLM_PROVIDER_ORDER);
+    if (this.providers.length === 0 && !this.replayer) throw new NoProviderError(settings.LLM_PROVIDER_ORDER, providerSetupText());
     this.backoff = {
       baseMs: options.backoff?.baseMs ?? 500,
       maxMs: options.backoff?.maxMs ?? settings.LLM_RETRY_MAX_DELAY * 1000,
@@ -285,6 +285,8 @@ export class LlmChain {
 
   /** One HTTP call with its own timeout; returns the completion or the classified failure. */
   private async callOnce(provider: Provider, request: LlmRequest, canonical: CanonicalRequest): Promise<Completion | ProviderError> {
+    // The provider's SDK loads on its first call; LLM_TIMEOUT times the call, not the load.
+    await provider.prepare?.();
     const timeoutMs = Math.round(this.settings.LLM_TIMEOUT * 1000);
     const timer = new AbortController();
     const handle = setTimeout(() => timer.abort(new Error('LLM_TIMEOUT')), timeoutMs);

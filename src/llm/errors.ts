@@ -100,13 +100,10 @@ export class LlmAbortError extends Error {
 
 /** No provider configured (and no replay file). */
 export class NoProviderError extends Error {
-  constructor(order: readonly string[]) {
+  /** `setup` says what configures each provider (`providerSetupText()`, derived from the provider files). */
+  constructor(order: readonly string[], setup: string) {
     super(
-      'No LLM provider is configured. Set the variables of at least one provider (in the environment or .env): ' +
-        'Claude: CLAUDE_API_KEY (or ANTHROPIC_API_KEY), optional CLAUDE_MODEL, CLAUDE_ENDPOINT; ' +
-        'vLLM or any OpenAI-compatible server: LLM_ENDPOINT (or VLLM_ENDPOINT), optional LLM_MODEL, LLM_API_KEY; ' +
-        'Azure OpenAI: AZURE_API_KEY (or AZURE_OPENAI_KEY) and AZURE_ENDPOINT (or AZURE_OPENAI_ENDPOINT), ' +
-        'optional AZURE_DEPLOYMENT, AZURE_API_VERSION; Gemini: GEMINI_API_KEY, optional GEMINI_MODEL, GEMINI_ENDPOINT. ' +
+      `No LLM provider is configured. Set the variables of at least one provider (in the environment or .env): ${setup}. ` +
         `LLM_PROVIDER_ORDER is ${order.join(',')}. To run without a network, set AUTOMESH_REPLAY to a recorded file.`,
     );
     this.name = 'NoProviderError';

@@ -1,11 +1,12 @@
 /**
  * Cost of a call from one price table (`prices.json`, USD per million input and output tokens, with its
  * date). A model the table does not know costs `null` and is flagged `unpriced`: never a guessed default.
- * Self-hosted models (the vLLM provider) cost 0 unless the table lists them.
+ * Self-hosted models (a provider declared `selfHosted`, such as vLLM) cost 0 unless the table lists them.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import builtIn from './prices.json' with { type: 'json' };
+import { providerDefinition } from './providers/index.js';
 import type { ProviderName } from './types.js';
 
 const priceTableSchema = z.object({
@@ -53,7 +54,7 @@ export function priceOf(table: PriceTable, provider: ProviderName, model: string
     const price = table.models[id];
     if (price) return { costUsd: (input * price.input + output * price.output) / 1_000_000, unpriced: false };
   }
-  if (provider === 'vllm') return { costUsd: 0, unpriced: false };
+  if (providerDefinition(provider).selfHosted) return { costUsd: 0, unpriced: false };
   return { costUsd: null, unpriced: true };
 }
 

@@ -5,10 +5,9 @@
  * keeps passes through here first.
  */
 import { SECRET_SETTINGS, type Settings } from '../config/settings.js';
+import { ENDPOINT_SETTINGS } from './providers/index.js';
 
 export const REDACTED = '[redacted]';
-
-const URL_SETTINGS = ['CLAUDE_ENDPOINT', 'LLM_ENDPOINT', 'AZURE_ENDPOINT', 'GEMINI_ENDPOINT'] as const;
 
 /** `scheme://user:password@` (or `scheme://token@`) anywhere in a text. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
@@ -23,9 +22,9 @@ export function secretsOf(settings: Settings): string[] {
     const value = (settings as Record<string, unknown>)[name];
     if (typeof value === 'string' && value) secrets.add(value);
   }
-  for (const name of URL_SETTINGS) {
-    const value = settings[name];
-    if (!value) continue;
+  for (const name of ENDPOINT_SETTINGS) {
+    const value = (settings as Record<string, unknown>)[name];
+    if (typeof value !== 'string' || !value) continue;
     const url = new URL(value);
     for (const part of [url.username, url.password]) {
       if (!part) continue;

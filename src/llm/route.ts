@@ -5,7 +5,10 @@
  * so a route never falls back silently to providers the agent did not ask for.
  */
 import { z } from 'zod';
-import { PROVIDER_ALIASES, PROVIDER_NAMES, type ProviderName, type Settings } from '../config/settings.js';
+import type { Settings } from '../config/settings.js';
+import {
+  PROVIDER_ALIASES, PROVIDER_NAMES, providerDefinition, requiredSettingsText, type ProviderName,
+} from './providers/index.js';
 
 export interface LlmRoute {
   /** Providers to try, in this order; default: `LLM_PROVIDER_ORDER`. */
@@ -13,22 +16,6 @@ export interface LlmRoute {
   /** The model per provider (Azure: the deployment); default: the provider's model setting. */
   models?: Partial<Record<ProviderName, string>>;
 }
-
-/** The setting that names each provider's model; an agent's `llm.models` overrides it for that agent. */
-export const MODEL_SETTING: Record<ProviderName, 'CLAUDE_MODEL' | 'LLM_MODEL' | 'AZURE_DEPLOYMENT' | 'GEMINI_MODEL'> = {
-  claude: 'CLAUDE_MODEL',
-  vllm: 'LLM_MODEL',
-  azure: 'AZURE_DEPLOYMENT',
-  gemini: 'GEMINI_MODEL',
-};
-
-/** What configures each provider, for messages that say what to set. */
-export const CONFIGURING_SETTINGS: Record<ProviderName, string> = {
-  claude: 'CLAUDE_API_KEY (or ANTHROPIC_API_KEY)',
-  vllm: 'LLM_ENDPOINT (or VLLM_ENDPOINT)',
-  azure: 'AZURE_API_KEY and AZURE_ENDPOINT',
-  gemini: 'GEMINI_API_KEY',
-};
 
 const unknownProvider = (name: unknown): string =>
   `llm names unknown provider ${JSON.stringify(name)}; the providers are ${PROVIDER_NAMES.join(', ')}`;
@@ -68,7 +55,7 @@ export const llmRouteSchema = z.strictObject({
 
 /** The settings with one provider's model replaced. */
 export function withModel(settings: Settings, provider: ProviderName, model: string | undefined): Settings {
-  return model === undefined ? settings : { ...settings, [MODEL_SETTING[provider]]: model };
+  return model === undefined ? settings : { ...settings, [providerDefinition(provider).modelSetting]: model };
 }
 
 export class RouteError extends Error {
@@ -82,6 +69,6 @@ export class RouteError extends Error {
 export function notConfiguredError(owner: string, provider: ProviderName): RouteError {
   return new RouteError(
     `${owner} names provider "${provider}" in its llm.order, but ${provider} is not configured: set ` +
-      `${CONFIGURING_SETTINGS[provider]} (in the environment, .env or the Mesh config), or remove "${provider}" from the agent's llm.order.`,
+      `${requiredSettingsText(provider)} (in the environment, .env or the Mesh config), or remove "${provider}" from the agent's llm.order.`,
   );
 }

@@ -1,12 +1,13 @@
 /**
  * Turns what the SDKs throw into a {@link ProviderError}. The Anthropic and OpenAI SDKs share one error
  * model (`APIError` with `status`, `headers`, parsed body; `APIConnectionError`; `APIConnectionTimeoutError`;
- * `APIUserAbortError`); Gemini's `ApiError` carries the status and the JSON body as its message.
+ * `APIUserAbortError`), classified here; a provider whose SDK differs classifies in its own file
+ * (`providers/gemini.ts`) and falls back to {@link classifyOther}.
  */
 import { headerOf, kindOfStatus, parseRetryAfter, ProviderError } from './errors.js';
 import type { ProviderName } from './types.js';
 
-function messageOf(err: unknown): string {
+export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
@@ -34,7 +35,7 @@ function causeChain(err: unknown): string {
   return parts.map((p) => p.trim()).filter(Boolean).join(': ');
 }
 
-function errorName(err: unknown): string {
+export function errorName(err: unknown): string {
   if (!err || typeof err !== 'object') return '';
   const ctor = (err as { constructor?: { name?: string; _errorName?: string } }).constructor;
   return ctor?._errorName ?? ctor?.name ?? (err as { name?: string }).name ?? '';
@@ -77,36 +78,4 @@ export function classifyOther(err: unknown, provider: ProviderName, model: strin
     return new ProviderError(provider, model, 'connection', `connection failed (${text.trim().slice(0, 200)})`);
   }
   return new ProviderError(provider, model, 'unknown', messageOf(err).slice(0, 300));
-}
-
-interface GoogleErrorBody {
-  error?: { code?: number; message?: string; status?: string; details?: Array<Record<string, unknown>> };
-}
-
-/** Gemini's RetryInfo `retryDelay` ("1.5s") in milliseconds. */
-function retryInfoMs(body: GoogleErrorBody): number | null {
-  for (const detail of body.error?.details ?? []) {
-    if (String(detail['@type'] ?? '').endsWith('google.rpc.RetryInfo')) {
-      const match = /^([\d.]+)s$/.exec(String(detail.retryDelay ?? ''));
-      if (match) return Number(match[1]) * 1000;
-    }
-  }
-  return null;
-}
-
-/** Classification of `@google/genai` errors. */
-export function classifyGeminiError(err: unknown, provider: ProviderName, model: string): ProviderError {
-  if (err instanceof Error && err.name === 'AbortError') return new ProviderError(provider, model, 'aborted', 'the request was aborted');
-  const status = (err as { status?: unknown }).status;
-  if (typeof status === 'number' && errorName(err) === 'ApiError') {
-    let body: GoogleErrorBody = {};
-    try {
-      body = JSON.parse(messageOf(err)) as GoogleErrorBody;
-    } catch {
-      // Not JSON: keep the raw message.
-    }
-    const message = body.error?.message ?? messageOf(err);
-    return new ProviderError(provider, model, kindOfStatus(status), message.slice(0, 500), status, retryInfoMs(body));
-  }
-  return classifyOther(err, provider, model);
 }

@@ -1,5 +1,5 @@
 /** The provider-neutral shapes of an LLM call. */
-import type { ProviderName } from '../config/settings.js';
+import type { ProviderName } from './providers/index.js';
 import type { LlmCallObserver } from './call-events.js';
 
 export type { ProviderName };
@@ -106,5 +106,10 @@ export interface Provider {
   readonly model: string;
   /** Where it sends requests (for messages; never includes a key). */
   readonly endpoint: string;
+  /**
+   * Loads what its first call needs (its SDK module), so that the load is not timed as part of a call. Never
+   * rejects: a failed load is reported by `complete`.
+   */
+  prepare?(): Promise<void>;
   complete(request: LlmRequest, options: CallOptions): Promise<Completion>;
 }

@@ -213,8 +213,11 @@ export class Mesh extends MeshEventEmitter {
       await executor.close();
       await own?.close();
     };
+    // The providers' SDKs load while the sandbox warms, not in the first task.
+    const sdksLoaded = Promise.all([chain, ...chains.values()].flatMap((c) => c.providers).map((p) => p.prepare?.()));
     try {
       await executor.warm();
+      await sdksLoaded;
     } catch (err) {
       await closeAll();
       throw err;

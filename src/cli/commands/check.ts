@@ -11,12 +11,13 @@ import { sandboxSettingsOf, type SandboxSettings } from '../../config/sandbox-se
 import {
   knownSettingNames, loadSettings, maskSecret, SECRET_SETTINGS, settingsSchema, SettingsError, unknownSettingNames, type Settings,
 } from '../../config/settings.js';
+import { providerSetupLines } from '../../llm/providers/index.js';
 import { agentsFileFor, checkAgentRoutes } from '../agent-routes.js';
 import type { Command } from '../command.js';
 import { parseVerbArgs } from '../args.js';
 import { ms, paint, printJson, println, spinner, type Io } from '../io.js';
 import {
-  displayUrl, liveCheck, providerStatuses, providerVariableLines, settingSource,
+  displayUrl, liveCheck, providerStatuses, settingSource,
   type LiveCheck, type ProviderStatus,
 } from '../provider-check.js';
 import { CONFINEMENT_HINT, SANDBOX_HINT, sandboxSelfTest, type SandboxProbe, type SandboxSelfTest } from '../self-test.js';
@@ -193,8 +194,8 @@ function describeProvider(p: ProviderStatus): Omit<CheckItem, 'section'> {
       message: `${name}  not configured${p.inOrder ? ` (to use it, set ${p.needs})` : ', and not in LLM_PROVIDER_ORDER'}`,
     };
   }
-  const key = p.name === 'vllm' && p.key === '(not set)'
-    ? 'no key (LLM_API_KEY not set; fine when the server needs none)'
+  const key = !p.keyRequired && p.key === '(not set)'
+    ? `no key (${p.keySetting} not set; fine when the server needs none)`
     : `key ${p.key}${p.keySource ? ` (from ${p.keySource})` : ''}`;
   const what = `model ${p.model}, ${key}, endpoint ${p.endpoint ?? '?'}`;
   if (!p.inOrder) {
@@ -360,7 +361,7 @@ async function run(args: string[], io: Io): Promise<number> {
         report.add({
           section: 'providers', id: 'providers', status: 'fail',
           message: 'no LLM provider is configured: set the variables of at least one, in the environment or in .env:',
-          details: providerVariableLines(),
+          details: providerSetupLines(),
           hint: 'set e.g. CLAUDE_API_KEY, or LLM_ENDPOINT for a local vLLM/OpenAI-compatible server; then run automesh check --validate-llm',
         });
       }

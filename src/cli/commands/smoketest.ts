@@ -17,7 +17,7 @@ import type { Command } from '../command.js';
 import { parseVerbArgs } from '../args.js';
 import { ms, paint, printJson, println, spinner, type Io } from '../io.js';
 import { safeText } from '../terminal-text.js';
-import { PROVIDER_VARIABLES, providerVariableLines } from '../provider-check.js';
+import { providerDefinition, providerSetupLines } from '../../llm/providers/index.js';
 import { SANDBOX_HINT } from '../self-test.js';
 import { cliSettings } from '../setup.js';
 import {
@@ -224,7 +224,7 @@ async function run(args: string[], io: Io): Promise<number> {
       error: none ? 'No LLM provider is configured.' : message,
       nextSteps: none
         ? [
-          `set the variables of at least one provider, in the environment or in .env:\n${providerVariableLines().map((l) => `       ${l}`).join('\n')}`,
+          `set the variables of at least one provider, in the environment or in .env:\n${providerSetupLines().map((l) => `       ${l}`).join('\n')}`,
           'automesh check shows what is configured; automesh check --validate-llm calls each provider',
         ]
         : ['fix the provider settings named above; automesh check shows each provider'],
@@ -335,7 +335,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const llmFailed = env.errorCategory === 'llm';
   const maxRepairs = settings.MAX_REPAIR_ATTEMPTS;
   const lastProvider = (answered.at(-1)?.provider ?? chain.providers[0]?.name ?? 'claude') as ProviderName;
-  const modelVar = PROVIDER_VARIABLES[lastProvider]?.modelVar ?? 'CLAUDE_MODEL';
+  const modelVar = providerDefinition(lastProvider).modelSetting;
 
   // 4. Code generation
   let outcome: Outcome;

@@ -1,8 +1,14 @@
-/** Chat Completions calls shared by the vLLM (OpenAI-compatible) and Azure OpenAI providers. */
+/**
+ * Chat Completions calls shared by the vLLM (OpenAI-compatible) and Azure OpenAI providers, through the
+ * official `openai` SDK, loaded on the first call.
+ */
 import type OpenAI from 'openai';
-import { classifyStainlessError } from './sdk-errors.js';
-import { tokenCount } from './usage.js';
-import type { CallOptions, Completion, FinishReason, LlmRequest, ProviderName } from './types.js';
+import { classifyStainlessError } from '../sdk-errors.js';
+import { tokenCount } from '../usage.js';
+import type { CallOptions, Completion, FinishReason, LlmRequest, ProviderName } from '../types.js';
+import { lazySdk } from './define.js';
+
+export const openaiSdk = lazySdk('openai', () => import('openai'));
 
 function finishOf(reason: string | null | undefined): FinishReason {
   if (reason === 'stop') return 'stop';
@@ -11,15 +17,16 @@ function finishOf(reason: string | null | undefined): FinishReason {
   return 'other';
 }
 
+/** One Chat Completions call; `client` is awaited inside, so a failed SDK load is classified like any failure. */
 export async function chatComplete(
-  client: OpenAI,
+  client: () => Promise<OpenAI>,
   provider: ProviderName,
   model: string,
   request: LlmRequest,
   options: CallOptions,
 ): Promise<Completion> {
   try {
-    const reply = await client.chat.completions.create({
+    const reply = await (await client()).chat.completions.create({
       model,
       temperature: options.temperature,
       max_tokens: options.maxTokens,
