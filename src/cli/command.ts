@@ -3,8 +3,6 @@ import type { Io } from './io.js';
 
 export interface Command {
   name: string;
-  /** One line for `automesh --help`. */
-  summary: string;
   /** Full help: usage line, options, examples. */
   help: string;
   /** Its options as parseArgs takes them (every one is documented in its help and in the README). */

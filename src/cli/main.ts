@@ -8,32 +8,61 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closestName } from '../config/suggest.js';
 import type { Command } from './command.js';
-import { checkCommand } from './commands/check.js';
-import { initCommand } from './commands/init.js';
-import { logsCommand } from './commands/logs.js';
-import { registryCommand } from './commands/registry.js';
-import { runCommand } from './commands/run.js';
-import { smoketestCommand } from './commands/smoketest.js';
 import { CliError, eprintln, paint, printJson, println, processIo, UsageError, type Io } from './io.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = (here + sep).includes(`${sep}dist${sep}src${sep}`) ? resolve(here, '../../..') : resolve(here, '../..');
 
-export const COMMANDS: Command[] = [checkCommand, smoketestCommand, initCommand, runCommand, registryCommand, logsCommand];
+/**
+ * A verb as `automesh --help` lists it. Its module, and all it imports (the provider SDKs, esbuild, the
+ * sandbox, the store), loads only when the verb runs or shows its own help: `--help` and `--version` load none.
+ */
+interface Verb {
+  name: string;
+  /** One line for `automesh --help`. */
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const VERBS: readonly Verb[] = [
+  {
+    name: 'check', summary: 'check Node.js, the sandbox, .env and the LLM providers (--validate-llm: live calls)',
+    load: async () => (await import('./commands/check.js')).checkCommand,
+  },
+  {
+    name: 'smoketest', summary: 'an agent computes 2 + 2 through the chain, the sandbox, the registry and the result log',
+    load: async () => (await import('./commands/smoketest.js')).smoketestCommand,
+  },
+  {
+    name: 'init', summary: 'create a runnable project (agents.ts, main.ts, .env.example)',
+    load: async () => (await import('./commands/init.js')).initCommand,
+  },
+  { name: 'run', summary: 'run a task or a workflow file with live progress', load: async () => (await import('./commands/run.js')).runCommand },
+  {
+    name: 'registry', summary: 'list, show, search or remove registered code',
+    load: async () => (await import('./commands/registry.js')).registryCommand,
+  },
+  { name: 'logs', summary: 'list or show the results of tasks', load: async () => (await import('./commands/logs.js')).logsCommand },
+];
+
+/** Every verb's command, loaded (its help and options; tests and docs checks). */
+export function loadCommands(): Promise<Command[]> {
+  return Promise.all(VERBS.map((verb) => verb.load()));
+}
 
 function version(): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function mainHelp(io: Io): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const width = Math.max(...VERBS.map((c) => c.name.length));
   return [
     `${paint(io, 'bold', 'automesh')} ${version()}: code-generating agents that run their code in a secure sandbox`,
     '',
     'Usage: automesh <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...VERBS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Options:',
     '  -h, --help     help for automesh or a command (automesh <command> --help)',
@@ -64,21 +93,22 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const [name, ...rest] = argv;
   const json = rest.includes('--json');
   if (!name || name === '-h' || name === '--help' || name === 'help') {
-    const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    println(io, target ? target.help : mainHelp(io));
+    const target = name === 'help' ? VERBS.find((c) => c.name === rest[0]) : undefined;
+    println(io, target ? (await target.load()).help : mainHelp(io));
     return 0;
   }
   if (name === '-v' || name === '--version') {
     println(io, version());
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    const guess = closestName(name, COMMANDS.map((c) => c.name));
+  const verb = VERBS.find((c) => c.name === name);
+  if (!verb) {
+    const guess = closestName(name, VERBS.map((c) => c.name));
     reportFailure(io, new UsageError(`unknown command "${name}"`,
-      `${guess ? `did you mean ${guess}? ` : ''}the commands are ${COMMANDS.map((c) => c.name).join(', ')} (automesh --help)`), json, null);
+      `${guess ? `did you mean ${guess}? ` : ''}the commands are ${VERBS.map((c) => c.name).join(', ')} (automesh --help)`), json, null);
     return 1;
   }
+  const command = await verb.load();
   if (rest.includes('-h') || rest.includes('--help')) {
     println(io, command.help);
     return 0;

@@ -497,7 +497,6 @@ async function run(args: string[], io: Io): Promise<number> {
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'check Node.js, the sandbox, .env and the LLM providers (--validate-llm: live calls)',
   help: HELP,
   options: OPTIONS,
   run,

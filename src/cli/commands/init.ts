@@ -212,4 +212,4 @@ async function run(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export const initCommand: Command = { name: 'init', summary: 'create a runnable project (agents.ts, main.ts, .env.example)', help: HELP, options: OPTIONS, run };
+export const initCommand: Command = { name: 'init', help: HELP, options: OPTIONS, run };

@@ -95,4 +95,4 @@ async function run(args: string[], io: Io): Promise<number> {
     'the actions are list and show, e.g. automesh logs list --role calculator');
 }
 
-export const logsCommand: Command = { name: 'logs', summary: 'list or show the results of tasks', help: HELP, options: OPTIONS, run };
+export const logsCommand: Command = { name: 'logs', help: HELP, options: OPTIONS, run };

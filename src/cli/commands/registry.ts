@@ -139,4 +139,4 @@ async function run(args: string[], io: Io): Promise<number> {
   }
 }
 
-export const registryCommand: Command = { name: 'registry', summary: 'list, show, search or remove registered code', help: HELP, options: OPTIONS, run };
+export const registryCommand: Command = { name: 'registry', help: HELP, options: OPTIONS, run };

@@ -267,4 +267,4 @@ async function run(args: string[], io: Io): Promise<number> {
   }
 }
 
-export const runCommand: Command = { name: 'run', summary: 'run a task or a workflow file with live progress', help: HELP, options: OPTIONS, run };
+export const runCommand: Command = { name: 'run', help: HELP, options: OPTIONS, run };

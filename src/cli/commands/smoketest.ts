@@ -463,7 +463,6 @@ async function run(args: string[], io: Io): Promise<number> {
 
 export const smoketestCommand: Command = {
   name: 'smoketest',
-  summary: 'an agent computes 2 + 2 through the chain, the sandbox, the registry and the result log',
   help: HELP,
   options: OPTIONS,
   run,
