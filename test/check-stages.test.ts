@@ -4,13 +4,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { loadSettings, maskSecret } from '../src/config/settings.js';
 import { Reporter } from '../src/cli/check-report.js';
 import {
-  envFileStage, nextStepsOf, nodeStage, providersStage, settingsStage, storageStage,
+  envFileStage,
+  nextStepsOf,
+  nodeStage,
+  providersStage,
+  settingsStage,
+  storageStage,
 } from '../src/cli/check-stages.js';
-import { sandboxSettingsOf } from '../src/config/sandbox-settings.js';
 import type { Io } from '../src/cli/io.js';
+import { sandboxSettingsOf } from '../src/config/sandbox-settings.js';
+import { loadSettings, maskSecret } from '../src/config/settings.js';
 import { PROVIDERS } from '../src/llm/providers/index.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -25,7 +30,10 @@ test('node: a version below the minimum fails with what to install', () => {
   const report = collect();
   assert.equal(nodeStage(report, '18.19.0').ok, false);
   assert.equal(nodeStage(report, '20.11.1').ok, true);
-  assert.deepEqual(report.items.map((i) => i.status), ['fail', 'ok']);
+  assert.deepEqual(
+    report.items.map((i) => i.status),
+    ['fail', 'ok'],
+  );
   assert.match(report.items[0]?.hint ?? '', /install Node\.js 20 or newer/);
 });
 
@@ -59,7 +67,11 @@ test('settings: a bad value fails naming it; valid ones are listed with secrets 
 
 test('providers: half configured fails with both settings named; none configured fails listing every provider', () => {
   const report = collect();
-  const statuses = providersStage(report, loadSettings({ envFile: false, env: { AZURE_OPENAI_KEY: 'a-long-azure-key-0123456789' } }), () => 'environment');
+  const statuses = providersStage(
+    report,
+    loadSettings({ envFile: false, env: { AZURE_OPENAI_KEY: 'a-long-azure-key-0123456789' } }),
+    () => 'environment',
+  );
   const azure = report.items.find((i) => i.id === 'provider.azure');
   assert.equal(azure?.status, 'fail');
   assert.match(azure?.message ?? '', /half configured: AZURE_API_KEY is set but AZURE_ENDPOINT is not/);
@@ -67,10 +79,18 @@ test('providers: half configured fails with both settings named; none configured
   assert.equal(statuses.find((s) => s.name === 'azure')?.configured, false);
   const none = report.items.find((i) => i.id === 'providers');
   assert.equal(none?.status, 'fail');
-  for (const p of PROVIDERS) assert.ok(none?.details?.some((line) => line.startsWith(p.name) && line.includes(p.label)), `lists ${p.name}`);
+  for (const p of PROVIDERS)
+    assert.ok(
+      none?.details?.some((line) => line.startsWith(p.name) && line.includes(p.label)),
+      `lists ${p.name}`,
+    );
 
   const replaying = collect();
-  providersStage(replaying, loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: 'replies.jsonl' } }), () => 'environment');
+  providersStage(
+    replaying,
+    loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: 'replies.jsonl' } }),
+    () => 'environment',
+  );
   assert.equal(replaying.items.find((i) => i.id === 'providers')?.status, 'warn');
 });
 
@@ -85,13 +105,17 @@ test('storage: a LOG_DIRECTORY that is a file fails', () => {
   assert.equal(report.items.find((i) => i.id === 'prompts')?.status, 'ok');
 });
 
-test('next steps: each problem\'s hint once, named by provider, then the command to run again', () => {
+test("next steps: each problem's hint once, named by provider, then the command to run again", () => {
   const failing = [
     { section: 'providers' as const, id: 'provider.azure', status: 'fail' as const, message: 'm', hint: 'set both' },
     { section: 'llm' as const, id: 'llm.azure', status: 'fail' as const, message: 'm', hint: 'set both' },
     { section: 'storage' as const, id: 'storage', status: 'fail' as const, message: 'LOG_DIRECTORY is not writable' },
   ];
-  assert.deepEqual(nextStepsOf(failing, true), ['azure: set both', 'LOG_DIRECTORY is not writable', 'then run automesh check --validate-llm again']);
+  assert.deepEqual(nextStepsOf(failing, true), [
+    'azure: set both',
+    'LOG_DIRECTORY is not writable',
+    'then run automesh check --validate-llm again',
+  ]);
   assert.match(nextStepsOf([], false)[0] ?? '', /^automesh check --validate-llm/);
   assert.match(nextStepsOf([], true).join('\n'), /automesh smoketest[\s\S]*automesh init/);
 });

@@ -1,5 +1,5 @@
 /** The items `automesh check` reports, printed as they come (or collected for --json). */
-import { ms, paint, println, spinner, type Io } from './io.js';
+import { type Io, ms, paint, println, spinner } from './io.js';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'info' | 'skip';
 export type Section = 'node' | 'settings' | 'sandbox' | 'providers' | 'llm' | 'agents' | 'storage';
@@ -39,7 +39,11 @@ export class Reporter {
   readonly items: CheckItem[] = [];
   private shown: Section | null = null;
 
-  constructor(private readonly io: Io, private readonly json: boolean, private readonly verbose: boolean) {}
+  constructor(
+    private readonly io: Io,
+    private readonly json: boolean,
+    private readonly verbose: boolean,
+  ) {}
 
   add(item: CheckItem): CheckItem {
     this.items.push(item);
@@ -56,7 +60,8 @@ export class Reporter {
     if (item.details && (this.verbose || item.status === 'fail')) {
       for (const line of item.details) println(io, `${pad}${paint(io, 'gray', line)}`);
     }
-    if (item.hint && (item.status === 'fail' || item.status === 'warn')) println(io, `${pad}${paint(io, 'yellow', `→ ${item.hint}`)}`);
+    if (item.hint && (item.status === 'fail' || item.status === 'warn'))
+      println(io, `${pad}${paint(io, 'yellow', `→ ${item.hint}`)}`);
     return item;
   }
 

@@ -6,9 +6,9 @@ import type { AzureOpenAI } from 'openai';
 import { text, url } from '../../config/fields.js';
 import { classifyStainlessError } from '../sdk-errors.js';
 import type { CallOptions, Completion, LlmRequest } from '../types.js';
-import { SdkProvider } from './sdk-provider.js';
 import { defineProvider, type ProviderDefinition } from './define.js';
 import { chatComplete, openaiSdk } from './openai-chat.js';
+import { SdkProvider } from './sdk-provider.js';
 
 const DEFAULT_DEPLOYMENT = 'gpt-4o';
 
@@ -28,7 +28,9 @@ export class AzureProvider extends SdkProvider<AzureOpenAI> {
 
   protected connect(): Promise<AzureOpenAI> {
     const { apiKey, endpoint, deployment, apiVersion } = this.options;
-    return openaiSdk().then(({ AzureOpenAI: Client }) => new Client({ apiKey, endpoint, deployment, apiVersion, maxRetries: 0 }));
+    return openaiSdk().then(
+      ({ AzureOpenAI: Client }) => new Client({ apiKey, endpoint, deployment, apiVersion, maxRetries: 0 }),
+    );
   }
 
   complete(request: LlmRequest, options: CallOptions): Promise<Completion> {
@@ -38,9 +40,16 @@ export class AzureProvider extends SdkProvider<AzureOpenAI> {
 
 /** Its settings: read under these names (and aliases), secret or not, with their defaults. */
 const settings = {
-  AZURE_API_KEY: { schema: text('AZURE_API_KEY').optional(), secret: true, aliases: ['AZURE_OPENAI_KEY', 'AZURE_OPENAI_API_KEY'] },
+  AZURE_API_KEY: {
+    schema: text('AZURE_API_KEY').optional(),
+    secret: true,
+    aliases: ['AZURE_OPENAI_KEY', 'AZURE_OPENAI_API_KEY'],
+  },
   AZURE_ENDPOINT: {
-    schema: url('AZURE_ENDPOINT').optional(), secret: false, aliases: ['AZURE_OPENAI_ENDPOINT'], example: 'https://NAME.openai.azure.com',
+    schema: url('AZURE_ENDPOINT').optional(),
+    secret: false,
+    aliases: ['AZURE_OPENAI_ENDPOINT'],
+    example: 'https://NAME.openai.azure.com',
   },
   AZURE_DEPLOYMENT: { schema: text('AZURE_DEPLOYMENT').default(DEFAULT_DEPLOYMENT), secret: false },
   AZURE_API_VERSION: { schema: text('AZURE_API_VERSION').default('2024-10-21'), secret: false },
@@ -59,11 +68,16 @@ export const azure: ProviderDefinition<'azure', typeof settings> = defineProvide
   defaultModel: DEFAULT_DEPLOYMENT,
   publicEndpoint: null,
   selfHosted: false,
-  endpointPathProblem: (path) => path !== ''
-    ? `AZURE_ENDPOINT has the path ${path}: set it to the resource URL (https://NAME.openai.azure.com); the client adds /openai/deployments/… itself`
-    : null,
+  endpointPathProblem: (path) =>
+    path !== ''
+      ? `AZURE_ENDPOINT has the path ${path}: set it to the resource URL (https://NAME.openai.azure.com); the client adds /openai/deployments/… itself`
+      : null,
   classifyError: (err, model) => classifyStainlessError(err, 'azure', model),
-  create: (s) => new AzureProvider({
-    apiKey: s.AZURE_API_KEY as string, endpoint: s.AZURE_ENDPOINT as string, deployment: s.AZURE_DEPLOYMENT, apiVersion: s.AZURE_API_VERSION,
-  }),
+  create: (s) =>
+    new AzureProvider({
+      apiKey: s.AZURE_API_KEY as string,
+      endpoint: s.AZURE_ENDPOINT as string,
+      deployment: s.AZURE_DEPLOYMENT,
+      apiVersion: s.AZURE_API_VERSION,
+    }),
 });

@@ -2,10 +2,10 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { text, url } from '../../config/fields.js';
 import { classifyStainlessError } from '../sdk-errors.js';
-import { sumTokenCounts, tokenCount } from '../usage.js';
 import type { CallOptions, Completion, FinishReason, LlmRequest } from '../types.js';
+import { sumTokenCounts, tokenCount } from '../usage.js';
+import { defineProvider, lazySdk, type ProviderDefinition } from './define.js';
 import { SdkProvider } from './sdk-provider.js';
-import { defineProvider, type ProviderDefinition, lazySdk } from './define.js';
 
 const DEFAULT_MODEL = 'claude-sonnet-4-6';
 const PUBLIC_ENDPOINT = 'https://api.anthropic.com';
@@ -33,26 +33,35 @@ export class ClaudeProvider extends SdkProvider<Anthropic> {
 
   protected connect(): Promise<Anthropic> {
     // The chain owns retries and timeouts: the SDK's own are off so tries never multiply.
-    return sdk().then(({ default: Client }) =>
-      new Client({ apiKey: this.options.apiKey, baseURL: this.options.endpoint ?? null, maxRetries: 0 }));
+    return sdk().then(
+      ({ default: Client }) =>
+        new Client({ apiKey: this.options.apiKey, baseURL: this.options.endpoint ?? null, maxRetries: 0 }),
+    );
   }
 
   async complete(request: LlmRequest, options: CallOptions): Promise<Completion> {
     try {
       const client = await this.clientOf();
-      const reply = await client.messages.create({
-        model: this.model,
-        max_tokens: options.maxTokens,
-        // No temperature: the Messages API of this SDK generation no longer takes one (deprecated upstream).
-        ...(request.system ? { system: request.system } : {}),
-        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-      }, { signal: options.signal, timeout: options.timeoutMs, maxRetries: 0 });
+      const reply = await client.messages.create(
+        {
+          model: this.model,
+          max_tokens: options.maxTokens,
+          // No temperature: the Messages API of this SDK generation no longer takes one (deprecated upstream).
+          ...(request.system ? { system: request.system } : {}),
+          messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        },
+        { signal: options.signal, timeout: options.timeoutMs, maxRetries: 0 },
+      );
       const text = reply.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
       const usage = reply.usage;
       return {
         text,
         model: reply.model ?? this.model,
-        inputTokens: sumTokenCounts(usage?.input_tokens, usage?.cache_creation_input_tokens, usage?.cache_read_input_tokens),
+        inputTokens: sumTokenCounts(
+          usage?.input_tokens,
+          usage?.cache_creation_input_tokens,
+          usage?.cache_read_input_tokens,
+        ),
         outputTokens: tokenCount(usage?.output_tokens),
         finishReason: finishOf(reply.stop_reason),
       };
@@ -82,9 +91,11 @@ export const claude: ProviderDefinition<'claude', typeof settings> = defineProvi
   defaultModel: DEFAULT_MODEL,
   publicEndpoint: PUBLIC_ENDPOINT,
   selfHosted: false,
-  endpointPathProblem: (path) => /\/v1$/.test(path)
-    ? 'CLAUDE_ENDPOINT ends in /v1, and the SDK adds /v1/messages itself: set it to the base URL without /v1 (or unset it for the public API)'
-    : null,
+  endpointPathProblem: (path) =>
+    /\/v1$/.test(path)
+      ? 'CLAUDE_ENDPOINT ends in /v1, and the SDK adds /v1/messages itself: set it to the base URL without /v1 (or unset it for the public API)'
+      : null,
   classifyError: (err, model) => classifyStainlessError(err, 'claude', model),
-  create: (s) => new ClaudeProvider({ apiKey: s.CLAUDE_API_KEY as string, model: s.CLAUDE_MODEL, endpoint: s.CLAUDE_ENDPOINT }),
+  create: (s) =>
+    new ClaudeProvider({ apiKey: s.CLAUDE_API_KEY as string, model: s.CLAUDE_MODEL, endpoint: s.CLAUDE_ENDPOINT }),
 });

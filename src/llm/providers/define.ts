@@ -86,8 +86,10 @@ export function defineProvider<const Name extends string, const S extends Provid
       const example = spec.settings[name]?.example;
       return `${settingLabel(name, spec.settings[name])}${example ? ` (e.g. ${example})` : ''}`;
     });
-    throw new Error(`${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set but ${missing.join(' and ')} ` +
-      `${missing.length === 1 ? 'is' : 'are'} not: set ${asked.join(' and ')}, or unset ${set.join(' and ')}.`);
+    throw new Error(
+      `${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set but ${missing.join(' and ')} `
+        + `${missing.length === 1 ? 'is' : 'are'} not: set ${asked.join(' and ')}, or unset ${set.join(' and ')}.`,
+    );
   };
   return { ...spec, isConfigured };
 }
@@ -100,8 +102,10 @@ export function lazySdk<Module>(pkg: string, load: () => Promise<Module>): () =>
   let loaded: Promise<Module> | null = null;
   return () => {
     loaded ??= load().catch((err: unknown) => {
-      throw new Error(`could not load the ${pkg} package (${err instanceof Error ? err.message : String(err)}); ` +
-        'reinstall automesh\'s dependencies (npm install)');
+      throw new Error(
+        `could not load the ${pkg} package (${err instanceof Error ? err.message : String(err)}); `
+          + "reinstall automesh's dependencies (npm install)",
+      );
     });
     return loaded;
   };

@@ -3,10 +3,10 @@ import type { GoogleGenAI } from '@google/genai';
 import { text, url } from '../../config/fields.js';
 import { kindOfStatus, ProviderError } from '../errors.js';
 import { classifyOther, errorName, messageOf } from '../sdk-errors.js';
-import { sumTokenCounts, tokenCount } from '../usage.js';
 import type { CallOptions, Completion, FinishReason, LlmRequest } from '../types.js';
+import { sumTokenCounts, tokenCount } from '../usage.js';
+import { defineProvider, lazySdk, type ProviderDefinition } from './define.js';
 import { SdkProvider } from './sdk-provider.js';
-import { defineProvider, type ProviderDefinition, lazySdk } from './define.js';
 
 const DEFAULT_MODEL = 'gemini-2.5-flash';
 const PUBLIC_ENDPOINT = 'https://generativelanguage.googleapis.com';
@@ -42,7 +42,8 @@ function retryInfoMs(body: GoogleErrorBody): number | null {
 
 /** `@google/genai`'s `ApiError` carries the status, and the JSON error body as its message. */
 export function classifyGeminiError(err: unknown, model: string): ProviderError {
-  if (err instanceof Error && err.name === 'AbortError') return new ProviderError('gemini', model, 'aborted', 'the request was aborted');
+  if (err instanceof Error && err.name === 'AbortError')
+    return new ProviderError('gemini', model, 'aborted', 'the request was aborted');
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number' && errorName(err) === 'ApiError') {
     let body: GoogleErrorBody = {};
@@ -67,8 +68,9 @@ export class GeminiProvider extends SdkProvider<GoogleGenAI> {
   protected connect(): Promise<GoogleGenAI> {
     const { apiKey, endpoint } = this.options;
     // No `retryOptions`: the SDK then makes exactly one try, and the chain owns retries.
-    return sdk().then(({ GoogleGenAI: Client }) =>
-      new Client({ apiKey, ...(endpoint ? { httpOptions: { baseUrl: endpoint } } : {}) }));
+    return sdk().then(
+      ({ GoogleGenAI: Client }) => new Client({ apiKey, ...(endpoint ? { httpOptions: { baseUrl: endpoint } } : {}) }),
+    );
   }
 
   async complete(request: LlmRequest, options: CallOptions): Promise<Completion> {
@@ -76,7 +78,10 @@ export class GeminiProvider extends SdkProvider<GoogleGenAI> {
       const client = await this.clientOf();
       const reply = await client.models.generateContent({
         model: this.model,
-        contents: request.messages.map((m) => ({ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] })),
+        contents: request.messages.map((m) => ({
+          role: m.role === 'assistant' ? 'model' : 'user',
+          parts: [{ text: m.content }],
+        })),
         config: {
           ...(request.system ? { systemInstruction: request.system } : {}),
           temperature: options.temperature,
@@ -86,7 +91,7 @@ export class GeminiProvider extends SdkProvider<GoogleGenAI> {
         },
       });
       const candidate = reply.candidates?.[0];
-      const text = (candidate?.content?.parts ?? []).map((p) => (p.thought ? '' : p.text ?? '')).join('');
+      const text = (candidate?.content?.parts ?? []).map((p) => (p.thought ? '' : (p.text ?? ''))).join('');
       const usage = reply.usageMetadata;
       return {
         text,
@@ -122,11 +127,13 @@ export const gemini: ProviderDefinition<'gemini', typeof settings> = defineProvi
   defaultModel: DEFAULT_MODEL,
   publicEndpoint: PUBLIC_ENDPOINT,
   selfHosted: false,
-  endpointPathProblem: (path) => /\/v1(alpha|beta)?$/.test(path)
-    ? `GEMINI_ENDPOINT ends in ${path.slice(path.lastIndexOf('/'))}, and the SDK adds the API version itself: set it to the base URL without it (or unset it for the public API)`
-    : null,
+  endpointPathProblem: (path) =>
+    /\/v1(alpha|beta)?$/.test(path)
+      ? `GEMINI_ENDPOINT ends in ${path.slice(path.lastIndexOf('/'))}, and the SDK adds the API version itself: set it to the base URL without it (or unset it for the public API)`
+      : null,
   // Gemini answers a bad key with 400 INVALID_ARGUMENT "API key not valid", not 401.
   refusedKey: /API key not valid|API_KEY_INVALID/i,
   classifyError: classifyGeminiError,
-  create: (s) => new GeminiProvider({ apiKey: s.GEMINI_API_KEY as string, model: s.GEMINI_MODEL, endpoint: s.GEMINI_ENDPOINT }),
+  create: (s) =>
+    new GeminiProvider({ apiKey: s.GEMINI_API_KEY as string, model: s.GEMINI_MODEL, endpoint: s.GEMINI_ENDPOINT }),
 });

@@ -10,7 +10,7 @@ import type { Settings } from '../../config/settings.js';
 import type { Provider } from '../types.js';
 import { azure } from './azure.js';
 import { claude } from './claude.js';
-import { settingLabel, type ProviderDefinition, type ProviderSettings } from './define.js';
+import { type ProviderDefinition, type ProviderSettings, settingLabel } from './define.js';
 import { gemini } from './gemini.js';
 import { vllm } from './vllm.js';
 
@@ -50,12 +50,19 @@ export const PROVIDER_SETTINGS_SHAPE = Object.fromEntries(
 
 /** Second names of the providers' settings (the vendors' own variable names). */
 export const PROVIDER_SETTING_ALIASES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  DEFINITIONS.flatMap((p) => Object.entries(p.settings).filter(([, s]) => s.aliases?.length).map(([name, s]) => [name, s.aliases ?? []])),
+  DEFINITIONS.flatMap((p) =>
+    Object.entries(p.settings)
+      .filter(([, s]) => s.aliases?.length)
+      .map(([name, s]) => [name, s.aliases ?? []]),
+  ),
 );
 
 /** The secret settings of every provider, with their aliases. */
 export const PROVIDER_SECRET_SETTINGS: readonly string[] = DEFINITIONS.flatMap((p) =>
-  Object.entries(p.settings).filter(([, s]) => s.secret).flatMap(([name, s]) => [name, ...(s.aliases ?? [])]));
+  Object.entries(p.settings)
+    .filter(([, s]) => s.secret)
+    .flatMap(([name, s]) => [name, ...(s.aliases ?? [])]),
+);
 
 /** The settings holding an endpoint URL (which may carry credentials). */
 export const ENDPOINT_SETTINGS: readonly string[] = DEFINITIONS.map((p) => p.endpointSetting);
@@ -75,20 +82,25 @@ export function optionalSettings(name: ProviderName): string[] {
 /** One line per provider: what to set to configure it. */
 export function providerSetupLines(): string[] {
   const width = Math.max(...PROVIDER_NAMES.map((n) => n.length));
-  return PROVIDER_NAMES.map((name) =>
-    `${name.padEnd(width)}  ${requiredSettingsText(name)}; optional ${optionalSettings(name).join(', ')}  (${providerDefinition(name).label})`);
+  return PROVIDER_NAMES.map(
+    (name) =>
+      `${name.padEnd(width)}  ${requiredSettingsText(name)}; optional ${optionalSettings(name).join(', ')}  (${providerDefinition(name).label})`,
+  );
 }
 
 /** What to set to configure any provider, in one sentence for error messages. */
 export function providerSetupText(): string {
-  return PROVIDER_NAMES.map((name) =>
-    `${providerDefinition(name).label}: ${requiredSettingsText(name)}, optional ${optionalSettings(name).join(', ')}`).join('; ');
+  return PROVIDER_NAMES.map(
+    (name) =>
+      `${providerDefinition(name).label}: ${requiredSettingsText(name)}, optional ${optionalSettings(name).join(', ')}`,
+  ).join('; ');
 }
 
 /** Whether each provider has what it needs; throws for a half-configured one (a key without its endpoint). */
 export function configuredProviders(settings: Settings): Record<ProviderName, boolean> {
-  return Object.fromEntries(PROVIDER_NAMES.map((name) => [name, providerDefinition(name).isConfigured(settings)])) as
-    Record<ProviderName, boolean>;
+  return Object.fromEntries(
+    PROVIDER_NAMES.map((name) => [name, providerDefinition(name).isConfigured(settings)]),
+  ) as Record<ProviderName, boolean>;
 }
 
 /** The model a provider is set to (Azure: the deployment); every model setting has a default. */

@@ -4,8 +4,8 @@
  */
 import type OpenAI from 'openai';
 import { classifyStainlessError } from '../sdk-errors.js';
-import { tokenCount } from '../usage.js';
 import type { CallOptions, Completion, FinishReason, LlmRequest, ProviderName } from '../types.js';
+import { tokenCount } from '../usage.js';
 import { lazySdk } from './define.js';
 
 export const openaiSdk = lazySdk('openai', () => import('openai'));
@@ -26,15 +26,18 @@ export async function chatComplete(
   options: CallOptions,
 ): Promise<Completion> {
   try {
-    const reply = await (await client()).chat.completions.create({
-      model,
-      temperature: options.temperature,
-      max_tokens: options.maxTokens,
-      messages: [
-        ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
-        ...request.messages.map((m) => ({ role: m.role, content: m.content })),
-      ],
-    }, { signal: options.signal, timeout: options.timeoutMs, maxRetries: 0 });
+    const reply = await (await client()).chat.completions.create(
+      {
+        model,
+        temperature: options.temperature,
+        max_tokens: options.maxTokens,
+        messages: [
+          ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
+          ...request.messages.map((m) => ({ role: m.role, content: m.content })),
+        ],
+      },
+      { signal: options.signal, timeout: options.timeoutMs, maxRetries: 0 },
+    );
     const choice = reply.choices?.[0];
     return {
       text: choice?.message?.content ?? '',

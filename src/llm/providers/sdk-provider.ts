@@ -5,7 +5,10 @@ export abstract class SdkProvider<Client> implements Provider {
   abstract readonly name: ProviderName;
   private client: Promise<Client> | null = null;
 
-  constructor(readonly model: string, readonly endpoint: string) {}
+  constructor(
+    readonly model: string,
+    readonly endpoint: string,
+  ) {}
 
   /** Loads the SDK module (see `lazySdk`) and makes a client with the SDK's own retries off. */
   protected abstract connect(): Promise<Client>;
@@ -20,6 +23,9 @@ export abstract class SdkProvider<Client> implements Provider {
 
   prepare(): Promise<void> {
     // A failed load is kept by clientOf() and reported by complete().
-    return this.clientOf().then(() => undefined, () => undefined);
+    return this.clientOf().then(
+      () => undefined,
+      () => undefined,
+    );
   }
 }

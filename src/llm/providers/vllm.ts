@@ -3,9 +3,9 @@ import type OpenAI from 'openai';
 import { text, url } from '../../config/fields.js';
 import { classifyStainlessError } from '../sdk-errors.js';
 import type { CallOptions, Completion, LlmRequest } from '../types.js';
-import { SdkProvider } from './sdk-provider.js';
 import { defineProvider, type ProviderDefinition } from './define.js';
 import { chatComplete, openaiSdk } from './openai-chat.js';
+import { SdkProvider } from './sdk-provider.js';
 
 /** vLLM serves whatever it was started with; most servers ignore the name, so this only makes a first run work. */
 const DEFAULT_MODEL = 'default';
@@ -31,8 +31,10 @@ export class VllmProvider extends SdkProvider<OpenAI> {
 
   protected connect(): Promise<OpenAI> {
     // Local servers usually take any key; the SDK insists on one, so a placeholder stands in.
-    return openaiSdk().then(({ default: Client }) =>
-      new Client({ apiKey: this.options.apiKey ?? 'not-needed', baseURL: this.endpoint, maxRetries: 0 }));
+    return openaiSdk().then(
+      ({ default: Client }) =>
+        new Client({ apiKey: this.options.apiKey ?? 'not-needed', baseURL: this.endpoint, maxRetries: 0 }),
+    );
   }
 
   complete(request: LlmRequest, options: CallOptions): Promise<Completion> {
@@ -60,9 +62,10 @@ export const vllm: ProviderDefinition<'vllm', typeof settings> = defineProvider(
   defaultModel: DEFAULT_MODEL,
   publicEndpoint: null,
   selfHosted: true,
-  endpointPathProblem: (path) => path !== '' && !/^\/v1$/.test(path)
-    ? `LLM_ENDPOINT has the path ${path}: set it to the server's base URL (http://host:8000 or http://host:8000/v1); the client adds /chat/completions itself`
-    : null,
+  endpointPathProblem: (path) =>
+    path !== '' && !/^\/v1$/.test(path)
+      ? `LLM_ENDPOINT has the path ${path}: set it to the server's base URL (http://host:8000 or http://host:8000/v1); the client adds /chat/completions itself`
+      : null,
   classifyError: (err, model) => classifyStainlessError(err, 'vllm', model),
   create: (s) => new VllmProvider({ endpoint: s.LLM_ENDPOINT as string, model: s.LLM_MODEL, apiKey: s.LLM_API_KEY }),
 });
