@@ -34,11 +34,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
-  createFileStorage, defineAgent, Mesh, resetCooldowns,
+  defineAgent, Mesh, resetCooldowns,
   type Envelope, type ExecutionRequest, type MeshEvents, type SettingsInput, type StoredResult, type TaskInput, type WorkflowResult,
   type WorkflowStep, type WorkflowStore,
 } from '../src/index.js';
 import type { LlmRequest } from '../src/llm/types.js';
+import { FileWorkflowStore } from '../src/storage/index.js';
 import OpenAI from 'openai';
 import type { ScriptedReply } from '../test/llm-server/server.js';
 import { ModelServerProcess } from './lib/model-server.js';
@@ -681,7 +682,7 @@ function stateCost(state: unknown): StateCost {
 
 /** One save of `state` through a FileWorkflowStore of its own (same code path, same disk), n times: median ms. */
 async function probeSave(state: unknown, dir: string, n: number): Promise<number> {
-  const store = createFileStorage(dir).workflows;
+  const store = new FileWorkflowStore(join(dir, 'workflows'));
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const started = performance.now();

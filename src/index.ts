@@ -33,7 +33,7 @@ export { Mesh } from './mesh/mesh.js';
 export type { MeshOptions } from './mesh/mesh.js';
 export { CodeRegistry, normalizeTask, stageOf } from './registry/index.js';
 export type { DamagedRecord, RegistryEntry, RegistryListing, Stage } from './registry/index.js';
-export { createFileStorage, createMemoryStorage, isStorageError, StorageError, WorkflowLockedError } from './storage/index.js';
+export { openSqliteStorage, createMemoryStorage, exportResults, isStorageError, StorageError, WorkflowLockedError } from './storage/index.js';
 export type {
   ResultStore, RegistryStore, WorkflowStore, StoredResult, ResultSummary, Storage, StorageErrorCode, WorkflowLease, LeaseOwner,
   WorkflowHeader, StepRecord, WorkflowSnapshot,

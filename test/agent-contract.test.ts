@@ -14,11 +14,22 @@ import {
   AutoAgent, CodeRegistry, defineAgent, defineTool, Mesh, resetCooldowns, WorkflowValidationError, type MeshEvents,
 } from '../src/index.js';
 import { MAX_REPLY_BYTES } from '../src/agent/reply.js';
-import { FileRegistryStore } from '../src/storage/index.js';
+import Database from 'better-sqlite3';
+import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { LlmServer, type ReceivedRequest } from './llm-server/server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEY = 'sk-ant-contract-test-key-0123456789abcdef';
+/** Runs `sql` on the database under `logDir` directly, as a hand edit or a disk fault would. */
+function tamper(logDir: string, sql: string, ...params: unknown[]): void {
+  const db = new Database(databasePath(logDir));
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}
+
 let server: LlmServer;
 let mesh: Mesh;
 const dirs: string[] = [];
@@ -221,9 +232,11 @@ describe('the model\'s raw reply is kept', () => {
       assert.equal(attempt.replyTruncated, false);
       assert.match(attempt.error ?? '', /no code/i);
     });
-    const stored = JSON.parse(readFileSync(join(logDir, 'calculator', `${r.resultId}.json`), 'utf8')) as
-      { envelope: { attempts: Array<{ reply: string | null }> } };
-    assert.deepEqual(stored.envelope.attempts.map((a) => a.reply), [1, 2, 3, 4].map(prose));
+    const storage = openSqliteStorage(databasePath(logDir));
+    const stored = await storage.results.get(r.resultId, 'calculator');
+    await storage.close();
+    const storedAttempts = stored?.envelope.attempts as Array<{ reply: string | null }>;
+    assert.deepEqual(storedAttempts.map((a) => a.reply), [1, 2, 3, 4].map(prose));
   });
 
   test('a long reply is cut to 16 KiB and flagged; registry attempts have none', async () => {
@@ -266,8 +279,8 @@ describe('faults stay where they happen', () => {
     server.script('claude', { kind: 'text', text: reply('result = 6 * 7;') });
     const first = await agent('calculator').executeTask({ task: 'Six times seven, please' });
     await mesh.registry.settled();
-    const entryFile = join(logDir, 'registry', 'entries', `${first.functionId}.json`);
-    writeFileSync(entryFile, '{"id": "fn_');
+    const entryFile = databasePath(logDir);
+    tamper(logDir, 'UPDATE registry_entries SET body = ? WHERE id = ?', '{"id": "fn_', first.functionId);
     const warnings: Array<MeshEvents['warning']> = [];
     const listen = (w: MeshEvents['warning']): void => {
       warnings.push(w);
@@ -284,13 +297,13 @@ describe('faults stay where they happen', () => {
       const steps = [{ id: 'product', agent: 'calculator', task: 'Six times seven, please' }];
       const [ran] = await mesh.workflow('damaged-registry', steps, { fresh: true });
       await mesh.registry.settled();
-      writeFileSync(join(logDir, 'registry', 'entries', `${ran?.functionId}.json`), '');
+      tamper(logDir, 'UPDATE registry_entries SET body = ? WHERE id = ?', '', ran?.functionId);
       const [step] = await mesh.workflow('damaged-registry', steps, { fresh: true });
       assert.equal(step?.status, 'success', 'the workflow does not reject');
       assert.equal(step?.output, 42);
       assert.equal(warnings[1]?.record?.id, ran?.functionId);
       assert.equal(warnings[1]?.stepId, 'product');
-      rmSync(join(logDir, 'registry', 'entries', `${ran?.functionId}.json`));
+      await mesh.registry.remove(ran?.functionId ?? '');
     } finally {
       mesh.off('warning', listen);
     }
@@ -298,8 +311,8 @@ describe('faults stay where they happen', () => {
     assert.equal(warnings[0]?.kind, 'registry_damaged');
     assert.equal(warnings[0]?.record?.id, first.functionId);
     assert.equal(warnings[0]?.record?.path, entryFile);
-    assert.match(warnings[0]?.message ?? '', new RegExp(`Registry entry ${first.functionId} is damaged`));
-    assert.match(warnings[0]?.message ?? '', /move it aside/);
+    assert.match(warnings[0]?.message ?? '', new RegExp(`Registry entry ${first.functionId} in .*automesh\\.db is damaged`));
+    assert.match(warnings[0]?.message ?? '', /automesh registry rm/);
     const listed = await mesh.registry.list();
     assert.deepEqual(listed.damaged.map((d) => d.id), [first.functionId]);
     assert.ok(listed.length > 0, 'the readable entries are listed');
@@ -311,9 +324,9 @@ describe('faults stay where they happen', () => {
     });
     assert.equal(cli.code, 0, cli.stdout);
     assert.match(cli.stdout, new RegExp(`${first.functionId}\\s+\\?\\s+DAMAGED`));
-    assert.match(cli.stdout, /damaged entry fn_[0-9a-f]{16}: Storage file .* is damaged \(not valid JSON/);
+    assert.match(cli.stdout, /damaged entry fn_[0-9a-f]{16}: Registry entry fn_[0-9a-f]{16} in .*automesh\.db is damaged \(not valid JSON/);
     assert.match(cli.stdout, /calculator\s+verified/, 'the other entries are still listed');
-    rmSync(entryFile);
+    await mesh.registry.remove(first.functionId ?? '');
   });
 
   test('a result log that cannot be written: the task fails with storage, its code is not registered', async () => {
@@ -322,8 +335,8 @@ describe('faults stay where they happen', () => {
     other.add(CalculatorAgent);
     await other.start();
     try {
-      // Where the calculator's result logs go, a file stands in the way.
-      writeFileSync(join(dir, 'calculator'), 'not a directory');
+      // The database refuses to store results (as a full disk would).
+      tamper(dir, "CREATE TRIGGER refuse_results BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END");
       server.script('claude', { kind: 'text', text: reply('result = 2 ** 8;') });
       const r = await (other.getAgent('calculator') as AutoAgent).executeTask({ task: 'Two to the eighth' });
       assert.equal(r.status, 'failure');
@@ -336,8 +349,9 @@ describe('faults stay where they happen', () => {
     } finally {
       await other.stop();
     }
-    const registry = new CodeRegistry(new FileRegistryStore(join(dir, 'registry')));
-    const listed = await registry.list();
+    const storage = openSqliteStorage(databasePath(dir));
+    const listed = await new CodeRegistry(storage.registry).list();
+    await storage.close();
     assert.deepEqual([...listed, ...listed.damaged], [], 'code whose result was not stored is never registered');
   });
 });

@@ -2,12 +2,22 @@
 // the file registry and result log. Each JarvisCore regression named in the issue is a test here.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { z } from 'zod';
 import { AutoAgent, defineAgent, defineTool, Mesh, resetCooldowns } from '../src/index.js';
 import { LlmServer } from './llm-server/server.js';
+import { databasePath, openSqliteStorage, type StoredResult } from '../src/storage/index.js';
 import { tempDir } from './helpers/temp.js';
+
+/** A result as the mesh stored it in the database under logDir. */
+async function storedResult(resultId: string): Promise<StoredResult | null> {
+  const storage = openSqliteStorage(databasePath(logDir));
+  try {
+    return await storage.results.get(resultId, 'calculator');
+  } finally {
+    await storage.close();
+  }
+}
 
 const KEY = 'sk-ant-agent-test-key-0123456789abcdef';
 let server: LlmServer;
@@ -99,13 +109,14 @@ describe('generate, execute, register', () => {
     assert.equal(r.attempts.length, 1);
     assert.deepEqual(r.attempts[0]?.tokens, { input: 410, output: 62, total: 472 });
 
-    const file = join(logDir, 'calculator', `${r.resultId}.json`);
-    assert.ok(existsSync(file), 'result log written');
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as { task: string; envelope: { output: unknown }; promptHashes: Record<string, string> };
+    const stored = await storedResult(r.resultId);
+    assert.ok(stored, 'result log written');
     assert.equal(stored.task, 'Calculate the factorial of 10');
     assert.equal(stored.envelope.output, 3628800);
     assert.match(stored.promptHashes.agentSystemPrompt ?? '', /^[0-9a-f]{64}$/);
-    assert.ok(!readFileSync(file, 'utf8').includes(KEY), 'no secret in the result log');
+    for (const file of [databasePath(logDir), `${databasePath(logDir)}-wal`]) {
+      if (existsSync(file)) assert.ok(!readFileSync(file).includes(KEY), `no secret in ${file}`);
+    }
 
     const [request] = server.requests('claude');
     assert.match(request?.system ?? '', /You are a math expert/);
@@ -223,7 +234,7 @@ describe('repair', () => {
     assert.equal(r.code, r.attempts[3]?.code, 'the last attempt\'s code');
     assert.equal(r.functionId, null);
     assert.match(server.requests('claude')[3]?.messages[0]?.content ?? '', /Earlier attempts that also failed/);
-    assert.ok(existsSync(join(logDir, 'calculator', `${r.resultId}.json`)), 'failures are logged too');
+    assert.equal((await storedResult(r.resultId))?.envelope.status, 'failure', 'failures are logged too');
   });
 });
 
@@ -236,7 +247,7 @@ describe('LLM outage', () => {
     assert.match(r.error ?? '', /All LLM providers failed\. claude \(claude-sonnet-4-6\): server 500: upstream connect error/);
     assert.equal(r.tokens.total, 0);
     assert.ok(!r.error?.includes(KEY));
-    assert.ok(existsSync(join(logDir, 'calculator', `${r.resultId}.json`)));
+    assert.ok(await storedResult(r.resultId));
   });
 });
 

@@ -3,14 +3,25 @@
 // HTTP to the local wire-protocol server standing in for the providers.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { maskSecret } from '../src/config/settings.js';
+import { databasePath, openSqliteStorage, type Storage } from '../src/storage/index.js';
 import { LlmServer, type ScriptedReply } from './llm-server/server.js';
 import { tempDir } from './helpers/temp.js';
+
+/** Reads what a run stored in the database under `logDir`. */
+async function withStored(logDir: string, read: (storage: Storage) => Promise<void>): Promise<void> {
+  const storage = openSqliteStorage(databasePath(logDir));
+  try {
+    await read(storage);
+  } finally {
+    await storage.close();
+  }
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -275,13 +286,14 @@ describe('automesh smoketest', () => {
 
     const resultId = /automesh logs show (\S+):/.exec(r.stdout)?.[1] ?? '';
     const fnId = /registered (fn_[0-9a-f]{16})/.exec(r.stdout)?.[1] ?? '';
-    const resultFile = join(dir, 'smoke-logs', 'calculator', `${resultId}.json`);
-    assert.ok(existsSync(resultFile), 'result file written');
-    const stored = JSON.parse(readFileSync(resultFile, 'utf8')) as { task: string; envelope: { output: unknown; functionId: string } };
-    assert.equal(stored.task, 'Calculate 2 + 2');
-    assert.equal(stored.envelope.output, 4);
-    assert.equal(stored.envelope.functionId, fnId);
-    assert.ok(existsSync(join(dir, 'smoke-logs', 'registry', 'entries', `${fnId}.json`)), 'registry entry written');
+    assert.match(r.stdout, new RegExp(`result ${resultId} written to smoke-logs/automesh\\.db`));
+    await withStored(join(dir, 'smoke-logs'), async ({ results, registry }) => {
+      const stored = await results.get(resultId, 'calculator');
+      assert.equal(stored?.task, 'Calculate 2 + 2');
+      assert.equal(stored?.envelope.output, 4);
+      assert.equal(stored?.envelope.functionId, fnId);
+      assert.ok(await registry.get(fnId), 'registry entry written');
+    });
     assert.equal(server.requests('claude').length, 1);
 
     // Again with REGISTRY_REUSE on in the settings: the smoketest still asks the model (JSON this time).
@@ -306,8 +318,11 @@ describe('automesh smoketest', () => {
     assert.ok(report.stages.every((s) => typeof s.durationMs === 'number'));
     assert.equal(report.llmCalls[0]?.provider, 'claude');
     assert.equal(report.llmCalls[0]?.tokens.total, 460);
-    assert.ok(existsSync(report.resultFile));
-    assert.equal(readdirSync(join(dir, 'smoke-logs', 'registry', 'entries')).length, 2, 'different code, two entries');
+    assert.equal(report.resultFile, join(dir, 'smoke-logs', 'automesh.db'), 'the database that holds the result');
+    await withStored(join(dir, 'smoke-logs'), async ({ results, registry }) => {
+      assert.ok(await results.get(report.resultId));
+      assert.equal((await registry.list()).entries.length, 2, 'different code, two entries');
+    });
   });
 
   test('fails usefully when the model\'s code is wrong four times: the code-generation stage, the last error, exit 1', async () => {
@@ -324,9 +339,11 @@ describe('automesh smoketest', () => {
     assert.match(r.stdout, /The last code the model wrote:\n\s+result = add\(2, 2\);/);
     assert.match(r.stdout, /try a stronger model \(set CLAUDE_MODEL/);
     const resultId = /automesh logs show (\S+):/.exec(r.stdout)?.[1] ?? '';
-    assert.ok(existsSync(join(dir, 'logs', 'calculator', `${resultId}.json`)), 'the failure is in the result log');
     assert.match(r.stdout, /skip\s+registry\s+nothing registered/);
-    assert.ok(!existsSync(join(dir, 'logs', 'registry', 'entries')) || readdirSync(join(dir, 'logs', 'registry', 'entries')).length === 0);
+    await withStored(join(dir, 'logs'), async ({ results, registry }) => {
+      assert.equal((await results.get(resultId))?.envelope.status, 'failure', 'the failure is in the result log');
+      assert.deepEqual((await registry.list()).entries, []);
+    });
     assert.equal(server.requests('claude').length, 4);
     assertNoKeys(r.all);
   });

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AutoAgent, defineAgent, defineTool } from '../src/index.js';
 import { agentsFromModule } from '../src/cli/load-agents.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
+import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { tempDir } from './helpers/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -199,7 +200,7 @@ describe('automesh init', () => {
     const started = server.requests('vllm').length;
     const out = await runNode(['--import', tsxLoader, join('my-agents', 'main.ts')], work, env);
     assert.equal(out.code, 0, `${out.stderr}${out.stdout}`);
-    assert.ok(existsSync(join(projLogs, 'calculator')), 'results went to the project\'s logs');
+    assert.ok(existsSync(join(projLogs, 'automesh.db')), 'results went to the project\'s logs');
     assert.match(out.stdout, /^calculator: success -> 385$/m);
     assert.match(out.stdout, /^totals: success -> \[\{"region":"eu","revenue":150\},\{"region":"us","revenue":125\},\{"region":"apac","revenue":85\}\]$/m);
     assert.match(out.stdout, /^shares: success -> \{"eu":41\.7,"us":34\.7,"apac":23\.6\}$/m);
@@ -324,12 +325,18 @@ describe('automesh run', () => {
     assert.equal(envelope.output, 81);
     assert.equal(envelope.role, 'calculator');
     assert.equal(envelope.provider, 'vllm');
-    assert.ok(existsSync(join(logDir, 'calculator', `${envelope.resultId}.json`)));
     // registry and logs show what ran
     const shown = await cli(['logs', 'show', envelope.resultId], app);
     assert.equal(shown.code, 0, `${shown.stderr}${shown.stdout}`);
     assert.match(shown.stdout, /task:\s+Calculate 3\*\*4/);
     assert.match(shown.stdout, /output:\s+81/);
+    // logs export writes the result as a file <role>/<resultId>.json
+    const exported = await cli(['logs', 'export', '--dir', 'exported', '--role', 'calculator'], app);
+    assert.equal(exported.code, 0, `${exported.stderr}${exported.stdout}`);
+    assert.match(exported.stdout, /Exported \d+ results? to .*exported\/<role>\/<resultId>\.json/);
+    const file = join(app, 'exported', 'calculator', `${envelope.resultId}.json`);
+    assert.deepEqual((JSON.parse(readFileSync(file, 'utf8')) as { envelope: { output: unknown } }).envelope.output, 81);
+    assert.ok(!existsSync(join(logDir, 'calculator')), 'no file per task in LOG_DIRECTORY');
   });
 
   test('a workflow file: progress lines as events arrive, a repair, the final table, exit 0', async () => {
@@ -628,12 +635,12 @@ describe('model-written text on the terminal', () => {
 
   test('logs show prints each attempt\'s raw model reply, and says when it was cut', async () => {
     const resultId = 'mx0000aa-0123456789';
-    mkdirSync(join(logDir, 'calculator'), { recursive: true });
     const attempt = (reply: string | null, replyTruncated: boolean, error: string | null): Record<string, unknown> => ({
       code: error ? null : 'result = 7;', error, errorCategory: error ? 'no_result' : null, provider: 'vllm', model: 'qwen2.5-coder-32b-instruct',
       tokens: { input: 300, output: 40, total: 340 }, durationMs: 120, reply, replyTruncated,
     });
-    writeFileSync(join(logDir, 'calculator', `${resultId}.json`), JSON.stringify({
+    const storage = openSqliteStorage(databasePath(logDir));
+    await storage.results.save({
       resultId, role: 'calculator', task: 'Calculate 7', createdAt: '2026-11-30T12:00:00.000Z', promptHashes: {},
       envelope: {
         status: 'success', output: 7, code: 'result = 7;', repairs: 1, executionTime: 0.4, tokens: { input: 600, output: 80, total: 680 },
@@ -644,7 +651,8 @@ describe('model-written text on the terminal', () => {
           attempt('Here it is:\n\n```javascript\nresult = 7;\n```\n\nThe answer is stored in `result` and expla', true, null),
         ],
       },
-    }));
+    });
+    await storage.close();
     const r = await cli(['logs', 'show', resultId], app);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^attempt 1: no_result: The reply has no code block\. \(vllm\)\n {2}reply:\n {2}\| I think the answer is seven\. Let me know if you need anything else!$/m);

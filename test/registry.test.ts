@@ -1,27 +1,24 @@
-// The code registry: stages, lookup by normalized task, persistence, search, removal, cross-process concurrency
-// and the speed of a lookup (it sits on the hot path of every registry hit).
+// The code registry on the default store (the database): stages, lookup by normalized task, persistence, search,
+// removal, damage and the speed of a lookup (it sits on the hot path of every registry hit). What every store must
+// do is in test/storage/conformance.ts; several processes at once are in test/storage-processes.test.ts.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import {
-  existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { defineTool } from '../src/index.js';
 import {
   CodeRegistry, codeDependencies, dependencyHash, MAX_SHAPE_DEPTH, shapeOf, functionId, normalizeTask, stageOf, taskKey, type DamagedRecord, type RegisterInput,
   type RegistryEntry,
 } from '../src/registry/index.js';
-import { DamagedFileError, FileRegistryStore, InvalidNameError, StorageLockError } from '../src/storage/index.js';
-import { COMMON_CODE, COMMON_TASK, OWN_PER_WORKER, SHARED, SHARED_CODE } from './fixtures/registry-writer.js';
+import { InvalidNameError, isStorageError, openSqliteStorage, type RegistryStore, type Storage } from '../src/storage/index.js';
 import { tempDir } from './helpers/temp.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const root = tempDir('registry-test');
-after(() => rmSync(root, { recursive: true, force: true }));
+const opened: Storage[] = [];
+after(async () => {
+  for (const storage of opened) await storage.close();
+});
 let dirs = 0;
 const freshDir = (): string => join(root, `r${dirs++}`);
 
@@ -33,9 +30,21 @@ const calc = (over: Partial<RegisterInput> = {}): RegisterInput => ({
   code: 'let f = 1; for (let i = 2; i <= 10; i++) f *= i; result = f;', provenance, ...over,
 });
 
-function newRegistry(dir = freshDir()): { registry: CodeRegistry; store: FileRegistryStore; dir: string } {
-  const store = new FileRegistryStore(dir);
-  return { registry: new CodeRegistry(store), store, dir };
+/** A registry on the default store, the database file in `dir`. */
+function newRegistry(dir = freshDir()): { registry: CodeRegistry; store: RegistryStore; file: string } {
+  const storage = openSqliteStorage(join(dir, 'automesh.db'));
+  opened.push(storage);
+  return { registry: new CodeRegistry(storage.registry), store: storage.registry, file: storage.location };
+}
+
+/** Overwrites an entry's stored text, as a hand edit or a disk fault would. */
+function damage(file: string, id: string, text: string): void {
+  const db = new Database(file);
+  try {
+    db.prepare('UPDATE registry_entries SET body = ? WHERE id = ?').run(text, id);
+  } finally {
+    db.close();
+  }
 }
 
 test('normalizeTask and taskKey ignore case, spacing and trailing punctuation, and NFC-normalize', () => {
@@ -99,9 +108,6 @@ test('concurrent writes in one process wait for each other: 25 successes and 10 
   const ids = (await store.findByTaskKey(first.taskKey)).entries.map((e) => e.id).sort();
   assert.equal(ids.length, 11);
   assert.ok(ids.includes(first.id));
-  for (const name of readdirSync(store.dir, { recursive: true }).map(String)) {
-    assert.doesNotMatch(name, /\.(lock|tmp)$/, 'no lock or temporary file is left behind');
-  }
 });
 
 test('a failure demotes a verified entry to candidate, which lookup no longer returns', async () => {
@@ -216,44 +222,35 @@ test('remove deletes the entry and its index reference', async () => {
   assert.equal(await registry.remove(other.id), true);
   assert.deepEqual(await store.findByTaskKey(entry.taskKey), { entries: [], damaged: [] });
   assert.equal(await registry.lookup(calc()), null);
-  assert.deepEqual(readdirSync(join(store.dir, 'by-task')), [], 'an emptied index file is deleted');
 });
 
-test('registry store: unsafe ids are refused, damaged entries and indexes are reported, reindex repairs', async () => {
-  const { registry, store } = newRegistry();
+test('registry: unsafe ids are refused; a damaged entry affects only itself', async () => {
+  const { registry, store, file } = newRegistry();
   await assert.rejects(store.get('../../etc/passwd'), InvalidNameError);
   await assert.rejects(registry.recordSuccess('fn_x/../../y'), InvalidNameError);
   await assert.rejects(store.findByTaskKey('../x'), InvalidNameError);
   const entry = await registry.register(calc());
-  await assert.rejects(store.update(entry.id, (e) => ({ ...e, id: 'fn_other' })), /must not change the id/);
-  await assert.rejects(store.update(entry.id, (e) => ({ ...e, successCount: -1 })), /successCount/);
 
   // A damaged entry affects only itself: the lookup reports it and goes on with the other entries of the task.
   const sibling = await registry.register(calc({ code: 'result = 3628800;' }));
-  writeFileSync(store.entryPath(entry.id), '{"id": "fn_');
+  damage(file, entry.id, '{"id": "fn_');
   const seen: DamagedRecord[] = [];
   assert.equal((await registry.lookup(calc(), { onDamaged: (record) => seen.push(record) }))?.id, sibling.id);
   assert.equal(seen.length, 1);
   assert.equal(seen[0]?.kind, 'entry');
   assert.equal(seen[0]?.id, entry.id);
-  assert.equal(seen[0]?.path, store.entryPath(entry.id));
-  assert.match(seen[0]?.reason ?? '', /not valid JSON.*move it aside/s);
-  writeFileSync(store.entryPath(entry.id), JSON.stringify({ ...entry, successCount: 'many' }));
-  await assert.rejects(registry.get(entry.id), /wrong shape: successCount/, 'reading that very record reports it');
+  assert.equal(seen[0]?.path, file);
+  assert.match(seen[0]?.reason ?? '', /is damaged \(not valid JSON.*automesh registry rm/s);
+  damage(file, entry.id, JSON.stringify({ ...entry, successCount: 'many' }));
+  await assert.rejects(registry.get(entry.id), (error: unknown) => isStorageError(error, 'damaged') && /wrong shape: successCount/.test((error as Error).message),
+    'reading that very record reports it');
   const listed = await registry.list();
   assert.deepEqual(listed.map((e) => e.id), [sibling.id], 'a listing goes on without it');
   assert.deepEqual(listed.damaged.map((d) => [d.kind, d.id]), [['entry', entry.id]], '...and flags it');
   assert.match(listed.damaged[0]?.reason ?? '', /wrong shape: successCount/);
   assert.equal((await registry.list({ role: 'nobody' })).damaged.length, 1, 'whatever the filter');
-  writeFileSync(store.entryPath(entry.id), JSON.stringify(entry));
-
-  writeFileSync(store.indexPath(entry.taskKey), '');
-  const indexSeen: DamagedRecord[] = [];
-  assert.equal(await registry.lookup(calc(), { onDamaged: (record) => indexSeen.push(record) }), null);
-  assert.deepEqual(indexSeen.map((d) => [d.kind, d.id]), [['index', entry.taskKey]]);
-  assert.match(indexSeen[0]?.reason ?? '', /is empty.*reindex\(\)/s);
-  assert.deepEqual(await store.reindex(), { taskKeys: 1, entries: 2 });
-  assert.equal((await registry.lookup(calc()))?.id, sibling.id);
+  assert.equal(await registry.remove(entry.id), true, 'a damaged entry can be removed');
+  assert.deepEqual((await registry.list()).damaged, []);
 });
 
 test('an entry written before the key covered context shape, tools and schema is listed but never reused', async () => {
@@ -263,90 +260,14 @@ test('an entry written before the key covered context shape, tools and schema is
   const oldKey = taskKey('calculator', 'Calculate the factorial of 10', 'sp1');
   const { contextShapeHash: _s, toolsHash: _t, outputSchemaHash: _o, ...rest } = fresh;
   const old = { ...rest, id: functionId(oldKey, 'result = 1;'), taskKey: oldKey, code: 'result = 1;' };
-  mkdirSync(dirname(store.indexPath(oldKey)), { recursive: true });
-  writeFileSync(store.entryPath(old.id), JSON.stringify(old));
-  writeFileSync(store.indexPath(oldKey), JSON.stringify({ taskKey: oldKey, ids: [old.id] }));
+  await store.put(old);
   assert.deepEqual((await registry.list()).map((e) => e.id).sort(), [fresh.id, old.id].sort());
   assert.equal((await registry.get(old.id))?.code, 'result = 1;');
   assert.equal((await registry.lookup(calc()))?.id, fresh.id);
-  // Even an index that points a current key at it (hand-edited) does not make it match.
-  writeFileSync(store.indexPath(fresh.taskKey), JSON.stringify({ taskKey: fresh.taskKey, ids: [old.id, fresh.id] }));
-  writeFileSync(store.entryPath(old.id), JSON.stringify({ ...old, taskKey: fresh.taskKey }));
+  // Even stored under a current key (hand-edited), it does not match: it lacks the dependency hashes.
+  await store.put({ ...old, taskKey: fresh.taskKey });
   await registry.remove(fresh.id);
   assert.equal(await registry.lookup(calc()), null);
-});
-
-test('locks: a stale lock of a crashed process is taken over; a live one times out with a clear error', async () => {
-  const dir = freshDir();
-  const entry = await newRegistry(dir).registry.register(calc());
-  const impatient = new FileRegistryStore(dir, {
-    lock: { staleMs: 2000, retry: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 10, randomize: false } },
-  });
-  const lockDir = `${impatient.entryPath(entry.id)}.lock`;
-  // A crashed process's lock: nobody refreshes it, so its mtime is old.
-  mkdirSync(lockDir);
-  const old = new Date(Date.now() - 60_000);
-  utimesSync(lockDir, old, old);
-  assert.equal((await new CodeRegistry(impatient).recordSuccess(entry.id))?.successCount, 2);
-  assert.equal(existsSync(lockDir), false, 'taken over and released');
-  // A fresh lock (a live holder) is waited for, then reported with what to do.
-  mkdirSync(lockDir);
-  await assert.rejects(new CodeRegistry(impatient).recordSuccess(entry.id), (error: unknown) => {
-    assert.ok(error instanceof StorageLockError);
-    assert.match(error.message, /Could not lock .*\.json: another process held .*\.lock .*delete that directory/);
-    return true;
-  });
-  rmSync(lockDir, { recursive: true });
-  assert.equal((await impatient.get(entry.id))?.successCount, 2, 'the timed-out update changed nothing');
-});
-
-const execFileAsync = promisify(execFile);
-
-test('4 processes updating one entry and registering their own at once: nothing lost, every file parses', async () => {
-  const { registry, store, dir } = newRegistry();
-  const shared = await registry.register({ ...SHARED, code: SHARED_CODE, capabilities: ['math'], provenance });
-  const workers = 4;
-  const perWorker = 25;
-  const outputs = await Promise.all(Array.from({ length: workers }, (_, n) =>
-    execFileAsync(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'registry-writer.ts'), dir, String(n), String(perWorker)],
-      { cwd: join(here, '..'), timeout: 120_000 })));
-  const registered = outputs.flatMap((o) => JSON.parse(o.stdout) as string[]);
-
-  const after = await registry.get(shared.id);
-  assert.equal(after?.successCount, shared.successCount + workers * perWorker);
-  assert.equal(after?.stage, 'golden');
-
-  const common = await registry.lookup({ ...SHARED, task: COMMON_TASK });
-  assert.equal(common?.code, COMMON_CODE);
-  assert.equal(common?.successCount, workers, 'the same code registered by 4 processes counts 4 successes');
-
-  // Every file parses; no lock directory or temporary file is left behind.
-  const files: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name);
-      assert.ok(!name.endsWith('.lock'), `lock left behind: ${path}`);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.push(path);
-    }
-  };
-  walk(dir);
-  for (const file of files) {
-    assert.ok(file.endsWith('.json'), `stray file ${file}`);
-    JSON.parse(readFileSync(file, 'utf8'));
-  }
-
-  const all = await registry.list();
-  const expected = 1 + workers * OWN_PER_WORKER * 2 + 1;
-  assert.equal(all.length, expected);
-  assert.equal(new Set([shared.id, ...registered]).size, expected);
-  assert.equal(files.length, expected + new Set(all.map((e) => e.taskKey)).size, 'one file per entry plus one index per task key');
-  for (const entry of all) {
-    const indexed = await store.findByTaskKey(entry.taskKey);
-    assert.ok(indexed.entries.some((e) => e.id === entry.id), `the index of ${entry.taskKey} lists ${entry.id}`);
-  }
-  assert.equal((await store.findByTaskKey(shared.taskKey)).entries.length, 1 + workers * OWN_PER_WORKER);
-  assert.equal((await registry.lookup(SHARED))?.id, shared.id, 'the shared entry, with the most successes, wins');
 });
 
 test('lookup on a registry of 500 entries takes well under 1 ms (median)', async () => {

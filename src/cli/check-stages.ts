@@ -440,7 +440,7 @@ export function storageStage(
     status: storage.problem ? 'fail' : 'ok',
     message:
       `LOG_DIRECTORY ${storage.logDirectory} → ${storage.path} `
-      + `(${storage.problem ?? (storage.exists ? 'writable' : 'created on first write')}); results in <role>/, code registry in registry/, `
+      + `(${storage.problem ?? (storage.exists ? 'writable' : 'created on first write')}); results and code registry in automesh.db, workflow state in workflows/, `
       + `REGISTRY_REUSE ${storage.registryReuse ? 'on' : 'off'}`,
     hint: 'set LOG_DIRECTORY to a folder automesh may write to',
   });

@@ -42,7 +42,7 @@ export const VERBS: readonly Verb[] = [
     name: 'registry', summary: 'list, show, search or remove registered code',
     load: async () => (await import('./commands/registry.js')).registryCommand,
   },
-  { name: 'logs', summary: 'list or show the results of tasks', load: async () => (await import('./commands/logs.js')).logsCommand },
+  { name: 'logs', summary: 'list, show or export the results of tasks', load: async () => (await import('./commands/logs.js')).logsCommand },
 ];
 
 /** Every verb's command, loaded (its help and options; tests and docs checks). */

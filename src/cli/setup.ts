@@ -1,10 +1,10 @@
-/** What several verbs share: settings from .env and the environment, and the stores under LOG_DIRECTORY. */
+/** What several verbs share: settings from .env and the environment, and the database under LOG_DIRECTORY. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readEnvFile } from '../config/env-file.js';
 import { loadSettings, unknownSettingNames, type Settings, type UnknownSettingName } from '../config/settings.js';
 import { CodeRegistry } from '../registry/index.js';
-import { createFileStorage, type FileStorage } from '../storage/index.js';
+import { databasePath, openSqliteStorage, type Storage } from '../storage/index.js';
 import type { Io } from './io.js';
 
 export interface CliSetup {
@@ -23,7 +23,18 @@ export function cliSettings(io: Io): CliSetup {
   return { settings, envFile: found ? envFile : null, misnamed: found ? unknownSettingNames(Object.keys(readEnvFile(envFile))) : [] };
 }
 
-export function cliStorage(settings: Settings, io: Io): FileStorage & { registryApi: CodeRegistry } {
-  const storage = createFileStorage(resolve(io.cwd, settings.LOG_DIRECTORY));
-  return { ...storage, registryApi: new CodeRegistry(storage.registry) };
+/** The stores a verb reads: the database `automesh.db` under LOG_DIRECTORY (relative to the working folder). */
+export interface CliStorage extends Storage {
+  registryApi: CodeRegistry;
+}
+
+/** Runs `use` on the storage of the settings in force, and closes it after, whatever happens. */
+export async function withCliStorage<T>(io: Io, use: (storage: CliStorage) => Promise<T>): Promise<T> {
+  const { settings } = cliSettings(io);
+  const storage = openSqliteStorage(databasePath(resolve(io.cwd, settings.LOG_DIRECTORY)), `LOG_DIRECTORY=${settings.LOG_DIRECTORY}`);
+  try {
+    return await use({ ...storage, registryApi: new CodeRegistry(storage.registry) });
+  } finally {
+    await storage.close();
+  }
 }

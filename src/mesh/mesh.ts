@@ -15,7 +15,7 @@ import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
 import {
-  assertUsableDirectory, createFileStorage, type FileStorage, FileWorkflowStore, type Storage, type WholeDocumentWorkflowStore as WorkflowStore,
+  assertUsableDirectory, FileWorkflowStore, openStorageFromSettings, type Storage, type WholeDocumentWorkflowStore as WorkflowStore,
 } from '../storage/index.js';
 import { MeshEventEmitter } from './events.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowResult } from './workflow-engine.js';
@@ -205,9 +205,9 @@ export class Mesh extends MeshEventEmitter {
     const chains = agentChains(settings, chain, this.byRole.values());
     // Before the sandbox warms and long before any model call: a log directory that cannot hold results
     // would otherwise lose the first task's result after it was paid for.
-    await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['registry', 'workflows']);
-    const own = this.options.storage ? null : createFileStorage(settings.LOG_DIRECTORY);
-    const storage: Pick<Storage, 'results' | 'registry' | 'location' | 'close'> = this.options.storage ?? (own as FileStorage);
+    await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['workflows']);
+    const own = this.options.storage ? null : openStorageFromSettings(settings);
+    const storage = this.options.storage ?? (own as Storage);
     const executor = new Executor({ settings: sandboxSettingsOf(settings) });
     const closeAll = async (): Promise<void> => {
       await executor.close();
@@ -229,9 +229,10 @@ export class Mesh extends MeshEventEmitter {
     }
     this.stopController = new AbortController();
     // The engine still keeps whole-document state on files until it moves to the per-step `storage.workflows`.
-    this.workflows = own?.workflows ?? new FileWorkflowStore(join(resolve(settings.LOG_DIRECTORY), 'workflows'));
+    const workflowDir = join(resolve(settings.LOG_DIRECTORY), 'workflows');
+    this.workflows = new FileWorkflowStore(workflowDir);
     this.ownStorage = own;
-    this.storageLocation = own ? `LOG_DIRECTORY=${own.root}` : storage.location;
+    this.storageLocation = `LOG_DIRECTORY=${resolve(settings.LOG_DIRECTORY)}`;
     this.runtime = {
       settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
       stopSignal: this.stopController.signal,

@@ -206,7 +206,8 @@ export class CodeRegistry {
    * Entries matching the words of `text`, best first. Each query word scores 3 when it is a word of the task
    * (1 when it only starts one), 2 when it is the role or a capability, 1 when it appears as a word in the code;
    * the whole query found in the normalized task adds 5. Ties go to the entry with more successes, then the newer.
-   * Scans every entry: meant for people browsing (`automesh registry search`), not for the hot path.
+   * Candidates come from the store's search (full-text in the database): meant for people browsing
+   * (`automesh registry search`), not for the hot path.
    */
   async search(text: string, options: { limit?: number } = {}): Promise<SearchHit[]> {
     if (this.writes.size > 0) await this.settled();
@@ -215,7 +216,7 @@ export class CodeRegistry {
     if (terms.length === 0 || limit <= 0) return [];
     const phrase = normalizeTask(text);
     const hits: SearchHit[] = [];
-    for (const entry of (await this.store.list()).entries) {
+    for (const entry of (await this.store.search(text)).entries) {
       const taskWords = new Set(words(entry.task));
       const codeWords = new Set(words(entry.code));
       const labels = new Set([...words(entry.role), ...entry.capabilities.flatMap(words)]);

@@ -50,7 +50,8 @@ export class WorkflowLockedError extends StorageError {
 }
 
 /**
- * File backend only, removed with it: a stored file exists but cannot be read as what it should be.
+ * The whole-document workflow file only (`FileWorkflowStore`), removed with it: a stored file exists but cannot be
+ * read as what it should be.
  * @deprecated
  */
 export class DamagedFileError extends StorageError {
@@ -61,15 +62,5 @@ export class DamagedFileError extends StorageError {
         `hand or hit a disk problem. Repair it by hand, or move it aside (mv '${path}' '${path}.damaged'); ${advice}`,
       options,
     );
-  }
-}
-
-/**
- * File backend only, removed with it: a cross-process lock could not be taken.
- * @deprecated
- */
-export class StorageLockError extends StorageError {
-  constructor(readonly path: string, message: string, options?: { cause?: unknown }) {
-    super('locked', message, options);
   }
 }

@@ -1,21 +1,19 @@
 /**
- * Storage: interfaces (results, code registry, workflow state) and their file backend.
+ * Storage: interfaces (results, code registry, workflow state), the embedded database (the default), the memory
+ * backend, and `logs export`.
  */
 export type {
   RegistryEntry, RegistryStore, ResultStore, ResultSummary, Storage, StoredResult, WorkflowStore, WholeDocumentWorkflowStore,
-  ResultFilter, ResultScanItem, DamagedResult, LeaseOwner, WorkflowLease, WorkflowHeader, StepRecord, WorkflowSnapshot, DamagedWorkflowRecord, WorkflowStatus, StepStatus,
+  ResultFilter, ResultScanItem, DamagedResult, LeaseOwner, WorkflowLease, WorkflowHeader, StepRecord, WorkflowSnapshot,
+  DamagedWorkflowRecord, WorkflowStatus, StepStatus,
 } from './types.js';
-export { createFileStorage, createStorageFromSettings } from './file-store.js';
-export type { FileStorage } from './file-store.js';
-export { FileResultStore } from './file-result-store.js';
-export { FileRegistryStore } from './file-registry-store.js';
-export type { FileRegistryStoreOptions } from './file-registry-store.js';
+export { DATABASE_FILE, databasePath, openSqliteStorage, openStorageFromSettings } from './sqlite/index.js';
 export { createMemoryStorage, emptyMemoryData, MemoryRegistryStore, MemoryResultStore, MemoryWorkflowStore } from './memory/index.js';
 export type { MemoryData } from './memory/index.js';
+export { exportResults } from './export-logs.js';
+export type { ExportReport } from './export-logs.js';
 export { FileWorkflowStore } from './file-workflow-store.js';
 export { assertUsableDirectory } from './usable-directory.js';
-export { DEFAULT_LOCK_POLICY } from './json-file.js';
-export type { LockPolicy, RetryPolicy } from './json-file.js';
-export { DamagedFileError, InvalidNameError, isStorageError, StorageError, StorageLockError, WorkflowLockedError } from './errors.js';
+export { DamagedFileError, InvalidNameError, isStorageError, StorageError, WorkflowLockedError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
 export { assertRoleName, assertSafeName, RESERVED_ROLE_NAMES, SAFE_NAME } from './names.js';

@@ -154,6 +154,17 @@ export function searchTerms(text: string): string[] {
   return [...new Set(text.toLowerCase().normalize('NFC').match(/[\p{L}\p{N}_]+/gu) ?? [])];
 }
 
+/**
+ * Entries that match any of `terms` as the start of a word of their task, role, capabilities or code, most terms
+ * matched first (a stable sort: ties keep the order given, e.g. a full-text rank).
+ */
+export function rankBySearchTerms(entries: RegistryEntry[], terms: string[]): RegistryEntry[] {
+  return entries.map((entry) => {
+    const words = searchTerms([entry.task, entry.role, ...entry.capabilities, entry.code].join(' '));
+    return { entry, score: terms.filter((t) => words.some((w) => w.startsWith(t))).length };
+  }).filter((s) => s.score > 0).sort((a, b) => b.score - a.score).map((s) => s.entry);
+}
+
 // ---- workflows
 
 export function headerText(header: WorkflowHeader): string {

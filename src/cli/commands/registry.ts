@@ -3,7 +3,7 @@ import type { RegistryEntry } from '../../registry/index.js';
 import type { Command } from '../command.js';
 import { parseVerbArgs } from '../args.js';
 import { CliError, paint, printJson, println, table, UsageError, type Io } from '../io.js';
-import { cliSettings, cliStorage } from '../setup.js';
+import { type CliStorage, withCliStorage } from '../setup.js';
 import { safeText } from '../terminal-text.js';
 
 const HELP = `Usage: automesh registry <list|show|search|rm> [options]
@@ -22,7 +22,7 @@ Options:
   --json        print the entries as JSON (model-written text as it is; on a terminal, control characters
                 in it are shown as escapes such as \\x1b)
 
-The registry lives under LOG_DIRECTORY/registry (default ./logs/registry).`;
+The registry lives in the database LOG_DIRECTORY/automesh.db (default ./logs); search uses its full-text index.`;
 
 const OPTIONS = {
   json: { type: 'boolean', default: false },
@@ -48,7 +48,7 @@ function noMatch(all: RegistryEntry[], filters: string): string {
     `(${byStage}; roles ${safeText(roles)}).`;
 }
 
-async function list(io: Io, registry: ReturnType<typeof cliStorage>['registryApi'], values: { role?: string; stage?: string; json: boolean }): Promise<number> {
+async function list(io: Io, registry: CliStorage['registryApi'], values: { role?: string; stage?: string; json: boolean }): Promise<number> {
   const stage = values.stage;
   if (stage !== undefined && !(STAGES as readonly string[]).includes(stage)) {
     throw new UsageError(`--stage must be candidate, verified or golden; got "${stage}"`);
@@ -94,7 +94,11 @@ async function run(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: OPTIONS,
   });
-  const registry = cliStorage(cliSettings(io).settings, io).registryApi;
+  return withCliStorage(io, ({ registryApi }) => act(io, registryApi, action, values, positionals));
+}
+
+async function act(io: Io, registry: CliStorage['registryApi'], action: string | undefined,
+  values: { role?: string; stage?: string; limit: string; json: boolean }, positionals: string[]): Promise<number> {
   switch (action) {
     case 'list':
       return list(io, registry, values);

@@ -4,15 +4,14 @@
  * Exit 0 only when the answer is 4; otherwise the failing stage and what to do.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { registryLookupFor, runTask, type AgentIdentity, type AgentRuntime } from '../../agent/pipeline.js';
 import type { Envelope } from '../../agent/envelope.js';
 import { loadPromptTemplates, type PromptTemplates } from '../../codegen/prompts.js';
 import { sandboxSettingsOf } from '../../config/sandbox-settings.js';
 import { SettingsError, type ProviderName, type Settings } from '../../config/settings.js';
 import { NoProviderError } from '../../llm/errors.js';
-import { createFileStorage } from '../../storage/index.js';
+import { databasePath, openSqliteStorage, type Storage } from '../../storage/index.js';
 import type { Command } from '../command.js';
 import { parseVerbArgs } from '../args.js';
 import { ms, paint, printJson, println, spinner, type Io } from '../io.js';
@@ -261,7 +260,13 @@ async function run(args: string[], io: Io): Promise<number> {
   });
 
   // 4-7. The real pipeline, every part timed
-  const storage = createFileStorage(logRoot);
+  let storage: Storage;
+  try {
+    storage = openSqliteStorage(databasePath(logRoot), `LOG_DIRECTORY=${settings.LOG_DIRECTORY}`);
+  } catch (err) {
+    await executor.close().catch(() => {});
+    throw err;
+  }
   const registry = new TimedRegistry(storage.registry, tracker);
   const results = new TimedResults(storage.results, tracker);
   const stop = new AbortController();
@@ -399,11 +404,13 @@ async function run(args: string[], io: Io): Promise<number> {
 
   // 7. Result log
   const saved = results.saved.at(-1);
-  resultFile = join(logRoot, agent.role, `${env.resultId}.json`);
-  const written = saved !== undefined && existsSync(resultFile);
+  // The database file that holds the result (`resultFile` in --json).
+  resultFile = storage.location;
+  const written = saved !== undefined && (await storage.results.get(env.resultId, agent.role).catch(() => null)) !== null;
+  await storage.close();
   stages.add({
     name: 'result log', status: written ? 'ok' : 'fail', durationMs: saved?.durationMs ?? null,
-    detail: written ? `${shown(resultFile, io.cwd)} written` : `${shown(resultFile, io.cwd)} was not written`,
+    detail: `result ${env.resultId} ${written ? 'written to' : 'was not written to'} ${shown(resultFile, io.cwd)}`,
     data: { resultId: env.resultId, file: resultFile },
   });
   if (!written) resultFile = null;

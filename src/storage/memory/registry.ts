@@ -1,7 +1,7 @@
 /** Code registry in memory: for tests and throwaway runs. Entries are kept as JSON text beside their task key. */
 import type { DamagedRecord, RegistryEntry, RegistryScan } from '../../registry/types.js';
 import { assertSafeName, assertTaskKey } from '../names.js';
-import { compareEntriesNewest, decodeEntry, entryOrReport, entryText, searchTerms } from '../records.js';
+import { compareEntriesNewest, decodeEntry, entryOrReport, entryText, rankBySearchTerms, searchTerms } from '../records.js';
 import type { RegistryStore } from '../types.js';
 
 /** One stored entry: its task key (the index) beside its text. */
@@ -56,11 +56,8 @@ export class MemoryRegistryStore implements RegistryStore {
   async search(text: string, options: { limit?: number } = {}): Promise<RegistryScan> {
     const terms = searchTerms(text);
     const { entries, damaged } = await this.list();
-    const scored = entries.map((entry) => {
-      const words = searchTerms([entry.task, entry.role, ...entry.capabilities, entry.code].join(' '));
-      return { entry, score: terms.filter((t) => words.some((w) => w.startsWith(t))).length };
-    }).filter((s) => s.score > 0).sort((a, b) => b.score - a.score);
-    return { entries: scored.slice(0, options.limit ?? scored.length).map((s) => s.entry), damaged };
+    const ranked = rankBySearchTerms(entries, terms);
+    return { entries: ranked.slice(0, options.limit ?? ranked.length), damaged };
   }
 
   private write(id: string, next: RegistryEntry): RegistryEntry {
