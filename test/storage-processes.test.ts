@@ -2,7 +2,7 @@
 // once lose nothing, a writer killed mid-transaction costs the next process nothing, links planted in the storage
 // directory are never written through, and a full disk fails a save at once with `unavailable`.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import { CodeRegistry } from '../src/registry/index.js';
 import { exportResults, isStorageError, openSqliteStorage, WorkflowLockedError } from '../src/storage/index.js';
 import { COMMON_CODE, COMMON_TASK, OWN_PER_WORKER, SHARED, SHARED_CODE, SHARED_WORKFLOW } from './fixtures/storage-writer.js';
 import { rejectsWith, result } from './storage/conformance.js';
+import { mountSmallDisk, unmountSmallDisk } from './helpers/small-disk.js';
 import { tempDir } from './helpers/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,9 +34,11 @@ test('4 processes writing results, registry entries and workflows at once: nothi
     const registry = new CodeRegistry(storage.registry);
     const shared = await registry.register({ ...SHARED, code: SHARED_CODE, capabilities: ['math'], provenance });
     const workers = 4;
-    const perWorker = 25;
+    const perWorker = 100;
+    // Every worker starts writing at the same moment (after its start-up), so their writes overlap.
+    const startAt = String(Date.now() + 4000);
     const outputs = await Promise.all(Array.from({ length: workers }, (_, n) =>
-      execFileAsync(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'storage-writer.ts'), file, String(n), String(perWorker)],
+      execFileAsync(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'storage-writer.ts'), file, String(n), String(perWorker), startAt],
         { cwd: join(here, '..'), timeout: 120_000 })));
     const reports = outputs.map((o) => JSON.parse(o.stdout) as { registered: string[]; claimedShared: boolean });
     const registered = reports.flatMap((r) => r.registered);
@@ -188,17 +191,6 @@ test('logs export writes <role>/<resultId>.json and refuses planted links', asyn
   }
 });
 
-/** Mounts a 1 MiB tmpfs at `dir` (root only); false when this machine does not allow it. */
-function mountSmallDisk(dir: string): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test('a full disk fails a save at once with unavailable; what was saved stays readable', async (t) => {
   const dir = freshDir();
   if (!mountSmallDisk(dir)) {
@@ -227,7 +219,7 @@ test('a full disk fails a save at once with unavailable; what was saved stays re
       assert.ok(performance.now() - closing < 1000, 'close is quick');
     }
   } finally {
-    execFileSync('umount', [dir]);
+    unmountSmallDisk(dir);
   }
   assert.equal(existsSync(join(dir, 'automesh.db')), false, 'the small disk is gone');
 });
