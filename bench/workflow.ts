@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import {
   defineAgent, Mesh, resetCooldowns,
   type Envelope, type ExecutionRequest, type MeshEvents, type SettingsInput, type StoredResult, type TaskInput, type WorkflowResult,
-  type WorkflowStep, type WorkflowStore,
+  type WorkflowStep, type WorkflowStore, type WorkflowLease,
 } from '../src/index.js';
 import type { LlmRequest } from '../src/llm/types.js';
 import { FileWorkflowStore } from '../src/storage/index.js';
@@ -256,7 +256,7 @@ class Recorder {
   workflowId: string | null = null;
   steps = new Map<string, StepTrace>();
   saves: StoreSave[] = [];
-  /** The state object the workflow store was last given (the engine's live state: its final value after the run). */
+  /** The header and step records the workflow store was last given (their final values after the run). */
   lastState: unknown = null;
   /** Diagnostic only: the workflow store's save does nothing (not a valid configuration: nothing is durable). */
   noopSaves = false;
@@ -325,17 +325,25 @@ function instrument(mesh: Mesh, recorder: Recorder): void {
   // the one liberty this benchmark takes with the engine, to time the state saves it queues.
   const store = (mesh as unknown as { workflows: WorkflowStore | null }).workflows;
   if (!store) throw new Error('bench: the mesh has no workflow store (is it started?)');
-  const storeSave = store.save.bind(store);
-  store.save = async (workflowId: string, state: unknown) => {
-    const start = performance.now();
-    if (workflowId === recorder.workflowId) recorder.lastState = state;
-    try {
-      if (recorder.noopSaves && workflowId === recorder.workflowId) return;
-      return await storeSave(workflowId, state);
-    } finally {
-      if (workflowId === recorder.workflowId) recorder.saves.push({ start, end: performance.now() });
-    }
-  };
+  // The engine writes a header and one record per step (its start and its end); each write is timed, and the
+  // records last written make up the state.
+  const timed = <A extends [WorkflowLease, { workflowId?: string; stepId?: string }]>(save: (...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      const [lease, record] = args;
+      if (lease.workflowId !== recorder.workflowId) return save(...args);
+      const start = performance.now();
+      const state = (recorder.lastState ??= { header: null, steps: {} }) as { header: unknown; steps: Record<string, unknown> };
+      if (record.stepId === undefined) state.header = record;
+      else state.steps[record.stepId] = record;
+      try {
+        if (recorder.noopSaves) return;
+        return await save(...args);
+      } finally {
+        recorder.saves.push({ start, end: performance.now() });
+      }
+    };
+  store.saveHeader = timed(store.saveHeader.bind(store));
+  store.saveStep = timed(store.saveStep.bind(store));
   const on = <K extends 'step:started' | 'step:finished' | 'step:failed' | 'step:skipped'>(event: K): void => {
     mesh.on(event, (payload: MeshEvents[K]) => {
       if (payload.workflowId !== recorder.workflowId) return;

@@ -40,6 +40,7 @@ export type {
 } from './storage/index.js';
 export { loadPromptTemplates, DEFAULT_PROMPT_DIRECTORY } from './codegen/prompts.js';
 export type { WorkflowOptions, WorkflowResult } from './mesh/workflow-engine.js';
+export type { StepBudget, StepCall, StepProgress, StepRunner, StepSchema } from './mesh/step-runner.js';
 export { WorkflowStorageError } from './mesh/workflow-engine.js';
 export type { WorkflowStep } from './mesh/workflow-spec.js';
 export { WorkflowValidationError } from './mesh/workflow-spec.js';

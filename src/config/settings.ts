@@ -62,6 +62,11 @@ export const settingsSchema = z.object({
 
   /** Most workflow steps running at once. */
   WORKFLOW_CONCURRENCY: integer('WORKFLOW_CONCURRENCY', 1, 10_000).default(16),
+  /**
+   * Seconds a workflow run's lease lasts (renewed every third of it while the run is alive): how long a crashed run
+   * keeps another from taking its workflow id over.
+   */
+  WORKFLOW_LEASE_TTL: number('WORKFLOW_LEASE_TTL', 0.05, 86_400).default(30),
   /** What `mesh.stop()` does with work in flight: wait for it, or cancel it. */
   MESH_STOP_MODE: z.enum(['wait', 'cancel'], { error: 'MESH_STOP_MODE must be wait or cancel' }).default('wait'),
 

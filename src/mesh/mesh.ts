@@ -2,7 +2,7 @@
  * Mesh: holds agents, starts the parts they share (settings, provider chain, sandbox, storage, registry)
  * and stops them. Workflows build on it.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { AutoAgent, type AgentClass, type AgentOptions } from '../agent/auto-agent.js';
 import { agentChains } from '../agent/agent-llm.js';
 import { validateAgentDefinition, type AgentDefinition } from '../agent/definition.js';
@@ -14,12 +14,13 @@ import { LlmChain } from '../llm/chain.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
-import {
-  assertUsableDirectory, FileWorkflowStore, openStorageFromSettings, type Storage, type WholeDocumentWorkflowStore as WorkflowStore,
-} from '../storage/index.js';
+import { assertUsableDirectory, openStorageFromSettings, type Storage, type WorkflowStore } from '../storage/index.js';
+import { workflowBudget } from '../agent/budget.js';
 import { MeshEventEmitter } from './events.js';
-import { runWorkflow, type WorkflowOptions, type WorkflowResult } from './workflow-engine.js';
-import type { AgentDirectory, WorkflowStep } from './workflow-spec.js';
+import { InProcessStepRunner } from './in-process-runner.js';
+import { runWorkflow, type WorkflowOptions, type WorkflowPlan, type WorkflowResult } from './workflow-engine.js';
+import { leaseTiming } from './workflow-state.js';
+import { resolveWorkflow, type AgentDirectory, type WorkflowStep } from './workflow-spec.js';
 
 export interface MeshOptions {
   /** Only `autonomous` exists: agents act on their own tasks. */
@@ -55,6 +56,7 @@ export class Mesh extends MeshEventEmitter {
   private readonly taskIds = new Set<string>();
   private readonly workflowIds = new Set<string>();
   private readonly options: MeshOptions;
+  private readonly stepRunner = new InProcessStepRunner(this.byRole);
 
   constructor(options: MeshOptions = {}) {
     super();
@@ -144,16 +146,37 @@ export class Mesh extends MeshEventEmitter {
         'each other\'s saved state. Await the first run, or give this one another id.'));
     }
     const runtime = this.runtime;
+    let plan: WorkflowPlan & { release: () => void };
+    try {
+      plan = this.planWorkflow(workflowId, steps, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.workflowIds.add(workflowId);
     return runtime.track(runWorkflow({
-      agents: this.byRole,
-      directory: this.directory(),
+      runner: this.stepRunner,
       events: this,
       store: this.workflows,
       storageLocation: this.storageLocation,
       defaultConcurrency: runtime.settings.WORKFLOW_CONCURRENCY,
+      lease: leaseTiming(runtime.settings.WORKFLOW_LEASE_TTL * 1000),
       stopSignal: this.stopController.signal,
-    }, workflowId, steps, options).finally(() => this.workflowIds.delete(workflowId)));
+    }, plan, options).finally(() => {
+      plan.release();
+      this.workflowIds.delete(workflowId);
+    }));
+  }
+
+  /**
+   * Validates the steps (every problem at once) and the budget (an agent that could call an unpriced model is
+   * refused), and turns them into the engine's plan: data only, the steps' schemas kept by the step runner.
+   */
+  private planWorkflow(workflowId: string, steps: WorkflowStep[], options: WorkflowOptions): WorkflowPlan & { release: () => void } {
+    const resolved = resolveWorkflow(workflowId, steps, this.directory());
+    const roles = new Set(resolved.map((step) => step.role));
+    const budget = workflowBudget(workflowId, options.budgetUsd, [...roles].map((role) => this.byRole.get(role) as AutoAgent));
+    const { steps: planned, release } = this.stepRunner.plan(workflowId, resolved);
+    return { workflowId, steps: planned, budget: budget ? { label: budget.label, limitUsd: budget.limitUsd } : null, release };
   }
 
   /** @internal The shared parts, for the workflow engine. */
@@ -228,11 +251,9 @@ export class Mesh extends MeshEventEmitter {
         'sandbox workers it had started are shut down.');
     }
     this.stopController = new AbortController();
-    // The engine still keeps whole-document state on files until it moves to the per-step `storage.workflows`.
-    const workflowDir = join(resolve(settings.LOG_DIRECTORY), 'workflows');
-    this.workflows = new FileWorkflowStore(workflowDir);
+    this.workflows = storage.workflows;
     this.ownStorage = own;
-    this.storageLocation = `LOG_DIRECTORY=${resolve(settings.LOG_DIRECTORY)}`;
+    this.storageLocation = own ? `LOG_DIRECTORY=${resolve(settings.LOG_DIRECTORY)}` : storage.location;
     this.runtime = {
       settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
       stopSignal: this.stopController.signal,

@@ -1,17 +1,22 @@
 /**
- * The workflow engine: runs a validated DAG of steps as fast as their dependencies allow (up to a
- * concurrency limit), hands each step its dependencies' envelopes, skips the dependants of a failed step
- * while independent branches run on, and writes the workflow's state after every change so that running
- * the same workflow id again resumes: steps that succeeded (with unchanged specs and recovered dependencies)
- * are not run again.
+ * The workflow engine: runs a planned DAG of steps as fast as their dependencies allow (up to a concurrency
+ * limit), hands each step its dependencies' envelopes, skips the dependants of a failed step while independent
+ * branches run on, and keeps one record per step in the workflow store so that running the same workflow id again
+ * resumes: steps that succeeded (with unchanged specs and recovered dependencies) are not run again.
+ *
+ * Its parts: the {@link Scheduler} decides what starts and what is skipped; the {@link WorkflowState} holds the
+ * run's lease and writes its records; a {@link StepRunner} runs each step, wherever it runs. The engine holds
+ * only data: no agent, no closure of the user's, no schema object.
  */
-import type { AutoAgent } from '../agent/auto-agent.js';
 import { addTokens, ZERO_TOKENS, type Envelope } from '../agent/envelope.js';
-import { workflowBudget } from '../agent/budget.js';
 import { newResultId } from '../agent/pipeline.js';
-import type { WholeDocumentWorkflowStore as WorkflowStore } from '../storage/types.js';
+import { isStorageError } from '../storage/errors.js';
+import type { StepRecord, WorkflowHeader, WorkflowStatus, WorkflowStore } from '../storage/types.js';
 import type { MeshEventEmitter, WorkflowSummary } from './events.js';
-import { resolveWorkflow, type AgentDirectory, type ResolvedStep, type WorkflowStep } from './workflow-spec.js';
+import { Scheduler, type Decision, type Halts, type SkipReason } from './scheduler.js';
+import type { StepCall, StepProgress, StepRunner } from './step-runner.js';
+import { claimWorkflow, newOwner, recoverSteps, storedEnvelope, WorkflowState, type LeaseTiming } from './workflow-state.js';
+import type { PlannedStep } from './workflow-spec.js';
 
 export interface WorkflowOptions {
   /** Ignore saved state and run every step. */
@@ -22,49 +27,40 @@ export interface WorkflowOptions {
   concurrency?: number;
   /** Most USD the steps of this run may spend together on model calls (see `src/agent/budget.ts`). */
   budgetUsd?: number;
+  /**
+   * When another run (in this or another process) holds the workflow id: wait until it releases it or its lease
+   * expires, then run (resuming what it finished). Without it, such a run is refused with a `WorkflowLockedError`.
+   */
+  wait?: boolean;
 }
 
 /** One envelope per step, in step order, with the run's summary. */
 export type WorkflowResult = Envelope[] & { summary: WorkflowSummary };
 
-type StepStatus = 'pending' | 'running' | 'success' | 'failure' | 'skipped';
-
-interface StepState {
-  index: number;
-  role: string;
-  task: string;
-  specHash: string;
-  status: StepStatus;
-  envelope: Envelope | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-interface WorkflowState {
-  version: 1;
+/** What the engine runs: the validated steps, as data, and the run's budget. */
+export interface WorkflowPlan {
   workflowId: string;
-  status: 'running' | 'finished' | 'failed' | 'cancelled';
-  startedAt: string;
-  updatedAt: string;
-  steps: Record<string, StepState>;
+  steps: PlannedStep[];
+  /** The budget the steps share (`budgetUsd`), already checked against the agents' prices; null for none. */
+  budget: { label: string; limitUsd: number } | null;
 }
 
 export interface EngineDeps {
-  agents: ReadonlyMap<string, AutoAgent>;
-  directory: AgentDirectory;
+  runner: StepRunner;
   events: MeshEventEmitter;
   store: WorkflowStore;
   /** Where the state is stored, for error messages (e.g. `LOG_DIRECTORY=/srv/logs`). */
   storageLocation: string;
   defaultConcurrency: number;
+  lease: LeaseTiming;
   /** Aborted when the mesh stops in `cancel` mode. */
   stopSignal: AbortSignal;
 }
 
 /**
- * The workflow's state could not be saved: the workflow stopped starting steps, ended those whose state was not
- * saved with `errorCategory: 'storage'`, and rejected with this. `results` holds every envelope (what did run,
- * and its spend), so nothing the run learned is lost.
+ * The workflow's state could not be saved (or this run lost its lease on the workflow): the workflow stopped
+ * starting steps, ended those whose state was not saved with `errorCategory: 'storage'`, and rejected with this.
+ * `results` holds every envelope (what did run, and its spend), so nothing the run learned is lost.
  */
 export class WorkflowStorageError extends Error {
   constructor(message: string, readonly results: WorkflowResult, options: { cause: unknown }) {
@@ -73,16 +69,19 @@ export class WorkflowStorageError extends Error {
   }
 }
 
-function isState(value: unknown): value is WorkflowState {
-  const v = value as WorkflowState | null;
-  return !!v && v.version === 1 && typeof v.workflowId === 'string' && typeof v.steps === 'object' && v.steps !== null;
+function checkConcurrency(concurrency: number): number {
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`Workflow concurrency must be a whole number >= 1; got ${String(concurrency)}.`);
+  }
+  return concurrency;
 }
 
-function skippedEnvelope(step: ResolvedStep, agent: AutoAgent | undefined, error: string, category: Envelope['errorCategory']): Envelope {
+function skippedEnvelope(step: PlannedStep, error: string, category: Envelope['errorCategory']): Envelope {
   return {
     status: 'skipped', output: null, code: null, repairs: 0, executionTime: 0, tokens: { ...ZERO_TOKENS }, costUsd: 0,
     resultId: newResultId(), functionId: null, error, errorCategory: category, attempts: [], cached: false, logs: [],
-    agentId: agent?.agentId ?? step.role, role: step.role, provider: null, model: null, stepId: step.id,
+    // No agent ran it: the role stands for the agent (the step may have been meant for another process).
+    agentId: step.role, role: step.role, provider: null, model: null, stepId: step.id,
   };
 }
 
@@ -118,289 +117,298 @@ function summarize(workflowId: string, envelopes: Envelope[], started: number, c
   };
 }
 
+const now = (): string => new Date().toISOString();
+
 /**
- * Runs one workflow. Resolves with every envelope; rejects only for an invalid spec, or with a
- * {@link WorkflowStorageError} (holding every envelope) when its state could not be saved.
+ * Runs one workflow. Resolves with every envelope; rejects for an invalid option, with the store's `locked` error
+ * when another run holds the id (unless `wait`), or with a {@link WorkflowStorageError} (holding every envelope)
+ * when its state could not be saved.
  */
-export async function runWorkflow(
-  deps: EngineDeps,
-  workflowId: string,
-  steps: WorkflowStep[],
-  options: WorkflowOptions = {},
-): Promise<WorkflowResult> {
+export async function runWorkflow(deps: EngineDeps, plan: WorkflowPlan, options: WorkflowOptions = {}): Promise<WorkflowResult> {
   const started = performance.now();
-  const resolved = resolveWorkflow(workflowId, steps, deps.directory);
-  const concurrency = options.concurrency ?? deps.defaultConcurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`Workflow concurrency must be a whole number >= 1; got ${String(concurrency)}.`);
+  const concurrency = checkConcurrency(options.concurrency ?? deps.defaultConcurrency);
+  const cancelSignal = AbortSignal.any([deps.stopSignal, ...(options.signal ? [options.signal] : [])]);
+  const run = new WorkflowRun(deps, plan, concurrency, cancelSignal);
+  const lease = await claimWorkflow(deps.store, plan.workflowId, run.owner, deps.lease, { wait: options.wait === true, signal: cancelSignal });
+  const state = new WorkflowState(deps.store, lease, deps.lease, (err) => run.leaseLost(err));
+  try {
+    await run.begin(state, options.fresh === true);
+    await run.schedule();
+    return await run.finish(started);
+  } finally {
+    await state.close();
   }
-  const budget = workflowBudget(workflowId, options.budgetUsd, new Set(resolved.map((s) => deps.agents.get(s.role) as AutoAgent)));
-  const previous = options.fresh ? null : await deps.store.load(workflowId);
-  if (previous !== null && !isState(previous)) {
-    throw new Error(`The saved state of workflow "${workflowId}" is not a workflow state; run it with { fresh: true } to start over.`);
+}
+
+/** One run of a workflow, in stages: {@link begin}, {@link schedule}, {@link finish}. */
+class WorkflowRun {
+  readonly owner = newOwner();
+  private readonly workflowId: string;
+  private readonly steps: ReadonlyMap<string, PlannedStep>;
+  private readonly results = new Map<string, Envelope>();
+  private scheduler: Scheduler;
+  private state: WorkflowState | null = null;
+  private header: WorkflowHeader | null = null;
+  /** Each step's last write: its end is written after its start landed. */
+  private readonly writes = new Map<string, Promise<void>>();
+  /** Aborted at the first failed save: steps in flight stop, so no model is paid for a result that cannot be kept. */
+  private readonly storageStop = new AbortController();
+  private readonly stepSignal: AbortSignal;
+  private storageFailure: { cause: unknown; message: string } | null = null;
+  private budgetRefusal: string | null = null;
+  /** What the run's ended steps spent, for the budget of the next step. */
+  private spentUsd = 0;
+  /** A step that could not be run at all (a programmer error): reported once the run ended. */
+  private failure: unknown = null;
+  private scheduling = false;
+  private pumping = false;
+  private again = false;
+  private whenDone: () => void = () => undefined;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly plan: WorkflowPlan,
+    concurrency: number,
+    private readonly cancelSignal: AbortSignal,
+  ) {
+    this.workflowId = plan.workflowId;
+    this.steps = new Map(plan.steps.map((step) => [step.id, step]));
+    this.scheduler = new Scheduler(plan.steps, concurrency);
+    this.stepSignal = AbortSignal.any([cancelSignal, this.storageStop.signal]);
   }
 
-  // Recover succeeded steps whose spec is unchanged and whose dependencies were recovered too: a step that
-  // runs again may answer differently, so everything downstream of it runs again as well.
-  const recovered = new Map<string, Envelope>();
-  if (previous) {
-    const order = [...resolved];
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const step of order) {
-        if (recovered.has(step.id)) continue;
-        const saved = previous.steps[step.id];
-        if (saved?.status === 'success' && saved.envelope && saved.specHash === step.specHash &&
-          step.dependsOn.every((d) => recovered.has(d))) {
-          recovered.set(step.id, { ...saved.envelope, stepId: step.id, recovered: true });
-          changed = true;
-        }
-      }
+  /**
+   * Loads what earlier runs saved, recovers what need not run again, and writes the header (and resets the stale
+   * records of steps that run again) before any step starts: a workflow whose state cannot be kept makes no model
+   * call.
+   */
+  async begin(state: WorkflowState, fresh: boolean): Promise<void> {
+    this.state = state;
+    const snapshot = await this.deps.store.load(this.workflowId).catch((err: unknown) => {
+      // A fresh run overwrites what it cannot read; any other run must not guess what was finished.
+      if (fresh && isStorageError(err, 'damaged')) return null;
+      throw err;
+    });
+    const recovered = fresh ? new Map<string, Envelope>() : recoverSteps(this.plan.steps, snapshot);
+    this.scheduler = new Scheduler(this.plan.steps, this.scheduler.concurrency, new Map([...recovered.keys()].map((id) => [id, 'success' as const])));
+    this.header = {
+      workflowId: this.workflowId, status: 'running', stepIds: this.plan.steps.map((s) => s.id), startedAt: now(), updatedAt: now(),
+    };
+    this.deps.events.emit('workflow:started', { workflowId: this.workflowId, steps: this.plan.steps.length, resumed: recovered.size > 0 });
+    for (const [stepId, envelope] of recovered) {
+      this.results.set(stepId, envelope);
+      this.deps.events.emit('step:recovered', { workflowId: this.workflowId, stepId, envelope });
+    }
+    // A stale record (an earlier run's result of a step that runs again) must not be recovered later should this
+    // run stop before that step ends: it is reset to pending.
+    const stale = new Set([...(snapshot?.steps ?? []).map((r) => r.stepId), ...(snapshot?.damaged ?? []).filter((d) => d.kind === 'step').map((d) => d.id)]);
+    const resets = this.plan.steps.filter((step) => stale.has(step.id) && !recovered.has(step.id));
+    try {
+      await state.saveHeader(this.header);
+      await Promise.all(resets.map((step) => state.saveStep(this.record(step, 'pending', null))));
+    } catch (err) {
+      this.failStorage(err);
     }
   }
 
-  const now = (): string => new Date().toISOString();
-  const state: WorkflowState = {
-    version: 1,
-    workflowId,
-    status: 'running',
-    startedAt: now(),
-    updatedAt: now(),
-    steps: Object.fromEntries(resolved.map((step) => {
-      const envelope = recovered.get(step.id) ?? null;
-      return [step.id, {
-        index: step.index, role: step.role, task: step.task, specHash: step.specHash,
-        status: envelope ? 'success' : 'pending', envelope, startedAt: null, finishedAt: null,
-      } satisfies StepState];
-    })),
-  };
+  /** Starts and skips steps as the scheduler says, until every step ended. */
+  schedule(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.whenDone = resolve;
+      this.scheduling = true;
+      this.cancelSignal.addEventListener('abort', () => this.pump(), { once: true });
+      this.pump();
+    });
+  }
 
-  const signals = [deps.stopSignal, ...(options.signal ? [options.signal] : [])];
-  const cancelSignal = AbortSignal.any(signals);
-  // Aborted at the first failed save: steps in flight stop, so no model is paid for a result that cannot be kept.
-  const storageStop = new AbortController();
-  const stepSignal = AbortSignal.any([cancelSignal, storageStop.signal]);
-  const { events } = deps;
-  const results = new Map<string, Envelope>();
-  // Steps whose end has been announced. A dependant starts only after its dependencies' ends were announced, so
-  // every event of a step follows its dependencies' finished events, and starts on durable state.
-  const announced = new Set<string>();
-  // Steps holding a concurrency slot: from their start until their end is announced. A slot frees only once the
-  // step's end is saved, so no step starts after a save that failed.
-  const running = new Set<string>();
-  let storageFailure: { cause: unknown; message: string } | null = null;
-  let pump: () => void = () => undefined;
+  /** Writes the header's end state and sums the run up; rejects when a save failed or a step could not run. */
+  async finish(started: number): Promise<WorkflowResult> {
+    const cancelled = this.cancelSignal.aborted;
+    const status: WorkflowStatus = cancelled ? 'cancelled'
+      : this.plan.steps.every((step) => this.results.get(step.id)?.status === 'success') ? 'finished' : 'failed';
+    if (!this.storageFailure) {
+      try {
+        await (this.state as WorkflowState).saveHeader({ ...(this.header as WorkflowHeader), status, updatedAt: now() });
+      } catch (err) {
+        this.failStorage(err);
+      }
+    }
+    const envelopes = this.plan.steps.map((step) => this.results.get(step.id) as Envelope);
+    const summary = summarize(this.workflowId, envelopes, started, cancelled);
+    const result = Object.assign(envelopes, { summary });
+    if (this.storageFailure) {
+      const { cause, message } = this.storageFailure;
+      throw new WorkflowStorageError(`Workflow "${this.workflowId}" stopped: ${message}`, result, { cause });
+    }
+    if (this.failure) throw this.failure;
+    this.deps.events.emit('workflow:finished', { workflowId: this.workflowId, summary });
+    return result;
+  }
 
-  const announce = (step: ResolvedStep, envelope: Envelope): void => {
-    results.set(step.id, envelope);
-    announced.add(step.id);
-    running.delete(step.id);
-    if (envelope.status === 'success') events.emit('step:finished', { workflowId, stepId: step.id, envelope });
-    else if (envelope.status === 'failure') events.emit('step:failed', { workflowId, stepId: step.id, envelope });
-    else events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
-    pump();
-  };
+  private halts(): Halts {
+    return { storage: this.storageFailure !== null, budget: this.budgetRefusal !== null, cancelled: this.cancelSignal.aborted };
+  }
+
+  /**
+   * Acts on the scheduler's decisions until it has none. Announcing an end pumps again; inside a pass that only
+   * asks for another pass, so a long chain of skips does not nest one call per step.
+   */
+  private pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    do {
+      this.again = false;
+      for (const decision of this.scheduler.next(this.halts())) this.act(decision);
+    } while (this.again);
+    this.pumping = false;
+    if (this.scheduler.done) this.whenDone();
+  }
+
+  private act(decision: Decision): void {
+    const step = this.steps.get(decision.stepId) as PlannedStep;
+    if (decision.kind === 'skip') {
+      this.end(step, skippedEnvelope(step, ...this.skipText(decision.reason)));
+      return;
+    }
+    this.runStep(step).then((envelope) => this.end(step, envelope), (err: unknown) => {
+      this.failure ??= err;
+      this.end(step, skippedEnvelope(step, `The step could not run: ${err instanceof Error ? err.message : String(err)}`, null));
+    });
+  }
+
+  private skipText(reason: SkipReason): [string, Envelope['errorCategory']] {
+    switch (reason.kind) {
+      case 'storage':
+        // end() words the storage failure.
+        return ['', 'storage'];
+      case 'budget': {
+        const label = this.plan.budget?.label ?? 'the workflow budget';
+        return [`Skipped: ${label} ran out before this step started. ${this.budgetRefusal ?? ''}`, 'budget'];
+      }
+      case 'dependency': {
+        const dep = this.results.get(reason.dependency) as Envelope;
+        const why = dep.status === 'skipped' ? 'was skipped' : `failed (${dep.errorCategory ?? 'error'}: ${(dep.error ?? '').slice(0, 200)})`;
+        return [`Skipped: step "${reason.dependency}" it depends on ${why}.`, 'dependency'];
+      }
+      case 'cancelled':
+        return ['Skipped: the workflow was cancelled before this step started.', null];
+    }
+  }
+
+  private record(step: PlannedStep, status: StepRecord['status'], envelope: Envelope | null, startedAt: string | null = null): StepRecord {
+    return {
+      stepId: step.id, index: step.index, role: step.role, task: step.task, specHash: step.specHash, status,
+      envelope: envelope ? storedEnvelope(envelope) : null, startedAt, finishedAt: envelope ? now() : null,
+    };
+  }
+
+  /** Writes a step's record after its earlier write; the first failure stops the workflow. */
+  private write(record: StepRecord): Promise<boolean> {
+    const state = this.state as WorkflowState;
+    const previous = this.writes.get(record.stepId) ?? Promise.resolve();
+    const written = previous.then(async () => {
+      if (this.storageFailure) return false;
+      try {
+        await state.saveStep(record);
+        return true;
+      } catch (err) {
+        this.failStorage(err);
+        return false;
+      }
+    });
+    this.writes.set(record.stepId, written.then(() => undefined));
+    return written;
+  }
+
+  private async runStep(step: PlannedStep): Promise<Envelope> {
+    const startedAt = now();
+    void this.write(this.record(step, 'running', null, startedAt));
+    const { workflowId } = this;
+    this.deps.events.emit('step:started', { workflowId, stepId: step.id, role: step.role, task: step.task });
+    const envelope = await this.deps.runner.run(this.callOf(step), this.stepSignal, (event) => this.progress(step, event));
+    return { ...envelope, stepId: step.id };
+  }
+
+  private callOf(step: PlannedStep): StepCall {
+    const depEnvelopes = Object.fromEntries(step.dependsOn.map((d) => [d, this.results.get(d) as Envelope]));
+    const { budget } = this.plan;
+    return {
+      workflowId: this.workflowId,
+      stepId: step.id,
+      role: step.role,
+      task: step.task,
+      context: { ...step.context, ...depEnvelopes, previousStepResults: depEnvelopes, workflowId: this.workflowId, stepId: step.id },
+      dependencies: step.dependsOn,
+      outputSchema: step.outputSchema,
+      budget: budget ? { key: this.owner.runId, label: budget.label, limitUsd: budget.limitUsd, spentUsd: this.spentUsd } : null,
+    };
+  }
+
+  private progress(step: PlannedStep, event: StepProgress): void {
+    const where = { workflowId: this.workflowId, stepId: step.id, role: step.role };
+    if (event.type === 'repaired') {
+      const { type: _, ...info } = event;
+      this.deps.events.emit('step:repaired', { ...where, ...info });
+    } else if (event.type === 'llm') {
+      this.deps.events.emit(`llm:${event.event.kind}`, { ...where, ...event.event });
+    } else {
+      this.budgetRefusal ??= event.message;
+    }
+  }
+
+  /**
+   * A step ended (ran or skipped). Its end is announced once its record is saved: a listener that stops the
+   * process (or a crash right after) never loses a step it was told had finished.
+   */
+  private end(step: PlannedStep, envelope: Envelope): void {
+    if (!envelope.recovered) this.spentUsd += envelope.costUsd ?? 0;
+    if (this.storageFailure) {
+      this.announce(step, this.unsaved(envelope));
+      return;
+    }
+    void this.write(this.record(step, envelope.status, envelope)).then((saved) => {
+      this.announce(step, saved ? envelope : this.unsaved(envelope));
+    });
+  }
+
+  private announce(step: PlannedStep, envelope: Envelope): void {
+    const { workflowId } = this;
+    this.results.set(step.id, envelope);
+    this.scheduler.ended(step.id, envelope.status);
+    if (envelope.status === 'success') this.deps.events.emit('step:finished', { workflowId, stepId: step.id, envelope });
+    else if (envelope.status === 'failure') this.deps.events.emit('step:failed', { workflowId, stepId: step.id, envelope });
+    else this.deps.events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
+    this.pump();
+  }
 
   /** The end of a step whose state could not be saved: it failed with `storage` (a skip stays a skip). */
-  const unsaved = (step: ResolvedStep, envelope: Envelope): Envelope => {
-    const why = (storageFailure as { message: string }).message;
-    const entry = state.steps[step.id] as StepState;
-    const ended: Envelope = envelope.status === 'skipped'
+  private unsaved(envelope: Envelope): Envelope {
+    const why = (this.storageFailure as { message: string }).message;
+    return envelope.status === 'skipped'
       ? { ...envelope, error: `Skipped: ${why}`, errorCategory: 'storage' }
       : { ...envelope, status: 'failure', output: null, errorCategory: 'storage',
         error: `${envelope.status === 'success' ? 'The step succeeded, but its result' : 'The step was stopped; its state'} was not saved: ${why}` };
-    entry.status = ended.status;
-    entry.envelope = ended;
-    return ended;
-  };
+  }
 
-  // Saves are coalesced: one write in flight at a time, and when it lands the next one writes the latest
-  // state, however many changes came meanwhile. A 100-step run then makes a handful of writes instead of
-  // one per change, each serialized from the live state when it starts. A step's end is announced once the
-  // write that holds it has landed. The first failed write stops the workflow (see `failStorage`).
-  let dirty = false;
-  let flushing: Promise<void> | null = null;
-  let ends: Array<{ step: ResolvedStep; envelope: Envelope }> = [];
-  const failStorage = (cause: unknown): void => {
+  private failStorage(cause: unknown): void {
+    if (this.storageFailure) return;
     const detail = cause instanceof Error ? cause.message : String(cause);
-    storageFailure = {
-      cause,
-      message: `the state of workflow "${workflowId}" could not be saved under ${deps.storageLocation} (${detail}). ` +
-        'Make that directory writable (or free space on its disk) and run the workflow again; saved steps resume.',
-    };
-    storageStop.abort(new Error(storageFailure.message));
-  };
-  const flush = async (): Promise<void> => {
-    while (dirty && !storageFailure) {
-      dirty = false;
-      const due = ends;
-      ends = [];
-      state.updatedAt = now();
-      try {
-        await deps.store.save(workflowId, state);
-      } catch (err) {
-        failStorage(err);
-        ends = [...due, ...ends];
-        break;
-      }
-      for (const end of due) announce(end.step, end.envelope);
-    }
-    flushing = null;
-    if (storageFailure) {
-      const lost = ends;
-      ends = [];
-      for (const end of lost) announce(end.step, unsaved(end.step, end.envelope));
-    }
-  };
-  const persist = (): void => {
-    if (storageFailure) return;
-    dirty = true;
-    flushing ??= flush();
-  };
-  const settled = async (): Promise<void> => {
-    while (flushing) await flushing;
-  };
-
-  const finishStep = (step: ResolvedStep, envelope: Envelope): void => {
-    if (storageFailure) {
-      announce(step, unsaved(step, envelope));
-      return;
-    }
-    const entry = state.steps[step.id] as StepState;
-    entry.status = envelope.status;
-    entry.envelope = envelope;
-    entry.finishedAt = now();
-    // Announced once the new state is on disk: a listener that stops the process (or a crash right after)
-    // never loses a step it was told had finished.
-    ends.push({ step, envelope });
-    persist();
-  };
-
-  const runStep = async (step: ResolvedStep): Promise<Envelope> => {
-    const agent = deps.agents.get(step.role) as AutoAgent;
-    const depEnvelopes = Object.fromEntries(step.dependsOn.map((d) => [d, results.get(d) as Envelope]));
-    const context = {
-      ...step.context,
-      ...depEnvelopes,
-      previousStepResults: depEnvelopes,
-      workflowId,
-      stepId: step.id,
-    };
-    const entry = state.steps[step.id] as StepState;
-    entry.status = 'running';
-    entry.startedAt = now();
-    persist();
-    events.emit('step:started', { workflowId, stepId: step.id, role: step.role, task: step.task });
-    const envelope = await agent.executeStep({
-      task: step.task,
-      context,
-      outputSchema: step.outputSchema,
-      signal: stepSignal,
-      stepId: step.id,
-      dependencies: step.dependsOn,
-      deferLog: true,
-      ...(budget ? { workflowBudget: budget } : {}),
-      onRepair: (info) => events.emit('step:repaired', { workflowId, stepId: step.id, role: step.role, ...info }),
-      onLlmEvent: (e) => events.emit(`llm:${e.kind}`, { workflowId, stepId: step.id, role: step.role, ...e }),
-    });
-    return { ...envelope, stepId: step.id };
-  };
-
-  events.emit('workflow:started', { workflowId, steps: resolved.length, resumed: recovered.size > 0 });
-  for (const step of resolved) {
-    const envelope = recovered.get(step.id);
-    if (envelope) {
-      results.set(step.id, envelope);
-      announced.add(step.id);
-      events.emit('step:recovered', { workflowId, stepId: step.id, envelope });
-    }
+    const message = isStorageError(cause, 'conflict')
+      ? `another run took workflow "${this.workflowId}" over after this run's lease expired (${detail}); this run stopped ` +
+        'starting steps and leaves the workflow to it'
+      : `the state of workflow "${this.workflowId}" could not be saved under ${this.deps.storageLocation} (${detail}). ` +
+        'Make that directory writable (or free space on its disk) and run the workflow again; saved steps resume.';
+    this.storageFailure = { cause, message };
+    this.storageStop.abort(new Error(message));
+    // Steps waiting for a slot are skipped now, not when a running step ends.
+    if (this.scheduling) this.pump();
   }
-  // The first save lands before any step starts: a workflow whose state cannot be kept makes no model call.
-  persist();
-  await settled();
 
-  const waiting = new Set(resolved.filter((s) => !recovered.has(s.id)));
-  let failure: unknown = null;
-  await new Promise<void>((resolve) => {
-    // Announcing an end pumps again; inside a pass that only asks for another pass, so a long chain of skips
-    // does not nest one call per step.
-    let pumping = false;
-    let again = false;
-    pump = (): void => {
-      if (pumping) {
-        again = true;
-        return;
-      }
-      pumping = true;
-      let progressed = true;
-      while (progressed || again) {
-        progressed = false;
-        again = false;
-        for (const step of waiting) {
-          if (!step.dependsOn.every((d) => announced.has(d))) continue;
-          const agent = deps.agents.get(step.role);
-          if (storageFailure) {
-            waiting.delete(step);
-            // finishStep words the storage failure.
-            finishStep(step, skippedEnvelope(step, agent, '', 'storage'));
-            progressed = true;
-            continue;
-          }
-          // Once a step could not pay its next call, the steps not yet started are not started.
-          if (budget?.refusal) {
-            waiting.delete(step);
-            finishStep(step, skippedEnvelope(step, agent, `Skipped: ${budget.label} ran out before this step started. ${budget.refusal}`, 'budget'));
-            progressed = true;
-            continue;
-          }
-          const bad = step.dependsOn.find((d) => results.get(d)?.status !== 'success');
-          if (bad !== undefined) {
-            const dep = results.get(bad) as Envelope;
-            const why = dep.status === 'skipped' ? 'was skipped' : `failed (${dep.errorCategory ?? 'error'}: ${(dep.error ?? '').slice(0, 200)})`;
-            waiting.delete(step);
-            finishStep(step, skippedEnvelope(step, agent, `Skipped: step "${bad}" it depends on ${why}.`, 'dependency'));
-            progressed = true;
-            continue;
-          }
-          if (cancelSignal.aborted) {
-            waiting.delete(step);
-            finishStep(step, skippedEnvelope(step, agent, 'Skipped: the workflow was cancelled before this step started.', null));
-            progressed = true;
-            continue;
-          }
-          if (running.size >= concurrency) continue;
-          waiting.delete(step);
-          running.add(step.id);
-          // The step's end is announced (freeing its slot and pumping again) once it is saved.
-          runStep(step).then((envelope) => finishStep(step, envelope), (err: unknown) => {
-            // executeTask throws only for programmer errors; keep the run going, report it at the end.
-            failure ??= err;
-            finishStep(step, skippedEnvelope(step, agent, `The step could not run: ${err instanceof Error ? err.message : String(err)}`, null));
-          });
-          progressed = true;
-        }
-      }
-      pumping = false;
-      if (waiting.size === 0 && running.size === 0) resolve();
-    };
-    const onAbort = (): void => pump();
-    cancelSignal.addEventListener('abort', onAbort, { once: true });
-    pump();
-  });
-
-  const cancelled = cancelSignal.aborted;
-  state.status = cancelled ? 'cancelled' : resolved.every((step) => results.get(step.id)?.status === 'success') ? 'finished' : 'failed';
-  persist();
-  await settled();
-  const envelopes = resolved.map((step) => results.get(step.id) as Envelope);
-  const summary = summarize(workflowId, envelopes, started, cancelled);
-  const result = Object.assign(envelopes, { summary });
-  if (storageFailure) {
-    const { cause, message } = storageFailure as { cause: unknown; message: string };
-    throw new WorkflowStorageError(`Workflow "${workflowId}" stopped: ${message}`, result, { cause });
+  /** The lease could not be renewed: the run stops as for a failed save. */
+  leaseLost(cause: unknown): void {
+    this.failStorage(cause);
   }
-  if (failure) throw failure;
-  events.emit('workflow:finished', { workflowId, summary });
-  return result;
 }

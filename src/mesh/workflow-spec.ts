@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { findNonJsonData } from '../codegen/json-data.js';
 import type { z } from 'zod';
 import { requireZod4Schema, stableJson, toJsonSchema } from '../codegen/json-schema.js';
+import type { StepSchema } from './step-runner.js';
 
 /** One step as a user writes it. */
 export interface WorkflowStep {
@@ -38,6 +39,21 @@ export interface ResolvedStep {
   context: Record<string, unknown>;
   outputSchema?: z.ZodType;
   /** Hash of everything that decides the step's result; a resumed run reuses a result only if it matches. */
+  specHash: string;
+}
+
+/**
+ * A step as the workflow engine sees it: JSON data only. Its output schema is JSON Schema plus a reference that
+ * whoever runs the step resolves to the schema the user gave (see `step-runner.ts`).
+ */
+export interface PlannedStep {
+  index: number;
+  id: string;
+  role: string;
+  task: string;
+  dependsOn: string[];
+  context: Record<string, unknown>;
+  outputSchema: StepSchema | null;
   specHash: string;
 }
 
