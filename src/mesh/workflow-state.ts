@@ -78,8 +78,8 @@ export async function claimWorkflow(
 }
 
 /** Most console lines, and bytes of them, a step's record keeps (its envelope as returned keeps them all). */
-export const STORED_LOG_LINES = 100;
-export const STORED_LOG_BYTES = 16 * 1024;
+export const STORED_LOG_LINES = 50;
+export const STORED_LOG_BYTES = 4 * 1024;
 
 /**
  * The last lines of `logs` that fit {@link STORED_LOG_LINES} and {@link STORED_LOG_BYTES}, after a line saying
