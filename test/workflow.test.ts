@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { AutoAgent, defineAgent, Mesh, resetCooldowns, WorkflowValidationError, type MeshEvents } from '../src/index.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
@@ -240,6 +241,17 @@ describe('durable state and resume', () => {
     assert.ok(third.every((r) => r.recovered), 'a finished workflow is recovered whole');
     const fresh = await mesh.workflow('fruit', steps, { fresh: true });
     assert.ok(fresh.every((r) => !r.recovered));
+  });
+
+  test('with { wait: true } a second run of an id in flight waits for the first, then recovers what it finished', async () => {
+    server.respond('vllm', route({ 'Weigh the parcel': () => ({ kind: 'text', text: fenced('const kg: number = 4;\nresult = kg;'), delayMs: 300 }) }));
+    const steps = [{ id: 'weigh', agent: 'researcher', task: 'Weigh the parcel', outputSchema: z.number() }];
+    const first = mesh.workflow('parcel', steps, { fresh: true });
+    const second = mesh.workflow('parcel', steps, { wait: true });
+    const [a, b] = await Promise.all([first, second]);
+    assert.deepEqual([a[0]?.output, a[0]?.recovered ?? false], [4, false]);
+    assert.deepEqual([b[0]?.output, b[0]?.recovered ?? false], [4, true], 'the waiting run ran after the first and recovered its step');
+    assert.equal(server.requests('vllm').length, 1, 'never both running');
   });
 
   test('a changed step reruns, with everything downstream of it', async () => {

@@ -13,6 +13,8 @@ import type { PlannedStep, ResolvedStep } from './workflow-spec.js';
 
 export class InProcessStepRunner implements StepRunner {
   private readonly schemas = new Map<string, z.ZodType>();
+  /** Numbers the plans, so two runs of one workflow id (one waiting for the other) never share a reference. */
+  private plans = 0;
   /** The budgets of runs with a step in flight, by key, with how many steps use each. */
   private readonly budgets = new Map<string, { budget: Budget; users: number }>();
 
@@ -24,10 +26,11 @@ export class InProcessStepRunner implements StepRunner {
    */
   plan(workflowId: string, resolved: readonly ResolvedStep[]): { steps: PlannedStep[]; release: () => void } {
     const refs: string[] = [];
+    const planNumber = ++this.plans;
     const steps = resolved.map((step): PlannedStep => {
       let outputSchema: PlannedStep['outputSchema'] = null;
       if (step.outputSchema) {
-        const ref = `${workflowId}/${step.id}`;
+        const ref = `${workflowId}/${step.id}#${planNumber}`;
         this.schemas.set(ref, step.outputSchema);
         refs.push(ref);
         outputSchema = { ref, jsonSchema: toJsonSchema(step.outputSchema) };

@@ -132,16 +132,18 @@ export class Mesh extends MeshEventEmitter {
 
   /**
    * Runs a workflow: a DAG of steps `{ id?, agent, task, dependsOn?, context? }`. Resolves with one envelope
-   * per step, in step order, plus `.summary`; it does not throw for step failures. The state is saved under
-   * `<LOG_DIRECTORY>/workflows/<id>.json`; running the same id again resumes (steps that succeeded come back
-   * with `recovered: true`), unless `{ fresh: true }`.
+   * per step, in step order, plus `.summary`; it does not throw for step failures. The state is saved per step;
+   * running the same id again resumes (steps that succeeded come back with `recovered: true`), unless
+   * `{ fresh: true }`. One run holds an id at a time: another run of it (here or in another process) is refused
+   * with a `WorkflowLockedError` naming the holder, or with `{ wait: true }` waits for it to end.
    */
   workflow(workflowId: string, steps: WorkflowStep[], options: WorkflowOptions = {}): Promise<WorkflowResult> {
     if (!this.runtime || !this.workflows) {
       return Promise.reject(new Error('Cannot run a workflow before mesh.start(): await mesh.start() first.'));
     }
     if (this.stopping) return Promise.reject(this.stoppingError('a workflow'));
-    if (this.workflowIds.has(workflowId)) {
+    // With `wait`, a second run of an id waits for the lease the first holds instead.
+    if (this.workflowIds.has(workflowId) && options.wait !== true) {
       return Promise.reject(new Error(`Workflow "${workflowId}" is already running in this mesh; two runs of one id would overwrite ` +
         'each other\'s saved state. Await the first run, or give this one another id.'));
     }
@@ -152,7 +154,8 @@ export class Mesh extends MeshEventEmitter {
     } catch (err) {
       return Promise.reject(err);
     }
-    this.workflowIds.add(workflowId);
+    const tracked = options.wait !== true;
+    if (tracked) this.workflowIds.add(workflowId);
     return runtime.track(runWorkflow({
       runner: this.stepRunner,
       events: this,
@@ -163,7 +166,7 @@ export class Mesh extends MeshEventEmitter {
       stopSignal: this.stopController.signal,
     }, plan, options).finally(() => {
       plan.release();
-      this.workflowIds.delete(workflowId);
+      if (tracked) this.workflowIds.delete(workflowId);
     }));
   }
 
