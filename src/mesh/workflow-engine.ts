@@ -136,7 +136,12 @@ export async function runWorkflow(deps: EngineDeps, plan: WorkflowPlan, options:
     await run.schedule();
     return await run.finish(started);
   } finally {
-    await state.close();
+    // The run's own outcome (its result, or why it failed) is what the caller gets; a lease that could not be given
+    // back is reported here and expires by itself.
+    await state.close().catch((err: unknown) => {
+      process.stderr.write(`automesh: workflow "${plan.workflowId}" could not give up its lease (${err instanceof Error ? err.message : String(err)}); ` +
+        `it expires by itself within ${deps.lease.ttlMs / 1000} s, and the next run of the id takes over then.\n`);
+    });
   }
 }
 
