@@ -1,0 +1,162 @@
+// One workflow id runs in one process at a time, with real processes on one LOG_DIRECTORY: two started at once
+// (one runs every step, the other is refused naming it; with { wait: true } a third waits and recovers
+// everything), and a SIGKILL in the middle of a workflow (the dead holder blocks the id until its lease expires,
+// then the next process takes over and the finished steps make no new model call). The model is the local
+// wire-protocol server, which counts every request.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { useLlmSuite } from './helpers/llm-suite.js';
+import { tempDir } from './helpers/temp.js';
+import { loadWorkflowState } from './helpers/workflow-state.js';
+import type { ReceivedRequest, ScriptedReply } from './llm-server/server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const suite = useLlmSuite('workflow-processes');
+
+interface Outcome {
+  code: number | null;
+  /** Parsed stdout: the envelopes, or `{ error, code, holder }` when refused. */
+  report: unknown;
+  stdout: string;
+  stderr: string;
+  endedAt: number;
+}
+
+interface Runner {
+  pid: number;
+  stderr: () => string;
+  kill: () => Promise<void>;
+  outcome: Promise<Outcome>;
+}
+
+/** Starts `test/fixtures/workflow-runner.ts` on `dir` with `env` over this process's environment. */
+function start(dir: string, env: Record<string, string>): Runner {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'workflow-runner.ts')], {
+    env: { ...process.env, LLM_ENDPOINT: suite.server.url, LOG_DIRECTORY: dir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const outcome = new Promise<Outcome>((resolve) => {
+    child.once('close', (code) => {
+      let report: unknown = null;
+      try {
+        report = JSON.parse(stdout);
+      } catch {
+        // Left null: the assertions show stdout and stderr.
+      }
+      resolve({ code, report, stdout, stderr, endedAt: Date.now() });
+    });
+  });
+  return {
+    pid: child.pid as number,
+    stderr: () => stderr,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await outcome;
+    },
+    outcome,
+  };
+}
+
+function taskOf(req: ReceivedRequest): string {
+  return /Task: (.*)/.exec(req.messages[0]?.content ?? '')?.[1] ?? '';
+}
+
+function fenced(code: string): ScriptedReply {
+  return { kind: 'text', text: `Here is the step:\n\n\`\`\`typescript\n${code}\n\`\`\`\n` };
+}
+
+/** The three steps of the fixture; `three` answers with `threeReply()`, `one` after `oneDelayMs`. */
+function model(threeReply: () => ScriptedReply, oneDelayMs = 0): (req: ReceivedRequest) => ScriptedReply {
+  return (req) => {
+    const task = taskOf(req);
+    if (task.includes('Step one')) return { ...fenced('const one: string = "one";\nresult = one;'), delayMs: oneDelayMs };
+    if (task.includes('Step two')) return fenced('result = context.one.output === "one" ? "two" : "?";');
+    if (task.includes('Step three')) return threeReply();
+    return { kind: 'error', status: 400, message: `test: no reply for ${JSON.stringify(task)}` };
+  };
+}
+
+const three = (): ScriptedReply => fenced('result = context.one.output + "+" + context.two.output + "+three";');
+
+async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const asked = (step: string): number => suite.server.requests('vllm').filter((r) => taskOf(r).includes(step)).length;
+
+test('two processes start one workflow id: one runs every step, the other is refused naming it; with wait a third runs after and recovers all', async () => {
+  const dir = tempDir('workflow-two');
+  suite.server.respond('vllm', model(three, 1500));
+  const first = start(dir, { WORKFLOW_ID: 'shared' });
+  await until(() => asked('Step one') === 1, 'the first process to call the model');
+  const refused = start(dir, { WORKFLOW_ID: 'shared' });
+  const waiting = start(dir, { WORKFLOW_ID: 'shared', WORKFLOW_WAIT: '1' });
+
+  const no = await refused.outcome;
+  assert.equal(no.code, 3, `${no.stdout}\n${no.stderr}`);
+  const report = no.report as { error: string; code: string; holder: { owner: { pid: number; host: string } } };
+  assert.equal(report.code, 'locked');
+  assert.equal(report.holder.owner.pid, first.pid);
+  assert.match(report.error, new RegExp(`^Workflow "shared" is being run by pid ${first.pid} on ${hostname()} since \\d{4}-`));
+
+  const ran = await first.outcome;
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.deepEqual((ran.report as Array<{ output: unknown; recovered?: boolean }>).map((e) => [e.output, e.recovered ?? false]),
+    [['one', false], ['two', false], ['one+two+three', false]]);
+  const after = await waiting.outcome;
+  assert.equal(after.code, 0, after.stderr);
+  assert.ok(after.endedAt >= ran.endedAt, 'the waiting process finished after the first');
+  assert.deepEqual((after.report as Array<{ output: unknown; recovered?: boolean }>).map((e) => [e.output, e.recovered ?? false]),
+    [['one', true], ['two', true], ['one+two+three', true]], 'it recovered every step');
+  assert.doesNotMatch(after.stderr + no.stderr, /event:step:started/, 'no other process started a step');
+  assert.deepEqual(['Step one', 'Step two', 'Step three'].map(asked), [1, 1, 1], 'each step called the model once, in all');
+});
+
+test('after a SIGKILL mid-workflow the id stays held until the lease expires; then the next process takes over with no repeated model call', async () => {
+  const dir = tempDir('workflow-crash');
+  let hang = true;
+  suite.server.respond('vllm', model(() => (hang ? { kind: 'hang' } : three())));
+  const lease = { WORKFLOW_ID: 'crashy', WORKFLOW_LEASE_TTL: '8' };
+  const crashing = start(dir, lease);
+  // Steps one and two announced (so saved) as finished, and step three, saved as running, waits on the model.
+  await until(() => /event:step:finished:one/.test(crashing.stderr()) && /event:step:finished:two/.test(crashing.stderr()) &&
+    asked('Step three') === 1, 'the workflow to reach step three');
+  await crashing.kill();
+  const interrupted = await loadWorkflowState(dir, 'crashy');
+  assert.equal(interrupted.status, 'running');
+  assert.equal(interrupted.steps.three?.status, 'running');
+  assert.equal(interrupted.steps.one?.status, 'success');
+
+  const early = await start(dir, lease).outcome;
+  assert.equal(early.code, 3, `${early.stdout}\n${early.stderr}`);
+  const held = early.report as { error: string; holder: { owner: { pid: number }; expiresAt: number } };
+  assert.equal(held.holder.owner.pid, crashing.pid, 'the dead process still holds the id');
+  assert.match(held.error, new RegExp(`being run by pid ${crashing.pid} on `));
+
+  hang = false;
+  const callsBefore = suite.server.requests('vllm').length;
+  const next = await start(dir, { ...lease, WORKFLOW_WAIT: '1' }).outcome;
+  assert.equal(next.code, 0, next.stderr);
+  assert.ok(next.endedAt >= held.holder.expiresAt, 'it took over only once the lease had expired');
+  const newCalls = suite.server.requests('vllm').slice(callsBefore).map(taskOf);
+  assert.deepEqual(newCalls.filter((t) => t.includes('Step one') || t.includes('Step two')), [], 'finished steps made no new model call');
+  assert.equal(newCalls.filter((t) => t.includes('Step three')).length, 1);
+  assert.deepEqual((next.report as Array<{ stepId: string; output: unknown; recovered?: boolean }>).map((r) => [r.stepId, r.output, r.recovered ?? false]),
+    [['one', 'one', true], ['two', 'two', true], ['three', 'one+two+three', false]]);
+});
