@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AutoAgent, Mesh, resetCooldowns, WorkflowStorageError, type Envelope, type MeshEvents } from '../src/index.js';
+import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { runScript } from './helpers/run-script.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
@@ -124,13 +125,15 @@ describe('an unusable LOG_DIRECTORY is refused by mesh.start()', () => {
 describe('a state save that fails mid-workflow', () => {
   test('stops the workflow: affected steps end with storage, the rest are skipped, no event claims a saved state', async () => {
     const logDir = mkdtempSync(join(tmpdir(), 'automesh-storage-'));
-    const mesh = await startedMesh(logDir);
-    const workflows = join(logDir, 'workflows');
+    // The database goes away while the first step waits for its model (its connection is closed, as when the
+    // process loses its file): the step's state can no longer be saved.
+    const storage = openSqliteStorage(databasePath(logDir), `LOG_DIRECTORY=${logDir}`);
+    const mesh = new Mesh({ config: config(logDir), storage });
+    mesh.add(CounterAgent);
+    await mesh.start();
     server.respond('vllm', route({
-      // The disk goes away while the first step waits for its model: its state can no longer be saved.
       'Count the rows': () => {
-        rmSync(workflows, { recursive: true, force: true });
-        writeFileSync(workflows, 'not a directory any more');
+        void storage.close();
         return { kind: 'text', text: fenced('const rows: number[] = [1, 2, 3];\nresult = rows.length;') };
       },
       'Double the count': 'result = context.rows.output * 2;',
@@ -149,8 +152,8 @@ describe('a state save that fails mid-workflow', () => {
         { id: 'columns', agent: 'counter', task: 'Count the columns' },
       ], { concurrency: 1 }).then(() => null, (e: unknown) => e);
       assert.ok(err instanceof WorkflowStorageError, `rejected with WorkflowStorageError, got ${String(err)}`);
-      assert.match(err.message, /^Workflow "broken-disk" stopped: the state of workflow "broken-disk" could not be saved under LOG_DIRECTORY=/);
-      assert.match(err.message, /ENOTDIR/);
+      assert.match(err.message, /^Workflow "broken-disk" stopped: the state of workflow "broken-disk" could not be saved under .*automesh\.db/);
+      assert.match(err.message, /was closed/);
       assert.match(err.message, /run the workflow again; saved steps resume/);
       const byId = Object.fromEntries(err.results.map((e: Envelope) => [e.stepId, e]));
       assert.equal(byId.rows?.status, 'failure');
@@ -160,7 +163,7 @@ describe('a state save that fails mid-workflow', () => {
       for (const id of ['double', 'columns']) {
         assert.equal(byId[id]?.status, 'skipped', id);
         assert.equal(byId[id]?.errorCategory, 'storage', id);
-        assert.match(byId[id]?.error ?? '', /^Skipped: the state of workflow "broken-disk" could not be saved under LOG_DIRECTORY=/);
+        assert.match(byId[id]?.error ?? '', /^Skipped: the state of workflow "broken-disk" could not be saved under /);
       }
       assert.deepEqual(server.requests('vllm').map(taskOf), ['Count the rows'], 'no step started after the failed save');
       assert.ok(!seen.some((e) => e.startsWith('step:finished')), `no step:finished for unsaved state: ${seen.join(', ')}`);
@@ -171,6 +174,7 @@ describe('a state save that fails mid-workflow', () => {
     } finally {
       for (const [event, listener] of listeners) mesh.off(event, listener as never);
       await mesh.stop();
+      await storage.close();
       rmSync(logDir, { recursive: true, force: true });
     }
   });

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { useLlmSuite } from './helpers/llm-suite.js';
 import { tempDir } from './helpers/temp.js';
-import { loadWorkflowState } from './helpers/workflow-state.js';
+import { holderOf, loadWorkflowState } from './helpers/workflow-state.js';
 import type { ReceivedRequest, ScriptedReply } from './llm-server/server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -77,11 +77,14 @@ function fenced(code: string): ScriptedReply {
   return { kind: 'text', text: `Here is the step:\n\n\`\`\`typescript\n${code}\n\`\`\`\n` };
 }
 
-/** The three steps of the fixture; `three` answers with `threeReply()`, `one` after `oneDelayMs`. */
-function model(threeReply: () => ScriptedReply, oneDelayMs = 0): (req: ReceivedRequest) => ScriptedReply {
-  return (req) => {
+/** The three steps of the fixture; `three` answers with `threeReply()`, `one` once `oneGate` opens. */
+function model(threeReply: () => ScriptedReply, oneGate: Promise<void> = Promise.resolve()): (req: ReceivedRequest) => Promise<ScriptedReply> {
+  return async (req) => {
     const task = taskOf(req);
-    if (task.includes('Step one')) return { ...fenced('const one: string = "one";\nresult = one;'), delayMs: oneDelayMs };
+    if (task.includes('Step one')) {
+      await oneGate;
+      return fenced('const one: string = "one";\nresult = one;');
+    }
     if (task.includes('Step two')) return fenced('result = context.one.output === "one" ? "two" : "?";');
     if (task.includes('Step three')) return threeReply();
     return { kind: 'error', status: 400, message: `test: no reply for ${JSON.stringify(task)}` };
@@ -102,13 +105,21 @@ const asked = (step: string): number => suite.server.requests('vllm').filter((r)
 
 test('two processes start one workflow id: one runs every step, the other is refused naming it; with wait a third runs after and recovers all', async () => {
   const dir = tempDir('workflow-two');
-  suite.server.respond('vllm', model(three, 1500));
+  let open: () => void = () => undefined;
+  suite.server.respond('vllm', model(three, new Promise((resolve) => {
+    open = resolve;
+  })));
   const first = start(dir, { WORKFLOW_ID: 'shared' });
   await until(() => asked('Step one') === 1, 'the first process to call the model');
   const refused = start(dir, { WORKFLOW_ID: 'shared' });
   const waiting = start(dir, { WORKFLOW_ID: 'shared', WORKFLOW_WAIT: '1' });
 
   const no = await refused.outcome;
+  // The first process holds step one until the others have tried the id: the refused one gave up, the waiting one
+  // is polling.
+  await until(() => /^ready$/m.test(waiting.stderr()), 'the waiting process to start');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  open();
   assert.equal(no.code, 3, `${no.stdout}\n${no.stderr}`);
   const report = no.report as { error: string; code: string; holder: { owner: { pid: number; host: string } } };
   assert.equal(report.code, 'locked');
@@ -132,31 +143,34 @@ test('after a SIGKILL mid-workflow the id stays held until the lease expires; th
   const dir = tempDir('workflow-crash');
   let hang = true;
   suite.server.respond('vllm', model(() => (hang ? { kind: 'hang' } : three())));
-  const lease = { WORKFLOW_ID: 'crashy', WORKFLOW_LEASE_TTL: '8' };
+  const lease = { WORKFLOW_ID: 'crashy', WORKFLOW_LEASE_TTL: '6' };
   const crashing = start(dir, lease);
   // Steps one and two announced (so saved) as finished, and step three, saved as running, waits on the model.
   await until(() => /event:step:finished:one/.test(crashing.stderr()) && /event:step:finished:two/.test(crashing.stderr()) &&
     asked('Step three') === 1, 'the workflow to reach step three');
+  // The next process waits for the id while the first still holds it.
+  const next = start(dir, { ...lease, WORKFLOW_WAIT: '1' });
+  await until(() => /^ready$/m.test(next.stderr()), 'the next process to start');
+  await new Promise((resolve) => setTimeout(resolve, 300));
   await crashing.kill();
-  const interrupted = await loadWorkflowState(dir, 'crashy');
-  assert.equal(interrupted.status, 'running');
-  assert.equal(interrupted.steps.three?.status, 'running');
-  assert.equal(interrupted.steps.one?.status, 'success');
-
-  const early = await start(dir, lease).outcome;
-  assert.equal(early.code, 3, `${early.stdout}\n${early.stderr}`);
-  const held = early.report as { error: string; holder: { owner: { pid: number }; expiresAt: number } };
-  assert.equal(held.holder.owner.pid, crashing.pid, 'the dead process still holds the id');
-  assert.match(held.error, new RegExp(`being run by pid ${crashing.pid} on `));
-
+  const killedAt = Date.now();
   hang = false;
+
+  const held = await holderOf(dir, 'crashy');
+  assert.equal(held?.owner.pid, crashing.pid, 'the dead process still holds the id');
+  assert.ok((held?.expiresAt ?? 0) > killedAt, 'until its lease expires');
+  const interrupted = await loadWorkflowState(dir, 'crashy');
+  assert.equal(interrupted?.status, 'running');
+  assert.equal(interrupted?.steps.three?.status, 'running');
+  assert.equal(interrupted?.steps.one?.status, 'success');
   const callsBefore = suite.server.requests('vllm').length;
-  const next = await start(dir, { ...lease, WORKFLOW_WAIT: '1' }).outcome;
-  assert.equal(next.code, 0, next.stderr);
-  assert.ok(next.endedAt >= held.holder.expiresAt, 'it took over only once the lease had expired');
-  const newCalls = suite.server.requests('vllm').slice(callsBefore).map(taskOf);
-  assert.deepEqual(newCalls.filter((t) => t.includes('Step one') || t.includes('Step two')), [], 'finished steps made no new model call');
-  assert.equal(newCalls.filter((t) => t.includes('Step three')).length, 1);
-  assert.deepEqual((next.report as Array<{ stepId: string; output: unknown; recovered?: boolean }>).map((r) => [r.stepId, r.output, r.recovered ?? false]),
+
+  const done = await next.outcome;
+  assert.equal(done.code, 0, done.stderr);
+  const newCalls = suite.server.requests('vllm').slice(callsBefore);
+  assert.ok(newCalls.every((r) => r.at >= (held?.expiresAt ?? 0)), 'it took over only once the lease had expired');
+  assert.deepEqual(newCalls.map(taskOf).filter((t) => t.includes('Step one') || t.includes('Step two')), [], 'finished steps made no new model call');
+  assert.equal(newCalls.map(taskOf).filter((t) => t.includes('Step three')).length, 1);
+  assert.deepEqual((done.report as Array<{ stepId: string; output: unknown; recovered?: boolean }>).map((r) => [r.stepId, r.output, r.recovered ?? false]),
     [['one', 'one', true], ['two', 'two', true], ['three', 'one+two+three', false]]);
 });

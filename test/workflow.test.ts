@@ -1,18 +1,16 @@
 // Workflows end to end: validation, parallel scheduling, data between steps, failures, durable state and
-// resume (including after a SIGKILL), cancellation, events, stop modes. Real SDKs over HTTP against the
-// local wire-protocol server; the real sandbox and file storage.
+// resume (after a SIGKILL: test/workflow-processes.test.ts), cancellation, events, stop modes. Real SDKs over
+// HTTP against the local wire-protocol server; the real sandbox and the default store (automesh.db).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AutoAgent, defineAgent, Mesh, resetCooldowns, WorkflowValidationError, type MeshEvents } from '../src/index.js';
+import { loadWorkflowState } from './helpers/workflow-state.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 let server: LlmServer;
 let mesh: Mesh;
 let logDir: string;
@@ -120,7 +118,7 @@ describe('validation', () => {
     assert.match(err.message, /step "walk": steps\[3\]\.context\.graph\.self: a circular reference \(back to steps\[3\]\.context\.graph\)/);
     assert.equal(err.problems.length, 3);
     assert.equal(server.requests().length, 0, 'no model call');
-    assert.ok(!existsSync(join(logDir, 'workflows', 'bad-context.json')), 'nothing of the invalid workflow was written');
+    assert.equal(await loadWorkflowState(logDir, 'bad-context'), null, 'nothing of the invalid workflow was written');
   });
 
   test('executeTask refuses a context JSON cannot hold with a TypeError naming the path, before any model call', async () => {
@@ -223,11 +221,9 @@ describe('durable state and resume', () => {
     ];
     const first = await mesh.workflow('fruit', steps, { fresh: true });
     assert.deepEqual(first.map((r) => r.status), ['success', 'failure', 'skipped']);
-    const stateFile = join(logDir, 'workflows', 'fruit.json');
-    assert.ok(existsSync(stateFile));
-    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { status: string; steps: Record<string, { status: string }> };
-    assert.equal(saved.status, 'failed');
-    assert.equal(saved.steps.apples?.status, 'success');
+    const saved = await loadWorkflowState(logDir, 'fruit');
+    assert.equal(saved?.status, 'failed');
+    assert.equal(saved?.steps.apples?.status, 'success');
 
     fixed = true;
     const before = server.requests('vllm').length;
@@ -263,53 +259,6 @@ describe('durable state and resume', () => {
     await mesh.workflow('changing', steps('Base value'), { fresh: true });
     const again = await mesh.workflow('changing', steps('Other base value'));
     assert.deepEqual(again.map((r) => [r.output, r.recovered ?? false]), [[20, false], [40, false]]);
-  });
-
-  test('after a SIGKILL in the middle of a workflow, finished steps make no new model call', async () => {
-    const dir = mkdtempSync(join(scratch, 'crash-'));
-    let hang = true;
-    server.respond('vllm', route({
-      'Step one': 'result = "one";',
-      'Step two': 'result = "two";',
-      'Step three': () => (hang ? { kind: 'hang' } : { kind: 'text', text: fenced('result = context.one.output + "+" + context.two.output + "+three";') }),
-    }));
-    const runner = (): ReturnType<typeof spawn> => spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'workflow-runner.ts')], {
-      env: { ...process.env, LLM_ENDPOINT: server.url, LOG_DIRECTORY: dir, WORKFLOW_ID: 'crashy' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const child = runner();
-    const stateFile = join(dir, 'workflows', 'crashy.json');
-    // Wait until steps one and two are saved as finished and step three, saved as running, waits on the model.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error('the workflow never reached step three');
-      if (existsSync(stateFile) && server.requests('vllm').some((r) => taskOf(r).includes('Step three'))) {
-        const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { steps: Record<string, { status: string }> };
-        if (state.steps.one?.status === 'success' && state.steps.two?.status === 'success' && state.steps.three?.status === 'running') break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-    const interrupted = JSON.parse(readFileSync(stateFile, 'utf8')) as { status: string; steps: Record<string, { status: string }> };
-    assert.equal(interrupted.status, 'running');
-    assert.equal(interrupted.steps.three?.status, 'running');
-
-    hang = false;
-    const callsBefore = server.requests('vllm').map(taskOf);
-    const second = runner();
-    let out = '';
-    second.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const code = await new Promise((resolve) => second.once('exit', resolve));
-    assert.equal(code, 0, out);
-    const newCalls = server.requests('vllm').map(taskOf).slice(callsBefore.length);
-    assert.deepEqual(newCalls.filter((t) => t.includes('Step one') || t.includes('Step two')), [], 'finished steps made no new model call');
-    assert.equal(newCalls.filter((t) => t.includes('Step three')).length, 1);
-    const results = JSON.parse(out) as Array<{ stepId: string; output: unknown; recovered?: boolean }>;
-    assert.deepEqual(results.map((r) => [r.stepId, r.output, r.recovered ?? false]),
-      [['one', 'one', true], ['two', 'two', true], ['three', 'one+two+three', false]]);
   });
 });
 
