@@ -545,15 +545,20 @@ describe('automesh run and its errors, as a new user meets them', () => {
     assert.match(text.stderr, /^error: no registry entry "fn_0000000000000000"\nhint: automesh registry list shows the ids\n$/);
   });
 
-  test('a damaged workflow state file: the message names --fresh, which recovers', async () => {
-    mkdirSync(join(logDir, 'workflows'), { recursive: true });
-    writeFileSync(join(logDir, 'workflows', 'damaged.json'), JSON.stringify({ note: 'not a workflow state' }));
-    const r = await cli(['run', '--id', 'damaged', 'pipeline.json'], app);
-    assert.equal(r.code, 1);
-    assert.doesNotMatch(r.stderr, /\{ fresh: true \}/);
-    assert.match(r.stderr, /is not a workflow state; run it again with --fresh to start over/);
-    const fresh = await cli(['run', '--id', 'damaged', '--fresh', 'pipeline.json'], app);
-    assert.equal(fresh.code, 0, `${fresh.stderr}${fresh.stdout}`);
+  test('a damaged step record affects only its step: the next run runs that step again, the rest are recovered', async () => {
+    const first = await cli(['run', '--id', 'damaged', 'pipeline.json', '--json'], app);
+    assert.equal(first.code, 0, `${first.stderr}${first.stdout}`);
+    // A disk problem or a hand edit breaks the record of the second step.
+    const db = new (createRequire(import.meta.url)('better-sqlite3'))(databasePath(logDir));
+    try {
+      db.prepare("UPDATE workflow_steps SET body = '{ not json' WHERE workflow_id = 'damaged' AND step_id = 'sum'").run();
+    } finally {
+      db.close();
+    }
+    const again = await cli(['run', '--id', 'damaged', 'pipeline.json', '--json'], app);
+    assert.equal(again.code, 0, `${again.stderr}${again.stdout}`);
+    const result = JSON.parse(again.stdout) as { steps: Array<{ stepId: string; output: unknown; recovered?: boolean }> };
+    assert.deepEqual(result.steps.map((s) => [s.stepId, s.output, s.recovered ?? false]), [['fibonacci', [1, 1, 2, 3, 5, 8, 13, 21], true], ['sum', 54, false]]);
   });
 
   test('filters that match nothing say so, and what there is', async () => {

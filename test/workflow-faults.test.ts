@@ -1,7 +1,7 @@
 // Faults stay where they happen: an unusable LOG_DIRECTORY is refused by mesh.start(), a state save that fails
 // mid-workflow stops the workflow with `storage` instead of running every step first, and a resumed run's
 // summary keeps this run's spend apart from what the recovered steps cost earlier. Real SDK over HTTP against
-// the local wire-protocol server, the real sandbox and file storage.
+// the local wire-protocol server, the real sandbox and the database store.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,13 +96,6 @@ describe('an unusable LOG_DIRECTORY is refused by mesh.start()', () => {
     const file = join(scratch, 'blocker');
     writeFileSync(file, 'x');
     await refused(join(file, 'logs'), /a part of .*blocker\/logs is a file, not a directory/);
-  });
-
-  test('its workflows directory is a file', async () => {
-    const dir = join(scratch, 'odd-logs');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'workflows'), 'x');
-    await refused(dir, /odd-logs\/workflows is a file, but automesh keeps its workflows there/);
   });
 
   test('read-only, found before any model call (a real process, unprivileged)', async () => {

@@ -231,7 +231,7 @@ export class Mesh extends MeshEventEmitter {
     const chains = agentChains(settings, chain, this.byRole.values());
     // Before the sandbox warms and long before any model call: a log directory that cannot hold results
     // would otherwise lose the first task's result after it was paid for.
-    await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY', ['workflows']);
+    await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY');
     const own = this.options.storage ? null : openStorageFromSettings(settings);
     const storage = this.options.storage ?? (own as Storage);
     const executor = new Executor({ settings: sandboxSettingsOf(settings) });
