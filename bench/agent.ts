@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   defineAgent, Mesh, resetCooldowns,
-  type AutoAgent, type CallOptions, type Completion, type Envelope, type LlmRequest, type Provider, type SettingsInput,
+  type AutoAgent, type CallOptions, type MeshMiddleware, type Completion, type Envelope, type LlmRequest, type Provider, type SettingsInput,
 } from '../src/index.js';
 import type { AgentRuntime } from '../src/agent/pipeline.js';
 import { VllmProvider } from '../src/llm/providers/vllm.js';
@@ -184,14 +184,20 @@ function timed<A extends unknown[], R>(probe: Probe, name: SpanName, fn: (...arg
   };
 }
 
+/** Middleware timing the mesh's model calls and sandbox runs into `probe`. */
+function probeMiddleware(probe: Probe): MeshMiddleware {
+  return {
+    model: [{ wrapGenerate: ({ doGenerate }) => timed(probe, 'chain', doGenerate)() }],
+    executor: [{ wrapExecute: ({ doExecute }) => timed(probe, 'execute', doExecute)() }],
+  };
+}
+
 /**
- * Wraps the started mesh's shared parts (the objects its agents use) so that each call's wall time lands in
- * `probe`. Each wrapper costs a clock read and one extra promise: microseconds, against milliseconds measured.
+ * Wraps the started mesh's registry and result store (the objects its agents use) so that each call's wall time
+ * lands in `probe`. Each wrapper costs a clock read and one extra promise: microseconds, against milliseconds measured.
  */
-function instrument(runtime: AgentRuntime, probe: Probe): void {
-  const { chain, executor, registry, results } = runtime;
-  chain.complete = timed(probe, 'chain', chain.complete.bind(chain));
-  executor.execute = timed(probe, 'execute', executor.execute.bind(executor));
+function instrumentStorage(runtime: AgentRuntime, probe: Probe): void {
+  const { registry, results } = runtime;
   registry.lookup = timed(probe, 'lookup', registry.lookup.bind(registry));
   registry.register = timed(probe, 'register', registry.register.bind(registry));
   registry.recordSuccess = timed(probe, 'recordSuccess', registry.recordSuccess.bind(registry));
@@ -317,7 +323,8 @@ async function startMesh(server: LlmServer, options: AgentBenchOptions, registry
     REGISTRY_REUSE: registryReuse,
     ...(options.workers !== undefined ? { SANDBOX_WORKERS: options.workers } : {}),
   };
-  const mesh = new Mesh({ mode: 'autonomous', config, providers: [provider] });
+  const probe = new Probe();
+  const mesh = new Mesh({ mode: 'autonomous', config, providers: [provider], middleware: probeMiddleware(probe) });
   mesh.add(defineAgent({ role: ROLE, capabilities: ['javascript', 'humaneval'], systemPrompt: SYSTEM_PROMPT }));
   const started = performance.now();
   try {
@@ -327,8 +334,7 @@ async function startMesh(server: LlmServer, options: AgentBenchOptions, registry
     throw err;
   }
   const startMs = performance.now() - started;
-  const probe = new Probe();
-  instrument(mesh.requireRuntime('instrument the benchmark'), probe);
+  instrumentStorage(mesh.requireRuntime('instrument the benchmark'), probe);
   const agent = mesh.getAgent(ROLE);
   if (!agent) throw new Error(`the mesh has no agent "${ROLE}"`);
   return { mesh, ctx: { agent, provider, probe }, logDir, startMs };
@@ -486,7 +492,7 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
       `HTTP requests: ${concurrentRequests}; none cached: ${noneCached ? 'yes' : 'NO'}`);
     console.log(`  per task executionTime median ${ms(latency.median)}, p95 ${ms(latency.p95)}; minus the model call: ` +
       `median ${ms(concurrentEngine.median)}, p95 ${ms(concurrentEngine.p95)} (queueing for the ` +
-      `${handle.mesh.requireRuntime('read the pool size').executor.workersStarted} sandbox workers included)`);
+      `${handle.mesh.settings.SANDBOX_WORKERS} sandbox workers included)`);
     console.log(`  passed            ${concurrent.samples.length - concurrentFailing.length} / ${concurrent.samples.length}` +
       `; same failing set as (a): ${sameSet(concurrentFailing, serialFailing) ? 'yes' : 'NO'}`);
     if (!sameSet(concurrentFailing, serialFailing)) printFailures(concurrent.samples);

@@ -35,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
   defineAgent, Mesh, resetCooldowns,
-  type Envelope, type ExecutionRequest, type MeshEvents, type SettingsInput, type StoredResult, type TaskInput, type WorkflowResult,
+  type Envelope, type MeshEvents, type MeshMiddleware, type SettingsInput, type StoredResult, type TaskInput, type WorkflowResult,
   type WorkflowStep, type WorkflowStore, type WorkflowLease,
 } from '../src/index.js';
 import type { LlmRequest } from '../src/llm/types.js';
@@ -284,33 +284,35 @@ function stepIdOfRequest(request: LlmRequest): string | null {
 }
 
 /**
- * Wraps the started mesh's shared parts so each call's wall time lands on its step, and follows the step events.
- * Each wrapper costs a clock read and a promise: microseconds, against the milliseconds measured.
+ * Middleware putting the wall time of each model call and each sandbox run on its step. Each costs a clock read
+ * and a promise: microseconds, against the milliseconds measured.
  */
+function stepMiddleware(recorder: Recorder): MeshMiddleware {
+  const addTo = (id: unknown, part: 'modelMs' | 'executeMs', took: number): void => {
+    if (typeof id === 'string') recorder.step(id)[part] += took;
+  };
+  return {
+    model: [{ wrapGenerate: ({ request, doGenerate }) => timeInto(doGenerate, (took) => addTo(stepIdOfRequest(request), 'modelMs', took)) }],
+    executor: [{
+      wrapExecute: ({ request, doExecute }) =>
+        timeInto(doExecute, (took) => addTo((request.context as { stepId?: unknown } | undefined)?.stepId, 'executeMs', took)),
+    }],
+  };
+}
+
+/** Runs `call` and hands its wall time to `record`, whether it resolved or threw. */
+async function timeInto<T>(call: () => Promise<T>, record: (took: number) => void): Promise<T> {
+  const started = performance.now();
+  try {
+    return await call();
+  } finally {
+    record(performance.now() - started);
+  }
+}
+
+/** Wraps the started mesh's result store and workflow store so their writes land on the steps, and follows the step events. */
 function instrument(mesh: Mesh, recorder: Recorder): void {
-  const runtime = mesh.requireRuntime('instrument the benchmark');
-  const { chain, executor, results } = runtime;
-  const complete = chain.complete.bind(chain);
-  chain.complete = async (request) => {
-    const started = performance.now();
-    try {
-      return await complete(request);
-    } finally {
-      const id = stepIdOfRequest(request);
-      if (id !== null) recorder.step(id).modelMs += performance.now() - started;
-    }
-  };
-  const execute = executor.execute.bind(executor);
-  executor.execute = async (request: ExecutionRequest) => {
-    const started = performance.now();
-    try {
-      return await execute(request);
-    } finally {
-      const context = request.context as { stepId?: unknown } | undefined;
-      const id = context?.stepId;
-      if (typeof id === 'string') recorder.step(id).executeMs += performance.now() - started;
-    }
-  };
+  const { results } = mesh.requireRuntime('instrument the benchmark');
   const save = results.save.bind(results);
   results.save = async (record: StoredResult) => {
     const started = performance.now();
@@ -404,7 +406,8 @@ async function startMesh(server: ModelServerProcess, options: WorkflowBenchOptio
     LOG_DIRECTORY: logDir,
     ...(options.workers !== undefined ? { SANDBOX_WORKERS: options.workers } : {}),
   };
-  const mesh = new Mesh({ mode: 'autonomous', config });
+  const recorder = new Recorder();
+  const mesh = new Mesh({ mode: 'autonomous', config, middleware: stepMiddleware(recorder) });
   mesh.add(defineAgent({
     role: ROLE, capabilities: ['arithmetic'],
     systemPrompt: 'You write small JavaScript programs that combine the results of earlier workflow steps.',
@@ -415,7 +418,6 @@ async function startMesh(server: ModelServerProcess, options: WorkflowBenchOptio
     rmSync(logDir, { recursive: true, force: true });
     throw err;
   }
-  const recorder = new Recorder();
   instrument(mesh, recorder);
   return { mesh, logDir, recorder, workers: mesh.settings.SANDBOX_WORKERS };
 }

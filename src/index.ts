@@ -2,7 +2,10 @@
  * automesh: the public API. Everything a user imports comes from here.
  */
 export { Executor, limitsFromSettings } from './sandbox/executor.js';
-export type { ExecutionRequest, ExecutorOptions } from './sandbox/executor.js';
+export type { ExecutorOptions } from './sandbox/executor.js';
+export type { CodeExecutor, ExecutionRequest } from './sandbox/executor-contract.js';
+export { wrapExecutor } from './sandbox/executor-middleware.js';
+export type { ExecuteCall, ExecutorMiddleware } from './sandbox/executor-middleware.js';
 export type { ExecutionErrorCategory, ExecutionLimits, ExecutionResult } from './sandbox/types.js';
 export type { ConfinementStatus, WorkerConfinement } from './sandbox/confine.js';
 export { defineTool } from './sandbox/tools.js';
@@ -12,7 +15,11 @@ export type { SandboxSettings } from './config/sandbox-settings.js';
 export { loadSettings, maskSecret, SettingsError, PROVIDER_NAMES } from './config/settings.js';
 export type { Settings, SettingsInput, SettingName, ProviderName, LoadSettingsOptions } from './config/settings.js';
 export { LlmChain } from './llm/chain.js';
-export type { CallEstimate, ChainOptions } from './llm/chain.js';
+export type { ChainOptions } from './llm/chain.js';
+export type { CallEstimate, CodeModel, ModelRef } from './llm/code-model.js';
+export { createCodeModel } from './llm/create-model.js';
+export { wrapModel } from './llm/model-middleware.js';
+export type { GenerateCall, ModelMiddleware } from './llm/model-middleware.js';
 export type { LlmRoute } from './llm/route.js';
 export type { LlmCallEvent, LlmCallObserver } from './llm/call-events.js';
 export { LlmChainError, LlmAbortError, NoProviderError, ProviderError } from './llm/errors.js';
@@ -30,7 +37,7 @@ export type { Envelope, Attempt, EnvelopeErrorCategory } from './agent/envelope.
 export type { TaskInput } from './agent/pipeline.js';
 export type { TaskWarning } from './agent/warning.js';
 export { Mesh } from './mesh/mesh.js';
-export type { MeshOptions } from './mesh/mesh.js';
+export type { MeshMiddleware, MeshOptions } from './mesh/mesh.js';
 export { CodeRegistry, normalizeTask, stageOf } from './registry/index.js';
 export type { DamagedRecord, RegistryEntry, RegistryListing, Stage } from './registry/index.js';
 export { openSqliteStorage, createMemoryStorage, exportResults, isStorageError, StorageError, WorkflowLockedError } from './storage/index.js';

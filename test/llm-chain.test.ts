@@ -8,7 +8,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
-  LlmAbortError, LlmChain, LlmChainError, loadSettings, NoProviderError, ReplayMissError, resetCooldowns,
+  createCodeModel, LlmAbortError, LlmChain, LlmChainError, loadSettings, NoProviderError, ReplayMissError, resetCooldowns,
   type ProviderName, type Settings,
 } from '../src/index.js';
 import { LlmServer } from './llm-server/server.js';
@@ -362,7 +362,7 @@ describe('record and replay', () => {
     const file = join(dir, 'calls.jsonl');
     server.script('claude', { kind: 'text', text: CODE_REPLY, inputTokens: 10, outputTokens: 20 });
     server.script('claude', { kind: 'text', text: 'result = 2 + 2', inputTokens: 5, outputTokens: 6 });
-    const recording = chainFor(['claude'], { AUTOMESH_RECORD: file });
+    const recording = createCodeModel(settingsFor(['claude'], { AUTOMESH_RECORD: file }));
     const first = await recording.complete(ask());
     const second = await recording.complete(ask('Calculate 2 + 2'));
     const lines = readFileSync(file, 'utf8').trim().split('\n');
@@ -372,8 +372,8 @@ describe('record and replay', () => {
 
     const offline = await LlmServer.start();
     await offline.close();
-    const replaying = new LlmChain(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: file } }));
-    assert.equal(replaying.order.length, 0);
+    const replaying = createCodeModel(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: file } }));
+    assert.equal(replaying.models.length, 0);
     const again = await replaying.complete(ask('Calculate 2 + 2'));
     assert.equal(again.text, second.text);
     assert.equal(again.replayed, true);
@@ -387,8 +387,8 @@ describe('record and replay', () => {
     const dir = tempDir('replay');
     const file = join(dir, 'calls.jsonl');
     server.script('vllm', { kind: 'text', text: CODE_REPLY });
-    await chainFor(['vllm'], { AUTOMESH_RECORD: file }).complete(ask('Calculate the factorial of 10'));
-    const replaying = new LlmChain(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: file } }));
+    await createCodeModel(settingsFor(['vllm'], { AUTOMESH_RECORD: file })).complete(ask('Calculate the factorial of 10'));
+    const replaying = createCodeModel(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: file } }));
     const err = await replaying.complete(ask('Calculate the factorial of 12')).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof ReplayMissError);
     assert.match(err.message, /has no recorded reply for this request/);
@@ -397,7 +397,7 @@ describe('record and replay', () => {
   });
 
   test('a missing replay file says how to make one', () => {
-    assert.throws(() => new LlmChain(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: '/nonexistent/calls.jsonl' } })),
+    assert.throws(() => createCodeModel(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: '/nonexistent/calls.jsonl' } })),
       /no such file\. Record one first with AUTOMESH_RECORD/);
   });
 });

@@ -11,11 +11,11 @@
  * }
  */
 import { randomBytes } from 'node:crypto';
-import type { LlmChain } from '../llm/chain.js';
+import type { CodeModel } from '../llm/code-model.js';
 import type { LlmRoute } from '../llm/route.js';
 import type { z } from 'zod';
 import { normalizeTools, type ToolDefinition, type ToolsInput } from '../sandbox/tools.js';
-import { chainOf } from './agent-llm.js';
+import { modelOf } from './agent-llm.js';
 import { validateAgentDefinition, type AgentDefinition } from './definition.js';
 import type { Envelope } from './envelope.js';
 import { runTask, type AgentRuntime, type TaskInput } from './pipeline.js';
@@ -65,10 +65,10 @@ export class AutoAgent {
     return this.definition.systemPrompt;
   }
 
-  /** @internal The provider chain this agent calls (its own `llm` route, or the mesh's); after start. */
-  get llmChain(): LlmChain {
+  /** @internal The model this agent calls (its own `llm` route, or the mesh's); after start. */
+  get llmChain(): CodeModel {
     if (!this.runtime) throw new Error(`Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() first.`);
-    return chainOf(this.runtime, this.role);
+    return modelOf(this.runtime, this.role);
   }
 
   /** @internal Connects the agent to a started mesh (or disconnects it with null). */

@@ -2,14 +2,14 @@
  * Budgets (DESIGN.md section 2): `MAX_TASK_COST_USD`, `executeTask({ task, budgetUsd })` (overrides the
  * setting for that task) and `mesh.workflow(id, steps, { budgetUsd })` (one budget shared by every step of
  * that run; each step's own task budget still applies). Before each model call, the most it can cost is
- * estimated (`LlmChain.estimate`); a call that would exceed what is left of any budget in force is not made,
+ * estimated (`CodeModel.estimate`); a call that would exceed what is left of any budget in force is not made,
  * and the task ends with `budget`. After each call its real cost is charged.
  *
  * A budget cannot bound a model that has no price, so one is refused at start when such a model could be
  * called: at `mesh.start()` for MAX_TASK_COST_USD, at executeTask / workflow start for `budgetUsd`.
  */
 import type { Settings } from '../config/settings.js';
-import type { CallEstimate, LlmChain } from '../llm/chain.js';
+import type { CallEstimate, CodeModel } from '../llm/code-model.js';
 
 export class Budget {
   private spent = 0;
@@ -45,9 +45,9 @@ export function checkBudgetUsd(value: unknown, where: string): number {
   return value;
 }
 
-/** Throws when a model the chain could call has no price: the budget could not bound what it costs. */
-export function refuseUnpriced(chain: LlmChain, owner: string, budget: string): void {
-  const unpriced = chain.unpricedModels();
+/** Throws when a model the agent could call has no price: the budget could not bound what it costs. */
+export function refuseUnpriced(model: CodeModel, owner: string, budget: string): void {
+  const unpriced = model.unpricedModels();
   if (unpriced.length === 0) return;
   const models = unpriced.map((u) => `${u.provider} model "${u.model}"`).join(', ');
   throw new Error(
@@ -59,7 +59,7 @@ export function refuseUnpriced(chain: LlmChain, owner: string, budget: string): 
 /** The budgets in force for one task: its own (budgetUsd, else MAX_TASK_COST_USD) and its workflow's. */
 export function taskBudgets(
   settings: Settings,
-  chain: LlmChain,
+  model: CodeModel,
   owner: string,
   input: { budgetUsd?: number; workflowBudget?: Budget },
 ): Budget[] {
@@ -70,7 +70,7 @@ export function taskBudgets(
     budgets.push(new Budget(settings.MAX_TASK_COST_USD, 'MAX_TASK_COST_USD'));
   }
   if (input.workflowBudget) budgets.push(input.workflowBudget);
-  for (const budget of budgets) refuseUnpriced(chain, owner, budget.label);
+  for (const budget of budgets) refuseUnpriced(model, owner, budget.label);
   return budgets;
 }
 
@@ -106,7 +106,7 @@ export function chargeCall(budgets: readonly Budget[], costUsd: number | null, e
 export function workflowBudget(
   workflowId: string,
   budgetUsd: unknown,
-  agents: Iterable<{ role: string; llmChain: LlmChain }>,
+  agents: Iterable<{ role: string; llmChain: CodeModel }>,
 ): Budget | null {
   if (budgetUsd === undefined) return null;
   const budget = new Budget(checkBudgetUsd(budgetUsd, `Workflow "${workflowId}"`), `the budget of workflow "${workflowId}" (budgetUsd)`);

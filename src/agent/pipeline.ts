@@ -16,18 +16,18 @@ import { findNonJsonData } from '../codegen/json-data.js';
 import { render, type PromptTemplates } from '../codegen/prompts.js';
 import { describeTools } from '../codegen/tool-docs.js';
 import type { LlmCallObserver } from '../llm/call-events.js';
-import type { LlmChain } from '../llm/chain.js';
+import type { CodeModel } from '../llm/code-model.js';
 import { LlmAbortError, LlmChainError } from '../llm/errors.js';
 import type { LlmReply } from '../llm/types.js';
 import {
   codeDependencies, CodeRegistry, type CodeDependencies, type DamagedRecord, type LookupInput, type RegisterInput,
   type RegistryEntry,
 } from '../registry/index.js';
-import type { Executor } from '../sandbox/executor.js';
+import type { CodeExecutor } from '../sandbox/executor-contract.js';
 import type { ToolDefinition } from '../sandbox/tools.js';
 import type { ExecutionResult } from '../sandbox/types.js';
 import type { ResultStore } from '../storage/index.js';
-import { chainOf } from './agent-llm.js';
+import { modelOf } from './agent-llm.js';
 import { chargeCall, refuseCall, taskBudgets, type Budget } from './budget.js';
 import { addTokens, ZERO_TOKENS, type Attempt, type Envelope, type EnvelopeErrorCategory } from './envelope.js';
 import { describeOutputSchema, outputMismatch, outputSchemaFor } from './output-schema.js';
@@ -37,10 +37,12 @@ import type { TaskWarning } from './warning.js';
 /** What an agent needs to run tasks; built by the mesh at `start()`. */
 export interface AgentRuntime {
   settings: Settings;
-  chain: LlmChain;
-  /** Agents' own chains (their `llm` route), by role; an agent without one uses `chain`. */
-  chains?: ReadonlyMap<string, LlmChain>;
-  executor: Executor;
+  /** The model agents ask for code (the provider chain behind the mesh's model middleware). */
+  model: CodeModel;
+  /** Agents' own models (their `llm` route), by role; an agent without one uses `model`. */
+  agentModels?: ReadonlyMap<string, CodeModel>;
+  /** Where generated code runs (the sandbox's worker pool behind the mesh's executor middleware). */
+  executor: CodeExecutor;
   registry: CodeRegistry;
   results: ResultStore;
   prompts: PromptTemplates;
@@ -231,7 +233,7 @@ export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input
   const outputSchema = outputSchemaFor(input.outputSchema, agent.outputSchema);
   const resultId = input.id ?? newResultId();
   const { settings, executor, registry, prompts } = runtime;
-  const chain = chainOf(runtime, agent.role);
+  const chain = modelOf(runtime, agent.role);
   const budgets = taskBudgets(settings, chain, `agent "${agent.role}"`, input);
   const signal = input.signal ? AbortSignal.any([input.signal, runtime.stopSignal]) : runtime.stopSignal;
   const context = input.context ?? {};

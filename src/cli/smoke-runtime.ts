@@ -1,13 +1,13 @@
 /**
- * The runtime `automesh smoketest` builds, as `Mesh.start` does, with each part wrapped so that every stage of
- * the real pipeline (`runTask`) is timed: LLM calls, executions, registrations, result-log writes.
+ * The runtime `automesh smoketest` builds, as `Mesh.start` does, with each part observed so that every stage of
+ * the real pipeline (`runTask`) is timed: LLM calls and executions through middleware, registrations and
+ * result-log writes through wrappers of the registry and the result store.
  */
-import type { Settings } from '../config/settings.js';
-import { LlmChain } from '../llm/chain.js';
-import type { LlmReply, LlmRequest, ProviderFailure } from '../llm/types.js';
+import type { ModelMiddleware } from '../llm/model-middleware.js';
+import type { ProviderFailure } from '../llm/types.js';
 import { CodeRegistry, type RegisterInput, type RegisterOptions } from '../registry/index.js';
 import type { RegistryEntry } from '../registry/types.js';
-import { Executor, type ExecutionRequest, type ExecutorOptions } from '../sandbox/executor.js';
+import type { ExecutorMiddleware } from '../sandbox/executor-middleware.js';
 import type { ExecutionResult } from '../sandbox/types.js';
 import type { RegistryStore, ResultFilter, ResultScanItem, ResultStore, ResultSummary, StoredResult } from '../storage/index.js';
 
@@ -30,50 +30,54 @@ export interface LlmCall {
   error: string | null;
 }
 
-export class TimedChain extends LlmChain {
-  readonly calls: LlmCall[] = [];
-
-  constructor(settings: Settings, private readonly tracker: StageTracker) {
-    super(settings);
-  }
-
-  override async complete(request: LlmRequest): Promise<LlmReply> {
-    const started = performance.now();
-    try {
-      const reply = await super.complete(request);
-      this.calls.push({
-        ok: true, provider: reply.provider, model: reply.model, tokens: reply.tokens, costUsd: reply.costUsd,
-        durationMs: performance.now() - started, failures: reply.failures, error: null,
-      });
-      return reply;
-    } catch (err) {
-      this.tracker.threwIn = 'code generation';
-      this.calls.push({
-        ok: false, provider: null, model: null, tokens: { input: 0, output: 0, total: 0 }, costUsd: null,
-        durationMs: performance.now() - started, failures: [], error: err instanceof Error ? err.message : String(err),
-      });
-      throw err;
-    }
-  }
+/** What the smoketest saw of the model and the sandbox, filled in by its middleware. */
+export interface SmokeProbe extends StageTracker {
+  calls: LlmCall[];
+  runs: ExecutionResult[];
 }
 
-export class TimedExecutor extends Executor {
-  readonly runs: ExecutionResult[] = [];
+export function smokeProbe(): SmokeProbe {
+  return { threwIn: null, calls: [], runs: [] };
+}
 
-  constructor(options: ExecutorOptions, private readonly tracker: StageTracker) {
-    super(options);
-  }
+/** Model middleware: each call timed, with what it cost and which tries failed; a throw is the code-generation stage's. */
+export function timeModelCalls(probe: SmokeProbe): ModelMiddleware {
+  return {
+    wrapGenerate: async ({ doGenerate }) => {
+      const started = performance.now();
+      try {
+        const reply = await doGenerate();
+        probe.calls.push({
+          ok: true, provider: reply.provider, model: reply.model, tokens: reply.tokens, costUsd: reply.costUsd,
+          durationMs: performance.now() - started, failures: reply.failures, error: null,
+        });
+        return reply;
+      } catch (err) {
+        probe.threwIn = 'code generation';
+        probe.calls.push({
+          ok: false, provider: null, model: null, tokens: { input: 0, output: 0, total: 0 }, costUsd: null,
+          durationMs: performance.now() - started, failures: [], error: err instanceof Error ? err.message : String(err),
+        });
+        throw err;
+      }
+    },
+  };
+}
 
-  override async execute(request: ExecutionRequest): Promise<ExecutionResult> {
-    try {
-      const result = await super.execute(request);
-      this.runs.push(result);
-      return result;
-    } catch (err) {
-      this.tracker.threwIn = 'execution';
-      throw err;
-    }
-  }
+/** Executor middleware: each result kept; a throw is the execution stage's. */
+export function keepExecutions(probe: SmokeProbe): ExecutorMiddleware {
+  return {
+    wrapExecute: async ({ doExecute }) => {
+      try {
+        const result = await doExecute();
+        probe.runs.push(result);
+        return result;
+      } catch (err) {
+        probe.threwIn = 'execution';
+        throw err;
+      }
+    },
+  };
 }
 
 export class TimedRegistry extends CodeRegistry {

@@ -13,10 +13,10 @@
 import { loadSettings, type Settings } from '../config/settings.js';
 import { retryDelay, sleep, type BackoffPolicy } from './backoff.js';
 import { cooldownKey, cooldownRemaining, clearCooldown, startCooldown } from './cooldown.js';
+import type { CallEstimate, CodeModel, ModelRef } from './code-model.js';
 import { LlmAbortError, LlmChainError, NoProviderError, ProviderError } from './errors.js';
 import { estimatePromptTokens, loadPriceTable, priceOf, type PriceTable } from './pricing.js';
 import { configuredProviders, createProvider, createProviders, providerSetupText } from './providers/index.js';
-import { Recorder, Replayer, type CanonicalRequest } from './record-replay.js';
 import { notConfiguredError, RouteError, withModel, type LlmRoute } from './route.js';
 import { classifyOther } from './sdk-errors.js';
 import { redactSecrets, secretsOf } from './redact.js';
@@ -51,22 +51,28 @@ export interface ChainOptions {
   providers?: Provider[];
   /** Backoff between retries (default: 500 ms doubling, capped at LLM_RETRY_MAX_DELAY). */
   backoff?: Partial<BackoffPolicy>;
+  /**
+   * Answers come from elsewhere (a replay middleware in front of the chain): no configured provider is then
+   * not an error, and an agent's route leaves out the providers that are not configured.
+   */
+  answeredElsewhere?: boolean;
 }
 
-/** The most one call can cost, before it is made (budgets). */
-export interface CallEstimate {
-  /** USD; null when a provider that could answer has no price. */
-  costUsd: number | null;
-  /** The provider and model the estimate is for: the dearest one that could answer (null with no provider). */
-  provider: ProviderName | null;
-  model: string | null;
-  /** Prompt tokens, estimated from the text (see `estimatePromptTokens`). */
-  inputTokens: number;
-  /** The request's most output tokens. */
-  outputTokens: number;
+/** The temperature and most tokens of one call: the request's own, else the settings'. */
+interface CallParameters {
+  temperature: number;
+  maxTokens: number;
 }
 
-function checkRequest(request: LlmRequest): void {
+export type { CallEstimate };
+
+/** The temperature and most tokens a request asks for, the settings' where it sets none. */
+export function callParameters(request: LlmRequest, settings: Settings): CallParameters {
+  return { temperature: request.temperature ?? settings.LLM_TEMPERATURE, maxTokens: request.maxTokens ?? settings.LLM_MAX_TOKENS };
+}
+
+/** Throws a TypeError for a request that is not one (before any provider, or a replay, answers it). */
+export function checkRequest(request: LlmRequest): void {
   if (typeof request.system !== 'string') throw new TypeError('An LLM request needs a system prompt (a string).');
   if (!Array.isArray(request.messages) || request.messages.length === 0) {
     throw new TypeError('An LLM request needs at least one message.');
@@ -78,13 +84,13 @@ function checkRequest(request: LlmRequest): void {
   }
 }
 
-export class LlmChain {
+/** The provider chain: Claude → vLLM → Azure → Gemini (as configured), as a {@link CodeModel}. */
+export class LlmChain implements CodeModel {
   readonly providers: readonly Provider[];
   private readonly settings: Settings;
   private readonly prices: PriceTable;
   private readonly backoff: BackoffPolicy;
-  private readonly recorder: Recorder | null;
-  private readonly replayer: Replayer | null;
+  private readonly answeredElsewhere: boolean;
   /** The providers given in the options, when the chain was not built from the settings. */
   private readonly given: readonly Provider[] | null;
   /** Configured keys and URL credentials, taken out of every error text. */
@@ -95,10 +101,9 @@ export class LlmChain {
     this.given = options.providers ?? null;
     this.secrets = secretsOf(settings);
     this.prices = loadPriceTable(settings.LLM_PRICES_FILE);
-    this.replayer = settings.AUTOMESH_REPLAY ? new Replayer(settings.AUTOMESH_REPLAY) : null;
-    this.recorder = settings.AUTOMESH_RECORD ? new Recorder(settings.AUTOMESH_RECORD) : null;
+    this.answeredElsewhere = options.answeredElsewhere === true;
     this.providers = options.providers ?? createProviders(settings);
-    if (this.providers.length === 0 && !this.replayer) throw new NoProviderError(settings.LLM_PROVIDER_ORDER, providerSetupText());
+    if (this.providers.length === 0 && !this.answeredElsewhere) throw new NoProviderError(settings.LLM_PROVIDER_ORDER, providerSetupText());
     this.backoff = {
       baseMs: options.backoff?.baseMs ?? 500,
       maxMs: options.backoff?.maxMs ?? settings.LLM_RETRY_MAX_DELAY * 1000,
@@ -110,15 +115,19 @@ export class LlmChain {
     return this.providers.map((p) => p.name);
   }
 
-  /** Whether replies come from an AUTOMESH_REPLAY file. */
-  get replaying(): boolean {
-    return this.replayer !== null;
+  /** Loads every provider's SDK now rather than on its first call. */
+  async prepare(): Promise<void> {
+    await Promise.all(this.providers.map((p) => p.prepare?.()));
+  }
+
+  get models(): readonly ModelRef[] {
+    return this.providers.map((p) => ({ provider: p.name, model: p.model }));
   }
 
   /**
    * A chain over an agent's own provider order and models (`owner` names the agent in errors). It shares this
-   * chain's price table, record/replay files and backoff. Throws a {@link RouteError} for a provider that is
-   * not configured; with AUTOMESH_REPLAY, whose answers need no provider, unconfigured ones are left out.
+   * chain's price table and backoff. Throws a {@link RouteError} for a provider that is not configured; when
+   * answers come from elsewhere (a replay), unconfigured ones are left out.
    */
   route(route: LlmRoute | undefined, owner: string): LlmChain {
     if (!route || (route.order === undefined && route.models === undefined)) return this;
@@ -143,7 +152,7 @@ export class LlmChain {
       return provider;
     }
     if (!configuredProviders(this.settings)[name]) {
-      if (this.replayer) return null;
+      if (this.answeredElsewhere) return null;
       throw notConfiguredError(owner, name);
     }
     const shared = this.providers.find((p) => p.name === name && (model === undefined || p.model === model));
@@ -151,7 +160,7 @@ export class LlmChain {
   }
 
   /** Providers of this chain whose model has no price (a budget cannot bound what they cost). */
-  unpricedModels(): Array<{ provider: ProviderName; model: string }> {
+  unpricedModels(): ModelRef[] {
     return this.providers.filter((p) => priceOf(this.prices, p.name, p.model, 1, 1).unpriced)
       .map((p) => ({ provider: p.name, model: p.model }));
   }
@@ -161,7 +170,7 @@ export class LlmChain {
    * priced for the dearest provider of the chain (a call may fail over to any of them).
    */
   estimate(request: LlmRequest): CallEstimate {
-    const { maxTokens } = this.canonical(request);
+    const { maxTokens } = this.parameters(request);
     const inputTokens = estimatePromptTokens(request.system, request.messages);
     let dearest: CallEstimate = { costUsd: 0, provider: null, model: null, inputTokens, outputTokens: maxTokens };
     for (const p of this.providers) {
@@ -172,13 +181,8 @@ export class LlmChain {
     return dearest;
   }
 
-  private canonical(request: LlmRequest): CanonicalRequest {
-    return {
-      system: request.system,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-      temperature: request.temperature ?? this.settings.LLM_TEMPERATURE,
-      maxTokens: request.maxTokens ?? this.settings.LLM_MAX_TOKENS,
-    };
+  private parameters(request: LlmRequest): CallParameters {
+    return callParameters(request, this.settings);
   }
 
   /** One answer from the first provider that gives one; throws {@link LlmChainError} when none does. */
@@ -186,13 +190,7 @@ export class LlmChain {
     checkRequest(request);
     const started = performance.now();
     if (request.signal?.aborted) throw new LlmAbortError();
-    const canonical = this.canonical(request);
-    if (this.replayer) {
-      const recorded = this.replayer.answer(canonical);
-      return {
-        ...recorded, tokensEstimated: recorded.tokensEstimated ?? false, durationMs: performance.now() - started, failures: [], replayed: true,
-      };
-    }
+    const parameters = this.parameters(request);
 
     const failures: ProviderFailure[] = [];
     const ready = this.providers.filter((p) => cooldownRemaining(this.keyOf(p)) === 0);
@@ -200,12 +198,8 @@ export class LlmChain {
     const order = ready.length > 0 ? ready : [...this.providers];
     const skipped = this.providers.filter((p) => !order.includes(p));
     for (const [index, provider] of order.entries()) {
-      const reply = await this.tryProvider(provider, request, canonical, failures);
-      if (reply) {
-        const done: LlmReply = { ...reply, durationMs: performance.now() - started, failures };
-        this.recorder?.record(canonical, done);
-        return done;
-      }
+      const reply = await this.tryProvider(provider, request, parameters, failures);
+      if (reply) return { ...reply, durationMs: performance.now() - started, failures };
       const next = order[index + 1];
       const failed = failures.at(-1);
       if (next && failed) {
@@ -235,13 +229,13 @@ export class LlmChain {
   private async tryProvider(
     provider: Provider,
     request: LlmRequest,
-    canonical: CanonicalRequest,
+    parameters: CallParameters,
     failures: ProviderFailure[],
   ): Promise<Omit<LlmReply, 'durationMs' | 'failures'> | null> {
     const maxRetries = this.settings.LLM_MAX_RETRIES;
     let last: ProviderError | null = null;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
-      const outcome = await this.callOnce(provider, request, canonical);
+      const outcome = await this.callOnce(provider, request, parameters);
       if (!(outcome instanceof ProviderError)) {
         clearCooldown(this.keyOf(provider));
         const usage = usageOf(outcome, request);
@@ -284,7 +278,7 @@ export class LlmChain {
   }
 
   /** One HTTP call with its own timeout; returns the completion or the classified failure. */
-  private async callOnce(provider: Provider, request: LlmRequest, canonical: CanonicalRequest): Promise<Completion | ProviderError> {
+  private async callOnce(provider: Provider, request: LlmRequest, parameters: CallParameters): Promise<Completion | ProviderError> {
     // The provider's SDK loads on its first call; LLM_TIMEOUT times the call, not the load.
     await provider.prepare?.();
     const timeoutMs = Math.round(this.settings.LLM_TIMEOUT * 1000);
@@ -294,7 +288,7 @@ export class LlmChain {
     let completion: Completion;
     try {
       completion = await provider.complete(request, {
-        signal, timeoutMs: timeoutMs + 1000, temperature: canonical.temperature, maxTokens: canonical.maxTokens,
+        signal, timeoutMs: timeoutMs + 1000, temperature: parameters.temperature, maxTokens: parameters.maxTokens,
       });
     } catch (err) {
       if (request.signal?.aborted) throw new LlmAbortError();
@@ -307,7 +301,7 @@ export class LlmChain {
     }
     if (completion.finishReason === 'length') {
       return new ProviderError(provider.name, completion.model, 'truncated',
-        `the reply was cut off at the token limit (${canonical.maxTokens}); raise LLM_MAX_TOKENS`);
+        `the reply was cut off at the token limit (${parameters.maxTokens}); raise LLM_MAX_TOKENS`);
     }
     if (completion.finishReason === 'filtered') {
       return new ProviderError(provider.name, completion.model, 'filtered', 'the reply was withheld by the provider\'s content filter');

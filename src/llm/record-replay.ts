@@ -6,11 +6,18 @@
  * from such a file with no network, matching by a canonical hash of the request; identical requests get the
  * recorded replies in order (the last one repeats). A miss is an error that shows the closest recorded request
  * and where it differs.
+ *
+ * Both are model middleware ({@link recordReplayMiddleware}), in front of whatever model they wrap: a replay
+ * answers without calling it; a recording passes each call on and writes down what came back.
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { LlmReply } from './types.js';
+import type { Settings } from '../config/settings.js';
+import { callParameters, checkRequest } from './chain.js';
+import { LlmAbortError } from './errors.js';
+import type { ModelMiddleware } from './model-middleware.js';
+import type { LlmReply, LlmRequest } from './types.js';
 
 /** The parts of a request that decide its answer. */
 export interface CanonicalRequest {
@@ -202,4 +209,47 @@ export class Replayer {
       `${JSON.stringify(firstUser.slice(0, 80))}): ${firstDifference(asked, closest.request)}. ` +
       'Record again with AUTOMESH_RECORD if the prompts changed on purpose.';
   }
+}
+
+/** The parts of `request` that decide its answer, with the settings' temperature and most tokens where it sets none. */
+function canonicalOf(request: LlmRequest, settings: Settings): CanonicalRequest {
+  const { temperature, maxTokens } = callParameters(request, settings);
+  return { system: request.system, messages: request.messages.map((m) => ({ role: m.role, content: m.content })), temperature, maxTokens };
+}
+
+/** Answers every call from a recorded file (`AUTOMESH_REPLAY`); the model it wraps is never called. */
+export function replayMiddleware(replayer: Replayer, settings: Settings): ModelMiddleware {
+  return {
+    wrapGenerate: async ({ request }) => {
+      checkRequest(request);
+      const started = performance.now();
+      if (request.signal?.aborted) throw new LlmAbortError();
+      const recorded = replayer.answer(canonicalOf(request, settings));
+      return {
+        ...recorded, tokensEstimated: recorded.tokensEstimated ?? false, durationMs: performance.now() - started, failures: [], replayed: true,
+      };
+    },
+  };
+}
+
+/** Appends every answered call to a file (`AUTOMESH_RECORD`); failed calls are not recorded. */
+export function recordMiddleware(recorder: Recorder, settings: Settings): ModelMiddleware {
+  return {
+    wrapGenerate: async ({ request, doGenerate }) => {
+      const reply = await doGenerate();
+      recorder.record(canonicalOf(request, settings), reply);
+      return reply;
+    },
+  };
+}
+
+/**
+ * The record and replay middleware the settings ask for, outermost first: `AUTOMESH_REPLAY` (which answers every
+ * call, so a recording behind it records nothing), then `AUTOMESH_RECORD`. Empty when neither is set.
+ */
+export function recordReplayMiddleware(settings: Settings): ModelMiddleware[] {
+  const middleware: ModelMiddleware[] = [];
+  if (settings.AUTOMESH_REPLAY) middleware.push(replayMiddleware(new Replayer(settings.AUTOMESH_REPLAY), settings));
+  if (settings.AUTOMESH_RECORD) middleware.push(recordMiddleware(new Recorder(settings.AUTOMESH_RECORD), settings));
+  return middleware;
 }

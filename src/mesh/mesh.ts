@@ -4,16 +4,18 @@
  */
 import { resolve } from 'node:path';
 import { AutoAgent, type AgentClass, type AgentOptions } from '../agent/auto-agent.js';
-import { agentChains } from '../agent/agent-llm.js';
+import { agentModels } from '../agent/agent-llm.js';
 import { validateAgentDefinition, type AgentDefinition } from '../agent/definition.js';
 import type { AgentRuntime } from '../agent/pipeline.js';
 import { loadPromptTemplates } from '../codegen/prompts.js';
 import { sandboxSettingsOf } from '../config/sandbox-settings.js';
 import { loadSettings, type Settings, type SettingsInput } from '../config/settings.js';
-import { LlmChain } from '../llm/chain.js';
+import { createCodeModel } from '../llm/create-model.js';
+import { checkModelMiddleware, wrapModel, type ModelMiddleware } from '../llm/model-middleware.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
+import { checkExecutorMiddleware, wrapExecutor, type ExecutorMiddleware } from '../sandbox/executor-middleware.js';
 import { assertUsableDirectory, openStorageFromSettings, type Storage, type WorkflowStore } from '../storage/index.js';
 import { workflowBudget } from '../agent/budget.js';
 import { MeshEventEmitter } from './events.js';
@@ -34,6 +36,36 @@ export interface MeshOptions {
    * throwaway runs). Its owner closes it: `mesh.stop()` closes only storage the mesh opened itself.
    */
   storage?: Storage;
+  /**
+   * Middleware around the model every agent asks for code (`wrapGenerate`) and around the sandbox that runs it
+   * (`wrapExecute`); the first of each list is the outermost. Record/replay (`AUTOMESH_RECORD`/`AUTOMESH_REPLAY`)
+   * sits inside the model middleware, closest to the providers.
+   */
+  middleware?: MeshMiddleware;
+}
+
+export interface MeshMiddleware {
+  model?: ModelMiddleware[];
+  executor?: ExecutorMiddleware[];
+}
+
+/** Refuses a `middleware` option that is not `{ model?: [...], executor?: [...] }`, at construction. */
+function checkMiddleware(middleware: unknown): MeshMiddleware {
+  if (middleware === undefined) return {};
+  if (typeof middleware !== 'object' || middleware === null || Array.isArray(middleware)) {
+    throw new TypeError('Mesh option middleware must be an object { model?: ModelMiddleware[], executor?: ExecutorMiddleware[] }.');
+  }
+  const unknown = Object.keys(middleware).filter((key) => key !== 'model' && key !== 'executor');
+  if (unknown.length > 0) {
+    throw new TypeError(`Mesh option middleware has unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; it takes model and executor.`);
+  }
+  const { model, executor } = middleware as MeshMiddleware;
+  for (const [name, list] of [['model', model], ['executor', executor]] as const) {
+    if (list !== undefined && !Array.isArray(list)) throw new TypeError(`Mesh option middleware.${name} must be an array of middleware objects.`);
+  }
+  checkModelMiddleware(model ?? []);
+  checkExecutorMiddleware(executor ?? []);
+  return { model: [...(model ?? [])], executor: [...(executor ?? [])] };
 }
 
 export class Mesh extends MeshEventEmitter {
@@ -57,6 +89,7 @@ export class Mesh extends MeshEventEmitter {
   private readonly workflowIds = new Set<string>();
   private readonly options: MeshOptions;
   private readonly stepRunner = new InProcessStepRunner(this.byRole);
+  private readonly middleware: MeshMiddleware;
 
   constructor(options: MeshOptions = {}) {
     super();
@@ -64,6 +97,7 @@ export class Mesh extends MeshEventEmitter {
       throw new TypeError(`Unknown mesh mode "${String(options.mode)}": the only mode is "autonomous".`);
     }
     this.options = options;
+    this.middleware = checkMiddleware(options.middleware);
   }
 
   /** Adds an agent class (extending AutoAgent) or a `defineAgent` definition, with its tools. */
@@ -227,20 +261,22 @@ export class Mesh extends MeshEventEmitter {
   private async open(): Promise<void> {
     const settings = loadSettings({ config: this.options.config });
     const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
-    const chain = new LlmChain(settings, this.options.providers ? { providers: this.options.providers } : {});
-    const chains = agentChains(settings, chain, this.byRole.values());
+    const model = wrapModel(
+      createCodeModel(settings, this.options.providers ? { providers: this.options.providers } : {}), ...this.middleware.model ?? [],
+    );
+    const models = agentModels(settings, model, this.byRole.values());
     // Before the sandbox warms and long before any model call: a log directory that cannot hold results
     // would otherwise lose the first task's result after it was paid for.
     await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY');
     const own = this.options.storage ? null : openStorageFromSettings(settings);
     const storage = this.options.storage ?? (own as Storage);
-    const executor = new Executor({ settings: sandboxSettingsOf(settings) });
+    const executor = wrapExecutor(new Executor({ settings: sandboxSettingsOf(settings) }), ...this.middleware.executor ?? []);
     const closeAll = async (): Promise<void> => {
       await executor.close();
       await own?.close();
     };
     // The providers' SDKs load while the sandbox warms, not in the first task.
-    const sdksLoaded = Promise.all([chain, ...chains.values()].flatMap((c) => c.providers).map((p) => p.prepare?.()));
+    const sdksLoaded = Promise.all([model, ...models.values()].map((m) => m.prepare?.()));
     try {
       await executor.warm();
       await sdksLoaded;
@@ -258,7 +294,7 @@ export class Mesh extends MeshEventEmitter {
     this.ownStorage = own;
     this.storageLocation = own ? `LOG_DIRECTORY=${resolve(settings.LOG_DIRECTORY)}` : storage.location;
     this.runtime = {
-      settings, chain, chains, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
+      settings, model, agentModels: models, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
       stopSignal: this.stopController.signal,
       warn: (warning) => this.emit('warning', warning),
       track: <T>(work: Promise<T>): Promise<T> => {

@@ -11,22 +11,11 @@ import { confirmedConfinement, type WorkerConfinement } from './confine.js';
 import { WorkerPool } from './pool.js';
 import { toolBytesMessage, type RawOutcome } from './protocol.js';
 import { invokeTool } from './tool-bridge.js';
-import { normalizeTools, type ToolsInput } from './tools.js';
+import type { CodeExecutor, ExecutionRequest } from './executor-contract.js';
+import { normalizeTools } from './tools.js';
 import type { ExecutionLimits, ExecutionResult } from './types.js';
 
-/** One execution request. */
-export interface ExecutionRequest {
-  /** The body of an async function, JavaScript or TypeScript. */
-  code: string;
-  /** Task context, visible as the frozen global `context`; copied as JSON (a Date becomes an ISO string). */
-  context?: unknown;
-  /** Host functions the code may call, as definitions or as an object of namespaces. */
-  tools?: ToolsInput;
-  /** Overrides of the executor's limits for this execution. */
-  limits?: Partial<ExecutionLimits>;
-  /** Cancels the execution; it then ends with category `timeout` and says it was cancelled. */
-  signal?: AbortSignal;
-}
+export type { ExecutionRequest };
 
 export interface ExecutorOptions {
   /** Default limits; unset fields come from the settings (`EXECUTION_TIMEOUT`, `SANDBOX_MEMORY_MB`, ...). */
@@ -123,7 +112,8 @@ function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
   return () => set.delete(onAbort);
 }
 
-export class Executor {
+/** The sandbox: a {@link CodeExecutor} over a pool of isolated-vm worker processes. */
+export class Executor implements CodeExecutor {
   private readonly pool: WorkerPool;
   private readonly defaults: ExecutionLimits;
 
