@@ -384,6 +384,8 @@ describe('automesh run', () => {
     assert.match(r.stdout, /^split\s+calculator\s+failure\s+1\s/m);
     assert.match(r.stdout, /^report\s+writer\s+skipped\s+0\s/m);
     assert.match(r.stdout, /^workflow broken: 0\/2 succeeded, 1 failed, 1 skipped/m);
+    // What to do about it, from the table of error categories: one hint for the failure's category.
+    assert.match(r.stdout, /^hint: runtime: The code threw; the error names the line\./m);
   });
 
   test('an agents file that exports no agents, a missing file, an unknown agent: clear errors, exit 1', async () => {

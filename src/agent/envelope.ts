@@ -1,14 +1,14 @@
 /** The result envelope of a task (DESIGN.md section 3): what `executeTask` and workflows return. */
 import type { TokenUsage } from '../llm/types.js';
 
+import type { ErrorCategory } from '../core/error-categories.js';
+
 /**
- * Why a task (or an attempt) failed. Besides the sandbox's categories: `schema` (the result does not match the
- * output schema), `llm` (every provider failed), `budget`, `dependency` (workflows), `cancelled` (by the caller or
- * `mesh.stop()`), `storage` (the result could not be stored; its code was not registered).
+ * Why a task (or an attempt) failed: every category of `core/error-categories.ts`. Besides the sandbox's: `schema`
+ * (the result does not match the output schema), `llm` (every provider failed), `budget`, `dependency` (workflows),
+ * `cancelled` (by the caller or `mesh.stop()`), `storage` (the result could not be stored; its code was not registered).
  */
-export type EnvelopeErrorCategory =
-  | 'syntax' | 'runtime' | 'timeout' | 'memory' | 'no_result' | 'output' | 'schema' | 'tool' | 'llm' | 'budget'
-  | 'dependency' | 'crashed' | 'cancelled' | 'storage';
+export type EnvelopeErrorCategory = ErrorCategory;
 
 /** One try at the task: generated (or reused) code and how it fared. */
 export interface Attempt {

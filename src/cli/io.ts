@@ -2,6 +2,7 @@
  * Terminal output for the CLI: colours and spinners only on a TTY (and never with NO_COLOR), tables, JSON.
  */
 import { styleText } from 'node:util';
+import { AutomeshError, isAutomeshError } from '../core/errors.js';
 
 export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -72,19 +73,24 @@ export function ms(value: number): string {
 
 /**
  * An error the CLI reports as it is: one message, optional detail lines (e.g. each problem of a workflow file)
- * and a hint saying what to do. With --json it becomes `{ ok: false, error, details, hint }` on stdout.
+ * and a hint saying what to do (code `cli`; `usage` for a {@link UsageError}). With --json it becomes `{ ok: false, error, details, hint }` on stdout.
  */
-export class CliError extends Error {
-  constructor(message: string, readonly details: string[] = [], readonly hint: string | null = null) {
-    super(message);
+export class CliError extends AutomeshError<'cli' | 'usage'> {
+  constructor(message: string, readonly details: string[] = [], readonly hint: string | null = null, code: 'cli' | 'usage' = 'cli') {
+    super(code, message);
     this.name = 'CliError';
   }
 }
 
-/** A usage error (a wrong or missing argument): the one wrong thing and a hint, never the whole help. */
+/** A usage error (a wrong or missing argument): the one wrong thing and a hint, never the whole help. Code `usage`. */
 export class UsageError extends CliError {
   constructor(message: string, hint: string | null = null) {
-    super(message, [], hint);
+    super(message, [], hint, 'usage');
     this.name = 'UsageError';
   }
+}
+
+/** True for a {@link CliError} (a {@link UsageError} too) from any copy of automesh. */
+export function isCliError(error: unknown): error is CliError {
+  return isAutomeshError(error, 'cli') || isAutomeshError(error, 'usage');
 }

@@ -12,6 +12,7 @@ import { extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AutoAgent, type AgentClass, type AgentOptions } from '../agent/auto-agent.js';
 import type { AgentDefinition } from '../agent/definition.js';
+import { AutomeshError } from '../core/errors.js';
 
 export interface LoadedAgent {
   agent: AgentClass | AgentDefinition;
@@ -28,10 +29,10 @@ export interface LoadedAgents {
   warnings: string[];
 }
 
-/** A problem with the agents file: printed as is, exit 1. */
-export class AgentsFileError extends Error {
+/** A problem with the agents file: printed as is, exit 1. Code `agents-file`. */
+export class AgentsFileError extends AutomeshError<'agents-file'> {
   constructor(message: string) {
-    super(message);
+    super('agents-file', message);
     this.name = 'AgentsFileError';
   }
 }

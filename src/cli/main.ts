@@ -8,7 +8,8 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closestName } from '../config/suggest.js';
 import type { Command } from './command.js';
-import { CliError, eprintln, paint, printJson, println, processIo, UsageError, type Io } from './io.js';
+import { isAutomeshError } from '../core/errors.js';
+import { eprintln, isCliError, paint, printJson, println, processIo, UsageError, type Io } from './io.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = (here + sep).includes(`${sep}dist${sep}src${sep}`) ? resolve(here, '../../..') : resolve(here, '../..');
@@ -75,18 +76,19 @@ function mainHelp(io: Io): string {
 /** Prints a failure: one line (and its details), then a hint; with --json one object on stdout instead. */
 function reportFailure(io: Io, err: unknown, json: boolean, verb: string | null): void {
   const message = err instanceof Error ? err.message : String(err);
-  const details = err instanceof CliError ? err.details : [];
-  const hint = err instanceof CliError
-    ? err.hint ?? (err instanceof UsageError ? `automesh ${verb ?? ''}${verb ? ' ' : ''}--help shows how to use it` : null)
+  const usage = isAutomeshError(err, 'usage');
+  const details = isCliError(err) ? err.details : [];
+  const hint = isCliError(err)
+    ? err.hint ?? (usage ? `automesh ${verb ?? ''}${verb ? ' ' : ''}--help shows how to use it` : null)
     : null;
   if (json) {
-    printJson(io, { ok: false, error: message, kind: err instanceof UsageError ? 'usage' : 'error', details, hint });
+    printJson(io, { ok: false, error: message, kind: usage ? 'usage' : 'error', details, hint });
     return;
   }
   eprintln(io, `${paint(io, 'red', 'error:')} ${message}`);
   for (const line of details) eprintln(io, `  - ${line}`);
   if (hint) eprintln(io, `${paint(io, 'yellow', 'hint:')} ${hint}`);
-  if (io.env.AUTOMESH_DEBUG && err instanceof Error && err.stack && !(err instanceof CliError)) eprintln(io, err.stack);
+  if (io.env.AUTOMESH_DEBUG && err instanceof Error && err.stack && !isCliError(err)) eprintln(io, err.stack);
 }
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

@@ -4,6 +4,7 @@
  * Also the final tables of tasks and workflows.
  */
 import type { Envelope } from '../agent/envelope.js';
+import { categoryHint } from '../core/error-categories.js';
 import type { WorkflowSummary } from '../mesh/events.js';
 import type { Mesh } from '../mesh/mesh.js';
 import type { LlmCallEvent } from '../llm/call-events.js';
@@ -314,6 +315,14 @@ function terminalWidth(io: Io): number {
   return io.tty && typeof columns === 'number' && columns > 20 ? columns - 1 : 160;
 }
 
+/** One `hint:` line per category the failed envelopes ended with, from the table of error categories. */
+function printHints(io: Io, failed: readonly Envelope[]): void {
+  for (const category of new Set(failed.map((e) => e.errorCategory))) {
+    const hint = categoryHint(category);
+    if (hint) println(io, `${paint(io, 'yellow', 'hint:')} ${category}: ${hint}`);
+  }
+}
+
 /** The final table of one task, then its output, code and where it is stored. */
 export function printTaskResult(io: Io, e: Envelope): void {
   for (const line of renderTable(io, ['agent', 'status', 'repairs', 'tokens', 'cost', 'time', 'output'],
@@ -324,6 +333,7 @@ export function printTaskResult(io: Io, e: Envelope): void {
     println(io, `${paint(io, 'bold', 'output:')} ${safeText(json.length > 4000 ? `${json.slice(0, 4000)}\n… (${json.length} characters; automesh logs show ${e.resultId} --json)` : json)}`);
   } else {
     println(io, `${paint(io, 'red', 'error:')} ${e.errorCategory ?? 'error'}: ${safeText(e.error ?? '')}`);
+    printHints(io, [e]);
   }
   if (e.code) {
     println(io, paint(io, 'bold', e.status === 'success' ? 'code:' : 'last code:'));
@@ -347,6 +357,7 @@ export function printWorkflowResult(io: Io, workflowId: string, envelopes: Envel
   for (const e of failed) {
     println(io, `${paint(io, 'red', `${e.stepId}:`)} ${e.errorCategory ?? 'error'}: ${safeText(e.error ?? '')} (automesh logs show ${e.resultId})`);
   }
+  printHints(io, failed);
   const s = summary;
   const ok = s.succeeded === s.steps && !s.cancelled;
   const head = `workflow ${workflowId}${s.cancelled ? ' (cancelled)' : ''}:`;

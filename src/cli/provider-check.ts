@@ -3,7 +3,7 @@
  * (keys masked), and a minimal live call to one provider through its adapter, with the reason when it fails.
  */
 import { maskSecret, PROVIDER_NAMES, SETTING_ALIASES, type ProviderName, type Settings } from '../config/settings.js';
-import { ProviderError } from '../llm/errors.js';
+import { isProviderError, ProviderError } from '../llm/errors.js';
 import {
   configuredModel, createProvider, providerDefinition, requiredSettingsText, settingValue,
 } from '../llm/providers/index.js';
@@ -198,7 +198,7 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
     const latencyMs = performance.now() - started;
     const error = timer.signal.aborted
       ? new ProviderError(name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${settings.LLM_TIMEOUT} s)`)
-      : err instanceof ProviderError ? err : classifyOther(err, name, provider.model);
+      : isProviderError(err) ? err : classifyOther(err, name, provider.model);
     return {
       provider: name, ok: false, model: provider.model, endpoint, latencyMs, reason: reasonOf(name, error.kind, error.message), kind: error.kind,
       status: error.status, message: redactSecrets(error.message, secretsOf(settings)), hint: hintOf(name, error, endpoint, settings), reply: null,

@@ -12,6 +12,7 @@ import {
 import { readEnvFile } from './env-file.js';
 import { boolean, integer, number, text } from './fields.js';
 import { closestName, editDistance } from './suggest.js';
+import { AutomeshError } from '../core/errors.js';
 
 export { PROVIDER_ALIASES, PROVIDER_NAMES, type ProviderName };
 
@@ -213,10 +214,10 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   return parsed.data as Settings;
 }
 
-/** Bad settings; `problems` has one line per bad value. */
-export class SettingsError extends Error {
+/** Bad settings; `problems` has one line per bad value. Code `invalid-settings`. */
+export class SettingsError extends AutomeshError<'invalid-settings'> {
   constructor(message: string, readonly problems: string[]) {
-    super(message);
+    super('invalid-settings', message);
     this.name = 'SettingsError';
   }
 }

@@ -14,7 +14,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { retryDelay, sleep, type BackoffPolicy } from './backoff.js';
 import { cooldownKey, cooldownRemaining, clearCooldown, startCooldown } from './cooldown.js';
 import type { CallEstimate, CodeModel, ModelRef } from './code-model.js';
-import { LlmAbortError, LlmChainError, NoProviderError, ProviderError } from './errors.js';
+import { isProviderError, LlmAbortError, LlmChainError, NoProviderError, ProviderError } from './errors.js';
 import { estimatePromptTokens, loadPriceTable, priceOf, type PriceTable } from './pricing.js';
 import { configuredProviders, createProvider, createProviders, providerSetupText } from './providers/index.js';
 import { notConfiguredError, RouteError, withModel, type LlmRoute } from './route.js';
@@ -236,7 +236,7 @@ export class LlmChain implements CodeModel {
     let last: ProviderError | null = null;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       const outcome = await this.callOnce(provider, request, parameters);
-      if (!(outcome instanceof ProviderError)) {
+      if (!isProviderError(outcome)) {
         clearCooldown(this.keyOf(provider));
         const usage = usageOf(outcome, request);
         const cost = usage.estimated
@@ -295,7 +295,7 @@ export class LlmChain implements CodeModel {
       if (timer.signal.aborted) {
         return new ProviderError(provider.name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${this.settings.LLM_TIMEOUT} s)`);
       }
-      return this.redacted(err instanceof ProviderError ? err : classifyOther(err, provider.name, provider.model));
+      return this.redacted(isProviderError(err) ? err : classifyOther(err, provider.name, provider.model));
     } finally {
       clearTimeout(handle);
     }

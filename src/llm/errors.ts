@@ -2,12 +2,14 @@
  * Provider failures, classified once so the chain can decide: retry the same provider, fail over at once,
  * or stop. Messages never carry a key: they are built from status codes and the providers' error bodies.
  */
+import { AutomeshError, isAutomeshError } from '../core/errors.js';
 import type { FailureKind, ProviderFailure, ProviderName } from './types.js';
 
 /** Kinds worth retrying on the same provider. */
 const RETRYABLE: ReadonlySet<FailureKind> = new Set(['rate_limit', 'overloaded', 'server', 'timeout', 'connection']);
 
-export class ProviderError extends Error {
+/** One provider's failed try, classified (`kind`). Code `provider-failed`. */
+export class ProviderError extends AutomeshError<'provider-failed'> {
   constructor(
     readonly provider: ProviderName,
     readonly model: string,
@@ -17,7 +19,7 @@ export class ProviderError extends Error {
     /** Server's requested wait before the next try (Retry-After, Gemini RetryInfo), in ms. */
     readonly retryAfterMs: number | null = null,
   ) {
-    super(message);
+    super('provider-failed', message);
     this.name = 'ProviderError';
   }
 
@@ -70,8 +72,13 @@ const HINTS: Partial<Record<FailureKind, string>> = {
   timeout: 'raise LLM_TIMEOUT or check the endpoint',
 };
 
-/** The error thrown when every provider failed; `failures` holds each provider's last error. */
-export class LlmChainError extends Error {
+/** True for a {@link ProviderError} from any copy of automesh (a custom provider may throw its own copy's). */
+export function isProviderError(error: unknown): error is ProviderError {
+  return isAutomeshError(error, 'provider-failed');
+}
+
+/** The error thrown when every provider failed; `failures` holds each provider's last error. Code `llm-failed`. */
+export class LlmChainError extends AutomeshError<'llm-failed'> {
   constructor(
     readonly failures: ProviderFailure[],
     readonly tried: ProviderName[],
@@ -85,24 +92,24 @@ export class LlmChainError extends Error {
       const hint = HINTS[f.kind] ? ` (${HINTS[f.kind]})` : '';
       return `${name} (${f.model}): ${f.kind}${f.status ? ` ${f.status}` : ''}: ${f.message}${hint}`;
     });
-    super(`All LLM providers failed. ${parts.join('; ')}.${note ? ` ${note}` : ''}`);
+    super('llm-failed', `All LLM providers failed. ${parts.join('; ')}.${note ? ` ${note}` : ''}`);
     this.name = 'LlmChainError';
   }
 }
 
-/** Thrown when the caller's AbortSignal ended the call. */
-export class LlmAbortError extends Error {
+/** Thrown when the caller's AbortSignal ended the call. Code `cancelled`; named `AbortError`, as fetch's is. */
+export class LlmAbortError extends AutomeshError<'cancelled'> {
   constructor(message = 'The LLM call was cancelled by the caller.') {
-    super(message);
+    super('cancelled', message);
     this.name = 'AbortError';
   }
 }
 
-/** No provider configured (and no replay file). */
-export class NoProviderError extends Error {
+/** No provider configured (and no replay file). Code `no-provider`. */
+export class NoProviderError extends AutomeshError<'no-provider'> {
   /** `setup` says what configures each provider (`providerSetupText()`, derived from the provider files). */
   constructor(order: readonly string[], setup: string) {
-    super(
+    super('no-provider',
       `No LLM provider is configured. Set the variables of at least one provider (in the environment or .env): ${setup}. ` +
         `LLM_PROVIDER_ORDER is ${order.join(',')}. To run without a network, set AUTOMESH_REPLAY to a recorded file.`,
     );

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Settings } from '../config/settings.js';
+import { AutomeshError } from '../core/errors.js';
 import { callParameters, checkRequest } from './chain.js';
 import { LlmAbortError } from './errors.js';
 import type { ModelMiddleware } from './model-middleware.js';
@@ -91,10 +92,10 @@ export class Recorder {
   }
 }
 
-/** Thrown when a replay file has no answer for a request. */
-export class ReplayMissError extends Error {
+/** Thrown when a replay file has no answer for a request. Code `replay-miss`. */
+export class ReplayMissError extends AutomeshError<'replay-miss'> {
   constructor(message: string, readonly key: string) {
-    super(message);
+    super('replay-miss', message);
     this.name = 'ReplayMissError';
   }
 }

@@ -9,6 +9,7 @@ import type { Settings } from '../config/settings.js';
 import {
   PROVIDER_ALIASES, PROVIDER_NAMES, providerDefinition, requiredSettingsText, type ProviderName,
 } from './providers/index.js';
+import { AutomeshError } from '../core/errors.js';
 
 export interface LlmRoute {
   /** Providers to try, in this order; default: `LLM_PROVIDER_ORDER`. */
@@ -58,9 +59,10 @@ export function withModel(settings: Settings, provider: ProviderName, model: str
   return model === undefined ? settings : { ...settings, [providerDefinition(provider).modelSetting]: model };
 }
 
-export class RouteError extends Error {
+/** An agent's `llm` route that cannot be followed (an unconfigured provider, a model it cannot change). Code `invalid-route`. */
+export class RouteError extends AutomeshError<'invalid-route'> {
   constructor(message: string) {
-    super(message);
+    super('invalid-route', message);
     this.name = 'RouteError';
   }
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { findNonJsonData } from '../codegen/json-data.js';
 import type { z } from 'zod';
 import { requireZod4Schema, stableJson, toJsonSchema } from '../codegen/json-schema.js';
+import { AutomeshError } from '../core/errors.js';
 import type { StepSchema } from './step-runner.js';
 
 /** One step as a user writes it. */
@@ -68,9 +69,10 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Keys of a step's context that the engine fills; a step with such an id would be hidden behind them. */
 const RESERVED_IDS = ['previousStepResults', 'workflowId', 'stepId'];
 
-export class WorkflowValidationError extends Error {
+/** A workflow spec with problems, every one listed in `problems`. Code `invalid-workflow`. */
+export class WorkflowValidationError extends AutomeshError<'invalid-workflow'> {
   constructor(workflowId: string, readonly problems: string[]) {
-    super(`Workflow "${workflowId}" is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}.`);
+    super('invalid-workflow', `Workflow "${workflowId}" is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}.`);
     this.name = 'WorkflowValidationError';
   }
 }

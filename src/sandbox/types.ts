@@ -1,13 +1,10 @@
-/** Why an execution failed. `crashed` means the worker process running it died or stopped answering. */
-export type ExecutionErrorCategory =
-  | 'syntax'
-  | 'runtime'
-  | 'timeout'
-  | 'memory'
-  | 'no_result'
-  | 'output'
-  | 'tool'
-  | 'crashed';
+import type { ExecutionCategory } from '../core/error-categories.js';
+
+/**
+ * Why an execution failed: the categories of `core/error-categories.ts` that arise in the sandbox. `crashed` means
+ * the worker process running it died or stopped answering.
+ */
+export type ExecutionErrorCategory = ExecutionCategory;
 
 /** Limits of one execution. Every field has a default from the settings (see `src/config/settings.ts`). */
 export interface ExecutionLimits {

@@ -4,11 +4,12 @@ import { basename, resolve } from 'node:path';
 import type { Envelope } from '../../agent/envelope.js';
 import type { SettingsInput } from '../../config/settings.js';
 import { Mesh } from '../../mesh/mesh.js';
-import { resolveWorkflow, WorkflowValidationError, type WorkflowStep } from '../../mesh/workflow-spec.js';
+import { isAutomeshError } from '../../core/errors.js';
+import { resolveWorkflow, type WorkflowValidationError, type WorkflowStep } from '../../mesh/workflow-spec.js';
 import type { Command } from '../command.js';
 import { parseVerbArgs } from '../args.js';
 import { CliError, eprintln, paint, printJson, UsageError, type Io } from '../io.js';
-import { AgentsFileError, loadAgents, type LoadedAgents } from '../load-agents.js';
+import { loadAgents, type LoadedAgents } from '../load-agents.js';
 import { Progress, printTaskResult, printWorkflowResult } from '../progress.js';
 import { cliSettings } from '../setup.js';
 
@@ -171,7 +172,7 @@ async function run(args: string[], io: Io): Promise<number> {
   try {
     loaded = await loadAgents(values.agents ?? defaultAgentsFile(io), io.cwd);
   } catch (err) {
-    if (err instanceof AgentsFileError) throw new CliError(err.message);
+    if (isAutomeshError(err, 'agents-file')) throw new CliError(err.message);
     throw err;
   }
   for (const warning of [...settingWarnings(io), ...loaded.warnings]) eprintln(io, `${paint(io, 'yellow', 'warning:')} ${warning}`);
@@ -197,8 +198,9 @@ async function run(args: string[], io: Io): Promise<number> {
       stepRows = resolveWorkflow(workflow.id, workflow.steps, { resolve: (name) => mesh.resolveAgent(name), describe })
         .map((s) => ({ id: s.id, role: s.role, task: s.task }));
     } catch (err) {
-      if (err instanceof WorkflowValidationError) {
-        throw new CliError(`${first} is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):`, err.problems);
+      if (isAutomeshError(err, 'invalid-workflow')) {
+        const { problems } = err as WorkflowValidationError;
+        throw new CliError(`${first} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):`, problems);
       }
       throw new CliError(`${first}: ${err instanceof Error ? err.message : String(err)}`);
     }

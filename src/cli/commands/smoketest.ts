@@ -12,10 +12,11 @@ import { registryLookupFor, runTask, type AgentIdentity, type AgentRuntime } fro
 import type { Envelope } from '../../agent/envelope.js';
 import { loadPromptTemplates, type PromptTemplates } from '../../codegen/prompts.js';
 import { sandboxSettingsOf } from '../../config/sandbox-settings.js';
-import { SettingsError, type ProviderName, type Settings } from '../../config/settings.js';
+import type { ProviderName, Settings } from '../../config/settings.js';
+import { categoryHint } from '../../core/error-categories.js';
+import { isAutomeshError } from '../../core/errors.js';
 import type { CodeModel } from '../../llm/code-model.js';
 import { createCodeModel } from '../../llm/create-model.js';
-import { NoProviderError } from '../../llm/errors.js';
 import { wrapModel } from '../../llm/model-middleware.js';
 import { Executor } from '../../sandbox/executor.js';
 import { wrapExecutor } from '../../sandbox/executor-middleware.js';
@@ -98,7 +99,7 @@ function loadSettingsStage(smoke: Smoke): Staged<SettingsReady> {
       failed: stages.fail('settings', performance.now() - t, message, {
         error: message,
         nextSteps: [
-          err instanceof SettingsError
+          isAutomeshError(err, 'invalid-settings')
             ? 'fix the settings named above, in the environment or .env (.env.example documents every setting)'
             : 'fix the prompt templates or unset PROMPT_DIRECTORY',
           'automesh check lists every setting and what is wrong',
@@ -124,7 +125,7 @@ function buildModelStage(smoke: Smoke, settings: Settings): Staged<CodeModel> {
     model = wrapModel(createCodeModel(settings), timeModelCalls(smoke.probe));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const none = err instanceof NoProviderError;
+    const none = isAutomeshError(err, 'no-provider');
     return {
       failed: stages.fail('provider chain', performance.now() - t, none ? 'no LLM provider is configured' : message, {
         error: none ? 'No LLM provider is configured.' : message,
@@ -399,7 +400,7 @@ function verdict(smoke: Smoke, env: Envelope, model: CodeModel, settings: Settin
     nextSteps: [
       `try a stronger model (set ${modelVar}; the last code came from ${generationSummary(smoke.probe).used.at(-1) ?? lastProvider})`,
       `${logsShow}: every attempt's code and error`,
-      ...(env.errorCategory === 'crashed' ? ['automesh check: the sandbox self-test'] : []),
+      ...(env.errorCategory === 'crashed' ? [categoryHint('crashed') as string] : []),
       `or allow more repairs: MAX_REPAIR_ATTEMPTS (now ${maxRepairs})`,
     ],
   };
