@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseAgentArgs, runAgentBenchmark } from './agent.js';
 import { summaryTable, verdict, type Figure } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
+import { parseOverheadArgs, runOverheadBenchmark } from './overhead.js';
 import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
 import { parseWorkflowArgs, runWorkflowBenchmark } from './workflow.js';
 
@@ -22,6 +23,7 @@ interface Benchmark {
 const benchmarks: Benchmark[] = [
   { name: 'sandbox', run: (argv) => runSandboxBenchmark(parseSandboxArgs(argv)) },
   { name: 'llm', run: (argv) => runLlmBenchmark(parseLlmArgs(argv)) },
+  { name: 'overhead', run: (argv) => runOverheadBenchmark(parseOverheadArgs(argv)) },
   { name: 'agent', run: (argv) => runAgentBenchmark(parseAgentArgs(argv)) },
   { name: 'workflow', run: (argv) => runWorkflowBenchmark(parseWorkflowArgs(argv)) },
 ];

@@ -39,7 +39,6 @@ import {
   type WorkflowStep, type WorkflowStore, type WorkflowLease,
 } from '../src/index.js';
 import type { LlmRequest } from '../src/llm/types.js';
-import { FileWorkflowStore } from '../src/storage/index.js';
 import OpenAI from 'openai';
 import type { ScriptedReply } from '../test/llm-server/server.js';
 import { ModelServerProcess } from './lib/model-server.js';
@@ -55,6 +54,8 @@ const BENCH = 'workflow';
 const FLOOR_ORDER: readonly FloorTransport[] = ['sdk', 'sdk-node-http', 'node-http'];
 const MODEL_DELAY_MS = 50;
 const EFFICIENCY_TARGET = 0.9;
+/** The DAG's efficiency against the SDK-only floor's, measured in the same run (issue 13). */
+const FLOOR_RATIO_TARGET = 0.9;
 const ROLE = 'calculator';
 /** Level widths of the DAG: 100 steps, depth 5. */
 const LEVEL_WIDTHS = [1, 20, 39, 39, 1] as const;
@@ -690,18 +691,6 @@ function stateCost(state: unknown): StateCost {
   return { bytes, stringifyMs: quantile(times, 0.5) };
 }
 
-/** One save of `state` through a FileWorkflowStore of its own (same code path, same disk), n times: median ms. */
-async function probeSave(state: unknown, dir: string, n: number): Promise<number> {
-  const store = new FileWorkflowStore(join(dir, 'workflows'));
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = performance.now();
-    await store.save('probe', state);
-    times.push(performance.now() - started);
-  }
-  return quantile(times, 0.5);
-}
-
 // ---- the HTTP floor ----------------------------------------------------------------------------------
 
 /**
@@ -1055,12 +1044,10 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     console.log(indent(levelTable(median)));
     const saves = saveStats(median);
     const state = stateCost(median.finalState);
-    const probeMs = median.finalState === null ? Number.NaN : await probeSave(median.finalState, probeDir, 10);
-    console.log(`  workflow-state saves (coalesced: one in flight, the next writes the latest state; each an atomic ` +
-      `fsynced write of the whole state as compact JSON, ${(state.bytes / 1024).toFixed(0)} KB at the end): ` +
+    console.log(`  workflow-state writes (a header at start and end, one record per step at its start and its end, each ` +
+      `its own transaction in the embedded database; ${(state.bytes / 1024).toFixed(0)} KB of records at the end): ` +
       `${saves.count} in this run, median ${ms(saves.medianMs)}, ${ms(saves.totalMs)} in all; ` +
-      `${saves.backlogAtLastStep} of them ended after the last step had finished. Serializing the final state takes ` +
-      `${ms(state.stringifyMs)}; one save of it alone (same disk, nothing else running): ${ms(probeMs)} (median of 10).`);
+      `${saves.backlogAtLastStep} of them ended after the last step had finished.`);
 
     // Where the CPU goes, and the floor: the same DAG with nothing but the SDK's HTTP call per step.
     const perStep = (f: (r: RunSample) => number): number => quantile(high.map(f), 0.5) / dag.steps.length;
@@ -1120,8 +1107,8 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     console.log(indent(levelTable(defaultMedian)));
 
     add(`DAG 100 steps depth ${dag.depth}, wall, median of ${options.runs} (concurrency ${options.concurrency})`, ms(highWall.median));
-    add(`DAG critical-path efficiency (bound ${dag.depth} x ${MODEL_DELAY_MS} ms = ${ms(boundMs)})`, pct(efficiency),
-      `>= ${pct(EFFICIENCY_TARGET)}`, met);
+    // The absolute target is retired (issue 13): the floor measured in the same run shows what the machine allows.
+    add(`DAG critical-path efficiency (bound ${dag.depth} x ${MODEL_DELAY_MS} ms = ${ms(boundMs)})`, pct(efficiency));
     add(`DAG efficiency vs bound + one-step overhead (${ms(boundWithOverhead)})`, pct(boundWithOverhead / highWall.median));
     add(`DAG wall at default concurrency ${DEFAULT_WORKFLOW_CONCURRENCY}, median of ${options.defaultConcurrencyRuns} (efficiency)`,
       `${ms(defaultWall.median)} (${pct(boundMs / defaultWall.median)})`);
@@ -1131,6 +1118,8 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     add('DAG wall with state saves a no-op (diagnostic)', `${ms(noSaveWall)} (${pct(boundMs / noSaveWall)})`);
     add('DAG CPU per step: host / sandbox workers / model server', `${ms(cpu.host)} / ${ms(cpu.workers)} / ${ms(cpu.server)}`);
     add('HTTP floor: same DAG, SDK call only per step, wall (efficiency)', `${ms(floor.wallMs)} (${pct(boundMs / floor.wallMs)})`);
+    const toFloor = floor.wallMs / highWall.median;
+    add('DAG efficiency / SDK floor efficiency, same run', `${toFloor.toFixed(2)}x`, `>= ${FLOOR_RATIO_TARGET}x`, toFloor >= FLOOR_RATIO_TARGET);
     add('HTTP floor with the SDK on node:http (efficiency)', pct(boundMs / (floors[1] as Floor).wallMs));
     add('HTTP floor with a bare node:http call, no SDK (efficiency)', pct(boundMs / (floors[2] as Floor).wallMs));
     add('CPU to create a small file: log directory / tmpfs', `${ms(fsCost.disk)} / ${fsCost.tmpfs === null ? 'n/a' : ms(fsCost.tmpfs)}`);

@@ -48,19 +48,3 @@ export class WorkflowLockedError extends StorageError {
     );
   }
 }
-
-/**
- * The whole-document workflow file only (`FileWorkflowStore`), removed with it: a stored file exists but cannot be
- * read as what it should be.
- * @deprecated
- */
-export class DamagedFileError extends StorageError {
-  constructor(readonly path: string, readonly reason: string, advice: string, options?: { cause?: unknown }) {
-    super(
-      'damaged',
-      `Storage file ${path} is damaged (${reason}). automesh writes files atomically, so it was probably edited by ` +
-        `hand or hit a disk problem. Repair it by hand, or move it aside (mv '${path}' '${path}.damaged'); ${advice}`,
-      options,
-    );
-  }
-}

@@ -3,7 +3,7 @@
  * backend, and `logs export`.
  */
 export type {
-  RegistryEntry, RegistryStore, ResultStore, ResultSummary, Storage, StoredResult, WorkflowStore, WholeDocumentWorkflowStore,
+  RegistryEntry, RegistryStore, ResultStore, ResultSummary, Storage, StoredResult, WorkflowStore,
   ResultFilter, ResultScanItem, DamagedResult, LeaseOwner, WorkflowLease, WorkflowHeader, StepRecord, WorkflowSnapshot,
   DamagedWorkflowRecord, WorkflowStatus, StepStatus,
 } from './types.js';
@@ -12,8 +12,7 @@ export { createMemoryStorage, emptyMemoryData, MemoryRegistryStore, MemoryResult
 export type { MemoryData } from './memory/index.js';
 export { exportResults } from './export-logs.js';
 export type { ExportReport } from './export-logs.js';
-export { FileWorkflowStore } from './file-workflow-store.js';
 export { assertUsableDirectory } from './usable-directory.js';
-export { DamagedFileError, InvalidNameError, isStorageError, StorageError, WorkflowLockedError } from './errors.js';
+export { InvalidNameError, isStorageError, StorageError, WorkflowLockedError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
 export { assertRoleName, assertSafeName, RESERVED_ROLE_NAMES, SAFE_NAME } from './names.js';

@@ -105,17 +105,6 @@ export interface RegistryStore {
   search(text: string, options?: { limit?: number }): Promise<RegistryScan>;
 }
 
-/**
- * The old whole-document workflow state (one JSON document rewritten on every change). Kept only until the engine
- * moves to {@link WorkflowStore}; no new code may use it.
- * @deprecated
- */
-export interface WholeDocumentWorkflowStore {
-  load(workflowId: string): Promise<unknown | null>;
-  save(workflowId: string, state: unknown): Promise<void>;
-  remove(workflowId: string): Promise<boolean>;
-}
-
 /** Who runs a workflow: enough for a person to find the process ("held by pid 4242 on build-7 since …"). */
 export interface LeaseOwner {
   /** Unique per run (a random id), so a restarted process with a recycled pid is still a different owner. */
