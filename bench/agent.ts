@@ -29,19 +29,28 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  defineAgent, Mesh, resetCooldowns,
-  type AutoAgent, type CallOptions, type MeshMiddleware, type Completion, type Envelope, type LlmRequest, type Provider, type SettingsInput,
-} from '../src/index.js';
 import type { AgentRuntime } from '../src/agent/pipeline.js';
+import {
+  type AutoAgent,
+  type CallOptions,
+  type Completion,
+  defineAgent,
+  type Envelope,
+  type LlmRequest,
+  Mesh,
+  type MeshMiddleware,
+  type Provider,
+  resetCooldowns,
+  type SettingsInput,
+} from '../src/index.js';
 import { VllmProvider } from '../src/llm/providers/vllm.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from '../test/llm-server/server.js';
+import { positiveInt } from './lib/args.js';
 import type { Figure } from './lib/figures.js';
 import { EXPECTED_FAILING, loadProblemParts, PRELUDE, type ProblemParts } from './lib/humaneval.js';
-import { ms, summarize, table, type Summary } from './lib/stats.js';
-import { positiveInt } from './lib/args.js';
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
+import { ms, type Summary, summarize, table } from './lib/stats.js';
 
 const BENCH = 'agent';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,8 +62,9 @@ const HIT_MEDIAN_TARGET_MS = 3;
 
 const MODEL = 'bench-model';
 const ROLE = 'coder';
-const SYSTEM_PROMPT = 'You are a JavaScript programmer. Complete the function you are given, run the tests that come ' +
-  'with it, and store true in `result` when they pass.';
+const SYSTEM_PROMPT =
+  'You are a JavaScript programmer. Complete the function you are given, run the tests that come '
+  + 'with it, and store true in `result` when they pass.';
 /** Finds the task id in a task text (and so in the user message of a model call). */
 const TASK_ID = /\(HumanEval-X (JavaScript\/\d+)\)/;
 const WARMUP_PREFIX = '(warm-up) ';
@@ -70,7 +80,6 @@ export interface AgentBenchOptions {
   /** EXECUTION_TIMEOUT, seconds. */
   executionTimeoutS: number;
 }
-
 
 /** Reads this benchmark's options; others (meant for other benchmarks) are ignored. */
 export function parseAgentArgs(argv: readonly string[]): AgentBenchOptions {
@@ -100,16 +109,20 @@ export function parseAgentArgs(argv: readonly string[]): AgentBenchOptions {
 // ---- tasks and model answers ---------------------------------------------------------------------------
 
 function taskText(problem: ProblemParts): string {
-  return `Complete the JavaScript function below (HumanEval-X ${problem.taskId}) and run its tests; set \`result\` ` +
-    `to true when they pass.\n\n${problem.prompt}`;
+  return (
+    `Complete the JavaScript function below (HumanEval-X ${problem.taskId}) and run its tests; set \`result\` `
+    + `to true when they pass.\n\n${problem.prompt}`
+  );
 }
 
 /** What a model would answer: prose, the program in a fenced block ending in `result = true;`, prose. */
 function modelAnswer(problem: ProblemParts): string {
   const program = `${PRELUDE}${problem.prompt}${problem.canonicalSolution}${problem.test}`.replace(/\n*$/, '\n');
-  return 'Here is the completed function, followed by its tests; a failed check throws, so `result` is set only ' +
-    `when every test passes:\n\n\`\`\`javascript\n${program}result = true;\n\`\`\`\n\n` +
-    'Running this sets `result` to `true` once all the assertions hold.';
+  return (
+    'Here is the completed function, followed by its tests; a failed check throws, so `result` is set only '
+    + `when every test passes:\n\n\`\`\`javascript\n${program}result = true;\n\`\`\`\n\n`
+    + 'Running this sets `result` to `true` once all the assertions hold.'
+  );
 }
 
 function taskIdOf(text: string): string | null {
@@ -154,7 +167,7 @@ class TimedProvider implements Provider {
 }
 
 const SPAN_NAMES = ['chain', 'execute', 'lookup', 'register', 'recordSuccess', 'save'] as const;
-type SpanName = typeof SPAN_NAMES[number];
+type SpanName = (typeof SPAN_NAMES)[number];
 type Spans = Record<SpanName, number>;
 
 function zeroSpans(): Spans {
@@ -173,7 +186,11 @@ class Probe {
   }
 }
 
-function timed<A extends unknown[], R>(probe: Probe, name: SpanName, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+function timed<A extends unknown[], R>(
+  probe: Probe,
+  name: SpanName,
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {
     const started = performance.now();
     try {
@@ -256,7 +273,9 @@ async function runSerial(ctx: RunContext, problems: readonly ProblemParts[], pre
 }
 
 async function runConcurrent(
-  ctx: RunContext, problems: readonly ProblemParts[], concurrency: number,
+  ctx: RunContext,
+  problems: readonly ProblemParts[],
+  concurrency: number,
 ): Promise<{ samples: TaskSample[]; wallMs: number }> {
   ctx.provider.reset();
   const samples = new Array<TaskSample>(problems.length);
@@ -274,7 +293,10 @@ async function runConcurrent(
 }
 
 function failingIds(samples: readonly TaskSample[]): string[] {
-  return samples.filter((s) => !passed(s.envelope)).map((s) => s.taskId).sort();
+  return samples
+    .filter((s) => !passed(s.envelope))
+    .map((s) => s.taskId)
+    .sort();
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -290,7 +312,10 @@ function printFailures(samples: readonly TaskSample[]): void {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((line) => `  ${line}`).join('\n');
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
 }
 
 /** Rows of a breakdown table; a zero total leaves the share column empty. */
@@ -298,7 +323,13 @@ function breakdownRows(rows: Array<[string, number[]]>, engineTotal: number): st
   return rows.map(([name, values]) => {
     const s: Summary = summarize(values);
     const sum = values.reduce((a, b) => a + b, 0);
-    return [name, ms(s.median), ms(s.p95), ms(s.mean), engineTotal > 0 ? `${((sum / engineTotal) * 100).toFixed(1)}%` : '-'];
+    return [
+      name,
+      ms(s.median),
+      ms(s.p95),
+      ms(s.mean),
+      engineTotal > 0 ? `${((sum / engineTotal) * 100).toFixed(1)}%` : '-',
+    ];
   });
 }
 
@@ -311,7 +342,12 @@ interface MeshHandle {
   startMs: number;
 }
 
-async function startMesh(server: LlmServer, options: AgentBenchOptions, registryReuse: boolean, label: string): Promise<MeshHandle> {
+async function startMesh(
+  server: LlmServer,
+  options: AgentBenchOptions,
+  registryReuse: boolean,
+  label: string,
+): Promise<MeshHandle> {
   const logDir = mkdtempSync(join(tmpdir(), `automesh-bench-agent-${label}-`));
   const provider = new TimedProvider(new VllmProvider({ endpoint: server.url, model: MODEL }));
   const config: SettingsInput = {
@@ -372,19 +408,27 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
   const benchStarted = performance.now();
 
   heading('agent benchmark');
-  console.log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}); ` +
-    `${problems.length} HumanEval-X JavaScript problems as agent tasks through a real Mesh: provider chain -> ` +
-    'VllmProvider (official openai SDK) over real HTTP to the local wire-protocol server (test/llm-server, same ' +
-    'process, answers at once) -> code extraction -> sandbox -> registry -> result log.');
-  console.log(`Settings: EXECUTION_TIMEOUT=${options.executionTimeoutS}, LLM_MAX_RETRIES=0, MAX_REPAIR_ATTEMPTS=0, ` +
-    `SANDBOX_WORKERS=${options.workers ?? 'default (max(2, cores))'}, a fresh LOG_DIRECTORY per mesh under ${tmpdir()}.`);
+  console.log(
+    `node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}); `
+      + `${problems.length} HumanEval-X JavaScript problems as agent tasks through a real Mesh: provider chain -> `
+      + 'VllmProvider (official openai SDK) over real HTTP to the local wire-protocol server (test/llm-server, same '
+      + 'process, answers at once) -> code extraction -> sandbox -> registry -> result log.',
+  );
+  console.log(
+    `Settings: EXECUTION_TIMEOUT=${options.executionTimeoutS}, LLM_MAX_RETRIES=0, MAX_REPAIR_ATTEMPTS=0, `
+      + `SANDBOX_WORKERS=${options.workers ?? 'default (max(2, cores))'}, a fresh LOG_DIRECTORY per mesh under ${tmpdir()}.`,
+  );
   const startLoad = loadavg()[0] ?? 0;
-  console.log(`load average at start (1, 5, 15 min): ${loadLine()}` +
-    (startLoad > availableParallelism() * 0.5
-      ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
-      : ''));
-  console.log('Engine time = envelope.executionTime - the time inside the provider\'s complete() (HTTP round trip and ' +
-    'the server\'s work, which shares this event loop). Quantiles interpolate linearly between ranks.');
+  console.log(
+    `load average at start (1, 5, 15 min): ${loadLine()}`
+      + (startLoad > availableParallelism() * 0.5
+        ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
+        : ''),
+  );
+  console.log(
+    "Engine time = envelope.executionTime - the time inside the provider's complete() (HTTP round trip and "
+      + "the server's work, which shares this event loop). Quantiles interpolate linearly between ranks.",
+  );
   console.log(`data: ${options.humanEvalPath}`);
 
   const server = await LlmServer.start();
@@ -405,8 +449,10 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
     // ---- (a) serial, generate path
     heading('(a) engine time per task: serial, REGISTRY_REUSE=false, every task generates');
     handle = await startMesh(server, options, false, 'serial');
-    console.log(`mesh.start() (settings, chain, sandbox workers warmed, storage): ${ms(handle.startMs)}; ` +
-      `log directory ${handle.logDir}`);
+    console.log(
+      `mesh.start() (settings, chain, sandbox workers warmed, storage): ${ms(handle.startMs)}; `
+        + `log directory ${handle.logDir}`,
+    );
     const warmA = await warmUp(handle, problems, options.warmup);
     console.log(`${options.warmup} untimed warm-up tasks: ${ms(warmA)}`);
     let requestsBefore = server.requests().length;
@@ -424,22 +470,26 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
     const model = summarize(serial.map((s) => s.modelMs));
     const caller = summarize(serial.map((s) => s.callerMs));
     const oneCall = serial.every((s) => s.envelope.attempts.length === 1 && !s.envelope.cached);
-    console.log(`  ${serial.length} tasks in ${ms(serialWallMs)} (${(serial.length / (serialWallMs / 1000)).toFixed(1)} tasks/s ` +
-      `serial); HTTP requests to the server: ${serialRequests}; one model call per task, none cached: ${oneCall ? 'yes' : 'NO'}`);
+    console.log(
+      `  ${serial.length} tasks in ${ms(serialWallMs)} (${(serial.length / (serialWallMs / 1000)).toFixed(1)} tasks/s `
+        + `serial); HTTP requests to the server: ${serialRequests}; one model call per task, none cached: ${oneCall ? 'yes' : 'NO'}`,
+    );
     console.log(`  passed            ${serialPassed} / ${serial.length}`);
     printFailures(serial);
-    console.log(table(
-      ['per task', 'median', 'p95', 'p99', 'mean', 'max'],
-      [
-        ['executionTime', total],
-        ['model call (provider.complete)', model],
-        ['ENGINE (executionTime - model call)', engine],
-        ['executeTask wall (caller)', caller],
-      ].map(([name, s]) => {
-        const v = s as Summary;
-        return [name as string, ms(v.median), ms(v.p95), ms(v.p99), ms(v.mean), ms(v.max)];
-      }),
-    ));
+    console.log(
+      table(
+        ['per task', 'median', 'p95', 'p99', 'mean', 'max'],
+        [
+          ['executionTime', total],
+          ['model call (provider.complete)', model],
+          ['ENGINE (executionTime - model call)', engine],
+          ['executeTask wall (caller)', caller],
+        ].map(([name, s]) => {
+          const v = s as Summary;
+          return [name as string, ms(v.median), ms(v.p95), ms(v.p99), ms(v.mean), ms(v.max)];
+        }),
+      ),
+    );
 
     // Breakdown of the engine time. envelope.executionTime is taken in finish() before the result-log write
     // (results.save), so that write is not part of it: it is shown apart, after the parts that are.
@@ -453,30 +503,47 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
     const outsideAttempt = serial.map((s) => s.totalMs - (s.envelope.attempts[0]?.durationMs ?? 0));
     const callerEngine = summarize(serial.map((s) => s.callerMs - s.modelMs));
     const engineSum = serial.reduce((a, s) => a + s.engineMs, 0);
-    console.log('\n  Where the engine time goes (wall time of each part, per task; share = part summed / engine summed):');
-    console.log(indent(table(
-      ['part', 'median', 'p95', 'mean', 'share'],
-      [
-        ...breakdownRows([
-          ['sandbox: executor.execute (compile + worker run)', execute],
-          ['registry.register (2 locks, index + entry atomic writes)', register],
-          ['chain bookkeeping (chain.complete - provider.complete)', chainOverhead],
-          ['other (prompts, extraction, hashing, envelope)', other],
-        ], engineSum),
-        ...breakdownRows([['not in executionTime: results.save (result log)', save]], 0),
-      ],
-    )));
-    console.log(`  From the envelope alone: attempts[0].durationMs - model call (chain + extraction + sandbox) median ` +
-      `${ms(summarize(attemptMinusModel).median)}; executionTime - attempts[0].durationMs (prompt rendering before, ` +
-      `registry.register after) median ${ms(summarize(outsideAttempt).median)}.`);
-    console.log(`  As the caller sees it (executeTask wall - model call, result-log write included): median ` +
-      `${ms(callerEngine.median)}, p95 ${ms(callerEngine.p95)}.`);
+    console.log(
+      '\n  Where the engine time goes (wall time of each part, per task; share = part summed / engine summed):',
+    );
+    console.log(
+      indent(
+        table(
+          ['part', 'median', 'p95', 'mean', 'share'],
+          [
+            ...breakdownRows(
+              [
+                ['sandbox: executor.execute (compile + worker run)', execute],
+                ['registry.register (2 locks, index + entry atomic writes)', register],
+                ['chain bookkeeping (chain.complete - provider.complete)', chainOverhead],
+                ['other (prompts, extraction, hashing, envelope)', other],
+              ],
+              engineSum,
+            ),
+            ...breakdownRows([['not in executionTime: results.save (result log)', save]], 0),
+          ],
+        ),
+      ),
+    );
+    console.log(
+      `  From the envelope alone: attempts[0].durationMs - model call (chain + extraction + sandbox) median `
+        + `${ms(summarize(attemptMinusModel).median)}; executionTime - attempts[0].durationMs (prompt rendering before, `
+        + `registry.register after) median ${ms(summarize(outsideAttempt).median)}.`,
+    );
+    console.log(
+      `  As the caller sees it (executeTask wall - model call, result-log write included): median `
+        + `${ms(callerEngine.median)}, p95 ${ms(callerEngine.p95)}.`,
+    );
     const engineMet = engine.median <= ENGINE_MEDIAN_TARGET_MS;
-    console.log(`Target engine median <= ${ENGINE_MEDIAN_TARGET_MS} ms: ${engineMet ? 'met' : 'MISSED'} (${ms(engine.median)}, ` +
-      `p95 ${ms(engine.p95)})`);
+    console.log(
+      `Target engine median <= ${ENGINE_MEDIAN_TARGET_MS} ms: ${engineMet ? 'met' : 'MISSED'} (${ms(engine.median)}, `
+        + `p95 ${ms(engine.p95)})`,
+    );
 
     // ---- (b) concurrency
-    heading(`(b) throughput: ${options.concurrency} tasks in flight, fresh registry (REGISTRY_REUSE=true, every lookup misses)`);
+    heading(
+      `(b) throughput: ${options.concurrency} tasks in flight, fresh registry (REGISTRY_REUSE=true, every lookup misses)`,
+    );
     handle = await startMesh(server, options, true, 'concurrent');
     const warmB = await warmUp(handle, problems, options.warmup);
     console.log(`mesh.start(): ${ms(handle.startMs)}; ${options.warmup} untimed warm-up tasks: ${ms(warmB)}`);
@@ -488,20 +555,30 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
     const noneCached = concurrent.samples.every((s) => !s.envelope.cached);
     const latency = summarize(concurrent.samples.map((s) => s.totalMs));
     const concurrentEngine = summarize(concurrent.samples.map((s) => s.engineMs));
-    console.log(`  ${concurrent.samples.length} tasks in ${ms(concurrent.wallMs)}: ${rate.toFixed(1)} tasks/s; ` +
-      `HTTP requests: ${concurrentRequests}; none cached: ${noneCached ? 'yes' : 'NO'}`);
-    console.log(`  per task executionTime median ${ms(latency.median)}, p95 ${ms(latency.p95)}; minus the model call: ` +
-      `median ${ms(concurrentEngine.median)}, p95 ${ms(concurrentEngine.p95)} (queueing for the ` +
-      `${handle.mesh.settings.SANDBOX_WORKERS} sandbox workers included)`);
-    console.log(`  passed            ${concurrent.samples.length - concurrentFailing.length} / ${concurrent.samples.length}` +
-      `; same failing set as (a): ${sameSet(concurrentFailing, serialFailing) ? 'yes' : 'NO'}`);
+    console.log(
+      `  ${concurrent.samples.length} tasks in ${ms(concurrent.wallMs)}: ${rate.toFixed(1)} tasks/s; `
+        + `HTTP requests: ${concurrentRequests}; none cached: ${noneCached ? 'yes' : 'NO'}`,
+    );
+    console.log(
+      `  per task executionTime median ${ms(latency.median)}, p95 ${ms(latency.p95)}; minus the model call: `
+        + `median ${ms(concurrentEngine.median)}, p95 ${ms(concurrentEngine.p95)} (queueing for the `
+        + `${handle.mesh.settings.SANDBOX_WORKERS} sandbox workers included)`,
+    );
+    console.log(
+      `  passed            ${concurrent.samples.length - concurrentFailing.length} / ${concurrent.samples.length}`
+        + `; same failing set as (a): ${sameSet(concurrentFailing, serialFailing) ? 'yes' : 'NO'}`,
+    );
     if (!sameSet(concurrentFailing, serialFailing)) printFailures(concurrent.samples);
 
     // ---- (c) registry hits
     heading('(c) registry-hit path: the tasks (b) registered, again, serial then concurrent');
-    const registered = problems.filter((p) => concurrent.samples.some((s) => s.taskId === p.taskId && passed(s.envelope)));
-    console.log(`${registered.length} tasks registered in (b) (the ${problems.length - registered.length} failing ones ` +
-      'were not, so they would generate again and are left out).');
+    const registered = problems.filter((p) =>
+      concurrent.samples.some((s) => s.taskId === p.taskId && passed(s.envelope)),
+    );
+    console.log(
+      `${registered.length} tasks registered in (b) (the ${problems.length - registered.length} failing ones `
+        + 'were not, so they would generate again and are left out).',
+    );
     requestsBefore = server.requests().length;
     const callsBefore = handle.ctx.provider.calls;
     const hits = await runSerial(handle.ctx, registered);
@@ -514,45 +591,68 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
     const hit = summarize(hits.map((s) => s.totalMs));
     const hitCaller = summarize(hits.map((s) => s.callerMs));
     const hitRate = hitsConcurrent.samples.length / (hitsConcurrent.wallMs / 1000);
-    console.log(`  cached and passed: ${cachedCount} / ${allHits.length} runs; new HTTP requests: ${hitRequests}; ` +
-      `provider calls: ${hitCalls}: ${hitsOk ? 'ok' : 'NOT OK (MISSED)'}`);
-    console.log(table(
-      ['registry hit, serial', 'median', 'p95', 'p99', 'mean', 'max'],
-      [['executionTime', hit], ['executeTask wall (caller)', hitCaller]].map(([name, s]) => {
-        const v = s as Summary;
-        return [name as string, ms(v.median), ms(v.p95), ms(v.p99), ms(v.mean), ms(v.max)];
-      }),
-    ));
+    console.log(
+      `  cached and passed: ${cachedCount} / ${allHits.length} runs; new HTTP requests: ${hitRequests}; `
+        + `provider calls: ${hitCalls}: ${hitsOk ? 'ok' : 'NOT OK (MISSED)'}`,
+    );
+    console.log(
+      table(
+        ['registry hit, serial', 'median', 'p95', 'p99', 'mean', 'max'],
+        [
+          ['executionTime', hit],
+          ['executeTask wall (caller)', hitCaller],
+        ].map(([name, s]) => {
+          const v = s as Summary;
+          return [name as string, ms(v.median), ms(v.p95), ms(v.p99), ms(v.mean), ms(v.max)];
+        }),
+      ),
+    );
     const hitSpans = (name: SpanName): number[] => hits.map((s) => (s.spans ?? zeroSpans())[name]);
     const hitOther = hits.map((s) => {
       const sp = s.spans ?? zeroSpans();
       return s.totalMs - sp.lookup - sp.execute - sp.recordSuccess;
     });
     const hitSum = hits.reduce((a, s) => a + s.totalMs, 0);
-    console.log('\n  Where a hit\'s time goes (share = part summed / executionTime summed):');
-    console.log(indent(table(
-      ['part', 'median', 'p95', 'mean', 'share'],
-      [
-        ...breakdownRows([
-          ['registry.lookup (sync reads of index + entry)', hitSpans('lookup')],
-          ['sandbox: executor.execute (compile cached)', hitSpans('execute')],
-          ['registry.recordSuccess (lock, atomic entry write)', hitSpans('recordSuccess')],
-          ['other (hashing, envelope)', hitOther],
-        ], hitSum),
-        ...breakdownRows([['not in executionTime: results.save (result log)', hitSpans('save')]], 0),
-      ],
-    )));
-    console.log(`  at concurrency ${options.concurrency}: ${hitsConcurrent.samples.length} hits in ${ms(hitsConcurrent.wallMs)}, ` +
-      `${hitRate.toFixed(1)} tasks/s`);
+    console.log("\n  Where a hit's time goes (share = part summed / executionTime summed):");
+    console.log(
+      indent(
+        table(
+          ['part', 'median', 'p95', 'mean', 'share'],
+          [
+            ...breakdownRows(
+              [
+                ['registry.lookup (sync reads of index + entry)', hitSpans('lookup')],
+                ['sandbox: executor.execute (compile cached)', hitSpans('execute')],
+                ['registry.recordSuccess (lock, atomic entry write)', hitSpans('recordSuccess')],
+                ['other (hashing, envelope)', hitOther],
+              ],
+              hitSum,
+            ),
+            ...breakdownRows([['not in executionTime: results.save (result log)', hitSpans('save')]], 0),
+          ],
+        ),
+      ),
+    );
+    console.log(
+      `  at concurrency ${options.concurrency}: ${hitsConcurrent.samples.length} hits in ${ms(hitsConcurrent.wallMs)}, `
+        + `${hitRate.toFixed(1)} tasks/s`,
+    );
     const hitMet = hit.median <= HIT_MEDIAN_TARGET_MS;
-    console.log(`Target registry hit median <= ${HIT_MEDIAN_TARGET_MS} ms: ${hitMet ? 'met' : 'MISSED'} (${ms(hit.median)}, ` +
-      `p95 ${ms(hit.p95)})`);
+    console.log(
+      `Target registry hit median <= ${HIT_MEDIAN_TARGET_MS} ms: ${hitMet ? 'met' : 'MISSED'} (${ms(hit.median)}, `
+        + `p95 ${ms(hit.p95)})`,
+    );
     await stopMesh(handle);
     handle = null;
 
     const expectedOk = sameSet(serialFailing, EXPECTED_FAILING) && sameSet(concurrentFailing, EXPECTED_FAILING);
     const shortIds = (ids: readonly string[]): string => ids.map((id) => id.replace(/^JavaScript\//, '')).join(', ');
-    add('engine time per task (serial, generate), median', ms(engine.median), `<= ${ENGINE_MEDIAN_TARGET_MS} ms`, engineMet);
+    add(
+      'engine time per task (serial, generate), median',
+      ms(engine.median),
+      `<= ${ENGINE_MEDIAN_TARGET_MS} ms`,
+      engineMet,
+    );
     add('engine time per task (serial, generate), p95', ms(engine.p95));
     add('  of which sandbox execute, median', ms(summarize(execute).median));
     add('  of which registry.register, median', ms(summarize(register).median));
@@ -564,19 +664,33 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
     add('  of which registry.recordSuccess, median', ms(summarize(hitSpans('recordSuccess')).median));
     add('registry hit executeTask wall (+ result-log write), median', ms(hitCaller.median));
     add(`registry hit throughput at concurrency ${options.concurrency}`, `${hitRate.toFixed(1)} tasks/s`);
-    add('registry hits cached / new HTTP requests', `${cachedCount}/${allHits.length} / ${hitRequests}`,
-      'all / 0', hitsOk);
-    add('tasks passed (serial / concurrent)', `${serialPassed} / ${problems.length - concurrentFailing.length}`,
-      `${problems.length - EXPECTED_FAILING.length} each`, expectedOk);
-    add('failing JavaScript/ task_ids', shortIds(serialFailing) || '(none)', shortIds(EXPECTED_FAILING),
-      sameSet(serialFailing, EXPECTED_FAILING));
+    add(
+      'registry hits cached / new HTTP requests',
+      `${cachedCount}/${allHits.length} / ${hitRequests}`,
+      'all / 0',
+      hitsOk,
+    );
+    add(
+      'tasks passed (serial / concurrent)',
+      `${serialPassed} / ${problems.length - concurrentFailing.length}`,
+      `${problems.length - EXPECTED_FAILING.length} each`,
+      expectedOk,
+    );
+    add(
+      'failing JavaScript/ task_ids',
+      shortIds(serialFailing) || '(none)',
+      shortIds(EXPECTED_FAILING),
+      sameSet(serialFailing, EXPECTED_FAILING),
+    );
   } finally {
     await stopMesh(handle).catch(() => undefined);
     resetCooldowns();
     await server.close();
   }
-  console.log(`\nagent benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; ` +
-    `load average at end (1, 5, 15 min): ${loadLine()}`);
+  console.log(
+    `\nagent benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; `
+      + `load average at end (1, 5, 15 min): ${loadLine()}`,
+  );
   return figures;
 }
 

@@ -16,23 +16,32 @@
  * (those options apply when this file runs on its own; `npm run bench` uses the defaults).
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
-import Anthropic from '@anthropic-ai/sdk';
-import { GoogleGenAI } from '@google/genai';
+
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 import OpenAI, { AzureOpenAI } from 'openai';
 import {
-  LlmChain, loadSettings, PROVIDER_NAMES, resetCooldowns,
-  type Completion, type LlmReply, type LlmRequest, type Provider, type ProviderName, type Settings,
+  type Completion,
+  LlmChain,
+  type LlmReply,
+  type LlmRequest,
+  loadSettings,
+  PROVIDER_NAMES,
+  type Provider,
+  type ProviderName,
+  resetCooldowns,
+  type Settings,
 } from '../src/index.js';
 import { LlmServer } from '../test/llm-server/server.js';
-import type { Figure } from './lib/figures.js';
-import { ms, summarize, table, type Summary } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
+import type { Figure } from './lib/figures.js';
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
+import { ms, type Summary, summarize, table } from './lib/stats.js';
 
 const BENCH = 'llm';
 
@@ -60,7 +69,8 @@ const AZURE_API_VERSION = '2024-10-21';
 const SYSTEM = 'You are a math expert. Store the answer in `result`.';
 const PROMPT = 'Calculate the factorial of 10';
 const REQUEST: LlmRequest = { system: SYSTEM, messages: [{ role: 'user', content: PROMPT }] };
-const REPLY = 'Here is the code:\n\n```javascript\nlet f = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;\n```\n\nThis computes 10! = 3628800.';
+const REPLY =
+  'Here is the code:\n\n```javascript\nlet f = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;\n```\n\nThis computes 10! = 3628800.';
 
 export interface LlmOptions {
   /** Timed calls per provider and per side (raw SDK, chain). */
@@ -75,7 +85,6 @@ export interface LlmOptions {
   hangs: number;
   providers: ProviderName[];
 }
-
 
 /** Reads this benchmark's options; others (meant for other benchmarks) are ignored. */
 export function parseLlmArgs(argv: readonly string[]): LlmOptions {
@@ -94,7 +103,9 @@ export function parseLlmArgs(argv: readonly string[]): LlmOptions {
   });
   const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
   const providers = (str(values.providers) ?? PROVIDER_NAMES.join(','))
-    .split(',').map((p) => p.trim()).filter(Boolean);
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of providers) {
     if (!(PROVIDER_NAMES as readonly string[]).includes(p)) throw new Error(`--providers: unknown provider ${p}`);
   }
@@ -119,19 +130,29 @@ function settingsFor(server: LlmServer, order: ProviderName[], extra: Record<str
     LLM_COOLDOWN: '30',
   };
   if (order.includes('claude')) {
-    Object.assign(env, { CLAUDE_API_KEY: KEYS.claude, CLAUDE_ENDPOINT: server.anthropicBaseUrl, CLAUDE_MODEL: MODELS.claude });
+    Object.assign(env, {
+      CLAUDE_API_KEY: KEYS.claude,
+      CLAUDE_ENDPOINT: server.anthropicBaseUrl,
+      CLAUDE_MODEL: MODELS.claude,
+    });
   }
   if (order.includes('vllm')) {
     Object.assign(env, { LLM_ENDPOINT: server.url, LLM_MODEL: MODELS.vllm, LLM_API_KEY: KEYS.vllm });
   }
   if (order.includes('azure')) {
     Object.assign(env, {
-      AZURE_API_KEY: KEYS.azure, AZURE_ENDPOINT: server.azureEndpoint, AZURE_DEPLOYMENT: MODELS.azure,
+      AZURE_API_KEY: KEYS.azure,
+      AZURE_ENDPOINT: server.azureEndpoint,
+      AZURE_DEPLOYMENT: MODELS.azure,
       AZURE_API_VERSION,
     });
   }
   if (order.includes('gemini')) {
-    Object.assign(env, { GEMINI_API_KEY: KEYS.gemini, GEMINI_ENDPOINT: server.geminiBaseUrl, GEMINI_MODEL: MODELS.gemini });
+    Object.assign(env, {
+      GEMINI_API_KEY: KEYS.gemini,
+      GEMINI_ENDPOINT: server.geminiBaseUrl,
+      GEMINI_MODEL: MODELS.gemini,
+    });
   }
   return loadSettings({ env: { ...env, ...extra }, envFile: false });
 }
@@ -146,13 +167,19 @@ type Call = () => Promise<string>;
 function rawCall(server: LlmServer, provider: ProviderName, settings: Settings): Call {
   const maxTokens = settings.LLM_MAX_TOKENS;
   const temperature = settings.LLM_TEMPERATURE;
-  const chatMessages = [{ role: 'system' as const, content: SYSTEM }, { role: 'user' as const, content: PROMPT }];
+  const chatMessages = [
+    { role: 'system' as const, content: SYSTEM },
+    { role: 'user' as const, content: PROMPT },
+  ];
   switch (provider) {
     case 'claude': {
       const client = new Anthropic({ apiKey: KEYS.claude, baseURL: server.anthropicBaseUrl, maxRetries: 0 });
       return async () => {
         const reply = await client.messages.create({
-          model: MODELS.claude, max_tokens: maxTokens, system: SYSTEM, messages: [{ role: 'user', content: PROMPT }],
+          model: MODELS.claude,
+          max_tokens: maxTokens,
+          system: SYSTEM,
+          messages: [{ role: 'user', content: PROMPT }],
         });
         return reply.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
       };
@@ -162,18 +189,28 @@ function rawCall(server: LlmServer, provider: ProviderName, settings: Settings):
       const client = new OpenAI({ apiKey: KEYS.vllm, baseURL: server.openaiBaseUrl, maxRetries: 0 });
       return async () => {
         const reply = await client.chat.completions.create({
-          model: MODELS.vllm, temperature, max_tokens: maxTokens, messages: chatMessages,
+          model: MODELS.vllm,
+          temperature,
+          max_tokens: maxTokens,
+          messages: chatMessages,
         });
         return reply.choices[0]?.message.content ?? '';
       };
     }
     case 'azure': {
       const client = new AzureOpenAI({
-        apiKey: KEYS.azure, endpoint: server.azureEndpoint, deployment: MODELS.azure, apiVersion: AZURE_API_VERSION, maxRetries: 0,
+        apiKey: KEYS.azure,
+        endpoint: server.azureEndpoint,
+        deployment: MODELS.azure,
+        apiVersion: AZURE_API_VERSION,
+        maxRetries: 0,
       });
       return async () => {
         const reply = await client.chat.completions.create({
-          model: MODELS.azure, temperature, max_tokens: maxTokens, messages: chatMessages,
+          model: MODELS.azure,
+          temperature,
+          max_tokens: maxTokens,
+          messages: chatMessages,
         });
         return reply.choices[0]?.message.content ?? '';
       };
@@ -221,7 +258,11 @@ interface OverheadResult {
   blockDiffs: number[];
 }
 
-async function measureOverhead(server: LlmServer, provider: ProviderName, options: LlmOptions): Promise<OverheadResult> {
+async function measureOverhead(
+  server: LlmServer,
+  provider: ProviderName,
+  options: LlmOptions,
+): Promise<OverheadResult> {
   const settings = settingsFor(server, [provider]);
   const chain = new LlmChain(settings);
   const sides: Array<{ key: 'raw' | 'chain'; call: Call }> = [
@@ -255,9 +296,17 @@ async function measureOverhead(server: LlmServer, provider: ProviderName, option
  * stub called directly. Microseconds per call (medians).
  */
 async function measureBookkeeping(): Promise<{ chainUs: number; stubUs: number; n: number }> {
-  const completion: Completion = { text: REPLY, model: MODELS.claude, inputTokens: 120, outputTokens: 45, finishReason: 'stop' };
+  const completion: Completion = {
+    text: REPLY,
+    model: MODELS.claude,
+    inputTokens: 120,
+    outputTokens: 45,
+    finishReason: 'stop',
+  };
   const stub: Provider = {
-    name: 'claude', model: MODELS.claude, endpoint: 'http://stub.invalid',
+    name: 'claude',
+    model: MODELS.claude,
+    endpoint: 'http://stub.invalid',
     complete: () => Promise.resolve(completion),
   };
   const chain = new LlmChain(loadSettings({ env: {}, envFile: false }), { providers: [stub] });
@@ -290,7 +339,8 @@ async function closedPort(): Promise<number> {
     probe.listen(0, '127.0.0.1', () => ok());
   });
   const address = probe.address();
-  if (address === null || typeof address === 'string') throw new Error('could not read the port of a local probe server');
+  if (address === null || typeof address === 'string')
+    throw new Error('could not read the port of a local probe server');
   await new Promise<void>((ok) => probe.close(() => ok()));
   return address.port;
 }
@@ -311,14 +361,21 @@ interface FailoverResult {
  * failing provider is really tried every time. `subtractMs` (LLM_TIMEOUT for a hang) comes off each cost.
  */
 async function measureFailover(
-  failover: LlmChain, baseline: LlmChain, answering: ProviderName, n: number, warmup: number, subtractMs: number,
+  failover: LlmChain,
+  baseline: LlmChain,
+  answering: ProviderName,
+  n: number,
+  warmup: number,
+  subtractMs: number,
 ): Promise<FailoverResult> {
   const kinds: string[] = [];
   const one = async (chain: LlmChain, isFailover: boolean): Promise<number> => {
     resetCooldowns();
     const { ms: took, reply } = await timedReply(chain);
     if (reply.text !== REPLY || reply.provider !== answering) {
-      throw new Error(`expected a reply from ${answering}; got ${reply.provider}: ${JSON.stringify(reply.text.slice(0, 80))}`);
+      throw new Error(
+        `expected a reply from ${answering}; got ${reply.provider}: ${JSON.stringify(reply.text.slice(0, 80))}`,
+      );
     }
     if (isFailover) {
       if (reply.failures.length !== 1) {
@@ -384,35 +441,46 @@ export async function runLlmBenchmark(options: LlmOptions): Promise<Figure[]> {
   const started = performance.now();
 
   heading('llm benchmark');
-  console.log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}); ` +
-    'the official SDKs over real HTTP to the local wire-protocol server (test/llm-server) in this process');
+  console.log(
+    `node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}); `
+      + 'the official SDKs over real HTTP to the local wire-protocol server (test/llm-server) in this process',
+  );
   const startLoad = loadavg()[0] ?? 0;
-  console.log(`load average at start (1, 5, 15 min): ${loadLine()}` +
-    (startLoad > availableParallelism() * 0.5
-      ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
-      : ''));
-  console.log('Quantiles interpolate linearly between ranks; times are wall clock. The server runs in the same process ' +
-    'and event loop, so every figure includes its work too (equally on both sides of each comparison).');
+  console.log(
+    `load average at start (1, 5, 15 min): ${loadLine()}`
+      + (startLoad > availableParallelism() * 0.5
+        ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
+        : ''),
+  );
+  console.log(
+    'Quantiles interpolate linearly between ranks; times are wall clock. The server runs in the same process '
+      + 'and event loop, so every figure includes its work too (equally on both sides of each comparison).',
+  );
 
   const server = await LlmServer.start();
   resetCooldowns();
   try {
-    for (const p of PROVIDER_NAMES) server.respond(p, () => ({ kind: 'text', text: REPLY, inputTokens: 120, outputTokens: 45 }));
+    for (const p of PROVIDER_NAMES)
+      server.respond(p, () => ({ kind: 'text', text: REPLY, inputTokens: 120, outputTokens: 45 }));
 
     // ---- (a)
     heading('(a) added latency of LlmChain.complete over a raw SDK call');
-    console.log(`Per provider: ${options.warmup} untimed warm-up calls per side, then ${options.calls} timed sequential ` +
-      `calls per side in alternating blocks of ${options.block} (block order flips each time). Raw = the official ` +
-      'SDK client built as the provider builds it (same base URL, maxRetries 0), same request body; chain = a ' +
-      'LlmChain with only that provider configured.');
+    console.log(
+      `Per provider: ${options.warmup} untimed warm-up calls per side, then ${options.calls} timed sequential `
+        + `calls per side in alternating blocks of ${options.block} (block order flips each time). Raw = the official `
+        + 'SDK client built as the provider builds it (same base URL, maxRetries 0), same request body; chain = a '
+        + 'LlmChain with only that provider configured.',
+    );
     const results: OverheadResult[] = [];
     for (const provider of options.providers) {
       const r = await measureOverhead(server, provider, options);
       results.push(r);
       const raw = summarize(r.raw);
       const chain = summarize(r.chain);
-      console.log(`${provider.padEnd(6)}  raw ${ms(raw.median)} (p95 ${ms(raw.p95)})  chain ${ms(chain.median)} ` +
-        `(p95 ${ms(chain.p95)})  added ${ms(chain.median - raw.median)}`);
+      console.log(
+        `${provider.padEnd(6)}  raw ${ms(raw.median)} (p95 ${ms(raw.p95)})  chain ${ms(chain.median)} `
+          + `(p95 ${ms(chain.p95)})  added ${ms(chain.median - raw.median)}`,
+      );
     }
     const rows: string[][] = [];
     for (const r of results) {
@@ -422,32 +490,61 @@ export async function runLlmBenchmark(options: LlmOptions): Promise<Figure[]> {
       const blocks: Summary = summarize(r.blockDiffs);
       const met = added <= ADDED_MEDIAN_TARGET_MS;
       rows.push([
-        r.provider, ms(raw.median), ms(raw.p95), ms(chain.median), ms(chain.p95), ms(added),
-        `${(chain.median / raw.median).toFixed(3)}x`, `${ms(blocks.min)} .. ${ms(blocks.max)}`, met ? 'met' : 'MISSED',
+        r.provider,
+        ms(raw.median),
+        ms(raw.p95),
+        ms(chain.median),
+        ms(chain.p95),
+        ms(added),
+        `${(chain.median / raw.median).toFixed(3)}x`,
+        `${ms(blocks.min)} .. ${ms(blocks.max)}`,
+        met ? 'met' : 'MISSED',
       ]);
       add(`${r.provider}: raw SDK call, median / p95`, `${ms(raw.median)} / ${ms(raw.p95)}`);
       add(`${r.provider}: chain call, median / p95`, `${ms(chain.median)} / ${ms(chain.p95)}`);
-      add(`${r.provider}: added latency, median (chain/raw)`, `${ms(added)} (${(chain.median / raw.median).toFixed(2)}x)`,
-        `<= ${ADDED_MEDIAN_TARGET_MS} ms`, met);
+      add(
+        `${r.provider}: added latency, median (chain/raw)`,
+        `${ms(added)} (${(chain.median / raw.median).toFixed(2)}x)`,
+        `<= ${ADDED_MEDIAN_TARGET_MS} ms`,
+        met,
+      );
     }
     console.log('');
-    console.log(table(
-      ['provider', 'raw median', 'raw p95', 'chain median', 'chain p95', 'added (median)', 'chain/raw', 'added per block pair', 'target'],
-      rows,
-    ));
-    console.log(`added = chain median - raw median; target <= ${ADDED_MEDIAN_TARGET_MS} ms per provider. "added per block ` +
-      'pair" is the range of (chain block median - raw block median) over the block pairs: how much the figure moves with noise.');
+    console.log(
+      table(
+        [
+          'provider',
+          'raw median',
+          'raw p95',
+          'chain median',
+          'chain p95',
+          'added (median)',
+          'chain/raw',
+          'added per block pair',
+          'target',
+        ],
+        rows,
+      ),
+    );
+    console.log(
+      `added = chain median - raw median; target <= ${ADDED_MEDIAN_TARGET_MS} ms per provider. "added per block `
+        + 'pair" is the range of (chain block median - raw block median) over the block pairs: how much the figure moves with noise.',
+    );
     const book = await measureBookkeeping();
-    console.log(`The chain's own bookkeeping, no HTTP (a stub provider that answers at once, ${book.n} calls): ` +
-      `chain.complete median ${book.chainUs.toFixed(1)} us vs the stub alone ${book.stubUs.toFixed(1)} us, so ` +
-      `${(book.chainUs - book.stubUs).toFixed(1)} us per call; the rest of "added" is the provider adapter ` +
-      '(per-call AbortController, timer, signal and timeout handed to the SDK) and noise.');
+    console.log(
+      `The chain's own bookkeeping, no HTTP (a stub provider that answers at once, ${book.n} calls): `
+        + `chain.complete median ${book.chainUs.toFixed(1)} us vs the stub alone ${book.stubUs.toFixed(1)} us, so `
+        + `${(book.chainUs - book.stubUs).toFixed(1)} us per call; the rest of "added" is the provider adapter `
+        + '(per-call AbortController, timer, signal and timeout handed to the SDK) and noise.',
+    );
     add('chain bookkeeping alone (stub provider), median', `${(book.chainUs - book.stubUs).toFixed(1)} us`);
 
     // ---- (b)
     heading('(b) failover from a refused connection: vllm (closed port) -> claude');
     const port = await closedPort();
-    const refusedChain = new LlmChain(settingsFor(server, ['vllm', 'claude'], { LLM_ENDPOINT: `http://127.0.0.1:${port}` }));
+    const refusedChain = new LlmChain(
+      settingsFor(server, ['vllm', 'claude'], { LLM_ENDPOINT: `http://127.0.0.1:${port}` }),
+    );
     const claudeOnly = new LlmChain(settingsFor(server, ['claude']));
     const refused = await measureFailover(refusedChain, claudeOnly, 'claude', options.refused, 5, 0);
     const rawRefusal = summarize(await rawRefused(port, Math.min(options.refused, 20)));
@@ -455,18 +552,32 @@ export async function runLlmBenchmark(options: LlmOptions): Promise<Figure[]> {
     const refusedBase = summarize(refused.baseline);
     const refusedCost = summarize(refused.costs);
     const refusedMet = refusedCost.median <= REFUSED_FAILOVER_TARGET_MS;
-    console.log(`LLM_ENDPOINT=http://127.0.0.1:${port} (bound to port 0, then closed); order vllm,claude; ` +
-      `${options.refused} calls paired with claude-only baseline calls, resetCooldowns() before every call.`);
-    console.log(`  failover call         median ${ms(refusedCalls.median)}, p95 ${ms(refusedCalls.p95)}, max ${ms(refusedCalls.max)}`);
+    console.log(
+      `LLM_ENDPOINT=http://127.0.0.1:${port} (bound to port 0, then closed); order vllm,claude; `
+        + `${options.refused} calls paired with claude-only baseline calls, resetCooldowns() before every call.`,
+    );
+    console.log(
+      `  failover call         median ${ms(refusedCalls.median)}, p95 ${ms(refusedCalls.p95)}, max ${ms(refusedCalls.max)}`,
+    );
     console.log(`  claude-only baseline  median ${ms(refusedBase.median)}, p95 ${ms(refusedBase.p95)}`);
-    console.log(`  failover cost (call - baseline median)  median ${ms(refusedCost.median)}, p95 ${ms(refusedCost.p95)}`);
+    console.log(
+      `  failover cost (call - baseline median)  median ${ms(refusedCost.median)}, p95 ${ms(refusedCost.p95)}`,
+    );
     console.log(`  first provider's failure: ${kindsLine(refused.kinds)}`);
-    console.log(`  for reference, a raw openai-SDK call to the closed port: median ${ms(rawRefusal.median)}, ` +
-      `p95 ${ms(rawRefusal.p95)} (n=${rawRefusal.n})`);
-    console.log(`Target failover cost median <= ${REFUSED_FAILOVER_TARGET_MS} ms: ${refusedMet ? 'met' : 'MISSED'} ` +
-      `(${ms(refusedCost.median)})`);
-    add('refused connection: failover cost, median / p95', `${ms(refusedCost.median)} / ${ms(refusedCost.p95)}`,
-      `<= ${REFUSED_FAILOVER_TARGET_MS} ms`, refusedMet);
+    console.log(
+      `  for reference, a raw openai-SDK call to the closed port: median ${ms(rawRefusal.median)}, `
+        + `p95 ${ms(rawRefusal.p95)} (n=${rawRefusal.n})`,
+    );
+    console.log(
+      `Target failover cost median <= ${REFUSED_FAILOVER_TARGET_MS} ms: ${refusedMet ? 'met' : 'MISSED'} `
+        + `(${ms(refusedCost.median)})`,
+    );
+    add(
+      'refused connection: failover cost, median / p95',
+      `${ms(refusedCost.median)} / ${ms(refusedCost.p95)}`,
+      `<= ${REFUSED_FAILOVER_TARGET_MS} ms`,
+      refusedMet,
+    );
 
     // ---- (c)
     heading(`(c) failover from a hang: claude (hangs) -> vllm, LLM_TIMEOUT=${HANG_TIMEOUT_S}, LLM_MAX_RETRIES=0`);
@@ -480,25 +591,41 @@ export async function runLlmBenchmark(options: LlmOptions): Promise<Figure[]> {
     const hangBase = summarize(hang.baseline);
     const hangCost = summarize(hang.costs);
     const hangMet = hangCost.median <= HANG_FAILOVER_TARGET_MS;
-    console.log(`${options.hangs} calls paired with vllm-only baseline calls, resetCooldowns() before every call; ` +
-      `still-hung requests at the end: ${server.hanging()}.`);
-    console.log(`  failover call         median ${ms(hangCalls.median)}, p95 ${ms(hangCalls.p95)}, max ${ms(hangCalls.max)}`);
+    console.log(
+      `${options.hangs} calls paired with vllm-only baseline calls, resetCooldowns() before every call; `
+        + `still-hung requests at the end: ${server.hanging()}.`,
+    );
+    console.log(
+      `  failover call         median ${ms(hangCalls.median)}, p95 ${ms(hangCalls.p95)}, max ${ms(hangCalls.max)}`,
+    );
     console.log(`  vllm-only baseline    median ${ms(hangBase.median)}, p95 ${ms(hangBase.p95)}`);
-    console.log(`  failover cost (call - LLM_TIMEOUT - baseline median)  median ${ms(hangCost.median)}, p95 ${ms(hangCost.p95)}`);
+    console.log(
+      `  failover cost (call - LLM_TIMEOUT - baseline median)  median ${ms(hangCost.median)}, p95 ${ms(hangCost.p95)}`,
+    );
     console.log(`  first provider's failure: ${kindsLine(hang.kinds)}`);
-    console.log('  Note: a timeout is retryable, so with LLM_MAX_RETRIES=r the hung provider is tried 1+r times before ' +
-      'the failover: the hang costs (1+r) x LLM_TIMEOUT plus the backoff waits between tries (default 500 ms ' +
-      'doubling, half jittered; with the default r=2 and LLM_TIMEOUT=120 s that is about 6 minutes). This figure ' +
-      'uses r=0.');
-    console.log(`Target failover cost median <= ${HANG_FAILOVER_TARGET_MS} ms: ${hangMet ? 'met' : 'MISSED'} (${ms(hangCost.median)})`);
-    add(`hang: failover cost beyond LLM_TIMEOUT, median / p95`, `${ms(hangCost.median)} / ${ms(hangCost.p95)}`,
-      `<= ${HANG_FAILOVER_TARGET_MS} ms`, hangMet);
+    console.log(
+      '  Note: a timeout is retryable, so with LLM_MAX_RETRIES=r the hung provider is tried 1+r times before '
+        + 'the failover: the hang costs (1+r) x LLM_TIMEOUT plus the backoff waits between tries (default 500 ms '
+        + 'doubling, half jittered; with the default r=2 and LLM_TIMEOUT=120 s that is about 6 minutes). This figure '
+        + 'uses r=0.',
+    );
+    console.log(
+      `Target failover cost median <= ${HANG_FAILOVER_TARGET_MS} ms: ${hangMet ? 'met' : 'MISSED'} (${ms(hangCost.median)})`,
+    );
+    add(
+      `hang: failover cost beyond LLM_TIMEOUT, median / p95`,
+      `${ms(hangCost.median)} / ${ms(hangCost.p95)}`,
+      `<= ${HANG_FAILOVER_TARGET_MS} ms`,
+      hangMet,
+    );
   } finally {
     resetCooldowns();
     await server.close();
   }
-  console.log(`\nllm benchmark took ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
-    `load average at end (1, 5, 15 min): ${loadLine()}`);
+  console.log(
+    `\nllm benchmark took ${((performance.now() - started) / 1000).toFixed(1)} s; `
+      + `load average at end (1, 5, 15 min): ${loadLine()}`,
+  );
   return figures;
 }
 

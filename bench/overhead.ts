@@ -27,14 +27,20 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import {
-  defineAgent, Mesh, resetCooldowns, type CodeExecutor, type ExecutorMiddleware, type ModelMiddleware, type SettingsInput,
+  type CodeExecutor,
+  defineAgent,
+  type ExecutorMiddleware,
+  Mesh,
+  type ModelMiddleware,
+  resetCooldowns,
+  type SettingsInput,
 } from '../src/index.js';
 import { LlmServer } from '../test/llm-server/server.js';
 import { positiveInt } from './lib/args.js';
 import type { Figure } from './lib/figures.js';
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
-import { ms, summarize, table, type Summary } from './lib/stats.js';
+import { ms, type Summary, summarize, table } from './lib/stats.js';
 
 const BENCH = 'overhead';
 const OVERHEAD_MEDIAN_TARGET_MS = 1.2;
@@ -61,8 +67,10 @@ function program(i: number): string {
 }
 
 function reply(i: number): string {
-  return `Here is the code; it sums the three values and stores the total in \`result\`:\n\n\`\`\`javascript\n${program(i)}\n\`\`\`\n\n` +
-    'This sets `result` to an object with the total and the count.';
+  return (
+    `Here is the code; it sums the three values and stores the total in \`result\`:\n\n\`\`\`javascript\n${program(i)}\n\`\`\`\n\n`
+    + 'This sets `result` to an object with the total and the count.'
+  );
 }
 
 function task(i: number): string {
@@ -84,28 +92,32 @@ class Clock {
 
   middleware(): { model: ModelMiddleware[]; executor: ExecutorMiddleware[] } {
     return {
-      model: [{
-        wrapGenerate: async ({ doGenerate }) => {
-          const started = performance.now();
-          try {
-            return await doGenerate();
-          } finally {
-            this.model += performance.now() - started;
-            this.modelCalls += 1;
-          }
+      model: [
+        {
+          wrapGenerate: async ({ doGenerate }) => {
+            const started = performance.now();
+            try {
+              return await doGenerate();
+            } finally {
+              this.model += performance.now() - started;
+              this.modelCalls += 1;
+            }
+          },
         },
-      }],
-      executor: [{
-        wrapExecute: async ({ doExecute, executor }) => {
-          this.executor = executor;
-          const started = performance.now();
-          try {
-            return await doExecute();
-          } finally {
-            this.execute += performance.now() - started;
-          }
+      ],
+      executor: [
+        {
+          wrapExecute: async ({ doExecute, executor }) => {
+            this.executor = executor;
+            const started = performance.now();
+            try {
+              return await doExecute();
+            } finally {
+              this.execute += performance.now() - started;
+            }
+          },
         },
-      }],
+      ],
     };
   }
 }
@@ -120,20 +132,42 @@ interface Row {
 
 function config(server: LlmServer, logDir: string, reuse: boolean): SettingsInput {
   return {
-    LLM_ENDPOINT: server.openaiBaseUrl, LLM_MODEL: MODEL, LLM_PROVIDER_ORDER: 'vllm', LOG_DIRECTORY: logDir,
-    REGISTRY_REUSE: reuse, MAX_REPAIR_ATTEMPTS: 0, LLM_MAX_RETRIES: 0,
+    LLM_ENDPOINT: server.openaiBaseUrl,
+    LLM_MODEL: MODEL,
+    LLM_PROVIDER_ORDER: 'vllm',
+    LOG_DIRECTORY: logDir,
+    REGISTRY_REUSE: reuse,
+    MAX_REPAIR_ATTEMPTS: 0,
+    LLM_MAX_RETRIES: 0,
   } as SettingsInput;
 }
 
-async function startMesh(server: LlmServer, logDir: string, clock: Clock, reuse: boolean): Promise<{ mesh: Mesh; startMs: number }> {
+async function startMesh(
+  server: LlmServer,
+  logDir: string,
+  clock: Clock,
+  reuse: boolean,
+): Promise<{ mesh: Mesh; startMs: number }> {
   const mesh = new Mesh({ config: config(server, logDir, reuse), middleware: clock.middleware() });
-  mesh.add(defineAgent({ role: ROLE, capabilities: ['math'], systemPrompt: 'You write JavaScript. Store the answer in `result`.' }));
+  mesh.add(
+    defineAgent({
+      role: ROLE,
+      capabilities: ['math'],
+      systemPrompt: 'You write JavaScript. Store the answer in `result`.',
+    }),
+  );
   const started = performance.now();
   await mesh.start();
   return { mesh, startMs: performance.now() - started };
 }
 
-async function runTask(server: LlmServer, mesh: Mesh, clock: Clock, i: number, expectCached: boolean): Promise<Omit<Row, 'floor'>> {
+async function runTask(
+  server: LlmServer,
+  mesh: Mesh,
+  clock: Clock,
+  i: number,
+  expectCached: boolean,
+): Promise<Omit<Row, 'floor'>> {
   const agent = mesh.getAgent(ROLE);
   if (!agent) throw new Error(`agent ${ROLE} missing`);
   if (!expectCached) server.script('vllm', { kind: 'text', text: reply(i) });
@@ -143,9 +177,12 @@ async function runTask(server: LlmServer, mesh: Mesh, clock: Clock, i: number, e
   const wall = performance.now() - started;
   const expected = { total: 3 * i + 3, count: 3 };
   if (envelope.status !== 'success' || JSON.stringify(envelope.output) !== JSON.stringify(expected)) {
-    throw new Error(`task ${i} did not give ${JSON.stringify(expected)}: ${envelope.status} ${envelope.error ?? JSON.stringify(envelope.output)}`);
+    throw new Error(
+      `task ${i} did not give ${JSON.stringify(expected)}: ${envelope.status} ${envelope.error ?? JSON.stringify(envelope.output)}`,
+    );
   }
-  if (envelope.cached !== expectCached) throw new Error(`task ${i}: cached ${envelope.cached}, expected ${expectCached}`);
+  if (envelope.cached !== expectCached)
+    throw new Error(`task ${i}: cached ${envelope.cached}, expected ${expectCached}`);
   return { wall, model: clock.model, execute: clock.execute, overhead: wall - clock.model - clock.execute };
 }
 
@@ -155,7 +192,11 @@ async function floorOnce(client: OpenAI, server: LlmServer, clock: Clock, i: num
   const executor = clock.executor;
   if (!executor) throw new Error('the executor middleware saw no execution');
   const started = performance.now();
-  await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: task(i) }], max_tokens: 4096 });
+  await client.chat.completions.create({
+    model: MODEL,
+    messages: [{ role: 'user', content: task(i) }],
+    max_tokens: 4096,
+  });
   const outcome = await executor.execute({ code: program(i), context: {} });
   const took = performance.now() - started;
   if (outcome.status !== 'success') throw new Error(`floor execution ${i} failed: ${outcome.error}`);
@@ -215,17 +256,49 @@ export async function runOverheadBenchmark(options: OverheadBenchOptions): Promi
     const hit = summarize(hits.map((r) => r.overhead));
     const hitWall = summarize(hits.map((r) => r.wall));
     const ratio = wall.median / floor.median;
-    console.log(`\nmesh.start(): ${ms(startMs)}; first task after it: ${ms(first.wall)} (model ${ms(first.model)}, ` +
-      `execution ${ms(first.execute)})`);
+    console.log(
+      `\nmesh.start(): ${ms(startMs)}; first task after it: ${ms(first.wall)} (model ${ms(first.model)}, `
+        + `execution ${ms(first.execute)})`,
+    );
     console.log(`task wall / floor (medians): ${ratio.toFixed(2)}x`);
     console.log(`\n${BENCH} benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; ${loadLine()}`);
     figures.push(
-      { benchmark: BENCH, name: 'engine overhead per task (wall - model - execution), median', value: ms(over.median), target: `<= ${OVERHEAD_MEDIAN_TARGET_MS} ms`, met: over.median <= OVERHEAD_MEDIAN_TARGET_MS },
-      { benchmark: BENCH, name: 'engine overhead per task, p95', value: ms(over.p95), target: `<= ${OVERHEAD_P95_TARGET_MS} ms`, met: over.p95 <= OVERHEAD_P95_TARGET_MS },
-      { benchmark: BENCH, name: 'task wall, median (floor: SDK call + execution)', value: `${ms(wall.median)} (floor ${ms(floor.median)}, ${ratio.toFixed(2)}x)`, target: '-', met: null },
-      { benchmark: BENCH, name: 'registry hit (wall - execution), median', value: ms(hit.median), target: `<= ${HIT_MEDIAN_TARGET_MS} ms`, met: hit.median <= HIT_MEDIAN_TARGET_MS },
+      {
+        benchmark: BENCH,
+        name: 'engine overhead per task (wall - model - execution), median',
+        value: ms(over.median),
+        target: `<= ${OVERHEAD_MEDIAN_TARGET_MS} ms`,
+        met: over.median <= OVERHEAD_MEDIAN_TARGET_MS,
+      },
+      {
+        benchmark: BENCH,
+        name: 'engine overhead per task, p95',
+        value: ms(over.p95),
+        target: `<= ${OVERHEAD_P95_TARGET_MS} ms`,
+        met: over.p95 <= OVERHEAD_P95_TARGET_MS,
+      },
+      {
+        benchmark: BENCH,
+        name: 'task wall, median (floor: SDK call + execution)',
+        value: `${ms(wall.median)} (floor ${ms(floor.median)}, ${ratio.toFixed(2)}x)`,
+        target: '-',
+        met: null,
+      },
+      {
+        benchmark: BENCH,
+        name: 'registry hit (wall - execution), median',
+        value: ms(hit.median),
+        target: `<= ${HIT_MEDIAN_TARGET_MS} ms`,
+        met: hit.median <= HIT_MEDIAN_TARGET_MS,
+      },
       { benchmark: BENCH, name: 'registry hit wall, median', value: ms(hitWall.median), target: '-', met: null },
-      { benchmark: BENCH, name: 'mesh.start() / first task', value: `${ms(startMs)} / ${ms(first.wall)}`, target: '-', met: null },
+      {
+        benchmark: BENCH,
+        name: 'mesh.start() / first task',
+        value: `${ms(startMs)} / ${ms(first.wall)}`,
+        target: '-',
+        met: null,
+      },
     );
   } finally {
     await server.close();

@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseAgentArgs, runAgentBenchmark } from './agent.js';
-import { summaryTable, verdict, type Figure } from './lib/figures.js';
+import { type Figure, summaryTable, verdict } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
 import { parseOverheadArgs, runOverheadBenchmark } from './overhead.js';
 import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
@@ -34,15 +34,19 @@ const failed: string[] = [];
 const started = performance.now();
 for (const benchmark of benchmarks) {
   try {
-    figures.push(...await benchmark.run(argv));
+    figures.push(...(await benchmark.run(argv)));
   } catch (err) {
     failed.push(benchmark.name);
-    console.error(`\nBenchmark ${benchmark.name} could not run: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    console.error(
+      `\nBenchmark ${benchmark.name} could not run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
   }
 }
 
-console.log(`\n=== summary (${benchmarks.length - failed.length} of ${benchmarks.length} benchmarks ran, ` +
-  `${((performance.now() - started) / 1000).toFixed(1)} s) ${'='.repeat(40)}`);
+console.log(
+  `\n=== summary (${benchmarks.length - failed.length} of ${benchmarks.length} benchmarks ran, `
+    + `${((performance.now() - started) / 1000).toFixed(1)} s) ${'='.repeat(40)}`,
+);
 if (figures.length > 0) console.log(summaryTable(figures));
 console.log(`\n${verdict(figures)}`);
 if (failed.length > 0) {

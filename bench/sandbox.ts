@@ -23,13 +23,20 @@ import { fileURLToPath } from 'node:url';
 import { format, parseArgs } from 'node:util';
 import vm from 'node:vm';
 import { Executor } from '../src/index.js';
-import type { Figure } from './lib/figures.js';
-import { EXPECTED_FAILING, firstLine, loadProblems, type Problem, type ProblemOutcome, type RunnerReport } from './lib/humaneval.js';
-import { RawIvmRunner } from './lib/raw-ivm.js';
-import { describe, ms, summarize, table } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
+import type { Figure } from './lib/figures.js';
+import {
+  EXPECTED_FAILING,
+  firstLine,
+  loadProblems,
+  type Problem,
+  type ProblemOutcome,
+  type RunnerReport,
+} from './lib/humaneval.js';
 import { heading, loadLine } from './lib/print.js';
+import { RawIvmRunner } from './lib/raw-ivm.js';
 import { runIfMain } from './lib/standalone.js';
+import { describe, ms, summarize, table } from './lib/stats.js';
 
 const BENCH = 'sandbox';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,7 +59,6 @@ export interface SandboxOptions {
   /** Rounds of the HumanEval part; throughput figures are the median round's. */
   rounds: number;
 }
-
 
 export function parseSandboxArgs(argv: readonly string[]): SandboxOptions {
   const { values } = parseArgs({
@@ -88,7 +94,9 @@ async function trivial(executor: Executor, code = TRIVIAL): Promise<{ wallMs: nu
   const result = await executor.execute({ code });
   const wallMs = performance.now() - started;
   if (result.status !== 'success' || result.output !== 1) {
-    throw new Error(`the trivial task did not return 1: ${result.status} ${result.errorCategory ?? ''} ${result.error ?? ''}`);
+    throw new Error(
+      `the trivial task did not return 1: ${result.status} ${result.errorCategory ?? ''} ${result.error ?? ''}`,
+    );
   }
   return { wallMs, cpuMs: result.cpuMs };
 }
@@ -145,8 +153,13 @@ function executorRunner(executor: Executor, problems: Problem[], concurrent: boo
   const runOne = async (problem: Problem): Promise<ProblemOutcome> => {
     const result = await executor.execute({ code: problem.program + RESULT_SUFFIX });
     const passed = result.status === 'success' && result.output === true;
-    const error = passed ? null : result.error ?? `unexpected output ${JSON.stringify(result.output)}`;
-    return { taskId: problem.taskId, passed, error: error?.split('\n')[0]?.slice(0, 200) ?? null, ms: result.durationMs };
+    const error = passed ? null : (result.error ?? `unexpected output ${JSON.stringify(result.output)}`);
+    return {
+      taskId: problem.taskId,
+      passed,
+      error: error?.split('\n')[0]?.slice(0, 200) ?? null,
+      ms: result.durationMs,
+    };
   };
   return async () => {
     const started = performance.now();
@@ -160,29 +173,38 @@ function executorRunner(executor: Executor, problems: Problem[], concurrent: boo
     const totalMs = performance.now() - started;
     return concurrent
       ? {
-        runner: 'Executor.execute',
-        mode: `all ${problems.length} submitted at once to one executor, pool of ${executor.workersStarted} worker ` +
-          'processes (warmed before the first round, untimed)',
-        totalMs,
-        outcomes,
-      }
+          runner: 'Executor.execute',
+          mode:
+            `all ${problems.length} submitted at once to one executor, pool of ${executor.workersStarted} worker `
+            + 'processes (warmed before the first round, untimed)',
+          totalMs,
+          outcomes,
+        }
       : {
-        runner: 'Executor.execute (serial)',
-        mode: 'informational: the same executor, one problem at a time (no pool parallelism)',
-        totalMs,
-        outcomes,
-      };
+          runner: 'Executor.execute (serial)',
+          mode: 'informational: the same executor, one problem at a time (no pool parallelism)',
+          totalMs,
+          outcomes,
+        };
   };
 }
 
 /** A console for node:vm that keeps log lines (as the sandbox does) instead of printing them. */
 function capturingConsole(logs: string[]): Record<string, (...args: unknown[]) => void> {
-  const emit = (level: string) => (...args: unknown[]): void => {
-    logs.push(`${level}: ${format(...args)}`);
-  };
+  const emit =
+    (level: string) =>
+    (...args: unknown[]): void => {
+      logs.push(`${level}: ${format(...args)}`);
+    };
   return {
-    log: emit('log'), info: emit('info'), debug: emit('debug'), warn: emit('warn'), error: emit('error'),
-    trace: emit('trace'), dir: emit('log'), table: emit('log'),
+    log: emit('log'),
+    info: emit('info'),
+    debug: emit('debug'),
+    warn: emit('warn'),
+    error: emit('error'),
+    trace: emit('trace'),
+    dir: emit('log'),
+    table: emit('log'),
   };
 }
 
@@ -193,13 +215,22 @@ function runNodeVm(problems: Problem[], options: SandboxOptions): RunnerReport {
     const problemStarted = performance.now();
     const logs: string[] = [];
     try {
-      vm.runInNewContext(problem.program, { console: capturingConsole(logs) }, {
-        filename: `${problem.taskId}.js`,
-        timeout: options.timeoutMs,
-      });
+      vm.runInNewContext(
+        problem.program,
+        { console: capturingConsole(logs) },
+        {
+          filename: `${problem.taskId}.js`,
+          timeout: options.timeoutMs,
+        },
+      );
       outcomes.push({ taskId: problem.taskId, passed: true, error: null, ms: performance.now() - problemStarted });
     } catch (err) {
-      outcomes.push({ taskId: problem.taskId, passed: false, error: firstLine(err), ms: performance.now() - problemStarted });
+      outcomes.push({
+        taskId: problem.taskId,
+        passed: false,
+        error: firstLine(err),
+        ms: performance.now() - problemStarted,
+      });
     }
   }
   return {
@@ -211,7 +242,10 @@ function runNodeVm(problems: Problem[], options: SandboxOptions): RunnerReport {
 }
 
 function failing(report: RunnerReport): string[] {
-  return report.outcomes.filter((o) => !o.passed).map((o) => o.taskId).sort();
+  return report.outcomes
+    .filter((o) => !o.passed)
+    .map((o) => o.taskId)
+    .sort();
 }
 
 function passedCount(report: RunnerReport): number {
@@ -254,15 +288,26 @@ function printRunner(rounds: RunnerRounds, latencyNote: string): void {
   const { median } = rounds;
   const perProblem = summarize(median.outcomes.map((o) => o.ms));
   console.log(`\n${median.runner}: ${median.mode}`);
-  console.log(`  total wall time   ${ms(median.totalMs)} (median round; rounds: ` +
-    `${rounds.reports.map((r) => ms(r.totalMs)).join(', ')})`);
-  console.log(`  throughput        ${rounds.medianThroughput.toFixed(1)} problems/s (rounds: ` +
-    `${rounds.reports.map((r) => throughput(r).toFixed(1)).join(', ')})`);
-  console.log(`  passed            ${passedCount(median)} / ${median.outcomes.length}` +
-    `${rounds.stable ? '' : '  (NOT the same in every round: ' +
-      rounds.reports.map((r) => passedCount(r)).join(', ') + ')'}`);
-  console.log(`  per problem       median ${ms(perProblem.median)}, p95 ${ms(perProblem.p95)}, max ${ms(perProblem.max)} ` +
-    `(${latencyNote})`);
+  console.log(
+    `  total wall time   ${ms(median.totalMs)} (median round; rounds: `
+      + `${rounds.reports.map((r) => ms(r.totalMs)).join(', ')})`,
+  );
+  console.log(
+    `  throughput        ${rounds.medianThroughput.toFixed(1)} problems/s (rounds: `
+      + `${rounds.reports.map((r) => throughput(r).toFixed(1)).join(', ')})`,
+  );
+  console.log(
+    `  passed            ${passedCount(median)} / ${median.outcomes.length}`
+      + `${
+        rounds.stable
+          ? ''
+          : '  (NOT the same in every round: ' + rounds.reports.map((r) => passedCount(r)).join(', ') + ')'
+      }`,
+  );
+  console.log(
+    `  per problem       median ${ms(perProblem.median)}, p95 ${ms(perProblem.p95)}, max ${ms(perProblem.max)} `
+      + `(${latencyNote})`,
+  );
   const failed = median.outcomes.filter((o) => !o.passed);
   console.log(`  failing task_ids  ${failed.length === 0 ? '(none)' : failed.map((o) => o.taskId).join(', ')}`);
   for (const o of failed) console.log(`    ${o.taskId}: ${o.error ?? ''}`);
@@ -300,7 +345,9 @@ async function runHumanEval(problems: Problem[], options: SandboxOptions): Promi
       for (const runner of order) {
         const report = await runner.run();
         reports[runner.key].push(report);
-        line.push(`${report.runner} ${ms(report.totalMs)} (${throughput(report).toFixed(0)}/s, ${passedCount(report)} passed)`);
+        line.push(
+          `${report.runner} ${ms(report.totalMs)} (${throughput(report).toFixed(0)}/s, ${passedCount(report)} passed)`,
+        );
       }
       console.log(`round ${round + 1}/${options.rounds}: ${line.join('; ')}`);
     }
@@ -332,14 +379,18 @@ export async function runSandboxBenchmark(options: SandboxOptions): Promise<Figu
   };
 
   heading('sandbox benchmark');
-  console.log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ` +
-    `executor workers: ${options.workers ?? 'default (SANDBOX_WORKERS, else max(2, cores))'}, ` +
-    `per-execution timeout ${options.timeoutMs} ms, memory ${options.memoryMb} MB`);
+  console.log(
+    `node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), `
+      + `executor workers: ${options.workers ?? 'default (SANDBOX_WORKERS, else max(2, cores))'}, `
+      + `per-execution timeout ${options.timeoutMs} ms, memory ${options.memoryMb} MB`,
+  );
   const startLoad = loadavg()[0] ?? 0;
-  console.log(`load average at start (1, 5, 15 min): ${loadLine()}` +
-    (startLoad > availableParallelism() * 0.5
-      ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
-      : ''));
+  console.log(
+    `load average at start (1, 5, 15 min): ${loadLine()}`
+      + (startLoad > availableParallelism() * 0.5
+        ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
+        : ''),
+  );
   console.log('Quantiles interpolate linearly between ranks; times are wall clock unless marked otherwise.');
 
   heading(`(a) per-execution overhead of \`${TRIVIAL}\``);
@@ -350,12 +401,18 @@ export async function runSandboxBenchmark(options: SandboxOptions): Promise<Figu
   console.log(`COLD  new Executor + first execute (worker start included), ${overhead.cold.length} fresh executors:`);
   console.log(`      ${describe(cold)}`);
   console.log(`      runs: ${overhead.cold.map((v) => v.toFixed(1)).join(', ')} ms`);
-  console.log(`WARM  same executor (${overhead.workers} workers, warmed + 50 untimed runs), ` +
-    `${overhead.warm.length} sequential executions:`);
+  console.log(
+    `WARM  same executor (${overhead.workers} workers, warmed + 50 untimed runs), `
+      + `${overhead.warm.length} sequential executions:`,
+  );
   console.log(`      ${describe(warm)}`);
-  console.log(`      isolate cpuMs:     median ${ms(summarize(overhead.warmCpu).median)} ` +
-    '(CPU the isolate spent on this run; creating it and loading the runtime excluded)');
-  console.log(`      sequential rate:   ${(overhead.warm.length / (overhead.warmTotalMs / 1000)).toFixed(0)} executions/s`);
+  console.log(
+    `      isolate cpuMs:     median ${ms(summarize(overhead.warmCpu).median)} `
+      + '(CPU the isolate spent on this run; creating it and loading the runtime excluded)',
+  );
+  console.log(
+    `      sequential rate:   ${(overhead.warm.length / (overhead.warmTotalMs / 1000)).toFixed(0)} executions/s`,
+  );
   console.log(`WARM, different code text each run (compile cache miss), ${overhead.warmUnique.length} executions:`);
   console.log(`      ${describe(warmUnique)}`);
   console.log(`cold / warm median: ${(cold.median / warm.median).toFixed(1)}x`);
@@ -369,8 +426,10 @@ export async function runSandboxBenchmark(options: SandboxOptions): Promise<Figu
 
   heading(`(b) HumanEval-X JavaScript, ${problems.length} problems, three runners, ${options.rounds} round(s)`);
   console.log(`data: ${options.humanEvalPath}`);
-  console.log('A problem passes when prelude + prompt + canonical_solution + test runs to the end; the prelude makes ' +
-    'console.assert throw. Figures below are from each runner\'s median round by throughput.');
+  console.log(
+    'A problem passes when prelude + prompt + canonical_solution + test runs to the end; the prelude makes '
+      + "console.assert throw. Figures below are from each runner's median round by throughput.",
+  );
   const he = await runHumanEval(problems, options);
   console.log(`(executor warm-up before the first round, untimed: ${ms(he.warmMs)} for ${he.workers} workers)`);
   printRunner(he.executor, 'submission to result, queueing included');
@@ -387,33 +446,49 @@ export async function runSandboxBenchmark(options: SandboxOptions): Promise<Figu
   const expectedPassed = problems.length - EXPECTED_FAILING.length;
 
   heading('(b) summary');
-  console.log(table(
-    ['runner', 'wall time', 'problems/s', 'passed', 'failing task_ids'],
-    [...required, he.serial].map((r) => [
-      r.median.runner, ms(r.median.totalMs), r.medianThroughput.toFixed(1),
-      `${passedCount(r.median)}/${r.median.outcomes.length}`, failing(r.median).join(', ') || '(none)',
-    ]),
-  ));
+  console.log(
+    table(
+      ['runner', 'wall time', 'problems/s', 'passed', 'failing task_ids'],
+      [...required, he.serial].map((r) => [
+        r.median.runner,
+        ms(r.median.totalMs),
+        r.medianThroughput.toFixed(1),
+        `${passedCount(r.median)}/${r.median.outcomes.length}`,
+        failing(r.median).join(', ') || '(none)',
+      ]),
+    ),
+  );
   const ratio = he.executor.medianThroughput / he.raw.medianThroughput;
   const ratioMet = ratio >= 1;
-  console.log(`\nPass/fail sets identical across executor, raw isolated-vm and node:vm` +
-    `${options.rounds > 1 ? ', in every round' : ''}: ${identical ? 'YES' : 'NO (MISSED)'}`);
+  console.log(
+    `\nPass/fail sets identical across executor, raw isolated-vm and node:vm`
+      + `${options.rounds > 1 ? ', in every round' : ''}: ${identical ? 'YES' : 'NO (MISSED)'}`,
+  );
   console.log(`Serial executor agrees with them: ${serialAgrees ? 'yes' : 'NO'}`);
-  console.log(`Failing set is the expected ${EXPECTED_FAILING.join(', ')} for every runner: ${expected ? 'yes' : 'NO (MISSED)'}`);
-  console.log(`Executor / raw isolated-vm throughput: ${ratio.toFixed(2)}x ` +
-    `(${he.executor.medianThroughput.toFixed(1)} vs ${he.raw.medianThroughput.toFixed(1)} problems/s); ` +
-    `target >= 1.00x: ${ratioMet ? 'met' : 'MISSED'}`);
-  console.log(`Executor / node:vm throughput: ${(he.executor.medianThroughput / he.vm.medianThroughput).toFixed(2)}x; ` +
-    `serial executor / raw isolated-vm: ${(he.serial.medianThroughput / he.raw.medianThroughput).toFixed(2)}x`);
+  console.log(
+    `Failing set is the expected ${EXPECTED_FAILING.join(', ')} for every runner: ${expected ? 'yes' : 'NO (MISSED)'}`,
+  );
+  console.log(
+    `Executor / raw isolated-vm throughput: ${ratio.toFixed(2)}x `
+      + `(${he.executor.medianThroughput.toFixed(1)} vs ${he.raw.medianThroughput.toFixed(1)} problems/s); `
+      + `target >= 1.00x: ${ratioMet ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `Executor / node:vm throughput: ${(he.executor.medianThroughput / he.vm.medianThroughput).toFixed(2)}x; `
+      + `serial executor / raw isolated-vm: ${(he.serial.medianThroughput / he.raw.medianThroughput).toFixed(2)}x`,
+  );
   console.log(`\nload average at end (1, 5, 15 min): ${loadLine()}`);
 
   add('humaneval executor throughput', `${he.executor.medianThroughput.toFixed(1)} problems/s`);
   add('humaneval raw isolated-vm throughput (serial)', `${he.raw.medianThroughput.toFixed(1)} problems/s`);
   add('humaneval node:vm throughput (serial)', `${he.vm.medianThroughput.toFixed(1)} problems/s`);
   add('humaneval executor / raw isolated-vm throughput', `${ratio.toFixed(2)}x`, '>= 1.00x', ratioMet);
-  add('humaneval passed (executor / raw ivm / node:vm)',
-    required.map((r) => String(passedCount(r.median))).join(' / '), `${expectedPassed} each`,
-    allReports.every((r) => passedCount(r) === expectedPassed));
+  add(
+    'humaneval passed (executor / raw ivm / node:vm)',
+    required.map((r) => String(passedCount(r.median))).join(' / '),
+    `${expectedPassed} each`,
+    allReports.every((r) => passedCount(r) === expectedPassed),
+  );
   const shortIds = (ids: readonly string[]): string => ids.map((id) => id.replace(/^JavaScript\//, '')).join(', ');
   add('humaneval failing JavaScript/ task_ids', shortIds(reference) || '(none)', shortIds(EXPECTED_FAILING), expected);
   add('humaneval pass/fail sets identical', identical ? 'yes' : 'no', 'identical', identical);

@@ -27,27 +27,43 @@
  *        (needs `npm run build` first: the sandbox worker runs from dist/). Options it does not know are ignored.
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import OpenAI from 'openai';
 import {
-  defineAgent, Mesh, resetCooldowns,
-  type Envelope, type MeshEvents, type MeshMiddleware, type SettingsInput, type StoredResult, type TaskInput, type WorkflowResult,
-  type WorkflowStep, type WorkflowStore, type WorkflowLease,
+  defineAgent,
+  type Envelope,
+  Mesh,
+  type MeshEvents,
+  type MeshMiddleware,
+  resetCooldowns,
+  type SettingsInput,
+  type StoredResult,
+  type TaskInput,
+  type WorkflowLease,
+  type WorkflowResult,
+  type WorkflowStep,
+  type WorkflowStore,
 } from '../src/index.js';
 import type { LlmRequest } from '../src/llm/types.js';
-import OpenAI from 'openai';
 import type { ScriptedReply } from '../test/llm-server/server.js';
-import { ModelServerProcess } from './lib/model-server.js';
-import { bareChatCompletion, FLOOR_TRANSPORTS, keepAliveAgent, nodeHttpFetch, type FloorTransport } from './lib/http-floor.js';
-import type { Figure } from './lib/figures.js';
-import { ms, quantile, summarize, table } from './lib/stats.js';
 import { positiveInt } from './lib/args.js';
+import type { Figure } from './lib/figures.js';
+import {
+  bareChatCompletion,
+  FLOOR_TRANSPORTS,
+  type FloorTransport,
+  keepAliveAgent,
+  nodeHttpFetch,
+} from './lib/http-floor.js';
+import { ModelServerProcess } from './lib/model-server.js';
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
+import { ms, quantile, summarize, table } from './lib/stats.js';
 
 const BENCH = 'workflow';
 /** The HTTP floors, in the order they are run and reported: the engine's own transport first. */
@@ -65,7 +81,7 @@ const STEP_TAG = /\[wf-bench ([A-Za-z0-9._-]+)\]/;
 
 /** The program every reply carries: the same for every step, as the data comes from `context`. */
 const STEP_PROGRAM = [
-  '// Add this step\'s weight to the outputs of the steps it depends on.',
+  "// Add this step's weight to the outputs of the steps it depends on.",
   'const deps = Object.values(context.previousStepResults ?? {});',
   'let total = context.weight;',
   'for (const dep of deps) {',
@@ -74,9 +90,10 @@ const STEP_PROGRAM = [
   '}',
   'result = total;',
 ].join('\n');
-const MODEL_ANSWER = 'This step adds its own weight to the outputs of the steps it depends on, which the engine ' +
-  `passes in \`context.previousStepResults\`:\n\n\`\`\`javascript\n${STEP_PROGRAM}\n\`\`\`\n\n` +
-  '`result` ends up as the sum.';
+const MODEL_ANSWER =
+  'This step adds its own weight to the outputs of the steps it depends on, which the engine '
+  + `passes in \`context.previousStepResults\`:\n\n\`\`\`javascript\n${STEP_PROGRAM}\n\`\`\`\n\n`
+  + '`result` ends up as the sum.';
 
 export interface WorkflowBenchOptions {
   /** Sandbox pool size; undefined means the default (`SANDBOX_WORKERS`, else max(2, cores)). */
@@ -96,7 +113,6 @@ export interface WorkflowBenchOptions {
   /** RSS sampling period, ms. */
   sampleMs: number;
 }
-
 
 /** Reads this benchmark's options; others (meant for other benchmarks) are ignored. */
 export function parseWorkflowArgs(argv: readonly string[]): WorkflowBenchOptions {
@@ -129,7 +145,10 @@ function pct(value: number): string {
 }
 
 function indent(text: string, by = '  '): string {
-  return text.split('\n').map((l) => `${by}${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `${by}${l}`)
+    .join('\n');
 }
 
 // ---- workflows -----------------------------------------------------------------------------------------
@@ -154,7 +173,10 @@ function planOf(name: string, steps: PlannedStep[]): Plan {
   const expected = new Map<string, number>();
   for (const step of steps) {
     // Steps are listed level by level, so every dependency is already known.
-    expected.set(step.id, step.deps.reduce((sum, d) => sum + (expected.get(d) as number), step.weight));
+    expected.set(
+      step.id,
+      step.deps.reduce((sum, d) => sum + (expected.get(d) as number), step.weight),
+    );
   }
   return { name, steps, depth: Math.max(...steps.map((s) => s.level)) + 1, expected };
 }
@@ -164,7 +186,9 @@ function planOf(name: string, steps: PlannedStep[]): Plan {
  * level-1 steps each; level 3, 39 steps on three level-2 steps each; level 4, one step on all of level 3 (fan-in).
  */
 function dagPlan(): Plan {
-  const ids = LEVEL_WIDTHS.map((width, level) => Array.from({ length: width }, (_, i) => `L${level}-${String(i).padStart(2, '0')}`));
+  const ids = LEVEL_WIDTHS.map((width, level) =>
+    Array.from({ length: width }, (_, i) => `L${level}-${String(i).padStart(2, '0')}`),
+  );
   const at = (level: number, i: number): string => {
     const row = ids[level] as string[];
     return row[i % row.length] as string;
@@ -186,15 +210,27 @@ function dagPlan(): Plan {
 }
 
 function chainPlan(length: number): Plan {
-  return planOf(`chain${length}`, Array.from({ length }, (_, i) => ({
-    id: `C${i}`, level: i, weight: i + 1, deps: i === 0 ? [] : [`C${i - 1}`],
-  })));
+  return planOf(
+    `chain${length}`,
+    Array.from({ length }, (_, i) => ({
+      id: `C${i}`,
+      level: i,
+      weight: i + 1,
+      deps: i === 0 ? [] : [`C${i - 1}`],
+    })),
+  );
 }
 
 function independentPlan(n: number): Plan {
-  return planOf(`independent${n}`, Array.from({ length: n }, (_, i) => ({
-    id: `I${String(i).padStart(3, '0')}`, level: 0, weight: i + 1, deps: [],
-  })));
+  return planOf(
+    `independent${n}`,
+    Array.from({ length: n }, (_, i) => ({
+      id: `I${String(i).padStart(3, '0')}`,
+      level: 0,
+      weight: i + 1,
+      deps: [],
+    })),
+  );
 }
 
 function stepsOf(plan: Plan): WorkflowStep[] {
@@ -209,19 +245,24 @@ function stepsOf(plan: Plan): WorkflowStep[] {
 
 function describePlan(plan: Plan): string {
   const edges = plan.steps.reduce((n, s) => n + s.deps.length, 0);
-  const lines = [`${plan.steps.length} steps, depth ${plan.depth} (steps on the longest path), ${edges} dependency edges:`];
+  const lines = [
+    `${plan.steps.length} steps, depth ${plan.depth} (steps on the longest path), ${edges} dependency edges:`,
+  ];
   const children = new Map<string, number>();
   for (const s of plan.steps) for (const d of s.deps) children.set(d, (children.get(d) ?? 0) + 1);
   for (let level = 0; level < plan.depth; level++) {
     const here = plan.steps.filter((s) => s.level === level);
     const depCounts = here.map((s) => s.deps.length);
     const outs = here.map((s) => children.get(s.id) ?? 0);
-    const range = (v: number[]): string => (Math.min(...v) === Math.max(...v) ? String(v[0]) : `${Math.min(...v)}-${Math.max(...v)}`);
+    const range = (v: number[]): string =>
+      Math.min(...v) === Math.max(...v) ? String(v[0]) : `${Math.min(...v)}-${Math.max(...v)}`;
     const first = here[0] as PlannedStep;
-    lines.push(`  level ${level}: ${String(here.length).padStart(2)} step${here.length === 1 ? ' ' : 's'} ` +
-      `(${first.id}${here.length > 1 ? ` .. ${(here.at(-1) as PlannedStep).id}` : ''}), ` +
-      `${range(depCounts)} ${depCounts.every((c) => c === 1) ? 'dependency' : 'dependencies'} each` +
-      `${level === 0 ? '' : ` on level ${level - 1}`}, ${range(outs)} ${outs.every((c) => c === 1) ? 'dependant' : 'dependants'} each`);
+    lines.push(
+      `  level ${level}: ${String(here.length).padStart(2)} step${here.length === 1 ? ' ' : 's'} `
+        + `(${first.id}${here.length > 1 ? ` .. ${(here.at(-1) as PlannedStep).id}` : ''}), `
+        + `${range(depCounts)} ${depCounts.every((c) => c === 1) ? 'dependency' : 'dependencies'} each`
+        + `${level === 0 ? '' : ` on level ${level - 1}`}, ${range(outs)} ${outs.every((c) => c === 1) ? 'dependant' : 'dependants'} each`,
+    );
   }
   const final = plan.steps.at(-1) as PlannedStep;
   lines.push(`  expected final output (${final.id}): ${plan.expected.get(final.id)}`);
@@ -273,7 +314,15 @@ class Recorder {
   step(stepId: string): StepTrace {
     let trace = this.steps.get(stepId);
     if (!trace) {
-      trace = { started: null, taskStart: null, taskEnd: null, announced: null, modelMs: 0, executeMs: 0, resultSaveMs: 0 };
+      trace = {
+        started: null,
+        taskStart: null,
+        taskEnd: null,
+        announced: null,
+        modelMs: 0,
+        executeMs: 0,
+        resultSaveMs: 0,
+      };
       this.steps.set(stepId, trace);
     }
     return trace;
@@ -293,11 +342,20 @@ function stepMiddleware(recorder: Recorder): MeshMiddleware {
     if (typeof id === 'string') recorder.step(id)[part] += took;
   };
   return {
-    model: [{ wrapGenerate: ({ request, doGenerate }) => timeInto(doGenerate, (took) => addTo(stepIdOfRequest(request), 'modelMs', took)) }],
-    executor: [{
-      wrapExecute: ({ request, doExecute }) =>
-        timeInto(doExecute, (took) => addTo((request.context as { stepId?: unknown } | undefined)?.stepId, 'executeMs', took)),
-    }],
+    model: [
+      {
+        wrapGenerate: ({ request, doGenerate }) =>
+          timeInto(doGenerate, (took) => addTo(stepIdOfRequest(request), 'modelMs', took)),
+      },
+    ],
+    executor: [
+      {
+        wrapExecute: ({ request, doExecute }) =>
+          timeInto(doExecute, (took) =>
+            addTo((request.context as { stepId?: unknown } | undefined)?.stepId, 'executeMs', took),
+          ),
+      },
+    ],
   };
 }
 
@@ -330,12 +388,17 @@ function instrument(mesh: Mesh, recorder: Recorder): void {
   if (!store) throw new Error('bench: the mesh has no workflow store (is it started?)');
   // The engine writes a header and one record per step (its start and its end); each write is timed, and the
   // records last written make up the state.
-  const timed = <A extends [WorkflowLease, { workflowId?: string; stepId?: string }]>(save: (...args: A) => Promise<void>) =>
+  const timed =
+    <A extends [WorkflowLease, { workflowId?: string; stepId?: string }]>(save: (...args: A) => Promise<void>) =>
     async (...args: A): Promise<void> => {
       const [lease, record] = args;
       if (lease.workflowId !== recorder.workflowId) return save(...args);
       const start = performance.now();
-      const state = (recorder.lastState ??= { header: null, steps: {} }) as { header: unknown; steps: Record<string, unknown> };
+      recorder.lastState ??= { header: null, steps: {} };
+      const state = recorder.lastState as {
+        header: unknown;
+        steps: Record<string, unknown>;
+      };
       if (record.stepId === undefined) state.header = record;
       else state.steps[record.stepId] = record;
       try {
@@ -381,9 +444,16 @@ function instrument(mesh: Mesh, recorder: Recorder): void {
 async function resetServer(server: ModelServerProcess, steps: number): Promise<void> {
   await server.reset();
   const reply: ScriptedReply = {
-    kind: 'text', text: MODEL_ANSWER, delayMs: MODEL_DELAY_MS, inputTokens: 900, outputTokens: Math.ceil(MODEL_ANSWER.length / 4),
+    kind: 'text',
+    text: MODEL_ANSWER,
+    delayMs: MODEL_DELAY_MS,
+    inputTokens: 900,
+    outputTokens: Math.ceil(MODEL_ANSWER.length / 4),
   };
-  await server.script('vllm', Array.from({ length: steps }, () => reply));
+  await server.script(
+    'vllm',
+    Array.from({ length: steps }, () => reply),
+  );
 }
 
 interface MeshHandle {
@@ -393,7 +463,11 @@ interface MeshHandle {
   workers: number;
 }
 
-async function startMesh(server: ModelServerProcess, options: WorkflowBenchOptions, label: string): Promise<MeshHandle> {
+async function startMesh(
+  server: ModelServerProcess,
+  options: WorkflowBenchOptions,
+  label: string,
+): Promise<MeshHandle> {
   const logDir = mkdtempSync(join(tmpdir(), `automesh-bench-workflow-${label}-`));
   const config: SettingsInput = {
     LLM_PROVIDER_ORDER: 'vllm',
@@ -409,10 +483,13 @@ async function startMesh(server: ModelServerProcess, options: WorkflowBenchOptio
   };
   const recorder = new Recorder();
   const mesh = new Mesh({ mode: 'autonomous', config, middleware: stepMiddleware(recorder) });
-  mesh.add(defineAgent({
-    role: ROLE, capabilities: ['arithmetic'],
-    systemPrompt: 'You write small JavaScript programs that combine the results of earlier workflow steps.',
-  }));
+  mesh.add(
+    defineAgent({
+      role: ROLE,
+      capabilities: ['arithmetic'],
+      systemPrompt: 'You write small JavaScript programs that combine the results of earlier workflow steps.',
+    }),
+  );
   try {
     await mesh.start();
   } catch (err) {
@@ -498,7 +575,10 @@ function childCpuMs(serverPid: number | undefined): { workers: number; server: n
 let runCounter = 0;
 
 async function runPlan(
-  handle: MeshHandle, server: ModelServerProcess, plan: Plan, concurrency: number,
+  handle: MeshHandle,
+  server: ModelServerProcess,
+  plan: Plan,
+  concurrency: number,
   /** Given when the caller has already reset the recorder for this run. */
   presetId?: string,
 ): Promise<RunSample> {
@@ -522,35 +602,56 @@ async function runPlan(
   const untagged = received.filter((r) => !STEP_TAG.test(r.messages.at(-1)?.content ?? '')).length;
   if (untagged > 0) problems.push(`${untagged} model requests without a [wf-bench <step>] tag`);
   if (result.summary.succeeded !== plan.steps.length) {
-    problems.push(`${result.summary.succeeded} of ${plan.steps.length} steps succeeded ` +
-      `(${result.summary.failed} failed, ${result.summary.skipped} skipped)`);
+    problems.push(
+      `${result.summary.succeeded} of ${plan.steps.length} steps succeeded `
+        + `(${result.summary.failed} failed, ${result.summary.skipped} skipped)`,
+    );
   }
   plan.steps.forEach((step, i) => {
     const envelope = result[i];
     const want = plan.expected.get(step.id);
     if (!envelope) problems.push(`${step.id}: no envelope`);
     else if (envelope.status !== 'success') {
-      problems.push(`${step.id}: ${envelope.status} (${envelope.errorCategory ?? '?'}: ${(envelope.error ?? '').split('\n')[0]?.slice(0, 160)})`);
-    } else if (envelope.output !== want) problems.push(`${step.id}: output ${JSON.stringify(envelope.output)}, expected ${want}`);
+      problems.push(
+        `${step.id}: ${envelope.status} (${envelope.errorCategory ?? '?'}: ${(envelope.error ?? '').split('\n')[0]?.slice(0, 160)})`,
+      );
+    } else if (envelope.output !== want)
+      problems.push(`${step.id}: output ${JSON.stringify(envelope.output)}, expected ${want}`);
     else if (envelope.cached || envelope.attempts.length !== 1) problems.push(`${step.id}: not exactly one model call`);
   });
   if (requests !== plan.steps.length) problems.push(`${requests} model requests, expected ${plan.steps.length}`);
   const { recorder } = handle;
   const sample: RunSample = {
-    plan, concurrency, wallMs, t0, hostCpuMs, workerCpuMs: childrenAfter.workers - childrenBefore.workers,
-    serverCpuMs: childrenAfter.server - childrenBefore.server, loopBusyMs: elu.active, result, requests, steps: recorder.steps, saves: recorder.saves,
-    finalState: recorder.lastState, problems,
-    sampleRequest: received[0] ? { system: received[0].system ?? '', user: received[0].messages.at(-1)?.content ?? '' } : null,
+    plan,
+    concurrency,
+    wallMs,
+    t0,
+    hostCpuMs,
+    workerCpuMs: childrenAfter.workers - childrenBefore.workers,
+    serverCpuMs: childrenAfter.server - childrenBefore.server,
+    loopBusyMs: elu.active,
+    result,
+    requests,
+    steps: recorder.steps,
+    saves: recorder.saves,
+    finalState: recorder.lastState,
+    problems,
+    sampleRequest: received[0]
+      ? { system: received[0].system ?? '', user: received[0].messages.at(-1)?.content ?? '' }
+      : null,
   };
   recorder.reset('(none)');
   return sample;
 }
 
 function checkRuns(label: string, runs: readonly RunSample[]): string[] {
-  const untraced = (r: RunSample): string[] => r.plan.steps.filter((step) => {
-    const trace = r.steps.get(step.id);
-    return !trace || trace.taskStart === null || trace.taskEnd === null;
-  }).map((step) => `step ${step.id} left no trace: the benchmark's wrapper did not see the engine run it`);
+  const untraced = (r: RunSample): string[] =>
+    r.plan.steps
+      .filter((step) => {
+        const trace = r.steps.get(step.id);
+        return !trace || trace.taskStart === null || trace.taskEnd === null;
+      })
+      .map((step) => `step ${step.id} left no trace: the benchmark's wrapper did not see the engine run it`);
   const problems = runs.flatMap((r, i) => [...r.problems, ...untraced(r)].map((p) => `${label} run ${i + 1}: ${p}`));
   if (problems.length > 0) {
     console.log(`  VERIFICATION FAILED (${problems.length} problems):`);
@@ -592,9 +693,15 @@ function analyzeSteps(run: RunSample): StepAnalysis[] {
     finished.set(step.id, trace.taskEnd);
     const ready = step.deps.length === 0 ? run.t0 : Math.max(...step.deps.map((d) => finished.get(d) ?? run.t0));
     out.push({
-      id: step.id, level: step.level, ready, started: trace.taskStart, finished: trace.taskEnd,
+      id: step.id,
+      level: step.level,
+      ready,
+      started: trace.taskStart,
+      finished: trace.taskEnd,
       announced: trace.announced ?? trace.taskEnd,
-      modelMs: trace.modelMs, executeMs: trace.executeMs, resultSaveMs: trace.resultSaveMs,
+      modelMs: trace.modelMs,
+      executeMs: trace.executeMs,
+      resultSaveMs: trace.resultSaveMs,
     });
   }
   return out;
@@ -618,7 +725,8 @@ function levelTable(run: RunSample): string {
       return here.length === 1 ? n(values[0] as number) : `${n(quantile(values, 0.5))} (${n(Math.max(...values))})`;
     };
     rows.push([
-      String(level), String(here.length),
+      String(level),
+      String(here.length),
       `${(firstStart - run.t0).toFixed(0)}-${(lastFinish - run.t0).toFixed(0)}`,
       n(lastFinish - previousEnd),
       medMax((s) => s.started - s.ready),
@@ -633,20 +741,35 @@ function levelTable(run: RunSample): string {
   }
   const lastFinish = Math.max(...steps.map((s) => s.finished));
   return [
-    table(['lvl', 'steps', 'ms from start', 'critical +', 'dispatch', 'step', 'model call', 'sandbox', 'result log',
-      'other', 'step:finished lag'], rows),
+    table(
+      [
+        'lvl',
+        'steps',
+        'ms from start',
+        'critical +',
+        'dispatch',
+        'step',
+        'model call',
+        'sandbox',
+        'result log',
+        'other',
+        'step:finished lag',
+      ],
+      rows,
+    ),
     `tail: last step's executeTask resolved -> workflow() resolved: ${ms(run.t0 + run.wallMs - lastFinish)}`,
   ].join('\n');
 }
 
-const LEVEL_LEGEND = 'Times in ms, "median (max)" over the level\'s steps. A step runs from the engine\'s call of ' +
-  'agent.executeTask to its resolution (after which the engine records it and starts its dependants). critical + = ' +
-  'the level\'s last finish minus the previous level\'s; dispatch = a step\'s start minus its last dependency\'s ' +
-  'finish (the engine\'s bookkeeping, state clone included, and event-loop waits); model call = chain.complete (the ' +
-  `${MODEL_DELAY_MS} ms delay, HTTP, SDK); sandbox = executor.execute (compile, cached by code text; waiting for a worker; the ` +
-  'run); result log = results.save (fsynced); other = the rest of the step (prompt and context rendering, ' +
-  'extraction, event-loop waits); step:finished lag = the event\'s emission minus the step\'s finish (it waits for ' +
-  'the chained state save that records the step).';
+const LEVEL_LEGEND =
+  'Times in ms, "median (max)" over the level\'s steps. A step runs from the engine\'s call of '
+  + 'agent.executeTask to its resolution (after which the engine records it and starts its dependants). critical + = '
+  + "the level's last finish minus the previous level's; dispatch = a step's start minus its last dependency's "
+  + "finish (the engine's bookkeeping, state clone included, and event-loop waits); model call = chain.complete (the "
+  + `${MODEL_DELAY_MS} ms delay, HTTP, SDK); sandbox = executor.execute (compile, cached by code text; waiting for a worker; the `
+  + 'run); result log = results.save (fsynced); other = the rest of the step (prompt and context rendering, '
+  + "extraction, event-loop waits); step:finished lag = the event's emission minus the step's finish (it waits for "
+  + 'the chained state save that records the step).';
 
 interface SaveStats {
   count: number;
@@ -701,11 +824,17 @@ function stateCost(state: unknown): StateCost {
  * (VllmProvider: the openai SDK, no SDK retries).
  */
 async function runHttpFloor(
-  server: ModelServerProcess, plan: Plan, sample: { system: string; user: string }, transport: FloorTransport,
+  server: ModelServerProcess,
+  plan: Plan,
+  sample: { system: string; user: string },
+  transport: FloorTransport,
 ): Promise<FloorRun> {
   const agent = keepAliveAgent();
   const client = new OpenAI({
-    baseURL: `${server.url}/v1`, apiKey: 'bench', maxRetries: 0, timeout: 30_000,
+    baseURL: `${server.url}/v1`,
+    apiKey: 'bench',
+    maxRetries: 0,
+    timeout: 30_000,
     ...(transport === 'sdk-node-http' ? { fetch: nodeHttpFetch(agent) } : {}),
   });
   try {
@@ -716,26 +845,34 @@ async function runHttpFloor(
     const done = new Map<string, Promise<boolean>>();
     for (const step of plan.steps) {
       const deps = step.deps.map((d) => done.get(d) as Promise<boolean>);
-      done.set(step.id, Promise.all(deps).then(async (oks) => {
-        const body = {
-          model: 'bench-model', temperature: 0.2, max_tokens: 4096,
-          messages: [
-            { role: 'system' as const, content: sample.system },
-            { role: 'user' as const, content: sample.user.replace(STEP_TAG, `[wf-bench ${step.id}]`) },
-          ],
-        };
-        const text = transport === 'node-http'
-          ? await bareChatCompletion(agent, server.url, body)
-          : (await client.chat.completions.create(body)).choices[0]?.message.content ?? '';
-        return oks.every(Boolean) && text.includes('```javascript');
-      }));
+      done.set(
+        step.id,
+        Promise.all(deps).then(async (oks) => {
+          const body = {
+            model: 'bench-model',
+            temperature: 0.2,
+            max_tokens: 4096,
+            messages: [
+              { role: 'system' as const, content: sample.system },
+              { role: 'user' as const, content: sample.user.replace(STEP_TAG, `[wf-bench ${step.id}]`) },
+            ],
+          };
+          const text =
+            transport === 'node-http'
+              ? await bareChatCompletion(agent, server.url, body)
+              : ((await client.chat.completions.create(body)).choices[0]?.message.content ?? '');
+          return oks.every(Boolean) && text.includes('```javascript');
+        }),
+      );
     }
     const oks = await Promise.all(done.values());
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpuBefore);
     const requests = (await server.requests('vllm')).length;
     return {
-      wallMs, hostCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: childCpuMs(server.pid).server - serverBefore,
+      wallMs,
+      hostCpuMs: (cpu.user + cpu.system) / 1000,
+      serverCpuMs: childCpuMs(server.pid).server - serverBefore,
       ok: oks.every(Boolean) && requests === plan.steps.length,
     };
   } finally {
@@ -763,8 +900,12 @@ interface Floor {
 function summarizeFloor(transport: FloorTransport, runs: FloorRun[], warmUpOk: boolean, steps: number): Floor {
   const median = (f: (r: FloorRun) => number): number => (runs.length > 0 ? quantile(runs.map(f), 0.5) : Number.NaN);
   return {
-    transport, runs, wallMs: median((r) => r.wallMs), hostPerStep: median((r) => r.hostCpuMs) / steps,
-    serverPerStep: median((r) => r.serverCpuMs) / steps, ok: warmUpOk && runs.length > 0 && runs.every((r) => r.ok),
+    transport,
+    runs,
+    wallMs: median((r) => r.wallMs),
+    hostPerStep: median((r) => r.hostCpuMs) / steps,
+    serverPerStep: median((r) => r.serverCpuMs) / steps,
+    ok: warmUpOk && runs.length > 0 && runs.every((r) => r.ok),
   };
 }
 
@@ -879,9 +1020,13 @@ class RssSampler {
   private output = '';
 
   start(periodMs: number): Promise<void> {
-    const child = spawn(process.execPath, ['-e', SAMPLER_SOURCE, String(process.pid), String(periodMs), WORKER_MARKER], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', SAMPLER_SOURCE, String(process.pid), String(periodMs), WORKER_MARKER],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     this.child = child;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -940,20 +1085,28 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
   const boundMs = dag.depth * MODEL_DELAY_MS;
 
   heading('workflow benchmark');
-  console.log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}). ` +
-    'Every step is a real agent task: provider chain -> VllmProvider (official openai SDK) over HTTP to the local ' +
-    `wire-protocol server (test/llm-server, in a child process, as a remote model would be), which holds each reply back ${MODEL_DELAY_MS} ms ` +
-    '(delayMs) and answers with a fenced JavaScript block -> extraction -> sandbox pool -> result log; the workflow ' +
-    'state is saved after every step change.');
-  console.log(`Settings: REGISTRY_REUSE=false (every step calls the model), MAX_REPAIR_ATTEMPTS=0, LLM_MAX_RETRIES=0, ` +
-    `SANDBOX_WORKERS=${options.workers ?? 'default (max(2, cores))'}, every run { fresh: true }, a fresh ` +
-    `LOG_DIRECTORY per mesh under ${tmpdir()}.`);
+  console.log(
+    `node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}). `
+      + 'Every step is a real agent task: provider chain -> VllmProvider (official openai SDK) over HTTP to the local '
+      + `wire-protocol server (test/llm-server, in a child process, as a remote model would be), which holds each reply back ${MODEL_DELAY_MS} ms `
+      + '(delayMs) and answers with a fenced JavaScript block -> extraction -> sandbox pool -> result log; the workflow '
+      + 'state is saved after every step change.',
+  );
+  console.log(
+    `Settings: REGISTRY_REUSE=false (every step calls the model), MAX_REPAIR_ATTEMPTS=0, LLM_MAX_RETRIES=0, `
+      + `SANDBOX_WORKERS=${options.workers ?? 'default (max(2, cores))'}, every run { fresh: true }, a fresh `
+      + `LOG_DIRECTORY per mesh under ${tmpdir()}.`,
+  );
   const startLoad = loadavg()[0] ?? 0;
-  console.log(`load average at start (1, 5, 15 min): ${loadLine()}` +
-    (startLoad > availableParallelism() * 0.5
-      ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
-      : ''));
-  console.log(`The program every model reply carries (the data differs per step, through context):\n${indent(STEP_PROGRAM, '    ')}`);
+  console.log(
+    `load average at start (1, 5, 15 min): ${loadLine()}`
+      + (startLoad > availableParallelism() * 0.5
+        ? `  -- WARNING: the machine is busy (load > ${availableParallelism() * 0.5}); timings will be inflated and noisy`
+        : ''),
+  );
+  console.log(
+    `The program every model reply carries (the data differs per step, through context):\n${indent(STEP_PROGRAM, '    ')}`,
+  );
 
   const server = await ModelServerProcess.start();
   resetCooldowns();
@@ -985,18 +1138,42 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     const chains: RunSample[] = [];
     for (let i = 0; i < 3; i++) chains.push(await runPlan(handle, server, chain, 1));
     problemCount += checkRuns('chain', chains).length;
-    const chainWall = quantile(chains.map((r) => r.wallMs), 0.5);
+    const chainWall = quantile(
+      chains.map((r) => r.wallMs),
+      0.5,
+    );
 
     console.log(`\nReferences (medians of ${options.singleRuns} one-step workflows and 3 chains):`);
-    console.log(indent(table(['reference', 'wall', 'bound', 'beyond the bound', 'efficiency'], [
-      ['1 step alone', ms(singleWall.median), ms(MODEL_DELAY_MS), ms(singleOverhead), pct(MODEL_DELAY_MS / singleWall.median)],
-      [`chain of ${dag.depth} steps`, ms(chainWall), ms(boundMs), ms(chainWall - boundMs), pct(boundMs / chainWall)],
-    ])));
-    console.log(`  one step alone: executeTask ${ms(sMed((s) => s.finished - s.started))}, of which model call ` +
-      `${ms(sMed((s) => s.modelMs))}, sandbox ${ms(sMed((s) => s.executeMs))}, result log ${ms(sMed((s) => s.resultSaveMs))}, ` +
-      `other ${ms(sMed(other))}; the step's engine time (executeTask - model call) ${ms(singleEngine)}; the rest of the ` +
-      `${ms(singleOverhead)} is the workflow's own (validation, ${singles[0]?.saves.length ?? '?'} chained state saves, ` +
-      `of which the last ones are waited for).`);
+    console.log(
+      indent(
+        table(
+          ['reference', 'wall', 'bound', 'beyond the bound', 'efficiency'],
+          [
+            [
+              '1 step alone',
+              ms(singleWall.median),
+              ms(MODEL_DELAY_MS),
+              ms(singleOverhead),
+              pct(MODEL_DELAY_MS / singleWall.median),
+            ],
+            [
+              `chain of ${dag.depth} steps`,
+              ms(chainWall),
+              ms(boundMs),
+              ms(chainWall - boundMs),
+              pct(boundMs / chainWall),
+            ],
+          ],
+        ),
+      ),
+    );
+    console.log(
+      `  one step alone: executeTask ${ms(sMed((s) => s.finished - s.started))}, of which model call `
+        + `${ms(sMed((s) => s.modelMs))}, sandbox ${ms(sMed((s) => s.executeMs))}, result log ${ms(sMed((s) => s.resultSaveMs))}, `
+        + `other ${ms(sMed(other))}; the step's engine time (executeTask - model call) ${ms(singleEngine)}; the rest of the `
+        + `${ms(singleOverhead)} is the workflow's own (validation, ${singles[0]?.saves.length ?? '?'} chained state saves, `
+        + `of which the last ones are waited for).`,
+    );
 
     // The timed DAG runs.
     const high: RunSample[] = [];
@@ -1015,43 +1192,95 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     const finalId = (dag.steps.at(-1) as PlannedStep).id;
     const finalOk = high.every((r) => r.result.at(-1)?.output === dag.expected.get(finalId));
     const allOk = [...high, ...defaults].every((r) => r.problems.length === 0);
-    console.log(`\nTimed runs (${options.runs} at concurrency ${options.concurrency}, more than the widest level (` +
-      `${Math.max(...LEVEL_WIDTHS)}), so the limit holds no step back; ${options.defaultConcurrencyRuns} at the default ` +
-      `WORKFLOW_CONCURRENCY=${DEFAULT_WORKFLOW_CONCURRENCY}):`);
+    console.log(
+      `\nTimed runs (${options.runs} at concurrency ${options.concurrency}, more than the widest level (`
+        + `${Math.max(...LEVEL_WIDTHS)}), so the limit holds no step back; ${options.defaultConcurrencyRuns} at the default `
+        + `WORKFLOW_CONCURRENCY=${DEFAULT_WORKFLOW_CONCURRENCY}):`,
+    );
     const busy = (runs: readonly RunSample[]): string =>
-      `${pct(quantile(runs.map((r) => r.loopBusyMs / r.wallMs), 0.5))} / ${ms(quantile(runs.map((r) => r.hostCpuMs), 0.5))}`;
-    console.log(indent(table(['concurrency', 'runs (wall, ms)', 'median', 'bound', 'efficiency', 'bound + overhead',
-      'efficiency', 'event loop busy / host CPU'],
-    ([[high, highWall.median, options.concurrency], [defaults, defaultWall.median, DEFAULT_WORKFLOW_CONCURRENCY]] as const)
-      .map(([runs, wall, c]) => [String(c), runs.map((r) => r.wallMs.toFixed(0)).join(', '), ms(wall), ms(boundMs),
-        pct(boundMs / wall), ms(boundWithOverhead), pct(boundWithOverhead / wall), busy(runs)]))));
-    console.log(`  bound = depth ${dag.depth} x ${MODEL_DELAY_MS} ms model delay = ${ms(boundMs)}; bound + overhead = ` +
-      `depth x (${MODEL_DELAY_MS} ms + ${ms(singleOverhead)}, the median wall of a one-step workflow beyond its ` +
-      `${MODEL_DELAY_MS} ms) = ${ms(boundWithOverhead)}. Event loop busy = share of the wall time this process's ` +
-      'event loop was running JavaScript (performance.eventLoopUtilization); host CPU = this process\'s CPU time, all ' +
-      'threads (the libuv pool doing the file writes included), medians.');
-    console.log(`  verified: every step succeeded with the expected output, one model call each, ${dag.steps.length} HTTP ` +
-      `requests per run: ${allOk ? 'yes' : 'NO'}; final output ${String(high.at(-1)?.result.at(-1)?.output)} ` +
-      `(expected ${dag.expected.get(finalId)}): ${finalOk ? 'ok' : 'WRONG'}`);
+      `${pct(
+        quantile(
+          runs.map((r) => r.loopBusyMs / r.wallMs),
+          0.5,
+        ),
+      )} / ${ms(
+        quantile(
+          runs.map((r) => r.hostCpuMs),
+          0.5,
+        ),
+      )}`;
+    console.log(
+      indent(
+        table(
+          [
+            'concurrency',
+            'runs (wall, ms)',
+            'median',
+            'bound',
+            'efficiency',
+            'bound + overhead',
+            'efficiency',
+            'event loop busy / host CPU',
+          ],
+          (
+            [
+              [high, highWall.median, options.concurrency],
+              [defaults, defaultWall.median, DEFAULT_WORKFLOW_CONCURRENCY],
+            ] as const
+          ).map(([runs, wall, c]) => [
+            String(c),
+            runs.map((r) => r.wallMs.toFixed(0)).join(', '),
+            ms(wall),
+            ms(boundMs),
+            pct(boundMs / wall),
+            ms(boundWithOverhead),
+            pct(boundWithOverhead / wall),
+            busy(runs),
+          ]),
+        ),
+      ),
+    );
+    console.log(
+      `  bound = depth ${dag.depth} x ${MODEL_DELAY_MS} ms model delay = ${ms(boundMs)}; bound + overhead = `
+        + `depth x (${MODEL_DELAY_MS} ms + ${ms(singleOverhead)}, the median wall of a one-step workflow beyond its `
+        + `${MODEL_DELAY_MS} ms) = ${ms(boundWithOverhead)}. Event loop busy = share of the wall time this process's `
+        + "event loop was running JavaScript (performance.eventLoopUtilization); host CPU = this process's CPU time, all "
+        + 'threads (the libuv pool doing the file writes included), medians.',
+    );
+    console.log(
+      `  verified: every step succeeded with the expected output, one model call each, ${dag.steps.length} HTTP `
+        + `requests per run: ${allOk ? 'yes' : 'NO'}; final output ${String(high.at(-1)?.result.at(-1)?.output)} `
+        + `(expected ${dag.expected.get(finalId)}): ${finalOk ? 'ok' : 'WRONG'}`,
+    );
     const met = efficiency >= EFFICIENCY_TARGET;
-    console.log(`Target efficiency >= ${pct(EFFICIENCY_TARGET)} (bound ${ms(boundMs)} / median wall): ` +
-      `${met ? 'met' : 'MISSED'} (${pct(efficiency)}, wall ${ms(highWall.median)}; needs <= ${ms(boundMs / EFFICIENCY_TARGET)})`);
+    console.log(
+      `Target efficiency >= ${pct(EFFICIENCY_TARGET)} (bound ${ms(boundMs)} / median wall): `
+        + `${met ? 'met' : 'MISSED'} (${pct(efficiency)}, wall ${ms(highWall.median)}; needs <= ${ms(boundMs / EFFICIENCY_TARGET)})`,
+    );
 
     // Where the time goes.
     const median = medianRun(high);
-    console.log(`\n  Where the time goes: the median run at concurrency ${options.concurrency} (${ms(median.wallMs)}). ` +
-      LEVEL_LEGEND);
+    console.log(
+      `\n  Where the time goes: the median run at concurrency ${options.concurrency} (${ms(median.wallMs)}). `
+        + LEVEL_LEGEND,
+    );
     console.log(indent(levelTable(median)));
     const saves = saveStats(median);
     const state = stateCost(median.finalState);
-    console.log(`  workflow-state writes (a header at start and end, one record per step at its start and its end, each ` +
-      `its own transaction in the embedded database; ${(state.bytes / 1024).toFixed(0)} KB of records at the end): ` +
-      `${saves.count} in this run, median ${ms(saves.medianMs)}, ${ms(saves.totalMs)} in all; ` +
-      `${saves.backlogAtLastStep} of them ended after the last step had finished.`);
+    console.log(
+      `  workflow-state writes (a header at start and end, one record per step at its start and its end, each `
+        + `its own transaction in the embedded database; ${(state.bytes / 1024).toFixed(0)} KB of records at the end): `
+        + `${saves.count} in this run, median ${ms(saves.medianMs)}, ${ms(saves.totalMs)} in all; `
+        + `${saves.backlogAtLastStep} of them ended after the last step had finished.`,
+    );
 
     // Where the CPU goes, and the floor: the same DAG with nothing but the SDK's HTTP call per step.
     const perStep = (f: (r: RunSample) => number): number => quantile(high.map(f), 0.5) / dag.steps.length;
-    const cpu = { host: perStep((r) => r.hostCpuMs), workers: perStep((r) => r.workerCpuMs), server: perStep((r) => r.serverCpuMs) };
+    const cpu = {
+      host: perStep((r) => r.hostCpuMs),
+      workers: perStep((r) => r.workerCpuMs),
+      server: perStep((r) => r.serverCpuMs),
+    };
     const sample = median.sampleRequest;
     // The three floors take turns, run by run, so that a change in the machine's load hits them alike.
     const floorRuns = new Map<FloorTransport, FloorRun[]>(FLOOR_ORDER.map((t) => [t, []]));
@@ -1069,21 +1298,29 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     const floor = floors[0] as Floor;
     const fsCost = fileCreateCosts(probeDir);
     const cores = availableParallelism();
-    console.log(`\n  CPU per step (medians over the timed runs, from process.cpuUsage and /proc): host ${ms(cpu.host)} ` +
-      `(engine, openai SDK client, storage), sandbox workers ${ms(cpu.workers)}, model server ${ms(cpu.server)}; ` +
-      `${ms(cpu.host + cpu.workers + cpu.server)} in all, ${ms((cpu.host + cpu.workers + cpu.server) * dag.steps.length)} per ` +
-      `run on ${cores} cores, against ${ms(cores * boundMs / EFFICIENCY_TARGET)} of CPU that ${cores} cores have in the ` +
-      `${ms(boundMs / EFFICIENCY_TARGET)} a 90% run may take.`);
-    console.log(`  HTTP floors (the same DAG, each step only a model call with the engine's own prompt to the same server, ` +
-      `no engine, sandbox or storage; ${options.runs} timed runs each after one warm-up, the three taking turns):`);
+    console.log(
+      `\n  CPU per step (medians over the timed runs, from process.cpuUsage and /proc): host ${ms(cpu.host)} `
+        + `(engine, openai SDK client, storage), sandbox workers ${ms(cpu.workers)}, model server ${ms(cpu.server)}; `
+        + `${ms(cpu.host + cpu.workers + cpu.server)} in all, ${ms((cpu.host + cpu.workers + cpu.server) * dag.steps.length)} per `
+        + `run on ${cores} cores, against ${ms((cores * boundMs) / EFFICIENCY_TARGET)} of CPU that ${cores} cores have in the `
+        + `${ms(boundMs / EFFICIENCY_TARGET)} a 90% run may take.`,
+    );
+    console.log(
+      `  HTTP floors (the same DAG, each step only a model call with the engine's own prompt to the same server, `
+        + `no engine, sandbox or storage; ${options.runs} timed runs each after one warm-up, the three taking turns):`,
+    );
     for (const f of floors) {
-      console.log(`    ${FLOOR_TRANSPORTS[f.transport]}: runs ${f.runs.map((r) => r.wallMs.toFixed(0)).join(', ')} ms, ` +
-        `median ${ms(f.wallMs)}, efficiency ${pct(boundMs / f.wallMs)}; CPU per step: client ${ms(f.hostPerStep)}, ` +
-        `server ${ms(f.serverPerStep)}; verified: ${f.ok ? 'yes' : 'NO'}.`);
+      console.log(
+        `    ${FLOOR_TRANSPORTS[f.transport]}: runs ${f.runs.map((r) => r.wallMs.toFixed(0)).join(', ')} ms, `
+          + `median ${ms(f.wallMs)}, efficiency ${pct(boundMs / f.wallMs)}; CPU per step: client ${ms(f.hostPerStep)}, `
+          + `server ${ms(f.serverPerStep)}; verified: ${f.ok ? 'yes' : 'NO'}.`,
+      );
     }
-    console.log(`  Creating a small file (write a new temporary file, rename it: every atomic write) costs ` +
-      `${ms(fsCost.disk)} of CPU in the log directory's file system` +
-      `${fsCost.tmpfs === null ? '' : ` and ${ms(fsCost.tmpfs)} on tmpfs (/dev/shm)`} (medians of 200).`);
+    console.log(
+      `  Creating a small file (write a new temporary file, rename it: every atomic write) costs `
+        + `${ms(fsCost.disk)} of CPU in the log directory's file system`
+        + `${fsCost.tmpfs === null ? '' : ` and ${ms(fsCost.tmpfs)} on tmpfs (/dev/shm)`} (medians of 200).`,
+    );
 
     // What-if (diagnostic, not a valid configuration): the same DAG with the workflow store's save a no-op.
     const noSaves: RunSample[] = [];
@@ -1094,36 +1331,70 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
       noSaves.push(await runPlan(handle, server, dag, options.concurrency, workflowId));
     }
     problemCount += checkRuns('DAG without state saves', noSaves).length;
-    const noSaveWall = quantile(noSaves.map((r) => r.wallMs), 0.5);
+    const noSaveWall = quantile(
+      noSaves.map((r) => r.wallMs),
+      0.5,
+    );
     const noSaveMedian = medianRun(noSaves);
-    console.log(`\n  Diagnostic (not a valid configuration): the same DAG with the workflow store's save() replaced by ` +
-      `a no-op: runs ${noSaves.map((r) => r.wallMs.toFixed(0)).join(', ')} ms, median ` +
-      `${ms(noSaveWall)}, efficiency ${pct(boundMs / noSaveWall)}; event loop busy / host CPU ${busy(noSaves)}. Its median run:`);
+    console.log(
+      `\n  Diagnostic (not a valid configuration): the same DAG with the workflow store's save() replaced by `
+        + `a no-op: runs ${noSaves.map((r) => r.wallMs.toFixed(0)).join(', ')} ms, median `
+        + `${ms(noSaveWall)}, efficiency ${pct(boundMs / noSaveWall)}; event loop busy / host CPU ${busy(noSaves)}. Its median run:`,
+    );
     console.log(indent(levelTable(noSaveMedian)));
 
     const defaultMedian = medianRun(defaults);
-    console.log(`\n  The median run at concurrency ${DEFAULT_WORKFLOW_CONCURRENCY} (${ms(defaultMedian.wallMs)}; a level ` +
-      `wider than ${DEFAULT_WORKFLOW_CONCURRENCY} runs in ${DEFAULT_WORKFLOW_CONCURRENCY}-step waves, so this bound is not reachable):`);
+    console.log(
+      `\n  The median run at concurrency ${DEFAULT_WORKFLOW_CONCURRENCY} (${ms(defaultMedian.wallMs)}; a level `
+        + `wider than ${DEFAULT_WORKFLOW_CONCURRENCY} runs in ${DEFAULT_WORKFLOW_CONCURRENCY}-step waves, so this bound is not reachable):`,
+    );
     console.log(indent(levelTable(defaultMedian)));
 
-    add(`DAG 100 steps depth ${dag.depth}, wall, median of ${options.runs} (concurrency ${options.concurrency})`, ms(highWall.median));
+    add(
+      `DAG 100 steps depth ${dag.depth}, wall, median of ${options.runs} (concurrency ${options.concurrency})`,
+      ms(highWall.median),
+    );
     // The absolute target is retired (issue 13): the floor measured in the same run shows what the machine allows.
     add(`DAG critical-path efficiency (bound ${dag.depth} x ${MODEL_DELAY_MS} ms = ${ms(boundMs)})`, pct(efficiency));
-    add(`DAG efficiency vs bound + one-step overhead (${ms(boundWithOverhead)})`, pct(boundWithOverhead / highWall.median));
-    add(`DAG wall at default concurrency ${DEFAULT_WORKFLOW_CONCURRENCY}, median of ${options.defaultConcurrencyRuns} (efficiency)`,
-      `${ms(defaultWall.median)} (${pct(boundMs / defaultWall.median)})`);
+    add(
+      `DAG efficiency vs bound + one-step overhead (${ms(boundWithOverhead)})`,
+      pct(boundWithOverhead / highWall.median),
+    );
+    add(
+      `DAG wall at default concurrency ${DEFAULT_WORKFLOW_CONCURRENCY}, median of ${options.defaultConcurrencyRuns} (efficiency)`,
+      `${ms(defaultWall.median)} (${pct(boundMs / defaultWall.median)})`,
+    );
     add('one-step workflow overhead beyond 50 ms, median', ms(singleOverhead));
     add(`chain of ${dag.depth} steps, wall (efficiency)`, `${ms(chainWall)} (${pct(boundMs / chainWall)})`);
     add('DAG state saves per run: count / summed time', `${saves.count} / ${ms(saves.totalMs)}`);
     add('DAG wall with state saves a no-op (diagnostic)', `${ms(noSaveWall)} (${pct(boundMs / noSaveWall)})`);
-    add('DAG CPU per step: host / sandbox workers / model server', `${ms(cpu.host)} / ${ms(cpu.workers)} / ${ms(cpu.server)}`);
-    add('HTTP floor: same DAG, SDK call only per step, wall (efficiency)', `${ms(floor.wallMs)} (${pct(boundMs / floor.wallMs)})`);
+    add(
+      'DAG CPU per step: host / sandbox workers / model server',
+      `${ms(cpu.host)} / ${ms(cpu.workers)} / ${ms(cpu.server)}`,
+    );
+    add(
+      'HTTP floor: same DAG, SDK call only per step, wall (efficiency)',
+      `${ms(floor.wallMs)} (${pct(boundMs / floor.wallMs)})`,
+    );
     const toFloor = floor.wallMs / highWall.median;
-    add('DAG efficiency / SDK floor efficiency, same run', `${toFloor.toFixed(2)}x`, `>= ${FLOOR_RATIO_TARGET}x`, toFloor >= FLOOR_RATIO_TARGET);
+    add(
+      'DAG efficiency / SDK floor efficiency, same run',
+      `${toFloor.toFixed(2)}x`,
+      `>= ${FLOOR_RATIO_TARGET}x`,
+      toFloor >= FLOOR_RATIO_TARGET,
+    );
     add('HTTP floor with the SDK on node:http (efficiency)', pct(boundMs / (floors[1] as Floor).wallMs));
     add('HTTP floor with a bare node:http call, no SDK (efficiency)', pct(boundMs / (floors[2] as Floor).wallMs));
-    add('CPU to create a small file: log directory / tmpfs', `${ms(fsCost.disk)} / ${fsCost.tmpfs === null ? 'n/a' : ms(fsCost.tmpfs)}`);
-    add('DAG steps verified (success, output, 1 model call)', allOk && finalOk ? 'all' : 'NOT ALL', 'all', allOk && finalOk);
+    add(
+      'CPU to create a small file: log directory / tmpfs',
+      `${ms(fsCost.disk)} / ${fsCost.tmpfs === null ? 'n/a' : ms(fsCost.tmpfs)}`,
+    );
+    add(
+      'DAG steps verified (success, output, 1 model call)',
+      allOk && finalOk ? 'all' : 'NOT ALL',
+      'all',
+      allOk && finalOk,
+    );
     const dagWorkers = handle.workers;
     await stopMesh(handle);
     handle = null;
@@ -1158,43 +1429,81 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     const at = (f: (s: StepAnalysis) => number): number => Math.max(...wideSteps.map(f)) - wideMedian.t0;
     const med = (f: (s: StepAnalysis) => number): string => ms(quantile(wideSteps.map(f), 0.5));
     const max = (f: (s: StepAnalysis) => number): string => ms(Math.max(...wideSteps.map(f)));
-    console.log(`mesh started: ${handle.workers} sandbox workers; ${options.independentRuns} runs of ${n} steps, none ` +
-      'depending on another, all started at once.');
-    console.log(`  runs (wall): ${wide.map((r) => r.wallMs.toFixed(0)).join(', ')} ms; median ${ms(wideWall.median)} ` +
-      `(the bound is one ${MODEL_DELAY_MS} ms reply: ${pct(MODEL_DELAY_MS / wideWall.median)}); verified (every step ` +
-      `succeeded with its output, ${n} HTTP requests per run): ${wideOk ? 'yes' : 'NO'}`);
-    console.log(`  the median run: last step started at ${ms(at((s) => s.started))}, last finished at ` +
-      `${ms(at((s) => s.finished))}, resolved at ${ms(wideMedian.wallMs)}; per step: model call median ${med((s) => s.modelMs)} ` +
-      `(max ${max((s) => s.modelMs)}), sandbox ${med((s) => s.executeMs)} (max ${max((s) => s.executeMs)}), result log ` +
-      `${med((s) => s.resultSaveMs)} (max ${max((s) => s.resultSaveMs)}), other ${med(other)}; ${wideSaves.count} state ` +
-      `saves (${ms(wideSaves.totalMs)} summed), ${wideSaves.backlogAtLastStep} of them after the last step finished.`);
-    console.log(`  Peak RSS over all ${options.independentRuns} runs, sampled from /proc every ${options.sampleMs} ms by a ` +
-      `separate sampler process (${memory.samples} samples, longest gap ${ms(memory.maxGapMs)}), with the kernel's ` +
-      'high-water mark (VmHWM) as a check:');
-    console.log(indent(table(['process', 'idle (after start)', 'peak, sampled', 'peak, VmHWM'], [
-      ['host (engine and HTTP client)', mb(hostIdleKb), mb(memory.hostPeakKb),
-        hostHwmKb === null ? 'n/a' : `${mb(hostHwmKb)}${hwmReset ? ' (since the runs began)' : ' (process life)'}`],
-      ...workers.map(([pid, w]) => [`sandbox worker pid ${pid}`, '', mb(w.peakKb), `${mb(w.hwmKb)} (its life)`]),
-      ['sandbox workers, highest simultaneous sum', '', mb(memory.workersSumPeakKb),
-        `${mb(workers.reduce((a, [, w]) => a + w.hwmKb, 0))} (sum of the peaks)`],
-      ...others.map(([pid, w]) => [`other child pid ${pid}: ${w.cmd.replace(/^.*\//, '').slice(0, 40)}`, '', mb(w.peakKb),
-        `${mb(w.hwmKb)} (its life)`]),
-      ['all children, highest simultaneous sum', '', mb(memory.childrenSumPeakKb), ''],
-    ])));
-    console.log(`  Host growth over idle while ${n} steps were in flight: ${mb(memory.hostPeakKb - hostIdleKb)}. The host has run ` +
-      `part (1) before (RSS ${mb(hostBeforeKb)} before this mesh started), so its heap is not fresh; the workers are ` +
-      'this mesh\'s own.');
-    add(`${n} independent steps, wall, median of ${options.independentRuns}`,
-      `${ms(wideWall.median)} (${pct(MODEL_DELAY_MS / wideWall.median)} of the ${MODEL_DELAY_MS} ms bound)`);
+    console.log(
+      `mesh started: ${handle.workers} sandbox workers; ${options.independentRuns} runs of ${n} steps, none `
+        + 'depending on another, all started at once.',
+    );
+    console.log(
+      `  runs (wall): ${wide.map((r) => r.wallMs.toFixed(0)).join(', ')} ms; median ${ms(wideWall.median)} `
+        + `(the bound is one ${MODEL_DELAY_MS} ms reply: ${pct(MODEL_DELAY_MS / wideWall.median)}); verified (every step `
+        + `succeeded with its output, ${n} HTTP requests per run): ${wideOk ? 'yes' : 'NO'}`,
+    );
+    console.log(
+      `  the median run: last step started at ${ms(at((s) => s.started))}, last finished at `
+        + `${ms(at((s) => s.finished))}, resolved at ${ms(wideMedian.wallMs)}; per step: model call median ${med((s) => s.modelMs)} `
+        + `(max ${max((s) => s.modelMs)}), sandbox ${med((s) => s.executeMs)} (max ${max((s) => s.executeMs)}), result log `
+        + `${med((s) => s.resultSaveMs)} (max ${max((s) => s.resultSaveMs)}), other ${med(other)}; ${wideSaves.count} state `
+        + `saves (${ms(wideSaves.totalMs)} summed), ${wideSaves.backlogAtLastStep} of them after the last step finished.`,
+    );
+    console.log(
+      `  Peak RSS over all ${options.independentRuns} runs, sampled from /proc every ${options.sampleMs} ms by a `
+        + `separate sampler process (${memory.samples} samples, longest gap ${ms(memory.maxGapMs)}), with the kernel's `
+        + 'high-water mark (VmHWM) as a check:',
+    );
+    console.log(
+      indent(
+        table(
+          ['process', 'idle (after start)', 'peak, sampled', 'peak, VmHWM'],
+          [
+            [
+              'host (engine and HTTP client)',
+              mb(hostIdleKb),
+              mb(memory.hostPeakKb),
+              hostHwmKb === null
+                ? 'n/a'
+                : `${mb(hostHwmKb)}${hwmReset ? ' (since the runs began)' : ' (process life)'}`,
+            ],
+            ...workers.map(([pid, w]) => [`sandbox worker pid ${pid}`, '', mb(w.peakKb), `${mb(w.hwmKb)} (its life)`]),
+            [
+              'sandbox workers, highest simultaneous sum',
+              '',
+              mb(memory.workersSumPeakKb),
+              `${mb(workers.reduce((a, [, w]) => a + w.hwmKb, 0))} (sum of the peaks)`,
+            ],
+            ...others.map(([pid, w]) => [
+              `other child pid ${pid}: ${w.cmd.replace(/^.*\//, '').slice(0, 40)}`,
+              '',
+              mb(w.peakKb),
+              `${mb(w.hwmKb)} (its life)`,
+            ]),
+            ['all children, highest simultaneous sum', '', mb(memory.childrenSumPeakKb), ''],
+          ],
+        ),
+      ),
+    );
+    console.log(
+      `  Host growth over idle while ${n} steps were in flight: ${mb(memory.hostPeakKb - hostIdleKb)}. The host has run `
+        + `part (1) before (RSS ${mb(hostBeforeKb)} before this mesh started), so its heap is not fresh; the workers are `
+        + "this mesh's own.",
+    );
+    add(
+      `${n} independent steps, wall, median of ${options.independentRuns}`,
+      `${ms(wideWall.median)} (${pct(MODEL_DELAY_MS / wideWall.median)} of the ${MODEL_DELAY_MS} ms bound)`,
+    );
     add('  peak RSS, host (sampled)', mb(memory.hostPeakKb));
-    add('  peak RSS per sandbox worker (sampled, max)', `${mb(Math.max(0, ...perWorkerPeak))} (${workers.length} workers)`);
+    add(
+      '  peak RSS per sandbox worker (sampled, max)',
+      `${mb(Math.max(0, ...perWorkerPeak))} (${workers.length} workers)`,
+    );
     add('  peak RSS, sum of sandbox workers (sampled)', mb(memory.workersSumPeakKb));
     add('independent steps verified', wideOk ? 'all' : 'NOT ALL', 'all', wideOk);
     await stopMesh(handle);
     handle = null;
 
-    heading(`findings: where the DAG's time goes (efficiency ${pct(efficiency)}, target ${pct(EFFICIENCY_TARGET)}: ` +
-      `${met ? 'met' : 'MISSED'})`);
+    heading(
+      `findings: where the DAG's time goes (efficiency ${pct(efficiency)}, target ${pct(EFFICIENCY_TARGET)}: `
+        + `${met ? 'met' : 'MISSED'})`,
+    );
     printFindings({ median, saves, noSaveWall, singleOverhead, workers: dagWorkers, cpu, floors, fsCost });
   } finally {
     await stopMesh(handle).catch(() => undefined);
@@ -1203,8 +1512,10 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     rmSync(probeDir, { recursive: true, force: true });
   }
   if (problemCount > 0) console.log(`\n${problemCount} verification problems (listed above).`);
-  console.log(`\nworkflow benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; ` +
-    `load average at end (1, 5, 15 min): ${loadLine()}`);
+  console.log(
+    `\nworkflow benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; `
+      + `load average at end (1, 5, 15 min): ${loadLine()}`,
+  );
   return figures;
 }
 
@@ -1236,38 +1547,40 @@ function printFindings(f: FindingsInput): void {
   const budget = boundMs / EFFICIENCY_TARGET;
   const [sdk, leaner, bare] = f.floors as [Floor, Floor, Floor];
   const lines = [
-    `The median run took ${ms(f.median.wallMs)} against the ${ms(boundMs)} bound (efficiency ${pct(boundMs / f.median.wallMs)}); ` +
-    `>= ${pct(EFFICIENCY_TARGET)} means finishing within ${ms(budget)}, ${ms((budget - boundMs) / depth)} beyond the model per level.`,
+    `The median run took ${ms(f.median.wallMs)} against the ${ms(boundMs)} bound (efficiency ${pct(boundMs / f.median.wallMs)}); `
+      + `>= ${pct(EFFICIENCY_TARGET)} means finishing within ${ms(budget)}, ${ms((budget - boundMs) / depth)} beyond the model per level.`,
     '',
-    `1. The machine is CPU-bound during the wide levels. Every step costs ${ms(total)} of CPU (host ${ms(f.cpu.host)}, ` +
-    `sandbox workers ${ms(f.cpu.workers)}, model server ${ms(f.cpu.server)}); a level of ${widest} steps therefore needs ` +
-    `~${ms(total * widest / cores)} of ${cores} cores' time against its ${MODEL_DELAY_MS} ms reply, and its replies land ` +
-    `together. In levels 2-3 the model call takes ${ms(q(wide.map((s) => s.modelMs)))} for a ${MODEL_DELAY_MS} ms reply ` +
-    `and the sandbox ${ms(q(wide.map((s) => s.executeMs)))} (a lone step: ` +
-    `${ms(q(steps.filter((s) => s.level === 0).map((s) => s.executeMs)))}): both mostly waiting for a core.`,
+    `1. The machine is CPU-bound during the wide levels. Every step costs ${ms(total)} of CPU (host ${ms(f.cpu.host)}, `
+      + `sandbox workers ${ms(f.cpu.workers)}, model server ${ms(f.cpu.server)}); a level of ${widest} steps therefore needs `
+      + `~${ms((total * widest) / cores)} of ${cores} cores' time against its ${MODEL_DELAY_MS} ms reply, and its replies land `
+      + `together. In levels 2-3 the model call takes ${ms(q(wide.map((s) => s.modelMs)))} for a ${MODEL_DELAY_MS} ms reply `
+      + `and the sandbox ${ms(q(wide.map((s) => s.executeMs)))} (a lone step: `
+      + `${ms(q(steps.filter((s) => s.level === 0).map((s) => s.executeMs)))}): both mostly waiting for a core.`,
     '',
-    `2. The HTTP floors: the same DAG with nothing in each step but the model call. With the openai SDK as the ` +
-    `engine uses it, ${pct(boundMs / sdk.wallMs)} (${ms(sdk.wallMs)}; the client costs ${ms(sdk.hostPerStep)} of CPU per ` +
-    `call, the server ${ms(sdk.serverPerStep)}); with the SDK on node:http, ${pct(boundMs / leaner.wallMs)} ` +
-    `(${ms(leaner.hostPerStep)} per call); with a bare node:http POST and no SDK at all, ${pct(boundMs / bare.wallMs)} ` +
-    `(${ms(bare.hostPerStep)} per call). On ${cores} cores, an engine that makes one model call over HTTP per step is ` +
-    `bounded by these figures here before it runs any code or writes anything. ${boundMs / bare.wallMs < EFFICIENCY_TARGET
-      ? `The ${pct(EFFICIENCY_TARGET)} target is beyond the reach of even the bare HTTP call on this machine.`
-      : boundMs / sdk.wallMs < EFFICIENCY_TARGET
-        ? `The ${pct(EFFICIENCY_TARGET)} target is beyond the SDK floor's reach here: it leaves nothing for the SDK, ` +
-          'let alone for running and recording each step.'
-        : 'The SDK floor itself is within the target.'}`,
+    `2. The HTTP floors: the same DAG with nothing in each step but the model call. With the openai SDK as the `
+      + `engine uses it, ${pct(boundMs / sdk.wallMs)} (${ms(sdk.wallMs)}; the client costs ${ms(sdk.hostPerStep)} of CPU per `
+      + `call, the server ${ms(sdk.serverPerStep)}); with the SDK on node:http, ${pct(boundMs / leaner.wallMs)} `
+      + `(${ms(leaner.hostPerStep)} per call); with a bare node:http POST and no SDK at all, ${pct(boundMs / bare.wallMs)} `
+      + `(${ms(bare.hostPerStep)} per call). On ${cores} cores, an engine that makes one model call over HTTP per step is `
+      + `bounded by these figures here before it runs any code or writes anything. ${
+        boundMs / bare.wallMs < EFFICIENCY_TARGET
+          ? `The ${pct(EFFICIENCY_TARGET)} target is beyond the reach of even the bare HTTP call on this machine.`
+          : boundMs / sdk.wallMs < EFFICIENCY_TARGET
+            ? `The ${pct(EFFICIENCY_TARGET)} target is beyond the SDK floor's reach here: it leaves nothing for the SDK, `
+              + 'let alone for running and recording each step.'
+            : 'The SDK floor itself is within the target.'
+      }`,
     '',
-    `3. What the engine adds over the SDK floor: ${ms(f.median.wallMs - sdk.wallMs)} of wall, ` +
-    `${ms(f.cpu.host - sdk.hostPerStep)} of host CPU and ${ms(f.cpu.workers)} of sandbox CPU per step: the sandbox run ` +
-    `(a new context in the worker's isolate, the JSON context with the dependencies' envelopes, IPC), the result log ` +
-    `and registry writes (three new files per step, each ${ms(f.fsCost.disk)} of CPU in this file system` +
-    `${f.fsCost.tmpfs === null ? '' : `, ${ms(f.fsCost.tmpfs)} on tmpfs`}, and two cross-process locks), prompt rendering ` +
-    `and reply extraction. The workflow-state saves cost ${ms(f.median.wallMs - f.noSaveWall)} of wall (the no-op ` +
-    'diagnostic).',
+    `3. What the engine adds over the SDK floor: ${ms(f.median.wallMs - sdk.wallMs)} of wall, `
+      + `${ms(f.cpu.host - sdk.hostPerStep)} of host CPU and ${ms(f.cpu.workers)} of sandbox CPU per step: the sandbox run `
+      + `(a new context in the worker's isolate, the JSON context with the dependencies' envelopes, IPC), the result log `
+      + `and registry writes (three new files per step, each ${ms(f.fsCost.disk)} of CPU in this file system`
+      + `${f.fsCost.tmpfs === null ? '' : `, ${ms(f.fsCost.tmpfs)} on tmpfs`}, and two cross-process locks), prompt rendering `
+      + `and reply extraction. The workflow-state saves cost ${ms(f.median.wallMs - f.noSaveWall)} of wall (the no-op `
+      + 'diagnostic).',
     '',
-    `4. Scheduling itself (pump()) is cheap: dispatch median ${ms(q(steps.map((s) => s.started - s.ready)))}. A ` +
-    `one-step workflow costs ${ms(f.singleOverhead)} beyond its reply.`,
+    `4. Scheduling itself (pump()) is cheap: dispatch median ${ms(q(steps.map((s) => s.started - s.ready)))}. A `
+      + `one-step workflow costs ${ms(f.singleOverhead)} beyond its reply.`,
   ];
   console.log(lines.join('\n'));
 }

@@ -12,10 +12,14 @@ const mesh = new Mesh({ mode: 'autonomous' });
 mesh.add(CalculatorAgent);
 await mesh.start();
 try {
-  const [r] = await mesh.workflow('calc-task', [{ agent: 'calculator', task: 'Calculate the factorial of 10' }], { fresh: true });
+  const [r] = await mesh.workflow('calc-task', [{ agent: 'calculator', task: 'Calculate the factorial of 10' }], {
+    fresh: true,
+  });
   console.log(`status: ${r?.status}`);
   console.log(`output: ${JSON.stringify(r?.output)}`);
-  console.log(`repairs: ${r?.repairs}, tokens: ${r?.tokens.total}, cost: ${r?.costUsd === null ? 'unpriced' : `$${r?.costUsd?.toFixed(6)}`}`);
+  console.log(
+    `repairs: ${r?.repairs}, tokens: ${r?.tokens.total}, cost: ${r?.costUsd === null ? 'unpriced' : `$${r?.costUsd?.toFixed(6)}`}`,
+  );
   console.log(`code:\n${r?.code}`);
 } finally {
   await mesh.stop();

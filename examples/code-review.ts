@@ -10,27 +10,45 @@ const snippet = `app.get('/user', async (req, res) => {
 });`;
 
 const mesh = new Mesh();
-const reviewer = (role: string, focus: string) => defineAgent({
-  role,
-  capabilities: ['review', focus],
-  systemPrompt: `You review code for ${focus} problems. Analyse \`context.code\` with string and regex checks and ` +
-    'return `result = { issues: [{ severity, line, problem, fix }] }`.',
-});
+const reviewer = (role: string, focus: string) =>
+  defineAgent({
+    role,
+    capabilities: ['review', focus],
+    systemPrompt:
+      `You review code for ${focus} problems. Analyse \`context.code\` with string and regex checks and `
+      + 'return `result = { issues: [{ severity, line, problem, fix }] }`.',
+  });
 mesh.add(reviewer('security-reviewer', 'security'));
 mesh.add(reviewer('performance-reviewer', 'performance'));
-mesh.add(defineAgent({
-  role: 'summarizer',
-  capabilities: ['summary'],
-  systemPrompt: 'You merge review findings from your context into one prioritized list.',
-}));
+mesh.add(
+  defineAgent({
+    role: 'summarizer',
+    capabilities: ['summary'],
+    systemPrompt: 'You merge review findings from your context into one prioritized list.',
+  }),
+);
 await mesh.start();
 mesh.on('step:started', ({ stepId }) => console.log(`started ${stepId}`));
 try {
-  const results = await mesh.workflow('review', [
-    { id: 'security', agent: 'security', task: 'Review the code for security issues', context: { code: snippet } },
-    { id: 'performance', agent: 'performance', task: 'Review the code for performance issues', context: { code: snippet } },
-    { id: 'summary', agent: 'summarizer', task: 'Merge the security and performance reviews, most severe first', dependsOn: ['security', 'performance'] },
-  ], { fresh: true });
+  const results = await mesh.workflow(
+    'review',
+    [
+      { id: 'security', agent: 'security', task: 'Review the code for security issues', context: { code: snippet } },
+      {
+        id: 'performance',
+        agent: 'performance',
+        task: 'Review the code for performance issues',
+        context: { code: snippet },
+      },
+      {
+        id: 'summary',
+        agent: 'summarizer',
+        task: 'Merge the security and performance reviews, most severe first',
+        dependsOn: ['security', 'performance'],
+      },
+    ],
+    { fresh: true },
+  );
   for (const r of results) console.log(`${r.stepId}: ${r.status}`);
   console.log(`merged: ${JSON.stringify(results[2]?.output)}`);
 } finally {

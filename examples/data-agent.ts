@@ -13,7 +13,8 @@ db.run(`CREATE TABLE sales (region TEXT, product TEXT, revenue REAL);
 
 const query = defineTool({
   name: 'database.query',
-  description: 'Runs one read-only SQL statement on SQLite; returns the rows as objects. Table: sales(region TEXT, product TEXT, revenue REAL)',
+  description:
+    'Runs one read-only SQL statement on SQLite; returns the rows as objects. Table: sales(region TEXT, product TEXT, revenue REAL)',
   input: z.tuple([z.string().describe('sql: one SELECT statement')]),
   run: async (sql) => {
     if (!/^\s*select\b/i.test(sql)) throw new Error('only SELECT statements are allowed');
@@ -24,16 +25,22 @@ const query = defineTool({
 });
 
 const mesh = new Mesh();
-mesh.add(defineAgent({
-  role: 'data-analyst',
-  capabilities: ['data', 'sql'],
-  systemPrompt: 'You answer questions about sales data by querying the database with SQL and computing in JavaScript.',
-}), { tools: [query] });
+mesh.add(
+  defineAgent({
+    role: 'data-analyst',
+    capabilities: ['data', 'sql'],
+    systemPrompt:
+      'You answer questions about sales data by querying the database with SQL and computing in JavaScript.',
+  }),
+  { tools: [query] },
+);
 await mesh.start();
 try {
-  const [r] = await mesh.workflow('sales-by-region', [
-    { agent: 'data-analyst', task: 'Total revenue per region, largest first, as [{ region, revenue }]' },
-  ], { fresh: true });
+  const [r] = await mesh.workflow(
+    'sales-by-region',
+    [{ agent: 'data-analyst', task: 'Total revenue per region, largest first, as [{ region, revenue }]' }],
+    { fresh: true },
+  );
   console.log(`status: ${r?.status}`);
   console.log(`output: ${JSON.stringify(r?.output)}`);
 } finally {

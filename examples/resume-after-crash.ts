@@ -10,11 +10,14 @@ import { defineAgent, Mesh } from '../src/index.js';
 const crashing = process.argv.includes('--crash-after-two');
 
 const mesh = new Mesh();
-mesh.add(defineAgent({
-  role: 'etl',
-  capabilities: ['etl'],
-  systemPrompt: 'You transform data step by step. Read earlier steps from `context` and store the answer in `result`.',
-}));
+mesh.add(
+  defineAgent({
+    role: 'etl',
+    capabilities: ['etl'],
+    systemPrompt:
+      'You transform data step by step. Read earlier steps from `context` and store the answer in `result`.',
+  }),
+);
 await mesh.start();
 if (crashing) {
   mesh.on('step:finished', ({ stepId }) => {
@@ -32,13 +35,17 @@ if (crashing) {
 } else {
   // First run, in a child process that crashes after "transform".
   const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--crash-after-two'], {
-    stdio: 'inherit', env: { ...process.env, WORKFLOW_LEASE_TTL: '2' },
+    stdio: 'inherit',
+    env: { ...process.env, WORKFLOW_LEASE_TTL: '2' },
   });
   console.log(`first run ended by ${child.signal ?? `exit code ${child.status}`}`);
   // Second run: same workflow id, so it resumes once the crashed run's lease has expired.
   try {
     const results = await mesh.workflow('etl-resume', steps, { wait: true });
-    for (const r of results) console.log(`${r.stepId}: ${r.status}${r.recovered ? ' (recovered, no model call)' : ''} -> ${JSON.stringify(r.output)}`);
+    for (const r of results)
+      console.log(
+        `${r.stepId}: ${r.status}${r.recovered ? ' (recovered, no model call)' : ''} -> ${JSON.stringify(r.output)}`,
+      );
   } finally {
     await mesh.stop();
   }

@@ -116,7 +116,8 @@ function inspect(value: unknown, depth: number, seen: object[]): string {
       return `[ ${items.join(', ')} ]`;
     }
     if (obj instanceof MapCtor) {
-      const items = [...(obj as Map<unknown, unknown>)].slice(0, MAX_INSPECT_ITEMS)
+      const items = [...(obj as Map<unknown, unknown>)]
+        .slice(0, MAX_INSPECT_ITEMS)
         .map(([k, v]) => `${inspect(k, depth + 1, seen)} => ${inspect(v, depth + 1, seen)}`);
       return `Map(${(obj as Map<unknown, unknown>).size}) { ${items.join(', ')} }`;
     }
@@ -125,7 +126,8 @@ function inspect(value: unknown, depth: number, seen: object[]): string {
       return `Set(${(obj as Set<unknown>).size}) { ${items.join(', ')} }`;
     }
     const keys = objectKeys(obj);
-    const items = keys.slice(0, MAX_INSPECT_ITEMS)
+    const items = keys
+      .slice(0, MAX_INSPECT_ITEMS)
       .map((k) => `${k}: ${inspect((obj as Record<string, unknown>)[k], depth + 1, seen)}`);
     if (keys.length > MAX_INSPECT_ITEMS) items.push(`... ${keys.length - MAX_INSPECT_ITEMS} more keys`);
     return items.length === 0 ? '{}' : `{ ${items.join(', ')} }`;
@@ -190,8 +192,8 @@ function makeTool(name: string): (...args: unknown[]) => Promise<unknown> {
       argsJson = jsonStringify(args);
     } catch (err) {
       throw new TypeError(
-        `The arguments of tool ${name} cannot be sent to the host: ${safeString((err as Error)?.message)}. ` +
-          'Pass plain JSON data (strings, numbers, booleans, null, arrays, plain objects).',
+        `The arguments of tool ${name} cannot be sent to the host: ${safeString((err as Error)?.message)}. `
+          + 'Pass plain JSON data (strings, numbers, booleans, null, arrays, plain objects).',
       );
     }
     const callId = hostTool(name, argsJson ?? '[]');
@@ -264,7 +266,8 @@ function serializeResult(value: unknown): string {
       if (v instanceof MapCtor) {
         throw outputError(`${describeKey(key)} is a Map; convert it with Object.fromEntries(map) first.`);
       }
-      if (v instanceof SetCtor) throw outputError(`${describeKey(key)} is a Set; convert it with Array.from(set) first.`);
+      if (v instanceof SetCtor)
+        throw outputError(`${describeKey(key)} is a Set; convert it with Array.from(set) first.`);
       if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
         throw outputError(`${describeKey(key)} is binary data; convert it with Array.from(x) first.`);
       }
@@ -276,8 +279,10 @@ function serializeResult(value: unknown): string {
       }
       const depth = ((reflectApply(weakMapGet, depths, [this]) as number | undefined) ?? 0) + 1;
       if (depth > MAX_RESULT_DEPTH) {
-        throw outputError(`The result is nested more than ${MAX_RESULT_DEPTH} levels deep (the limit for results); ` +
-          'return flatter data.');
+        throw outputError(
+          `The result is nested more than ${MAX_RESULT_DEPTH} levels deep (the limit for results); `
+            + 'return flatter data.',
+        );
       }
       reflectApply(weakMapSet, depths, [v, depth]);
     }
@@ -363,7 +368,10 @@ function start(contextJson: string, toolNamesJson: string, logLimit: number): vo
   const main = G.__automesh_main__ as (() => Promise<unknown>) | undefined;
   delete G.__automesh_main__;
   if (typeof main !== 'function') {
-    finish('error', jsonStringify({ category: 'syntax', name: 'SyntaxError', message: 'no program was compiled', stack: '' }));
+    finish(
+      'error',
+      jsonStringify({ category: 'syntax', name: 'SyntaxError', message: 'no program was compiled', stack: '' }),
+    );
     return;
   }
   let promise: Promise<unknown>;

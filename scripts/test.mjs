@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const files = process.argv.slice(2);
-const tests = files.length > 0 ? files : readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', f));
+const tests =
+  files.length > 0
+    ? files
+    : readdirSync(join(root, 'test'))
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join('test', f));
 
 // Caches of the tools that run the tests, not files of a test: tsx compiles into <tmpdir>/tsx-<uid>.
 const TOOL_CACHES = /^tsx-\d+$/;
@@ -20,12 +26,16 @@ chmodSync(runTmp, 0o1777);
 let status = 1;
 try {
   const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--import', 'tsx', ...tests], {
-    cwd: root, stdio: 'inherit', env: { ...process.env, TMPDIR: runTmp, TMP: runTmp, TEMP: runTmp },
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, TMPDIR: runTmp, TMP: runTmp, TEMP: runTmp },
   });
   status = run.status ?? 1;
   const left = readdirSync(runTmp).filter((name) => !TOOL_CACHES.test(name));
   if (left.length > 0) {
-    console.error(`\nThe tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in their temporary folder (each test must remove what it creates):`);
+    console.error(
+      `\nThe tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in their temporary folder (each test must remove what it creates):`,
+    );
     for (const name of left) console.error(`  ${name}`);
     status = 1;
   } else {

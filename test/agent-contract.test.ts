@@ -4,17 +4,24 @@
 // Real SDKs over HTTP against the local wire-protocol server, the real sandbox and file storage.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import {
-  AutoAgent, CodeRegistry, defineAgent, defineTool, Mesh, resetCooldowns, WorkflowValidationError, type MeshEvents,
-} from '../src/index.js';
-import { MAX_REPLY_BYTES } from '../src/agent/reply.js';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { MAX_REPLY_BYTES } from '../src/agent/reply.js';
+import {
+  AutoAgent,
+  CodeRegistry,
+  defineAgent,
+  defineTool,
+  Mesh,
+  type MeshEvents,
+  resetCooldowns,
+  WorkflowValidationError,
+} from '../src/index.js';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { LlmServer, type ReceivedRequest } from './llm-server/server.js';
 
@@ -55,9 +62,17 @@ class TotalsAgent extends AutoAgent {
 
 function config(logDir: string, extra: Record<string, string | number | boolean> = {}) {
   return {
-    LLM_PROVIDER_ORDER: 'claude', CLAUDE_API_KEY: KEY, CLAUDE_ENDPOINT: server.anthropicBaseUrl, CLAUDE_MODEL: 'claude-sonnet-4-6',
-    LLM_MAX_RETRIES: 0, LLM_TIMEOUT: 5, EXECUTION_TIMEOUT: 1.5, SANDBOX_MEMORY_MB: 64, SANDBOX_WORKERS: 2,
-    LOG_DIRECTORY: logDir, ...extra,
+    LLM_PROVIDER_ORDER: 'claude',
+    CLAUDE_API_KEY: KEY,
+    CLAUDE_ENDPOINT: server.anthropicBaseUrl,
+    CLAUDE_MODEL: 'claude-sonnet-4-6',
+    LLM_MAX_RETRIES: 0,
+    LLM_TIMEOUT: 5,
+    EXECUTION_TIMEOUT: 1.5,
+    SANDBOX_MEMORY_MB: 64,
+    SANDBOX_WORKERS: 2,
+    LOG_DIRECTORY: logDir,
+    ...extra,
   };
 }
 
@@ -76,10 +91,14 @@ before(async () => {
   logDir = tempDir();
   mesh = new Mesh({ config: config(logDir) });
   mesh.add(CalculatorAgent).add(TotalsAgent);
-  mesh.add(defineAgent({
-    role: 'reporter', capabilities: ['reports'], systemPrompt: 'You write report data.',
-    outputSchema: z.object({ title: z.string() }),
-  }));
+  mesh.add(
+    defineAgent({
+      role: 'reporter',
+      capabilities: ['reports'],
+      systemPrompt: 'You write report data.',
+      outputSchema: z.object({ title: z.string() }),
+    }),
+  );
   await mesh.start();
 });
 
@@ -98,18 +117,39 @@ const agent = (role: string) => mesh.getAgent(role) as AutoAgent;
 
 describe('registered code is reused only for the situation it was written for', () => {
   test('same task, other context keys: new code; same shape, other values: reused with no model call', async () => {
-    server.script('claude',
-      { kind: 'text', text: reply('const nums: number[] = context.nums ?? [];\nresult = nums.reduce((a, b) => a + b, 0);'), inputTokens: 300, outputTokens: 30 },
-      { kind: 'text', text: reply('const values: number[] = context.values ?? [];\nresult = values.reduce((a, b) => a + b, 0);'), inputTokens: 300, outputTokens: 30 });
-    const first = await agent('calculator').executeTask({ task: 'Add up the numbers in the context', context: { nums: [1, 2, 3] } });
+    server.script(
+      'claude',
+      {
+        kind: 'text',
+        text: reply('const nums: number[] = context.nums ?? [];\nresult = nums.reduce((a, b) => a + b, 0);'),
+        inputTokens: 300,
+        outputTokens: 30,
+      },
+      {
+        kind: 'text',
+        text: reply('const values: number[] = context.values ?? [];\nresult = values.reduce((a, b) => a + b, 0);'),
+        inputTokens: 300,
+        outputTokens: 30,
+      },
+    );
+    const first = await agent('calculator').executeTask({
+      task: 'Add up the numbers in the context',
+      context: { nums: [1, 2, 3] },
+    });
     assert.equal(first.output, 6);
     // JarvisCore-style keys (role, task, prompt) reused the code above here and answered 0, cached, success.
-    const second = await agent('calculator').executeTask({ task: 'Add up the numbers in the context', context: { values: [10, 20, 30] } });
+    const second = await agent('calculator').executeTask({
+      task: 'Add up the numbers in the context',
+      context: { values: [10, 20, 30] },
+    });
     assert.equal(second.status, 'success', second.error ?? '');
     assert.equal(second.output, 60);
     assert.equal(second.cached, false);
     assert.equal(server.requests('claude').length, 2);
-    const third = await agent('calculator').executeTask({ task: 'Add up the numbers in the context', context: { nums: [4, 5] } });
+    const third = await agent('calculator').executeTask({
+      task: 'Add up the numbers in the context',
+      context: { nums: [4, 5] },
+    });
     assert.equal(third.output, 9);
     assert.equal(third.cached, true);
     assert.equal(third.functionId, first.functionId);
@@ -124,7 +164,8 @@ describe('registered code is reused only for the situation it was written for', 
   test('a workflow run again reuses every step: dependency envelopes count by their output, not run-to-run fields', async () => {
     server.respond('claude', (req) => ({
       kind: 'text',
-      text: /List the first three primes/.test(req.messages[0]?.content ?? '') ? reply('result = [2, 3, 5];')
+      text: /List the first three primes/.test(req.messages[0]?.content ?? '')
+        ? reply('result = [2, 3, 5];')
         : reply('const primes: number[] = context.primes.output;\nresult = primes.reduce((a, b) => a + b, 0);'),
     }));
     const steps = [
@@ -132,13 +173,22 @@ describe('registered code is reused only for the situation it was written for', 
       { id: 'sum', agent: 'calculator', task: 'Sum the primes of the primes step', dependsOn: ['primes'] },
     ];
     const first = await mesh.workflow('primes-once', steps);
-    assert.deepEqual(first.map((r) => r.output), [[2, 3, 5], 10]);
+    assert.deepEqual(
+      first.map((r) => r.output),
+      [[2, 3, 5], 10],
+    );
     assert.equal(server.requests('claude').length, 2);
     // The second run gets the first step from the registry: provider, model, cost and attempts of its envelope
     // differ from the first run's, its output's shape does not.
     const again = await mesh.workflow('primes-twice', steps);
-    assert.deepEqual(again.map((r) => r.output), [[2, 3, 5], 10]);
-    assert.deepEqual(again.map((r) => r.cached), [true, true]);
+    assert.deepEqual(
+      again.map((r) => r.output),
+      [[2, 3, 5], 10],
+    );
+    assert.deepEqual(
+      again.map((r) => r.cached),
+      [true, true],
+    );
     assert.equal(server.requests('claude').length, 2, 'no model call in the second run');
   });
 });
@@ -147,7 +197,10 @@ describe('output schemas', () => {
   test('the model is told the shape; a result that does not match is a schema failure and is repaired', async () => {
     server.respond('claude', (req) => ({
       kind: 'text',
-      text: isRepair(req) ? reply('const xs: number[] = context.xs;\nresult = { total: xs.reduce((a, b) => a + b, 0), count: xs.length };')
+      text: isRepair(req)
+        ? reply(
+            'const xs: number[] = context.xs;\nresult = { total: xs.reduce((a, b) => a + b, 0), count: xs.length };',
+          )
         : reply('result = context.xs.reduce((a, b) => a + b, 0);'),
     }));
     const r = await agent('totals').executeTask({ task: 'Total of xs', context: { xs: [1, 2, 3.5] } });
@@ -176,13 +229,17 @@ describe('output schemas', () => {
     assert.equal(r.functionId, null, 'nothing registered');
   });
 
-  test('a task schema overrides the agent\'s; defineAgent and workflow steps take one too', async () => {
+  test("a task schema overrides the agent's; defineAgent and workflow steps take one too", async () => {
     server.respond('claude', (req) => {
       const content = req.messages[0]?.content ?? '';
-      if (/Name the report/.test(content)) return { kind: 'text', text: reply(isRepair(req) ? 'result = { title: "Q3" };' : 'result = "Q3";') };
+      if (/Name the report/.test(content))
+        return { kind: 'text', text: reply(isRepair(req) ? 'result = { title: "Q3" };' : 'result = "Q3";') };
       return { kind: 'text', text: reply('result = [1, 2];') };
     });
-    const own = await agent('totals').executeTask({ task: 'Two small numbers', outputSchema: z.array(z.number()).length(2) });
+    const own = await agent('totals').executeTask({
+      task: 'Two small numbers',
+      outputSchema: z.array(z.number()).length(2),
+    });
     assert.equal(own.status, 'success', own.error ?? '');
     assert.deepEqual(own.output, [1, 2]);
     assert.match(server.requests('claude')[0]?.system ?? '', /must match this type: number\[\]/);
@@ -191,19 +248,26 @@ describe('output schemas', () => {
     assert.equal(named.attempts[0]?.errorCategory, 'schema');
     server.reset();
     server.respond('claude', (req) => ({
-      kind: 'text', text: reply(isRepair(req) ? 'result = { pair: [1, 2] };' : 'result = [1, 2];'),
+      kind: 'text',
+      text: reply(isRepair(req) ? 'result = { pair: [1, 2] };' : 'result = [1, 2];'),
     }));
     const [step] = await mesh.workflow('schema-step', [
-      { agent: 'calculator', task: 'Two small numbers as a pair', outputSchema: z.object({ pair: z.array(z.number()) }) },
+      {
+        agent: 'calculator',
+        task: 'Two small numbers as a pair',
+        outputSchema: z.object({ pair: z.array(z.number()) }),
+      },
     ]);
     assert.deepEqual(step?.output, { pair: [1, 2] });
     assert.equal(step?.attempts[0]?.errorCategory, 'schema');
   });
 
   test('a registry hit whose output does not match counts as a failure and falls back to generation', async () => {
-    server.script('claude',
+    server.script(
+      'claude',
       { kind: 'text', text: reply('result = { total: context.a - context.b, count: 2 };') },
-      { kind: 'text', text: reply('result = { total: Math.abs(context.a - context.b), count: 2 };') });
+      { kind: 'text', text: reply('result = { total: Math.abs(context.a - context.b), count: 2 };') },
+    );
     const first = await agent('totals').executeTask({ task: 'Difference of a and b', context: { a: 5, b: 3 } });
     assert.deepEqual(first.output, { total: 2, count: 2 });
     const second = await agent('totals').executeTask({ task: 'Difference of a and b', context: { a: 1, b: 4 } });
@@ -219,7 +283,7 @@ describe('output schemas', () => {
   });
 });
 
-describe('the model\'s raw reply is kept', () => {
+describe("the model's raw reply is kept", () => {
   test('prose with no code: every attempt holds the reply, in the envelope and in the result log', async () => {
     const prose = (n: number) => `I'm sorry, but I can't run code. The sum of 1 to 100 is 5050 (try ${n}).`;
     let n = 0;
@@ -236,7 +300,10 @@ describe('the model\'s raw reply is kept', () => {
     const stored = await storage.results.get(r.resultId, 'calculator');
     await storage.close();
     const storedAttempts = stored?.envelope.attempts as Array<{ reply: string | null }>;
-    assert.deepEqual(storedAttempts.map((a) => a.reply), [1, 2, 3, 4].map(prose));
+    assert.deepEqual(
+      storedAttempts.map((a) => a.reply),
+      [1, 2, 3, 4].map(prose),
+    );
   });
 
   test('a long reply is cut to 16 KiB and flagged; registry attempts have none', async () => {
@@ -293,7 +360,11 @@ describe('faults stay where they happen', () => {
       assert.equal(again.output, 42);
       assert.equal(again.cached, false);
       // In a workflow the same fault costs the step its reuse, never the workflow its other results.
-      server.script('claude', { kind: 'text', text: reply('result = 6 * 7 + 0;') }, { kind: 'text', text: reply('result = 42;') });
+      server.script(
+        'claude',
+        { kind: 'text', text: reply('result = 6 * 7 + 0;') },
+        { kind: 'text', text: reply('result = 42;') },
+      );
       const steps = [{ id: 'product', agent: 'calculator', task: 'Six times seven, please' }];
       const [ran] = await mesh.workflow('damaged-registry', steps, { fresh: true });
       await mesh.registry.settled();
@@ -311,20 +382,36 @@ describe('faults stay where they happen', () => {
     assert.equal(warnings[0]?.kind, 'registry_damaged');
     assert.equal(warnings[0]?.record?.id, first.functionId);
     assert.equal(warnings[0]?.record?.path, entryFile);
-    assert.match(warnings[0]?.message ?? '', new RegExp(`Registry entry ${first.functionId} in .*automesh\\.db is damaged`));
+    assert.match(
+      warnings[0]?.message ?? '',
+      new RegExp(`Registry entry ${first.functionId} in .*automesh\\.db is damaged`),
+    );
     assert.match(warnings[0]?.message ?? '', /automesh registry rm/);
     const listed = await mesh.registry.list();
-    assert.deepEqual(listed.damaged.map((d) => d.id), [first.functionId]);
+    assert.deepEqual(
+      listed.damaged.map((d) => d.id),
+      [first.functionId],
+    );
     assert.ok(listed.length > 0, 'the readable entries are listed');
 
     const cli = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'registry', 'list'], {
-        cwd: logDir, env: { PATH: process.env.PATH ?? '', HOME: logDir, LOG_DIRECTORY: logDir }, timeout: 60_000,
-      }, (err, stdout) => resolve({ code: err ? 1 : 0, stdout }));
+      execFile(
+        process.execPath,
+        [join(root, 'dist', 'src', 'cli', 'main.js'), 'registry', 'list'],
+        {
+          cwd: logDir,
+          env: { PATH: process.env.PATH ?? '', HOME: logDir, LOG_DIRECTORY: logDir },
+          timeout: 60_000,
+        },
+        (err, stdout) => resolve({ code: err ? 1 : 0, stdout }),
+      );
     });
     assert.equal(cli.code, 0, cli.stdout);
     assert.match(cli.stdout, new RegExp(`${first.functionId}\\s+\\?\\s+DAMAGED`));
-    assert.match(cli.stdout, /damaged entry fn_[0-9a-f]{16}: Registry entry fn_[0-9a-f]{16} in .*automesh\.db is damaged \(not valid JSON/);
+    assert.match(
+      cli.stdout,
+      /damaged entry fn_[0-9a-f]{16}: Registry entry fn_[0-9a-f]{16} in .*automesh\.db is damaged \(not valid JSON/,
+    );
     assert.match(cli.stdout, /calculator\s+verified/, 'the other entries are still listed');
     await mesh.registry.remove(first.functionId ?? '');
   });
@@ -336,7 +423,10 @@ describe('faults stay where they happen', () => {
     await other.start();
     try {
       // The database refuses to store results (as a full disk would).
-      tamper(dir, "CREATE TRIGGER refuse_results BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END");
+      tamper(
+        dir,
+        "CREATE TRIGGER refuse_results BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END",
+      );
       server.script('claude', { kind: 'text', text: reply('result = 2 ** 8;') });
       const r = await (other.getAgent('calculator') as AutoAgent).executeTask({ task: 'Two to the eighth' });
       assert.equal(r.status, 'failure');
@@ -365,38 +455,58 @@ describe('schemas automesh cannot read are refused (zod 3, not a schema)', () =>
   };
 
   test('defineTool refuses a zod 3 input or output schema, saying why and what to do', () => {
-    const make = (schemas: Record<string, unknown>) => defineTool({
-      name: 'database.query', description: 'Run SQL', run: async () => [], ...schemas,
-    } as Parameters<typeof defineTool>[0]);
-    assert.throws(() => make({ input: zod3Tuple }),
-      /Tool "database\.query" input is a zod 3 schema .*cannot read.*npm install zod@\^4.*zod\/v4/s);
+    const make = (schemas: Record<string, unknown>) =>
+      defineTool({
+        name: 'database.query',
+        description: 'Run SQL',
+        run: async () => [],
+        ...schemas,
+      } as Parameters<typeof defineTool>[0]);
+    assert.throws(
+      () => make({ input: zod3Tuple }),
+      /Tool "database\.query" input is a zod 3 schema .*cannot read.*npm install zod@\^4.*zod\/v4/s,
+    );
     assert.throws(() => make({ output: zod3Tuple }), /Tool "database\.query" output is a zod 3 schema/);
-    assert.throws(() => make({ input: { type: 'array' } }), /input must be a zod 4 schema .*got an object that is not a zod schema/);
+    assert.throws(
+      () => make({ input: { type: 'array' } }),
+      /input must be a zod 4 schema .*got an object that is not a zod schema/,
+    );
     assert.throws(() => make({ input: 'string' }), /must be a zod 4 schema .*got string/);
     assert.doesNotThrow(() => make({ input: z.tuple([z.string()]), output: z.array(z.unknown()) }));
     // A definition built by hand, not through defineTool, is checked when the agent is added.
     const handMade = { name: 'fx.rate', description: 'A rate', input: zod3Tuple, run: () => 1 };
-    assert.throws(() => new Mesh().add(CalculatorAgent, { tools: [handMade as never] }), /Tool "fx\.rate" input is a zod 3 schema/);
+    assert.throws(
+      () => new Mesh().add(CalculatorAgent, { tools: [handMade as never] }),
+      /Tool "fx\.rate" input is a zod 3 schema/,
+    );
   });
 
   test('an outputSchema that is not zod 4 is refused on an agent, a task and a workflow step', async () => {
-    assert.throws(() => defineAgent({ role: 'x', capabilities: [], systemPrompt: 'p', outputSchema: zod3Tuple as never }),
-      /The outputSchema of agent \(role "x"\) is a zod 3 schema/);
+    assert.throws(
+      () => defineAgent({ role: 'x', capabilities: [], systemPrompt: 'p', outputSchema: zod3Tuple as never }),
+      /The outputSchema of agent \(role "x"\) is a zod 3 schema/,
+    );
     class Old extends AutoAgent {
       static override role = 'old';
       static override systemPrompt = 'p';
       static override outputSchema = zod3Tuple as never;
     }
     assert.throws(() => new Mesh().add(Old), /outputSchema of agent class Old \(role "old"\) is a zod 3 schema/);
-    await assert.rejects(agent('calculator').executeTask({ task: 'x', outputSchema: zod3Tuple as never }),
-      /The task's outputSchema is a zod 3 schema/);
-    await assert.rejects(mesh.workflow('bad-schema', [{ agent: 'calculator', task: 'x', outputSchema: zod3Tuple as never }]),
-      (err: unknown) => err instanceof WorkflowValidationError && /step "step0": outputSchema is a zod 3 schema/.test(err.message));
+    await assert.rejects(
+      agent('calculator').executeTask({ task: 'x', outputSchema: zod3Tuple as never }),
+      /The task's outputSchema is a zod 3 schema/,
+    );
+    await assert.rejects(
+      mesh.workflow('bad-schema', [{ agent: 'calculator', task: 'x', outputSchema: zod3Tuple as never }]),
+      (err: unknown) =>
+        err instanceof WorkflowValidationError && /step "step0": outputSchema is a zod 3 schema/.test(err.message),
+    );
   });
 
   test('package.json declares the zod versions automesh reads', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-      peerDependencies?: Record<string, string>; dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      dependencies?: Record<string, string>;
     };
     assert.equal(pkg.peerDependencies?.zod, '^4.0.0');
     assert.match(pkg.dependencies?.zod ?? '', /^\^4\./, 'imported at run time, so also a dependency');

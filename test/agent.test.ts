@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { z } from 'zod';
 import { AutoAgent, defineAgent, defineTool, Mesh, resetCooldowns } from '../src/index.js';
-import { LlmServer } from './llm-server/server.js';
 import { databasePath, openSqliteStorage, type StoredResult } from '../src/storage/index.js';
 import { tempDir } from './helpers/temp.js';
+import { LlmServer } from './llm-server/server.js';
 
 /** A result as the mesh stored it in the database under logDir. */
 async function storedResult(resultId: string): Promise<StoredResult | null> {
@@ -68,7 +68,9 @@ before(async () => {
   logDir = tempDir('agent');
   mesh = new Mesh({ mode: 'autonomous', config: meshConfig() });
   mesh.add(CalculatorAgent);
-  mesh.add(defineAgent({ role: 'analyst', capabilities: ['data'], systemPrompt: 'You analyse sales data.' }), { tools: [query] });
+  mesh.add(defineAgent({ role: 'analyst', capabilities: ['data'], systemPrompt: 'You analyse sales data.' }), {
+    tools: [query],
+  });
   await mesh.start();
 });
 
@@ -87,7 +89,9 @@ const calculator = () => mesh.getAgent('calculator') as AutoAgent;
 describe('generate, execute, register', () => {
   test('first-try success fills every envelope field and writes the result log', async () => {
     server.script('claude', {
-      kind: 'text', inputTokens: 410, outputTokens: 62,
+      kind: 'text',
+      inputTokens: 410,
+      outputTokens: 62,
       text: reply('let f: number = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;', 'typescript'),
     });
     const r = await calculator().executeTask({ task: 'Calculate the factorial of 10' });
@@ -125,9 +129,17 @@ describe('generate, execute, register', () => {
   });
 
   test('the prompt describes the tools and the shape of the context', async () => {
-    server.script('claude', { kind: 'text', text: reply('const rows = await database.query(context.region);\nresult = rows.reduce((s, r) => s + r.revenue, 0);') });
+    server.script('claude', {
+      kind: 'text',
+      text: reply(
+        'const rows = await database.query(context.region);\nresult = rows.reduce((s, r) => s + r.revenue, 0);',
+      ),
+    });
     const rows = Array.from({ length: 5000 }, (_, i) => ({ id: i, amount: i * 2 }));
-    const r = await (mesh.getAgent('analyst') as AutoAgent).executeTask({ task: 'Total revenue of the region', context: { region: 'eu', history: rows } });
+    const r = await (mesh.getAgent('analyst') as AutoAgent).executeTask({
+      task: 'Total revenue of the region',
+      context: { region: 'eu', history: rows },
+    });
     assert.equal(r.output, 150);
     const system = server.requests('claude')[0]?.system ?? '';
     assert.match(system, /await database\.query\(region: string\): Promise<unknown>/);
@@ -149,11 +161,20 @@ describe('generate, execute, register', () => {
 
 describe('repair', () => {
   test('after a runtime error: the envelope returns the repaired code, repairs 1, and registers it', async () => {
-    const broken = 'const values: number[] = context.values;\nresult = values.reduce((a, b) => a + b, 0) / values.length;';
-    const fixed = 'const values: number[] = context.values ?? [2, 4, 6];\nresult = values.reduce((a, b) => a + b, 0) / values.length;';
-    server.script('claude',
+    const broken =
+      'const values: number[] = context.values;\nresult = values.reduce((a, b) => a + b, 0) / values.length;';
+    const fixed =
+      'const values: number[] = context.values ?? [2, 4, 6];\nresult = values.reduce((a, b) => a + b, 0) / values.length;';
+    server.script(
+      'claude',
       { kind: 'text', text: reply(broken, 'ts'), inputTokens: 300, outputTokens: 40 },
-      { kind: 'text', text: `You're right, \`context.values\` is missing. Here is the fix:\n\n\`\`\`ts\n${fixed}\n\`\`\``, inputTokens: 520, outputTokens: 55 });
+      {
+        kind: 'text',
+        text: `You're right, \`context.values\` is missing. Here is the fix:\n\n\`\`\`ts\n${fixed}\n\`\`\``,
+        inputTokens: 520,
+        outputTokens: 55,
+      },
+    );
     const r = await calculator().executeTask({ task: 'Average of 2, 4 and 6' });
     assert.equal(r.status, 'success', r.error ?? '');
     assert.equal(r.output, 4);
@@ -177,9 +198,11 @@ describe('repair', () => {
   });
 
   test('after a syntax error (JarvisCore never repaired these)', async () => {
-    server.script('claude',
+    server.script(
+      'claude',
       { kind: 'text', text: reply('const xs = [1, 2, 3\nresult = xs.length;') },
-      { kind: 'text', text: reply('const xs = [1, 2, 3];\nresult = xs.length;') });
+      { kind: 'text', text: reply('const xs = [1, 2, 3];\nresult = xs.length;') },
+    );
     const r = await calculator().executeTask({ task: 'Count the items 1, 2, 3' });
     assert.equal(r.output, 3);
     assert.equal(r.repairs, 1);
@@ -188,9 +211,17 @@ describe('repair', () => {
   });
 
   test('after Python written by mistake', async () => {
-    server.script('claude',
-      { kind: 'text', text: 'Here you go:\n\n```python\ndef fib(n):\n    return n if n < 2 else fib(n-1) + fib(n-2)\nresult = fib(10)\n```' },
-      { kind: 'text', text: reply('function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\nresult = fib(10);') });
+    server.script(
+      'claude',
+      {
+        kind: 'text',
+        text: 'Here you go:\n\n```python\ndef fib(n):\n    return n if n < 2 else fib(n-1) + fib(n-2)\nresult = fib(10)\n```',
+      },
+      {
+        kind: 'text',
+        text: reply('function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\nresult = fib(10);'),
+      },
+    );
     const r = await calculator().executeTask({ task: 'The 10th Fibonacci number' });
     assert.equal(r.output, 55);
     assert.equal(r.attempts[0]?.errorCategory, 'syntax');
@@ -198,18 +229,22 @@ describe('repair', () => {
   });
 
   test('after a timeout', async () => {
-    server.script('claude',
+    server.script(
+      'claude',
       { kind: 'text', text: reply('let n = 0;\nwhile (true) { n++; }\nresult = n;') },
-      { kind: 'text', text: reply('result = 1000000;') });
+      { kind: 'text', text: reply('result = 1000000;') },
+    );
     const r = await calculator().executeTask({ task: 'Count to a million' });
     assert.equal(r.output, 1000000);
     assert.equal(r.attempts[0]?.errorCategory, 'timeout');
   });
 
   test('after no result', async () => {
-    server.script('claude',
+    server.script(
+      'claude',
       { kind: 'text', text: reply('const answer = 6 * 7;') },
-      { kind: 'text', text: reply('const answer = 6 * 7;\nresult = answer;') });
+      { kind: 'text', text: reply('const answer = 6 * 7;\nresult = answer;') },
+    );
     const r = await calculator().executeTask({ task: 'Six times seven' });
     assert.equal(r.output, 42);
     assert.equal(r.attempts[0]?.errorCategory, 'no_result');
@@ -217,7 +252,10 @@ describe('repair', () => {
 
   test('repairs exhausted: failure, exactly 4 model calls, all four attempts logged', async () => {
     server.respond('claude', (req) => ({
-      kind: 'text', text: reply(`// try ${req.messages[0]?.content.length}\nresult = undefinedVariable * 2;`), inputTokens: 100, outputTokens: 10,
+      kind: 'text',
+      text: reply(`// try ${req.messages[0]?.content.length}\nresult = undefinedVariable * 2;`),
+      inputTokens: 100,
+      outputTokens: 10,
     }));
     const r = await calculator().executeTask({ task: 'Double the undefined variable' });
     assert.equal(r.status, 'failure');
@@ -231,7 +269,7 @@ describe('repair', () => {
       assert.equal(attempt.provider, 'claude');
     }
     assert.deepEqual(r.tokens, { input: 400, output: 40, total: 440 });
-    assert.equal(r.code, r.attempts[3]?.code, 'the last attempt\'s code');
+    assert.equal(r.code, r.attempts[3]?.code, "the last attempt's code");
     assert.equal(r.functionId, null);
     assert.match(server.requests('claude')[3]?.messages[0]?.content ?? '', /Earlier attempts that also failed/);
     assert.equal((await storedResult(r.resultId))?.envelope.status, 'failure', 'failures are logged too');
@@ -244,7 +282,10 @@ describe('LLM outage', () => {
     const r = await calculator().executeTask({ task: 'Anything at all during an outage' });
     assert.equal(r.status, 'failure');
     assert.equal(r.errorCategory, 'llm');
-    assert.match(r.error ?? '', /All LLM providers failed\. claude \(claude-sonnet-4-6\): server 500: upstream connect error/);
+    assert.match(
+      r.error ?? '',
+      /All LLM providers failed\. claude \(claude-sonnet-4-6\): server 500: upstream connect error/,
+    );
     assert.equal(r.tokens.total, 0);
     assert.ok(!r.error?.includes(KEY));
     assert.ok(await storedResult(r.resultId));
@@ -253,7 +294,12 @@ describe('LLM outage', () => {
 
 describe('registry reuse', () => {
   test('the second identical task makes zero HTTP calls and returns the same output', async () => {
-    server.script('claude', { kind: 'text', text: reply('result = Array.from({ length: 10 }, (_, i) => i * i);'), inputTokens: 200, outputTokens: 30 });
+    server.script('claude', {
+      kind: 'text',
+      text: reply('result = Array.from({ length: 10 }, (_, i) => i * i);'),
+      inputTokens: 200,
+      outputTokens: 30,
+    });
     const first = await calculator().executeTask({ task: 'Squares of 0 to 9' });
     assert.equal(first.cached, false);
     const before = server.requests().length;
@@ -272,11 +318,17 @@ describe('registry reuse', () => {
 
   test('a stored function that fails counts the failure and falls back to generation', async () => {
     server.script('claude', { kind: 'text', text: reply('result = context.items[context.index].toFixed(1);') });
-    const first = await calculator().executeTask({ task: 'The chosen item, one decimal', context: { items: [1, 2, 3], index: 1 } });
+    const first = await calculator().executeTask({
+      task: 'The chosen item, one decimal',
+      context: { items: [1, 2, 3], index: 1 },
+    });
     assert.equal(first.output, '2.0');
     // Same context shape, other values: the stored code is tried, and fails.
     server.script('claude', { kind: 'text', text: reply('result = (context.items[context.index] ?? 0).toFixed(1);') });
-    const second = await calculator().executeTask({ task: 'The chosen item, one decimal', context: { items: [1, 2, 3], index: 7 } });
+    const second = await calculator().executeTask({
+      task: 'The chosen item, one decimal',
+      context: { items: [1, 2, 3], index: 7 },
+    });
     assert.equal(second.status, 'success', second.error ?? '');
     assert.equal(second.output, '0.0');
     assert.equal(second.cached, false);
@@ -328,8 +380,14 @@ describe('agent definitions and programmer errors', () => {
     }
     assert.throws(() => m.add(NoPrompt), /Invalid agent class NoPrompt \(role "writer"\): systemPrompt is required/);
     assert.throws(() => m.add(defineAgent as never), /takes a class extending AutoAgent/);
-    assert.throws(() => defineAgent({ role: 'Bad Role', capabilities: [], systemPrompt: 'x' }), /role must be lower-case letters/);
-    assert.throws(() => defineAgent({ role: 'writer', capabilities: [], systemPrompt: '   ' }), /systemPrompt must not be empty/);
+    assert.throws(
+      () => defineAgent({ role: 'Bad Role', capabilities: [], systemPrompt: 'x' }),
+      /role must be lower-case letters/,
+    );
+    assert.throws(
+      () => defineAgent({ role: 'writer', capabilities: [], systemPrompt: '   ' }),
+      /systemPrompt must not be empty/,
+    );
     m.add(CalculatorAgent);
     assert.throws(() => m.add(CalculatorAgent), /role "calculator" is already in this mesh/);
   });
@@ -339,12 +397,18 @@ describe('agent definitions and programmer errors', () => {
     m.add(CalculatorAgent);
     await assert.rejects((m.getAgent('calculator') as AutoAgent).executeTask({ task: 'x' }), /before executeTask\(\)/);
     await assert.rejects(calculator().executeTask({ task: '  ' }), /non-empty task/);
-    await assert.rejects(calculator().executeTask({ task: 'x', id: '../etc/passwd' }), /Task id "..\/etc\/passwd" is invalid/);
+    await assert.rejects(
+      calculator().executeTask({ task: 'x', id: '../etc/passwd' }),
+      /Task id "..\/etc\/passwd" is invalid/,
+    );
   });
 
   test('mesh lifecycle errors', async () => {
     await assert.rejects(new Mesh({ config: meshConfig() }).start(), /has no agents/);
-    assert.throws(() => mesh.add(defineAgent({ role: 'late', capabilities: [], systemPrompt: 'x' })), /after mesh\.start\(\)/);
+    assert.throws(
+      () => mesh.add(defineAgent({ role: 'late', capabilities: [], systemPrompt: 'x' })),
+      /after mesh\.start\(\)/,
+    );
     await assert.rejects(mesh.start(), /already started/);
   });
 });

@@ -35,20 +35,26 @@ test('no document points to a file outside the repository', () => {
 function hiddenMethods(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
   const privates = [...text.matchAll(/^\s+private (?:async )?(\w+)[<(]/gm)].map((m) => m[1] as string);
-  const internals = [...text.matchAll(/@internal(?:[^*]|\*(?!\/))*\*\/\s+(?:async )?(\w+)[<(]/g)].map((m) => m[1] as string);
+  const internals = [...text.matchAll(/@internal(?:[^*]|\*(?!\/))*\*\/\s+(?:async )?(\w+)[<(]/g)].map(
+    (m) => m[1] as string,
+  );
   return [...privates, ...internals];
 }
 
 test('docs/API.md documents every public method of the registry, the mesh and agents', () => {
   const internal = new Set([
-    ...hiddenMethods('src/registry/code-registry.ts'), ...hiddenMethods('src/mesh/mesh.ts'),
+    ...hiddenMethods('src/registry/code-registry.ts'),
+    ...hiddenMethods('src/mesh/mesh.ts'),
     ...hiddenMethods('src/agent/auto-agent.ts'),
   ]);
   const methods = [
-    ...publicMethods(CodeRegistry.prototype), ...publicMethods(Mesh.prototype), ...publicMethods(AutoAgent.prototype),
+    ...publicMethods(CodeRegistry.prototype),
+    ...publicMethods(Mesh.prototype),
+    ...publicMethods(AutoAgent.prototype),
   ].filter((name) => !internal.has(name));
   for (const name of methods) assert.match(api, new RegExp(`\\b${name}\\(`), `docs/API.md does not document ${name}()`);
-  for (const name of ['mode', 'config', 'providers']) assert.match(api, new RegExp(`\`${name}\``), `Mesh option ${name}`);
+  for (const name of ['mode', 'config', 'providers'])
+    assert.match(api, new RegExp(`\`${name}\``), `Mesh option ${name}`);
 });
 
 test('docs/API.md names every mesh event and the README every error category', () => {

@@ -19,48 +19,74 @@ before(() => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   mkdirSync(join(app, 'node_modules'));
   symlinkSync(root, join(app, 'node_modules', 'automesh'), 'dir');
-  writeFileSync(join(app, 'agents.ts'), [
-    "import { AutoAgent, defineAgent } from 'automesh';",
-    'export class WriterAgent extends AutoAgent {',
-    "  static override role = 'writer';",
-    "  static override systemPrompt = 'You write short texts.';",
-    "  static override llm = { order: ['claude' as const], models: { claude: 'claude-haiku-4-5' } };",
-    '}',
-    "const flash = defineAgent({ role: 'flash', systemPrompt: 'You answer fast.', llm: { order: ['vllm', 'gemini'] } });",
-    "const calc = defineAgent({ role: 'calc', systemPrompt: 'You are a math expert.' });",
-    'export const agents = [WriterAgent, flash, calc];',
-  ].join('\n'));
+  writeFileSync(
+    join(app, 'agents.ts'),
+    [
+      "import { AutoAgent, defineAgent } from 'automesh';",
+      'export class WriterAgent extends AutoAgent {',
+      "  static override role = 'writer';",
+      "  static override systemPrompt = 'You write short texts.';",
+      "  static override llm = { order: ['claude' as const], models: { claude: 'claude-haiku-4-5' } };",
+      '}',
+      "const flash = defineAgent({ role: 'flash', systemPrompt: 'You answer fast.', llm: { order: ['vllm', 'gemini'] } });",
+      "const calc = defineAgent({ role: 'calc', systemPrompt: 'You are a math expert.' });",
+      'export const agents = [WriterAgent, flash, calc];',
+    ].join('\n'),
+  );
 });
 
 after(() => rmSync(app, { recursive: true, force: true }));
 
 function check(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, 'check', ...args], {
-      cwd: app, timeout: 60_000,
-      env: {
-        PATH: process.env.PATH ?? '', HOME: app, LOG_DIRECTORY: join(app, 'logs'),
-        CLAUDE_API_KEY: 'sk-ant-check-agents-0123456789', LLM_ENDPOINT: 'http://127.0.0.1:9', LLM_MODEL: 'qwen2.5-coder-7b', ...env,
+    execFile(
+      process.execPath,
+      [cliPath, 'check', ...args],
+      {
+        cwd: app,
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: app,
+          LOG_DIRECTORY: join(app, 'logs'),
+          CLAUDE_API_KEY: 'sk-ant-check-agents-0123456789',
+          LLM_ENDPOINT: 'http://127.0.0.1:9',
+          LLM_MODEL: 'qwen2.5-coder-7b',
+          ...env,
+        },
       },
-    }, (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout }));
+      (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout }),
+    );
   });
 }
 
-test('check reports each agent\'s providers and models and flags a provider that is not configured', async () => {
+test("check reports each agent's providers and models and flags a provider that is not configured", async () => {
   const text = await check([], {});
   assert.equal(text.code, 1, text.stdout);
   assert.match(text.stdout, /Agents: providers and models/);
   assert.match(text.stdout, /writer\s+own llm: claude \(claude-haiku-4-5\)/);
-  assert.match(text.stdout, /flash\s+own llm: vllm \(qwen2\.5-coder-7b\) → gemini \(gemini-2\.5-flash, NOT CONFIGURED\)/);
+  assert.match(
+    text.stdout,
+    /flash\s+own llm: vllm \(qwen2\.5-coder-7b\) → gemini \(gemini-2\.5-flash, NOT CONFIGURED\)/,
+  );
   assert.match(text.stdout, /llm\.order names gemini, which is not configured: set GEMINI_API_KEY/);
   assert.match(text.stdout, /calc\s+chain order: claude \(claude-sonnet-4-6\) → vllm \(qwen2\.5-coder-7b\)/);
 
-  const json = await check(['--json'], { GEMINI_API_KEY: 'gemini-check-agents-0123456789', MAX_TASK_COST_USD: '0.5', LLM_MODEL: 'my-finetune' });
-  const report = JSON.parse(json.stdout) as { agents: { file: string; agents: Array<{ role: string; own: boolean; providers: unknown[]; problems: string[] }> } };
+  const json = await check(['--json'], {
+    GEMINI_API_KEY: 'gemini-check-agents-0123456789',
+    MAX_TASK_COST_USD: '0.5',
+    LLM_MODEL: 'my-finetune',
+  });
+  const report = JSON.parse(json.stdout) as {
+    agents: { file: string; agents: Array<{ role: string; own: boolean; providers: unknown[]; problems: string[] }> };
+  };
   assert.equal(report.agents.file, './agents.ts');
   const [writer, flash, calc] = report.agents.agents;
   assert.deepEqual(writer, {
-    role: 'writer', source: 'agents[0]', own: true, problems: [],
+    role: 'writer',
+    source: 'agents[0]',
+    own: true,
+    problems: [],
     providers: [{ name: 'claude', model: 'claude-haiku-4-5', configured: true, priced: true }],
   });
   assert.deepEqual(flash?.providers, [
@@ -72,7 +98,10 @@ test('check reports each agent\'s providers and models and flags a provider that
 
   const unpriced = await check(['--json'], { MAX_TASK_COST_USD: '0.5', CLAUDE_MODEL: 'claude-experimental-9' });
   const agents = (JSON.parse(unpriced.stdout) as typeof report).agents.agents;
-  assert.match(agents[2]?.problems[0] ?? '', /claude model "claude-experimental-9" has no price, so MAX_TASK_COST_USD cannot bound it/);
+  assert.match(
+    agents[2]?.problems[0] ?? '',
+    /claude model "claude-experimental-9" has no price, so MAX_TASK_COST_USD cannot bound it/,
+  );
   assert.deepEqual(agents[0]?.problems, [], 'the writer calls haiku, which has a price');
   assert.equal(unpriced.code, 1);
 });
@@ -83,7 +112,10 @@ test('check --validate-llm never prints a key the provider echoes back', async (
     const key = 'sk-ant-echoed-back-by-the-provider-0123456789';
     server.script('claude', { kind: 'error', status: 401, message: `invalid x-api-key: ${key}` });
     const r = await check(['--validate-llm', '--json'], {
-      LLM_PROVIDER_ORDER: 'claude', CLAUDE_API_KEY: key, CLAUDE_ENDPOINT: server.anthropicBaseUrl, LLM_ENDPOINT: '',
+      LLM_PROVIDER_ORDER: 'claude',
+      CLAUDE_API_KEY: key,
+      CLAUDE_ENDPOINT: server.anthropicBaseUrl,
+      LLM_ENDPOINT: '',
     });
     assert.equal(r.code, 1);
     assert.ok(!r.stdout.includes(key), 'the key is not printed');

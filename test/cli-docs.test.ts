@@ -22,10 +22,19 @@ test('every flag of every verb is documented in its help and in the README', asy
     const flags = Object.keys(command.options);
     assert.ok(flags.length > 0, `${command.name} declares its options`);
     for (const flag of flags) {
-      assert.match(command.help, new RegExp(`--${flag}\\b`), `automesh ${command.name} --help does not mention --${flag}`);
+      assert.match(
+        command.help,
+        new RegExp(`--${flag}\\b`),
+        `automesh ${command.name} --help does not mention --${flag}`,
+      );
       // A row of the README's flag table for this verb (or for "all but init") that names the flag.
-      const row = lines.find((line) => line.startsWith('|') && line.includes(`\`--${flag}`) &&
-        (line.startsWith(`| \`${command.name}`) || (line.startsWith('| all but `init`') && command.name !== 'init')));
+      const row = lines.find(
+        (line) =>
+          line.startsWith('|')
+          && line.includes(`\`--${flag}`)
+          && (line.startsWith(`| \`${command.name}`)
+            || (line.startsWith('| all but `init`') && command.name !== 'init')),
+      );
       assert.ok(row, `README.md's CLI section has no row for automesh ${command.name} --${flag}`);
     }
   }

@@ -14,8 +14,11 @@ test('with neither AUTOMESH_RECORD nor AUTOMESH_REPLAY it is the chain itself (n
   assert.deepEqual(model.models, [{ provider: 'vllm', model: 'm' }]);
 });
 
-test('no provider and no replay: NoProviderError naming each provider\'s variables', () => {
-  assert.throws(() => createCodeModel(settings({})), (err: unknown) => err instanceof NoProviderError && /CLAUDE_API_KEY/.test(err.message));
+test("no provider and no replay: NoProviderError naming each provider's variables", () => {
+  assert.throws(
+    () => createCodeModel(settings({})),
+    (err: unknown) => err instanceof NoProviderError && /CLAUDE_API_KEY/.test(err.message),
+  );
 });
 
 test('a replay needs no provider; an agent route naming an unconfigured provider is left out rather than refused', () => {
@@ -27,5 +30,8 @@ test('a replay needs no provider; an agent route naming an unconfigured provider
 });
 
 test('a missing replay file is the error reported, before the missing providers it stands in for', () => {
-  assert.throws(() => createCodeModel(settings({ AUTOMESH_REPLAY: '/nonexistent/calls.jsonl' })), /no such file\. Record one first with AUTOMESH_RECORD/);
+  assert.throws(
+    () => createCodeModel(settings({ AUTOMESH_REPLAY: '/nonexistent/calls.jsonl' })),
+    /no such file\. Record one first with AUTOMESH_RECORD/,
+  );
 });

@@ -4,25 +4,53 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import {
-  categoryHint, defineAgent, ERROR_CATEGORIES, ERROR_CATEGORY_NAMES, Executor, isRepairable, Mesh,
-  type AutoAgent, type ExecutionErrorCategory,
+  type AutoAgent,
+  categoryHint,
+  defineAgent,
+  ERROR_CATEGORIES,
+  ERROR_CATEGORY_NAMES,
+  type ExecutionErrorCategory,
+  Executor,
+  isRepairable,
+  Mesh,
 } from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 
 const suite = useLlmSuite('error-categories');
 
-test('the table holds the fourteen categories of the envelope; the sandbox\'s are those that arise in execution', () => {
+test("the table holds the fourteen categories of the envelope; the sandbox's are those that arise in execution", () => {
   assert.deepEqual(ERROR_CATEGORY_NAMES, [
-    'syntax', 'runtime', 'timeout', 'memory', 'no_result', 'output', 'schema', 'tool', 'llm', 'budget', 'dependency', 'crashed',
-    'cancelled', 'storage',
+    'syntax',
+    'runtime',
+    'timeout',
+    'memory',
+    'no_result',
+    'output',
+    'schema',
+    'tool',
+    'llm',
+    'budget',
+    'dependency',
+    'crashed',
+    'cancelled',
+    'storage',
   ]);
   const execution = ERROR_CATEGORY_NAMES.filter((c) => ERROR_CATEGORIES[c].arises === 'execution');
   assert.deepEqual(execution, ['syntax', 'runtime', 'timeout', 'memory', 'no_result', 'output', 'tool', 'crashed']);
 });
 
 test('what the code did is repaired; what ended the task from outside is not', () => {
-  assert.deepEqual(ERROR_CATEGORY_NAMES.filter(isRepairable),
-    ['syntax', 'runtime', 'timeout', 'memory', 'no_result', 'output', 'schema', 'tool', 'crashed']);
+  assert.deepEqual(ERROR_CATEGORY_NAMES.filter(isRepairable), [
+    'syntax',
+    'runtime',
+    'timeout',
+    'memory',
+    'no_result',
+    'output',
+    'schema',
+    'tool',
+    'crashed',
+  ]);
 });
 
 test('every category has a hint that says what to do; anything else has none', () => {
@@ -37,8 +65,11 @@ test('the sandbox reports only execution categories, each with a real run', asyn
   const executor = new Executor({ workers: 1, limits: { timeoutMs: 400, memoryMb: 16 } });
   try {
     const runs: Array<[string, string]> = [
-      ['result = (', 'syntax'], ['throw new Error("x")', 'runtime'], ['while (true) {}', 'timeout'],
-      ['const keep = []\nwhile (true) keep.push(new Array(1e5).fill(1))', 'memory'], ['const x = 1', 'no_result'],
+      ['result = (', 'syntax'],
+      ['throw new Error("x")', 'runtime'],
+      ['while (true) {}', 'timeout'],
+      ['const keep = []\nwhile (true) keep.push(new Array(1e5).fill(1))', 'memory'],
+      ['const x = 1', 'no_result'],
       ['result = () => 1', 'output'],
     ];
     for (const [code, expected] of runs) {
@@ -53,18 +84,37 @@ test('the sandbox reports only execution categories, each with a real run', asyn
 
 test('the repair loop asks the table: a schema failure is repaired, then the task succeeds', async () => {
   const mesh = new Mesh({
-    config: { LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0, LOG_DIRECTORY: suite.logDir },
+    config: {
+      LLM_PROVIDER_ORDER: 'vllm',
+      LLM_ENDPOINT: suite.server.url,
+      LLM_MODEL: 'qwen2.5-coder',
+      LLM_MAX_RETRIES: 0,
+      LOG_DIRECTORY: suite.logDir,
+    },
   });
-  mesh.add(defineAgent({ role: 'counter', systemPrompt: 'You count things.', outputSchema: z.object({ count: z.number() }) }));
+  mesh.add(
+    defineAgent({ role: 'counter', systemPrompt: 'You count things.', outputSchema: z.object({ count: z.number() }) }),
+  );
   await mesh.start();
   try {
-    suite.server.script('vllm',
+    suite.server.script(
+      'vllm',
       { kind: 'text', text: 'Sure:\n\n```javascript\nresult = context.items.length;\n```' },
-      { kind: 'text', text: 'You want an object, my mistake:\n\n```typescript\nconst count: number = context.items.length;\nresult = { count };\n```' });
-    const envelope = await (mesh.getAgent('counter') as AutoAgent).executeTask({ task: 'Count the items', context: { items: [1, 2, 3] } });
+      {
+        kind: 'text',
+        text: 'You want an object, my mistake:\n\n```typescript\nconst count: number = context.items.length;\nresult = { count };\n```',
+      },
+    );
+    const envelope = await (mesh.getAgent('counter') as AutoAgent).executeTask({
+      task: 'Count the items',
+      context: { items: [1, 2, 3] },
+    });
     assert.equal(envelope.status, 'success', envelope.error ?? '');
     assert.deepEqual(envelope.output, { count: 3 });
-    assert.deepEqual(envelope.attempts.map((a) => a.errorCategory), ['schema', null]);
+    assert.deepEqual(
+      envelope.attempts.map((a) => a.errorCategory),
+      ['schema', null],
+    );
     assert.match(suite.server.requests('vllm')[1]?.messages.at(-1)?.content ?? '', /The error \(schema\):/);
   } finally {
     await mesh.stop();

@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 import { tempDir } from './helpers/temp.js';
+import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -75,36 +75,51 @@ test('examples/calculator.ts', async () => {
 
 test('examples/research-writer.ts', async () => {
   routes({
-    'facts about the Rust borrow checker': 'result = { topic: "Rust borrow checker", facts: ["each value has one owner", "references must not outlive their data", "mutable borrows are exclusive"] };',
-    'paragraph from the research': 'const { topic, facts } = context.research.output;\nresult = `The ${topic}: ` + facts.join("; ") + ".";',
+    'facts about the Rust borrow checker':
+      'result = { topic: "Rust borrow checker", facts: ["each value has one owner", "references must not outlive their data", "mutable borrows are exclusive"] };',
+    'paragraph from the research':
+      'const { topic, facts } = context.research.output;\nresult = `The ${topic}: ` + facts.join("; ") + ".";',
   });
   const out = await runExample('research-writer.ts');
   assert.match(out, /research: success/);
   assert.match(out, /write: success/);
-  assert.match(out, /paragraph: The Rust borrow checker: each value has one owner; references must not outlive their data; mutable borrows are exclusive\./);
+  assert.match(
+    out,
+    /paragraph: The Rust borrow checker: each value has one owner; references must not outlive their data; mutable borrows are exclusive\./,
+  );
   assert.match(out, /summary: 2\/2 succeeded/);
 });
 
 test('examples/code-review.ts: reviewers run in parallel, the summarizer after both', async () => {
   routes({
-    'security issues': 'const lines = context.code.split("\\n");\nresult = { issues: lines.flatMap((l, i) => /query\\(".*" \\+/.test(l) ? [{ severity: "high", line: i + 1, problem: "SQL built by string concatenation (injection)", fix: "use a parameterized query" }] : []) };',
-    'performance issues': 'const lines = context.code.split("\\n");\nresult = { issues: lines.flatMap((l, i) => /for \\(.*await db\\.query/.test(l) ? [{ severity: "medium", line: i + 1, problem: "a query per row (N+1)", fix: "load orders with one JOIN" }] : []) };',
-    'Merge the security': 'const rank = { high: 0, medium: 1, low: 2 };\nresult = [...context.security.output.issues, ...context.performance.output.issues].sort((a, b) => rank[a.severity] - rank[b.severity]).map((i) => `${i.severity}: line ${i.line}: ${i.problem}`);',
+    'security issues':
+      'const lines = context.code.split("\\n");\nresult = { issues: lines.flatMap((l, i) => /query\\(".*" \\+/.test(l) ? [{ severity: "high", line: i + 1, problem: "SQL built by string concatenation (injection)", fix: "use a parameterized query" }] : []) };',
+    'performance issues':
+      'const lines = context.code.split("\\n");\nresult = { issues: lines.flatMap((l, i) => /for \\(.*await db\\.query/.test(l) ? [{ severity: "medium", line: i + 1, problem: "a query per row (N+1)", fix: "load orders with one JOIN" }] : []) };',
+    'Merge the security':
+      'const rank = { high: 0, medium: 1, low: 2 };\nresult = [...context.security.output.issues, ...context.performance.output.issues].sort((a, b) => rank[a.severity] - rank[b.severity]).map((i) => `${i.severity}: line ${i.line}: ${i.problem}`);',
   });
   const out = await runExample('code-review.ts');
   const started = out.split('\n').filter((l) => l.startsWith('started'));
   assert.deepEqual(started.slice(0, 2).sort(), ['started performance', 'started security']);
   assert.equal(started[2], 'started summary');
-  assert.match(out, /merged: \["high: line 2: SQL built by string concatenation \(injection\)","medium: line 3: a query per row \(N\+1\)"\]/);
+  assert.match(
+    out,
+    /merged: \["high: line 2: SQL built by string concatenation \(injection\)","medium: line 3: a query per row \(N\+1\)"\]/,
+  );
 });
 
 test('examples/data-agent.ts queries a real SQLite database through its tool', async () => {
   routes({
-    'Total revenue per region': 'const rows = await database.query("SELECT region, SUM(revenue) AS revenue FROM sales GROUP BY region ORDER BY revenue DESC");\nresult = rows;',
+    'Total revenue per region':
+      'const rows = await database.query("SELECT region, SUM(revenue) AS revenue FROM sales GROUP BY region ORDER BY revenue DESC");\nresult = rows;',
   });
   const out = await runExample('data-agent.ts');
   assert.match(out, /status: success/);
-  assert.match(out, /output: \[\{"region":"eu","revenue":150\},\{"region":"us","revenue":125\},\{"region":"apac","revenue":85\}\]/);
+  assert.match(
+    out,
+    /output: \[\{"region":"eu","revenue":150\},\{"region":"us","revenue":125\},\{"region":"apac","revenue":85\}\]/,
+  );
   assert.match(server.requests('vllm')[0]?.system ?? '', /await database\.query\(sql: string\)/);
 });
 

@@ -3,7 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  defineAgent, Executor, Mesh, wrapExecutor, type AutoAgent, type ExecutionResult, type ExecutorMiddleware,
+  type AutoAgent,
+  defineAgent,
+  type ExecutionResult,
+  Executor,
+  type ExecutorMiddleware,
+  Mesh,
+  wrapExecutor,
 } from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 
@@ -39,7 +45,12 @@ describe('wrapExecutor', () => {
     const wrapped = wrapExecutor(executor, noting('outer', seen), noting('inner', seen));
     const result = await wrapped.execute({ code: 'result = 6 * 7' });
     assert.equal(result.output, 42);
-    assert.deepEqual(seen, ['outer in: result = 6 * 7', 'inner in: result = 6 * 7', 'inner out: success', 'outer out: success']);
+    assert.deepEqual(seen, [
+      'outer in: result = 6 * 7',
+      'inner in: result = 6 * 7',
+      'inner out: success',
+      'outer out: success',
+    ]);
   });
 
   test('doExecute(changed) runs the changed request; the result may be changed on the way back', async () => {
@@ -49,7 +60,10 @@ describe('wrapExecutor', () => {
         return { ...result, logs: [...result.logs, '[policy] checked'] };
       },
     });
-    const result = await wrapped.execute({ code: 'console.log("n", context.n)\nresult = context.n + context.bonus', context: { n: 41 } });
+    const result = await wrapped.execute({
+      code: 'console.log("n", context.n)\nresult = context.n + context.bonus',
+      context: { n: 41 },
+    });
     assert.equal(result.output, 42);
     assert.deepEqual(result.logs, ['n 41', '[policy] checked']);
   });
@@ -64,8 +78,10 @@ describe('wrapExecutor', () => {
   });
 
   test('a bad middleware is refused with what to pass', () => {
-    assert.throws(() => wrapExecutor(executor, { wrapExecute: {} } as unknown as ExecutorMiddleware),
-      /Executor middleware 0: wrapExecute must be a function \(\{ request, doExecute, executor \}\) => Promise<ExecutionResult>/);
+    assert.throws(
+      () => wrapExecutor(executor, { wrapExecute: {} } as unknown as ExecutorMiddleware),
+      /Executor middleware 0: wrapExecute must be a function \(\{ request, doExecute, executor \}\) => Promise<ExecutionResult>/,
+    );
   });
 });
 
@@ -82,15 +98,26 @@ describe('Mesh middleware.executor', () => {
       },
     };
     const mesh = new Mesh({
-      config: { LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0, LOG_DIRECTORY: suite.logDir },
+      config: {
+        LLM_PROVIDER_ORDER: 'vllm',
+        LLM_ENDPOINT: suite.server.url,
+        LLM_MODEL: 'qwen2.5-coder',
+        LLM_MAX_RETRIES: 0,
+        LOG_DIRECTORY: suite.logDir,
+      },
       middleware: { executor: [keep] },
     });
     mesh.add(defineAgent({ role: 'squarer', systemPrompt: 'You square numbers. Store the answer in `result`.' }));
     await mesh.start();
     try {
-      suite.server.script('vllm',
+      suite.server.script(
+        'vllm',
         { kind: 'text', text: 'Here you go:\n\n```javascript\nresult = square(context.n);\n```' },
-        { kind: 'text', text: 'Sorry, `square` was not defined. Fixed:\n\n```typescript\nconst n: number = context.n;\nresult = n * n;\n```' });
+        {
+          kind: 'text',
+          text: 'Sorry, `square` was not defined. Fixed:\n\n```typescript\nconst n: number = context.n;\nresult = n * n;\n```',
+        },
+      );
       const agent = mesh.getAgent('squarer') as AutoAgent;
       const first = await agent.executeTask({ task: 'Square the number in context.n', context: { n: 9 } });
       assert.equal(first.output, 81);
@@ -99,7 +126,10 @@ describe('Mesh middleware.executor', () => {
       const again = await agent.executeTask({ task: 'Square the number in context.n', context: { n: 12 } });
       assert.equal(again.cached, true);
       assert.equal(again.output, 144);
-      assert.deepEqual(results.map((r) => r.errorCategory ?? r.output), ['runtime', 81, 144]);
+      assert.deepEqual(
+        results.map((r) => r.errorCategory ?? r.output),
+        ['runtime', 81, 144],
+      );
       assert.match(codes[0] ?? '', /square\(context\.n\)/);
       assert.equal(codes[2], codes[1], 'the registry hit ran the repaired code');
     } finally {

@@ -27,12 +27,20 @@ describe('code forms', () => {
     ['return beats result', 'result = 1\nreturn 2', 2],
     ['bare return keeps result', 'result = 3\nreturn', 3],
     ['top-level await', 'const v = await Promise.resolve(5)\nresult = v * 2', 10],
-    ['result inside a block stays local, outer assignment wins', 'result = "outer"\n{ const result = "inner" }', 'outer'],
+    [
+      'result inside a block stays local, outer assignment wins',
+      'result = "outer"\n{ const result = "inner" }',
+      'outer',
+    ],
     ['null is a result', 'result = null', null],
     ['false is a result', 'result = false', false],
     ['zero is a result', 'result = 0', 0],
     ['trailing line comment', 'result = 1 // done', 1],
-    ['helper functions and classes', 'class A { v = 2 }\nfunction twice(x) { return x * 2 }\nresult = twice(new A().v)', 4],
+    [
+      'helper functions and classes',
+      'class A { v = 2 }\nfunction twice(x) { return x * 2 }\nresult = twice(new A().v)',
+      4,
+    ],
   ];
   for (const [name, code, expected] of forms) {
     test(name, async () => {
@@ -277,11 +285,16 @@ describe('a signal shared by many executions', () => {
     process.on('warning', onWarning);
     try {
       const shared = new AbortController();
-      const finished = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-        executor.execute({ code: `result = ${i}`, signal: shared.signal })));
-      assert.deepEqual(finished.map((r) => r.output), Array.from({ length: 20 }, (_, i) => i));
+      const finished = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => executor.execute({ code: `result = ${i}`, signal: shared.signal })),
+      );
+      assert.deepEqual(
+        finished.map((r) => r.output),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
       const stopping = Array.from({ length: 20 }, () =>
-        executor.execute({ code: 'await new Promise(() => {})', signal: shared.signal }));
+        executor.execute({ code: 'await new Promise(() => {})', signal: shared.signal }),
+      );
       setTimeout(() => shared.abort(), 300);
       for (const r of await Promise.all(stopping)) {
         assert.equal(r.errorCategory, 'timeout');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -46,7 +46,13 @@ interface ProbeReport {
 /** Starts the probe exactly as the pool starts a worker and collects what it could do. */
 async function runProbe(file: string): Promise<ProbeReport> {
   const { execPath, execArgv } = workerCommand(probe, distRoot, [probe]);
-  const child = fork(probe, [], { execPath, execArgv, env: {}, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+  const child = fork(probe, [], {
+    execPath,
+    execArgv,
+    env: {},
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -60,7 +66,9 @@ async function runProbe(file: string): Promise<ProbeReport> {
           resolve(message as ProbeReport);
         }
       });
-      child.on('exit', (code, signal) => reject(new Error(`the probe exited (${code ?? signal}) without a report: ${stderr}`)));
+      child.on('exit', (code, signal) =>
+        reject(new Error(`the probe exited (${code ?? signal}) without a report: ${stderr}`)),
+      );
     });
   } finally {
     child.kill('SIGKILL');

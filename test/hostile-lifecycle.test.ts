@@ -4,7 +4,7 @@
 // See test/helpers/hostile.ts for the properties every attack is checked for.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Executor, type ExecutionErrorCategory, type ExecutionLimits } from '../src/index.js';
+import type { ExecutionErrorCategory, ExecutionLimits, Executor } from '../src/index.js';
 import { assertNextExecutionsWork, createHostileExecutor } from './helpers/hostile.js';
 
 let executor: Executor;
@@ -41,14 +41,21 @@ async function runRepeatedly(variant: Variant): Promise<void> {
     // Each run starts on a ready worker, so its duration is the run's own and not a replacement's start-up.
     await executor.warm();
     const controller = new AbortController();
-    const timer = variant.abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(), variant.abortAfterMs);
+    const timer =
+      variant.abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(), variant.abortAfterMs);
     const r = await executor.execute({ code: variant.code, tools, limits: variant.limits, signal: controller.signal });
     clearTimeout(timer);
     seen.push(`${r.errorCategory} in ${Math.round(r.durationMs)} ms`);
-    assert.equal(r.errorCategory, variant.category, `run ${i}: ${r.errorCategory}: ${r.error} (runs so far: ${seen.join(', ')})`);
+    assert.equal(
+      r.errorCategory,
+      variant.category,
+      `run ${i}: ${r.errorCategory}: ${r.error} (runs so far: ${seen.join(', ')})`,
+    );
     assert.match(r.error ?? '', variant.message);
-    assert.ok(r.durationMs < variant.withinMs,
-      `run ${i} took ${Math.round(r.durationMs)} ms, more than ${variant.withinMs} ms (runs so far: ${seen.join(', ')})`);
+    assert.ok(
+      r.durationMs < variant.withinMs,
+      `run ${i} took ${Math.round(r.durationMs)} ms, more than ${variant.withinMs} ms (runs so far: ${seen.join(', ')})`,
+    );
   }
   await assertNextExecutionsWork(executor);
 }
@@ -60,18 +67,34 @@ describe('a run stopped while tool replies are in flight', () => {
   test('replies cross the tool-byte cap', async () => {
     // 16 MB of arguments cross the IPC channel first, which took up to 2 s on the 2-core VM at load 13: a time
     // limit far beyond that leaves the cap to end the run (`output`); a wedge would end as `crashed` past it.
-    await runRepeatedly({ code: FLOOD_ONCE, limits: { timeoutMs: 10_000 }, category: 'output',
-      message: /Tool arguments and results exceeded/, withinMs: 10_000 });
+    await runRepeatedly({
+      code: FLOOD_ONCE,
+      limits: { timeoutMs: 10_000 },
+      category: 'output',
+      message: /Tool arguments and results exceeded/,
+      withinMs: 10_000,
+    });
   });
 
   test('the time limit stops the run', async () => {
-    await runRepeatedly({ code: FLOOD_FOREVER, limits: { ...UNCAPPED, timeoutMs: 300 }, category: 'timeout',
-      message: /time limit of 300 ms/, withinMs: 1000 });
+    await runRepeatedly({
+      code: FLOOD_FOREVER,
+      limits: { ...UNCAPPED, timeoutMs: 300 },
+      category: 'timeout',
+      message: /time limit of 300 ms/,
+      withinMs: 1000,
+    });
   });
 
   test("the caller's abort stops the run", async () => {
-    await runRepeatedly({ code: FLOOD_FOREVER, limits: UNCAPPED, abortAfterMs: 300, category: 'timeout',
-      message: /cancelled by the caller/, withinMs: 1000 });
+    await runRepeatedly({
+      code: FLOOD_FOREVER,
+      limits: UNCAPPED,
+      abortAfterMs: 300,
+      category: 'timeout',
+      message: /cancelled by the caller/,
+      withinMs: 1000,
+    });
   });
 });
 

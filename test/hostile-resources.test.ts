@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Executor } from '../src/index.js';
+import type { Executor } from '../src/index.js';
 import { compileProgram } from '../src/sandbox/compile.js';
-import { CRASH_MARGIN_MS, attack, createHostileExecutor } from './helpers/hostile.js';
+import { attack, CRASH_MARGIN_MS, createHostileExecutor } from './helpers/hostile.js';
 
 let executor: Executor;
 
@@ -35,7 +35,10 @@ describe('memory bombs', () => {
   // OOM report and replaces it.
   test('Array(1e9).fill(0) (isolated-vm #137)', async () => {
     const before = executor.workersStarted;
-    const r = await attack(executor, 'Array(1e9).fill(0); result = 1', { category: SLOW_BOMB, margin: CRASH_MARGIN_MS });
+    const r = await attack(executor, 'Array(1e9).fill(0); result = 1', {
+      category: SLOW_BOMB,
+      margin: CRASH_MARGIN_MS,
+    });
     assert.match(r.error ?? '', r.errorCategory === 'memory' ? /memory limit of 64 MB/ : /time limit of 1500 ms/);
     assert.ok(executor.workersStarted > before, 'the dead worker was replaced');
   });
@@ -49,26 +52,35 @@ describe('memory bombs', () => {
   // isolated-vm #186 ("memoryLimit is ignored when using Array.fill"): `new Array(1024 * 1024 * 60).fill()`
   // grew to gigabytes under an 8 MB limit. Here it is stopped by the memory limit or by the clock.
   test('new Array(1024 * 1024 * 60).fill() (isolated-vm #186)', async () => {
-    await attack(executor, 'void (new Array(1024 * 1024 * 60).fill()); result = 1',
-      { category: ['memory', 'timeout'], limits: FAST, margin: CRASH_MARGIN_MS });
+    await attack(executor, 'void (new Array(1024 * 1024 * 60).fill()); result = 1', {
+      category: ['memory', 'timeout'],
+      limits: FAST,
+      margin: CRASH_MARGIN_MS,
+    });
   });
 
   // isolated-vm #527 ("Basic code can crash the whole Node.js process"): a 100 MB ArrayBuffer copied element
   // by element into a plain Array aborted the process with is_heap_oom.
   test('ArrayBuffer copied into an Array (isolated-vm #527)', async () => {
-    await attack(executor, `
+    await attack(
+      executor,
+      `
       const arrayBuffer = new ArrayBuffer(100 * 1024 * 1024);
       let view = new Array(arrayBuffer.byteLength);
       let array = new Uint8Array(arrayBuffer);
       let i = view.length;
       while (i--) { view[i] = array[i]; }
-      result = 1`, { category: 'memory', margin: CRASH_MARGIN_MS });
+      result = 1`,
+      { category: 'memory', margin: CRASH_MARGIN_MS },
+    );
   });
 
   // isolated-vm #236: the memory-limit example `while (true) array.push(Math.random().toString())`.
   test('unbounded array of strings (isolated-vm #236)', async () => {
-    await attack(executor, 'const array = []; while (true) { array.push(Math.random().toString()); }',
-      { category: SLOW_BOMB, margin: CRASH_MARGIN_MS });
+    await attack(executor, 'const array = []; while (true) { array.push(Math.random().toString()); }', {
+      category: SLOW_BOMB,
+      margin: CRASH_MARGIN_MS,
+    });
   });
 
   // isolated-vm #12 ("Segfault or ivm::js_error when making big strings in isolate"): string doubling. As a
@@ -80,7 +92,10 @@ describe('memory bombs', () => {
     const rope = await attack(executor, "let s = 'x'; while (true) s += s;", { category: 'runtime' });
     assert.match(rope.error ?? '', /Invalid string length/);
     for (let i = 0; i < 3; i++) {
-      await attack(executor, "let s = 'x'; for (;;) { s = (s + s).toLowerCase() }", { category: SLOW_BOMB, margin: CRASH_MARGIN_MS });
+      await attack(executor, "let s = 'x'; for (;;) { s = (s + s).toLowerCase() }", {
+        category: SLOW_BOMB,
+        margin: CRASH_MARGIN_MS,
+      });
     }
   });
 
@@ -90,22 +105,29 @@ describe('memory bombs', () => {
   test('huge typed array and a pile of ArrayBuffers', async () => {
     const one = await attack(executor, 'result = new Float64Array(2 ** 27).length', { category: 'memory' });
     assert.match(one.error ?? '', /Array buffer allocation failed/);
-    await attack(executor, 'const a = []; for (let i = 0; i < 1000; i++) a.push(new ArrayBuffer(1 << 20)); result = a.length',
-      { category: 'memory' });
+    await attack(
+      executor,
+      'const a = []; for (let i = 0; i < 1000; i++) a.push(new ArrayBuffer(1 << 20)); result = a.length',
+      { category: 'memory' },
+    );
   });
 
   // Issue 12, item 5: a resizable ArrayBuffer grew past the heap limit (`resize()` is not counted by
   // isolated-vm's allocator) until the RSS watchdog stopped it at 580-900 MB. Workers run with
   // --no-harmony-rab-gsab: `maxByteLength` is ignored, and there is no `resize` to call.
   test('resizable ArrayBuffer grown past the heap limit', async () => {
-    const r = await attack(executor, `
+    const r = await attack(
+      executor,
+      `
       const b = new ArrayBuffer(1, { maxByteLength: 2 ** 32 });
       const found = { resizable: b.resizable === true, resize: typeof b.resize, length: b.byteLength };
       let grown = 0;
       try { for (let size = 1 << 24; size <= 2 ** 28; size += 1 << 24) { b.resize(size); new Uint8Array(b).fill(1); grown = size } }
       catch (e) { found.error = e.name }
       found.grownMb = grown / 1048576;
-      result = found`, { category: null });
+      result = found`,
+      { category: null },
+    );
     assert.deepEqual(r.output, { resizable: false, resize: 'undefined', length: 1, error: 'TypeError', grownMb: 0 });
   });
 
@@ -117,15 +139,22 @@ describe('memory bombs', () => {
     // `levels` arrays nested in each other: the innermost empty one and `levels - 1` around it.
     for (const levels of [1e6, 19_999, 5000, 1001]) {
       // Building a million nested arrays alone took 1.2 s of CPU on the loaded 2-core VM: room beyond 1500 ms.
-      const r = await attack(executor, `let a = []; for (let i = 1; i < ${levels}; i++) a = [a]; result = a`,
-        { category: 'output', limits: { timeoutMs: 5000 } });
+      const r = await attack(executor, `let a = []; for (let i = 1; i < ${levels}; i++) a = [a]; result = a`, {
+        category: 'output',
+        limits: { timeoutMs: 5000 },
+      });
       assert.match(r.error ?? '', /The result is nested more than 1000 levels deep \(the limit for results\)/);
     }
-    const objects = await attack(executor, 'let o = {}; for (let i = 0; i < 5000; i++) o = { o }; result = { wrapped: o }',
-      { category: 'output' });
+    const objects = await attack(
+      executor,
+      'let o = {}; for (let i = 0; i < 5000; i++) o = { o }; result = { wrapped: o }',
+      { category: 'output' },
+    );
     assert.match(objects.error ?? '', /nested more than 1000 levels deep/);
     // 1000 levels: an object holding 999 nested arrays.
-    const ok = await attack(executor, 'let a = []; for (let i = 1; i < 999; i++) a = [a]; result = { a }', { category: null });
+    const ok = await attack(executor, 'let a = []; for (let i = 1; i < 999; i++) a = [a]; result = { a }', {
+      category: null,
+    });
     let depth = 1;
     for (let v = (ok.output as { a: unknown }).a; Array.isArray(v); v = v[0]) depth++;
     assert.equal(depth, 1000);
@@ -137,8 +166,15 @@ describe('memory bombs', () => {
   // Huge arrays in the result: a sparse array of length 1e8 serializes to 500 MB of `null,`; a dense one of
   // 1e6 short strings to ~9 MB. Neither is shipped.
   test('huge and sparse arrays as the result', async () => {
-    await attack(executor, 'result = []; result.length = 1e8', { category: ['timeout', 'output', 'memory'], limits: FAST, margin: CRASH_MARGIN_MS });
-    const dense = await attack(executor, "result = new Array(1e6).fill('abcdef')", { category: ['output', 'memory', 'timeout'], margin: CRASH_MARGIN_MS });
+    await attack(executor, 'result = []; result.length = 1e8', {
+      category: ['timeout', 'output', 'memory'],
+      limits: FAST,
+      margin: CRASH_MARGIN_MS,
+    });
+    const dense = await attack(executor, "result = new Array(1e6).fill('abcdef')", {
+      category: ['output', 'memory', 'timeout'],
+      margin: CRASH_MARGIN_MS,
+    });
     assert.equal(dense.output, null);
   });
 });
@@ -156,7 +192,10 @@ describe('host memory', () => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 2);
     try {
-      const r = await attack(executor, 'const text = await files.read(); result = text.length', { tools, category: 'output' });
+      const r = await attack(executor, 'const text = await files.read(); result = text.length', {
+        tools,
+        category: 'output',
+      });
       assert.match(r.error ?? '', /Tool arguments and results exceeded the limit of 16777216 bytes/);
     } finally {
       clearInterval(sampler);
@@ -165,8 +204,10 @@ describe('host memory', () => {
     const grewMb = (peak - base) / 1048576;
     assert.ok(grewMb < 48, `the host grew by ${Math.round(grewMb)} MB while refusing the tool result`);
     // A result within the cap still arrives whole, with its multi-byte characters.
-    const fits = await attack(executor, 'const text = await files.read(); result = [text.length, text.slice(0, 3)]',
-      { tools: { files: { read: async () => 'é€'.repeat(1 << 20) } }, category: null });
+    const fits = await attack(executor, 'const text = await files.read(); result = [text.length, text.slice(0, 3)]', {
+      tools: { files: { read: async () => 'é€'.repeat(1 << 20) } },
+      category: null,
+    });
     assert.deepEqual(fits.output, [2 << 20, 'é€é']);
   });
 });
@@ -180,7 +221,9 @@ describe('host memory: the compile cache', () => {
     gc();
     const base = process.memoryUsage().heapUsed;
     for (let i = 0; i < 210; i++) {
-      const outcome = await compileProgram(`const filler = '${'abcdefgh'.repeat(110_000)}';\nresult = ${i} + filler.length`);
+      const outcome = await compileProgram(
+        `const filler = '${'abcdefgh'.repeat(110_000)}';\nresult = ${i} + filler.length`,
+      );
       assert.ok(outcome.ok, `program ${i} did not compile`);
     }
     gc();
@@ -207,11 +250,15 @@ describe('CPU bombs', () => {
   // Microtask flood: each microtask schedules two more (exponential), and a promise that never settles keeps
   // the run waiting. Stopped by the clock (or the heap, as the queue grows).
   test('exponential microtask flood', async () => {
-    await attack(executor, `
+    await attack(
+      executor,
+      `
       await new Promise(() => {
         function f() { Promise.resolve().then(f); Promise.resolve().then(f) }
         f();
-      })`, { category: ['timeout', 'memory'], limits: FAST, margin: CRASH_MARGIN_MS });
+      })`,
+      { category: ['timeout', 'memory'], limits: FAST, margin: CRASH_MARGIN_MS },
+    );
   });
 
   // A microtask chain that outlives the result: the result is delivered, the chain is cut when the isolate
@@ -230,12 +277,16 @@ describe('CPU bombs', () => {
   // The vm2 PoCs for CVE-2023-29199, CVE-2023-30547 and CVE-2023-37466 verbatim: `new Error().stack` read on
   // every frame of an unbounded recursion, which costs O(depth²) in V8. It is simply a CPU bomb here.
   test('verbatim stack-overflow recursion of the vm2 PoCs (CVE-2023-37466)', async () => {
-    await attack(executor, `
+    await attack(
+      executor,
+      `
       async function fn() { (function stack() { new Error().stack; stack(); })(); }
       p = fn();
       p.constructor = { [Symbol.species]: class FakePromise { constructor(executor) { executor((x) => x, (err) => err) } } };
       p.then();
-      await p`, { category: ['timeout', 'runtime'], limits: FAST });
+      await p`,
+      { category: ['timeout', 'runtime'], limits: FAST },
+    );
   });
 
   // A getter that never returns inside tool arguments: the runtime serializes arguments inside the isolate,
@@ -249,10 +300,14 @@ describe('CPU bombs', () => {
   // code running outside the call that started it), and a worker's isolate serves the next run. The runtime
   // removes the constructor, so the spinning callback can never be registered; the run fails naming it.
   test('FinalizationRegistry callback that spins', async () => {
-    const r = await attack(executor, `
+    const r = await attack(
+      executor,
+      `
       const fr = new FinalizationRegistry(() => { for (;;) {} });
       (function () { for (let i = 0; i < 2e5; i++) fr.register({ i }, i) })();
-      result = 1`, { category: 'runtime', limits: FAST });
+      result = 1`,
+      { category: 'runtime', limits: FAST },
+    );
     assert.match(r.error ?? '', /ReferenceError: FinalizationRegistry is not defined/);
   });
 });
@@ -265,8 +320,12 @@ describe('ReDoS', () => {
 
   // OWASP ReDoS page, the e-mail validation example from the RegExLib library.
   test('OWASP e-mail validation regex', async () => {
-    await attack(executor, `result = /^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$/
-      .test('a'.repeat(40) + '!')`, { category: 'timeout', limits: FAST });
+    await attack(
+      executor,
+      `result = /^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$/
+      .test('a'.repeat(40) + '!')`,
+      { category: 'timeout', limits: FAST },
+    );
   });
 
   // Cloudflare outage of 2 July 2019 (post-mortem "Details of the Cloudflare outage"): the WAF rule
@@ -281,21 +340,33 @@ describe('removed primitives', () => {
   // it (the reason browsers gated SharedArrayBuffer after Spectre, 2018). Both are removed, and neither can be
   // rebuilt from what is left (no WebAssembly.Memory({ shared: true }), no other path to the constructor).
   test('SharedArrayBuffer and Atomics.wait', async () => {
-    const r = await attack(executor, `
+    const r = await attack(
+      executor,
+      `
       const found = { sab: typeof SharedArrayBuffer, atomics: typeof Atomics, wasm: typeof WebAssembly };
       try { found.memory = typeof new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer } catch (e) { found.memory = e.name }
       found.inGlobal = Reflect.ownKeys(globalThis).map(String).filter((k) => /Shared|Atomics|Assembly/.test(k));
       try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); found.waited = true } catch (e) { found.waited = e.name }
-      result = found`, { category: null });
-    assert.deepEqual(r.output, { sab: 'undefined', atomics: 'undefined', wasm: 'undefined', memory: 'ReferenceError',
-      inGlobal: [], waited: 'ReferenceError' });
+      result = found`,
+      { category: null },
+    );
+    assert.deepEqual(r.output, {
+      sab: 'undefined',
+      atomics: 'undefined',
+      wasm: 'undefined',
+      memory: 'ReferenceError',
+      inGlobal: [],
+      waited: 'ReferenceError',
+    });
   });
 
   // WebAssembly memory is allocated outside the V8 heap and not counted by isolated-vm's memory limit; the
   // worker runs with --no-expose-wasm and the runtime deletes the global. CVE-2023-37903 also went through
   // WebAssembly.compileStreaming. A minimal module is tried anyway.
   test('WebAssembly memory growth', async () => {
-    const r = await attack(executor, `
+    const r = await attack(
+      executor,
+      `
       let outcome;
       try {
         const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
@@ -303,7 +374,9 @@ describe('removed primitives', () => {
       } catch (e) { outcome = e.name }
       let viaEval;
       try { viaEval = typeof (0, eval)('WebAssembly.Memory') } catch (e) { viaEval = e.name }
-      result = { outcome, viaEval }`, { category: null });
+      result = { outcome, viaEval }`,
+      { category: null },
+    );
     assert.deepEqual(r.output, { outcome: 'ReferenceError', viaEval: 'ReferenceError' });
   });
 });
@@ -320,8 +393,16 @@ describe('compile-time bombs', () => {
     const ts = 'const typed: number = 1;\n';
     const js = await attack(executor, `result = ${'(a)=>'.repeat(N)}1`, { category: 'syntax', limits: FAST });
     assert.match(js.error ?? '', /nested too deeply/);
-    await attack(executor, `${ts}result = ${'(a)=>'.repeat(N)}1`, { category: ['timeout', 'crashed'], limits: FAST, margin: CRASH_MARGIN_MS });
-    await attack(executor, `${ts}${'{'.repeat(N)}${'}'.repeat(N)}\nresult = 1`, { category: ['timeout', 'crashed'], limits: FAST, margin: CRASH_MARGIN_MS });
+    await attack(executor, `${ts}result = ${'(a)=>'.repeat(N)}1`, {
+      category: ['timeout', 'crashed'],
+      limits: FAST,
+      margin: CRASH_MARGIN_MS,
+    });
+    await attack(executor, `${ts}${'{'.repeat(N)}${'}'.repeat(N)}\nresult = 1`, {
+      category: ['timeout', 'crashed'],
+      limits: FAST,
+      margin: CRASH_MARGIN_MS,
+    });
     // TypeScript still compiles afterwards.
     const after = await executor.execute({ code: 'const n: number = 21;\nresult = n * 2' });
     assert.equal(after.output, 42, after.error ?? '');

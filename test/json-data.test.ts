@@ -7,8 +7,14 @@ import { findNonJsonData, propertyPath } from '../src/codegen/json-data.js';
 test('plain JSON data passes, including Dates (copied as ISO strings), shared values and undefined properties', () => {
   const shared = { id: 7, tags: ['a', 'b'] };
   const data = {
-    text: 'x', n: -0.5, ok: true, none: null, missing: undefined, when: new Date('2026-01-02T03:04:05Z'),
-    rows: [shared, shared, { nested: [[1, 2], [3]] }], bare: Object.assign(Object.create(null) as object, { k: 1 }),
+    text: 'x',
+    n: -0.5,
+    ok: true,
+    none: null,
+    missing: undefined,
+    when: new Date('2026-01-02T03:04:05Z'),
+    rows: [shared, shared, { nested: [[1, 2], [3]] }],
+    bare: Object.assign(Object.create(null) as object, { k: 1 }),
   };
   assert.equal(findNonJsonData(data, 'context'), null);
   assert.equal(findNonJsonData([], 'context'), null);
@@ -16,8 +22,14 @@ test('plain JSON data passes, including Dates (copied as ISO strings), shared va
 
 test('each kind of non-JSON value is named by its path, with what to do', () => {
   const cases: Array<[unknown, RegExp]> = [
-    [{ data: { items: [1, 2, 3, 4n] } }, /^context\.data\.items\[3\]: BigInt is not JSON data; pass a number or a string$/],
-    [{ lookup: new Map([['a', 1]]) }, /^context\.lookup: a Map is not JSON data \(JSON would make it \{\}\); pass Object\.fromEntries\(map\)/],
+    [
+      { data: { items: [1, 2, 3, 4n] } },
+      /^context\.data\.items\[3\]: BigInt is not JSON data; pass a number or a string$/,
+    ],
+    [
+      { lookup: new Map([['a', 1]]) },
+      /^context\.lookup: a Map is not JSON data \(JSON would make it \{\}\); pass Object\.fromEntries\(map\)/,
+    ],
     [{ seen: new Set([1]) }, /^context\.seen: a Set is not JSON data .*pass \[\.\.\.set\]$/],
     [{ ratio: Number.NaN }, /^context\.ratio: NaN is not JSON data \(JSON would make it null\)$/],
     [{ limit: Number.POSITIVE_INFINITY }, /^context\.limit: Infinity is not JSON data/],
@@ -26,7 +38,16 @@ test('each kind of non-JSON value is named by its path, with what to do', () => 
     [{ list: [1, undefined] }, /^context\.list\[1\]: undefined in an array is not JSON data .*use null$/],
     [{ when: new Date('nonsense') }, /^context\.when: an invalid Date is not JSON data/],
     [{ bytes: new Uint8Array(2) }, /^context\.bytes: binary data is not JSON data/],
-    [{ 'odd key': { point: new (class Point { x = 1; })() } }, /^context\["odd key"\]\.point: an instance of Point is not JSON data; pass a plain object$/],
+    [
+      {
+        'odd key': {
+          point: new (class Point {
+            x = 1;
+          })(),
+        },
+      },
+      /^context\["odd key"\]\.point: an instance of Point is not JSON data; pass a plain object$/,
+    ],
   ];
   for (const [value, expected] of cases) assert.match(findNonJsonData(value, 'context') ?? 'passed', expected);
 });
@@ -34,8 +55,10 @@ test('each kind of non-JSON value is named by its path, with what to do', () => 
 test('a circular reference names where it points back to; the first problem in reading order is reported', () => {
   const node: Record<string, unknown> = { name: 'root', children: [] };
   (node.children as unknown[]).push({ name: 'child', parent: node });
-  assert.equal(findNonJsonData({ tree: node }, 'steps[2].context'),
-    'steps[2].context.tree.children[0].parent: a circular reference (back to steps[2].context.tree) is not JSON data');
+  assert.equal(
+    findNonJsonData({ tree: node }, 'steps[2].context'),
+    'steps[2].context.tree.children[0].parent: a circular reference (back to steps[2].context.tree) is not JSON data',
+  );
   assert.match(findNonJsonData({ a: 1n, b: 2n }, 'context') ?? '', /^context\.a:/);
 });
 

@@ -41,14 +41,18 @@ describe('limits', () => {
   });
 
   test('a heap that grows past the limit ends with memory', async () => {
-    const r = await executor.execute({ code: 'const keep = []\nwhile (true) keep.push(new Array(1e5).fill(Math.random()))' });
+    const r = await executor.execute({
+      code: 'const keep = []\nwhile (true) keep.push(new Array(1e5).fill(Math.random()))',
+    });
     assert.equal(r.errorCategory, 'memory');
     assert.match(r.error ?? '', /memory limit of 32 MB/);
     await stillWorks();
   });
 
   test('large typed arrays count against the limit', async () => {
-    const r = await executor.execute({ code: 'const bufs = []\nfor (let i = 0; i < 100; i++) bufs.push(new Uint8Array(16 * 1024 * 1024).fill(1))\nresult = bufs.length' });
+    const r = await executor.execute({
+      code: 'const bufs = []\nfor (let i = 0; i < 100; i++) bufs.push(new Uint8Array(16 * 1024 * 1024).fill(1))\nresult = bufs.length',
+    });
     assert.notEqual(r.status, 'success');
     assert.ok(r.errorCategory === 'memory' || r.errorCategory === 'runtime', `${r.errorCategory}: ${r.error}`);
     await stillWorks();
@@ -71,14 +75,21 @@ describe('limits', () => {
     const slow = executor.execute({ code: 'while (true) {}' });
     const started = Date.now();
     const quick = await Promise.all(Array.from({ length: 5 }, (_, i) => executor.execute({ code: `result = ${i}` })));
-    assert.deepEqual(quick.map((r) => r.output), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      quick.map((r) => r.output),
+      [0, 1, 2, 3, 4],
+    );
     assert.ok(Date.now() - started < 900, 'quick executions ran beside the slow one');
     assert.equal((await slow).errorCategory, 'timeout');
   });
 
   test('a caller abort ends the execution', async () => {
     const controller = new AbortController();
-    const pending = executor.execute({ code: 'while (true) {}', signal: controller.signal, limits: { timeoutMs: 10_000 } });
+    const pending = executor.execute({
+      code: 'while (true) {}',
+      signal: controller.signal,
+      limits: { timeoutMs: 10_000 },
+    });
     setTimeout(() => controller.abort(), 100);
     const r = await pending;
     assert.equal(r.errorCategory, 'timeout');
@@ -88,7 +99,10 @@ describe('limits', () => {
   });
 
   test('bad limits are a programmer error naming the limit', async () => {
-    await assert.rejects(executor.execute({ code: 'result = 1', limits: { memoryMb: 2 } }), /memoryMb must be a number >= 8/);
+    await assert.rejects(
+      executor.execute({ code: 'result = 1', limits: { memoryMb: 2 } }),
+      /memoryMb must be a number >= 8/,
+    );
     await assert.rejects(executor.execute({ code: 'result = 1', limits: { timeoutMs: Number.NaN } }), /timeoutMs/);
   });
 });
@@ -131,8 +145,14 @@ describe('settings', () => {
   });
 
   test('a bad value fails with a message naming the setting', () => {
-    assert.throws(() => loadSandboxSettings({ SANDBOX_MEMORY_MB: 'lots' }), /SANDBOX_MEMORY_MB="lots": SANDBOX_MEMORY_MB must be a number/);
-    assert.throws(() => loadSandboxSettings({ SANDBOX_WORKERS: '0' }), /SANDBOX_WORKERS="0": SANDBOX_WORKERS must be between 1 and 256/);
+    assert.throws(
+      () => loadSandboxSettings({ SANDBOX_MEMORY_MB: 'lots' }),
+      /SANDBOX_MEMORY_MB="lots": SANDBOX_MEMORY_MB must be a number/,
+    );
+    assert.throws(
+      () => loadSandboxSettings({ SANDBOX_WORKERS: '0' }),
+      /SANDBOX_WORKERS="0": SANDBOX_WORKERS must be between 1 and 256/,
+    );
     assert.throws(() => loadSandboxSettings({ EXECUTION_TIMEOUT: '-1' }), /EXECUTION_TIMEOUT/);
   });
 

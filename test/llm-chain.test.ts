@@ -8,11 +8,19 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
-  createCodeModel, LlmAbortError, LlmChain, LlmChainError, loadSettings, NoProviderError, ReplayMissError, resetCooldowns,
-  type ProviderName, type Settings,
+  createCodeModel,
+  LlmAbortError,
+  LlmChain,
+  LlmChainError,
+  loadSettings,
+  NoProviderError,
+  type ProviderName,
+  ReplayMissError,
+  resetCooldowns,
+  type Settings,
 } from '../src/index.js';
-import { LlmServer } from './llm-server/server.js';
 import { tempDir } from './helpers/temp.js';
+import { LlmServer } from './llm-server/server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEYS = {
@@ -46,7 +54,11 @@ function settingsFor(order: ProviderName[], extra: Record<string, string> = {}):
     LLM_COOLDOWN: '30',
   };
   if (order.includes('claude')) {
-    Object.assign(env, { CLAUDE_API_KEY: KEYS.claude, CLAUDE_ENDPOINT: server.anthropicBaseUrl, CLAUDE_MODEL: 'claude-sonnet-4-6' });
+    Object.assign(env, {
+      CLAUDE_API_KEY: KEYS.claude,
+      CLAUDE_ENDPOINT: server.anthropicBaseUrl,
+      CLAUDE_MODEL: 'claude-sonnet-4-6',
+    });
   }
   if (order.includes('vllm')) {
     Object.assign(env, { LLM_ENDPOINT: server.url, LLM_MODEL: 'qwen2.5-coder-32b', LLM_API_KEY: KEYS.vllm });
@@ -55,7 +67,11 @@ function settingsFor(order: ProviderName[], extra: Record<string, string> = {}):
     Object.assign(env, { AZURE_API_KEY: KEYS.azure, AZURE_ENDPOINT: server.azureEndpoint, AZURE_DEPLOYMENT: 'gpt-4o' });
   }
   if (order.includes('gemini')) {
-    Object.assign(env, { GEMINI_API_KEY: KEYS.gemini, GEMINI_ENDPOINT: server.geminiBaseUrl, GEMINI_MODEL: 'gemini-2.5-flash' });
+    Object.assign(env, {
+      GEMINI_API_KEY: KEYS.gemini,
+      GEMINI_ENDPOINT: server.geminiBaseUrl,
+      GEMINI_MODEL: 'gemini-2.5-flash',
+    });
   }
   return loadSettings({ env: { ...env, ...extra }, envFile: false });
 }
@@ -65,13 +81,21 @@ function chainFor(order: ProviderName[], extra: Record<string, string> = {}): Ll
 }
 
 const SYSTEM = 'You are a math expert. Store the answer in `result`.';
-const ask = (content = 'Calculate the factorial of 10') => ({ system: SYSTEM, messages: [{ role: 'user' as const, content }] });
-const CODE_REPLY = 'Here is the code:\n\n```javascript\nlet f = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;\n```\n\nThis computes 10! = 3628800.';
+const ask = (content = 'Calculate the factorial of 10') => ({
+  system: SYSTEM,
+  messages: [{ role: 'user' as const, content }],
+});
+const CODE_REPLY =
+  'Here is the code:\n\n```javascript\nlet f = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;\n```\n\nThis computes 10! = 3628800.';
 
 describe('each provider over its own wire protocol', () => {
   const cases: Array<{ name: ProviderName; model: string; auth: (h: Record<string, string>) => string | undefined }> = [
     // @anthropic-ai/sdk 1.x sends the key as a Bearer token; earlier versions used x-api-key.
-    { name: 'claude', model: 'claude-sonnet-4-6', auth: (h) => h['x-api-key'] ?? h.authorization?.replace(/^Bearer /, '') },
+    {
+      name: 'claude',
+      model: 'claude-sonnet-4-6',
+      auth: (h) => h['x-api-key'] ?? h.authorization?.replace(/^Bearer /, ''),
+    },
     { name: 'vllm', model: 'qwen2.5-coder-32b', auth: (h) => h.authorization?.replace(/^Bearer /, '') },
     { name: 'azure', model: 'gpt-4o', auth: (h) => h['api-key'] },
     { name: 'gemini', model: 'gemini-2.5-flash', auth: (h) => h['x-goog-api-key'] },
@@ -92,7 +116,7 @@ describe('each provider over its own wire protocol', () => {
       assert.equal(received.system, SYSTEM);
       assert.equal(received.model, model);
       assert.equal(received.messages.at(-1)?.content, 'Calculate the factorial of 10');
-      assert.equal(auth(received.headers), KEYS[name], 'the key went in the provider\'s own auth header');
+      assert.equal(auth(received.headers), KEYS[name], "the key went in the provider's own auth header");
     });
   }
 
@@ -100,7 +124,10 @@ describe('each provider over its own wire protocol', () => {
     server.script('vllm', { kind: 'text', text: 'result = 1' }, { kind: 'text', text: 'result = 2' });
     await chainFor(['vllm']).complete(ask());
     await chainFor(['vllm'], { LLM_ENDPOINT: `${server.url}/v1` }).complete(ask());
-    assert.deepEqual(server.requests('vllm').map((r) => r.path), ['/v1/chat/completions', '/v1/chat/completions']);
+    assert.deepEqual(
+      server.requests('vllm').map((r) => r.path),
+      ['/v1/chat/completions', '/v1/chat/completions'],
+    );
   });
 
   test('azure: deployment URL with api-version', async () => {
@@ -120,7 +147,10 @@ describe('retries on the same provider', () => {
     assert.equal(server.requests('claude').length, 2);
     const [first, second] = server.requests('claude');
     assert.ok((second?.at ?? 0) - (first?.at ?? 0) >= 380, 'waited for Retry-After');
-    assert.deepEqual(reply.failures.map((f) => [f.kind, f.status]), [['rate_limit', 429]]);
+    assert.deepEqual(
+      reply.failures.map((f) => [f.kind, f.status]),
+      [['rate_limit', 429]],
+    );
   });
 
   test('529 overloaded (Anthropic) is retried', async () => {
@@ -131,7 +161,12 @@ describe('retries on the same provider', () => {
   });
 
   test('500 is retried', async () => {
-    server.script('vllm', { kind: 'error', status: 500 }, { kind: 'error', status: 502 }, { kind: 'text', text: CODE_REPLY });
+    server.script(
+      'vllm',
+      { kind: 'error', status: 500 },
+      { kind: 'error', status: 502 },
+      { kind: 'text', text: CODE_REPLY },
+    );
     const reply = await chainFor(['vllm']).complete(ask());
     assert.equal(reply.provider, 'vllm');
     assert.equal(server.requests('vllm').length, 3);
@@ -169,17 +204,27 @@ describe('failover', () => {
     const reply = await chainFor(['claude', 'vllm']).complete(ask());
     assert.equal(reply.provider, 'vllm');
     assert.equal(server.requests('claude').length, 1, 'no retry of an auth failure');
-    assert.deepEqual(reply.failures.map((f) => [f.provider, f.kind, f.status]), [['claude', 'auth', 401]]);
+    assert.deepEqual(
+      reply.failures.map((f) => [f.provider, f.kind, f.status]),
+      [['claude', 'auth', 401]],
+    );
     assert.match(reply.failures[0]?.message ?? '', /invalid x-api-key/);
   });
 
   test('an unknown model (404) and a 400 fail over at once', async () => {
-    server.script('azure', { kind: 'error', status: 404, message: 'The API deployment for this resource does not exist.' });
+    server.script('azure', {
+      kind: 'error',
+      status: 404,
+      message: 'The API deployment for this resource does not exist.',
+    });
     server.script('gemini', { kind: 'error', status: 400, message: 'Invalid argument' });
     server.script('vllm', { kind: 'text', text: CODE_REPLY });
     const reply = await chainFor(['azure', 'gemini', 'vllm']).complete(ask());
     assert.equal(reply.provider, 'vllm');
-    assert.deepEqual(reply.failures.map((f) => f.kind), ['model', 'bad_request']);
+    assert.deepEqual(
+      reply.failures.map((f) => f.kind),
+      ['model', 'bad_request'],
+    );
     assert.equal(server.requests('azure').length + server.requests('gemini').length, 2);
   });
 
@@ -227,9 +272,15 @@ describe('failover', () => {
     server.script('gemini', { kind: 'text', text: CODE_REPLY });
     const reply = await chainFor(['claude', 'vllm', 'azure', 'gemini']).complete(ask());
     assert.equal(reply.provider, 'gemini');
-    const order = server.requests().sort((a, b) => a.at - b.at).map((r) => r.provider);
+    const order = server
+      .requests()
+      .sort((a, b) => a.at - b.at)
+      .map((r) => r.provider);
     assert.deepEqual(order, ['claude', 'claude', 'claude', 'vllm', 'azure', 'gemini']);
-    assert.deepEqual(reply.failures.map((f) => f.provider), ['claude', 'claude', 'claude', 'vllm', 'azure']);
+    assert.deepEqual(
+      reply.failures.map((f) => f.provider),
+      ['claude', 'claude', 'claude', 'vllm', 'azure'],
+    );
   });
 
   test('LLM_PROVIDER_ORDER changes the order', async () => {
@@ -243,7 +294,12 @@ describe('failover', () => {
   test('all failed: one error naming every provider tried and its last error, with no key in it', async () => {
     server.script('claude', { kind: 'error', status: 401, message: 'invalid x-api-key' });
     server.respond('vllm', () => ({ kind: 'error', status: 500, message: 'CUDA out of memory' }));
-    const err = await chainFor(['claude', 'vllm']).complete(ask()).then(() => null, (e: unknown) => e);
+    const err = await chainFor(['claude', 'vllm'])
+      .complete(ask())
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof LlmChainError);
     assert.match(err.message, /claude \(claude-sonnet-4-6\): auth 401: invalid x-api-key \(check the API key\)/);
     assert.match(err.message, /vllm \(qwen2\.5-coder-32b\): server 500: CUDA out of memory/);
@@ -315,9 +371,14 @@ describe('time', () => {
       'console.log(reply.provider, performance.now() | 0);',
     ].join('\n');
     const started = Date.now();
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: root, timeout: 20_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: root,
+        timeout: 20_000,
+      },
+    );
     assert.match(stdout, /^claude /);
     // The process exits right after its work: no LLM_TIMEOUT timer (0.3 s) or cooldown is left holding it.
     const ranFor = Number(stdout.trim().split(' ')[1]);
@@ -335,7 +396,13 @@ describe('usage and cost', () => {
   });
 
   test('a dated model id finds its price', async () => {
-    server.script('azure', { kind: 'text', text: CODE_REPLY, inputTokens: 2000, outputTokens: 100, model: 'gpt-4o-2024-08-06' });
+    server.script('azure', {
+      kind: 'text',
+      text: CODE_REPLY,
+      inputTokens: 2000,
+      outputTokens: 100,
+      model: 'gpt-4o-2024-08-06',
+    });
     const reply = await chainFor(['azure']).complete(ask());
     assert.equal(reply.model, 'gpt-4o-2024-08-06');
     assert.equal(reply.costUsd, (2000 * 2.5 + 100 * 10) / 1e6);
@@ -387,9 +454,14 @@ describe('record and replay', () => {
     const dir = tempDir('replay');
     const file = join(dir, 'calls.jsonl');
     server.script('vllm', { kind: 'text', text: CODE_REPLY });
-    await createCodeModel(settingsFor(['vllm'], { AUTOMESH_RECORD: file })).complete(ask('Calculate the factorial of 10'));
+    await createCodeModel(settingsFor(['vllm'], { AUTOMESH_RECORD: file })).complete(
+      ask('Calculate the factorial of 10'),
+    );
     const replaying = createCodeModel(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: file } }));
-    const err = await replaying.complete(ask('Calculate the factorial of 12')).then(() => null, (e: unknown) => e);
+    const err = await replaying.complete(ask('Calculate the factorial of 12')).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ReplayMissError);
     assert.match(err.message, /has no recorded reply for this request/);
     assert.match(err.message, /Closest recorded request/);
@@ -397,25 +469,32 @@ describe('record and replay', () => {
   });
 
   test('a missing replay file says how to make one', () => {
-    assert.throws(() => createCodeModel(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: '/nonexistent/calls.jsonl' } })),
-      /no such file\. Record one first with AUTOMESH_RECORD/);
+    assert.throws(
+      () => createCodeModel(loadSettings({ envFile: false, env: { AUTOMESH_REPLAY: '/nonexistent/calls.jsonl' } })),
+      /no such file\. Record one first with AUTOMESH_RECORD/,
+    );
   });
 });
 
 describe('settings', () => {
   test('no provider configured: the error lists the variables of each provider', () => {
-    assert.throws(() => new LlmChain(loadSettings({ envFile: false, env: {} })), (err: unknown) => {
-      assert.ok(err instanceof NoProviderError);
-      for (const name of ['CLAUDE_API_KEY', 'LLM_ENDPOINT', 'AZURE_API_KEY', 'AZURE_ENDPOINT', 'GEMINI_API_KEY']) {
-        assert.match(err.message, new RegExp(name));
-      }
-      return true;
-    });
+    assert.throws(
+      () => new LlmChain(loadSettings({ envFile: false, env: {} })),
+      (err: unknown) => {
+        assert.ok(err instanceof NoProviderError);
+        for (const name of ['CLAUDE_API_KEY', 'LLM_ENDPOINT', 'AZURE_API_KEY', 'AZURE_ENDPOINT', 'GEMINI_API_KEY']) {
+          assert.match(err.message, new RegExp(name));
+        }
+        return true;
+      },
+    );
   });
 
   test('a half-configured Azure is an error saying what is missing', () => {
-    assert.throws(() => new LlmChain(loadSettings({ envFile: false, env: { AZURE_API_KEY: 'k' } })),
-      /AZURE_API_KEY is set but AZURE_ENDPOINT is not/);
+    assert.throws(
+      () => new LlmChain(loadSettings({ envFile: false, env: { AZURE_API_KEY: 'k' } })),
+      /AZURE_API_KEY is set but AZURE_ENDPOINT is not/,
+    );
   });
 
   test('precedence: default < .env < environment < explicit config', async () => {
@@ -423,7 +502,11 @@ describe('settings', () => {
     const dir = tempDir('settings');
     const envFile = join(dir, '.env');
     writeFileSync(envFile, 'LLM_TIMEOUT=11\nLLM_MAX_RETRIES=4\nLLM_TEMPERATURE=0.7\nCLAUDE_MODEL=from-dotenv\n');
-    const s = loadSettings({ envFile, env: { LLM_MAX_RETRIES: '5', LLM_TEMPERATURE: '0.9' }, config: { LLM_TEMPERATURE: 0.1 } });
+    const s = loadSettings({
+      envFile,
+      env: { LLM_MAX_RETRIES: '5', LLM_TEMPERATURE: '0.9' },
+      config: { LLM_TEMPERATURE: 0.1 },
+    });
     assert.equal(s.LLM_TIMEOUT, 11);
     assert.equal(s.LLM_MAX_RETRIES, 5);
     assert.equal(s.LLM_TEMPERATURE, 0.1);
@@ -432,9 +515,15 @@ describe('settings', () => {
   });
 
   test('aliases: ANTHROPIC_API_KEY, VLLM_ENDPOINT, AZURE_OPENAI_KEY, AZURE_OPENAI_ENDPOINT', () => {
-    const s = loadSettings({ envFile: false, env: {
-      ANTHROPIC_API_KEY: 'a', VLLM_ENDPOINT: 'http://localhost:8000', AZURE_OPENAI_KEY: 'z', AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com',
-    } });
+    const s = loadSettings({
+      envFile: false,
+      env: {
+        ANTHROPIC_API_KEY: 'a',
+        VLLM_ENDPOINT: 'http://localhost:8000',
+        AZURE_OPENAI_KEY: 'z',
+        AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com',
+      },
+    });
     assert.equal(s.CLAUDE_API_KEY, 'a');
     assert.equal(s.LLM_ENDPOINT, 'http://localhost:8000');
     assert.equal(s.AZURE_API_KEY, 'z');
@@ -447,21 +536,37 @@ describe('settings', () => {
   });
 
   test('bad values fail with messages naming each setting, secrets hidden', () => {
-    assert.throws(() => loadSettings({ envFile: false, env: {
-      LLM_TIMEOUT: 'soon', LLM_PROVIDER_ORDER: 'claude,mistral', REGISTRY_REUSE: 'maybe', LLM_ENDPOINT: 'localhost:8000',
-      CLAUDE_API_KEY: ' ',
-    } }), (err: unknown) => {
-      const message = (err as Error).message;
-      assert.match(message, /LLM_TIMEOUT="soon": LLM_TIMEOUT must be a number/);
-      assert.match(message, /LLM_PROVIDER_ORDER names unknown provider\(s\) mistral; use some of claude, vllm, azure, gemini \(or .*\bopenai for vllm, /);
-      assert.match(message, /REGISTRY_REUSE="maybe": REGISTRY_REUSE must be true or false/);
-      assert.match(message, /LLM_ENDPOINT must be an http\(s\) URL/);
-      assert.match(message, /CLAUDE_API_KEY=\(hidden\): CLAUDE_API_KEY must not be empty/);
-      return true;
-    });
+    assert.throws(
+      () =>
+        loadSettings({
+          envFile: false,
+          env: {
+            LLM_TIMEOUT: 'soon',
+            LLM_PROVIDER_ORDER: 'claude,mistral',
+            REGISTRY_REUSE: 'maybe',
+            LLM_ENDPOINT: 'localhost:8000',
+            CLAUDE_API_KEY: ' ',
+          },
+        }),
+      (err: unknown) => {
+        const message = (err as Error).message;
+        assert.match(message, /LLM_TIMEOUT="soon": LLM_TIMEOUT must be a number/);
+        assert.match(
+          message,
+          /LLM_PROVIDER_ORDER names unknown provider\(s\) mistral; use some of claude, vllm, azure, gemini \(or .*\bopenai for vllm, /,
+        );
+        assert.match(message, /REGISTRY_REUSE="maybe": REGISTRY_REUSE must be true or false/);
+        assert.match(message, /LLM_ENDPOINT must be an http\(s\) URL/);
+        assert.match(message, /CLAUDE_API_KEY=\(hidden\): CLAUDE_API_KEY must not be empty/);
+        return true;
+      },
+    );
   });
 
   test('an unknown name in explicit config is an error', () => {
-    assert.throws(() => loadSettings({ envFile: false, env: {}, config: { LLM_TIMOUT: 3 } as never }), /unknown setting LLM_TIMOUT in config \(did you mean LLM_TIMEOUT\?/);
+    assert.throws(
+      () => loadSettings({ envFile: false, env: {}, config: { LLM_TIMOUT: 3 } as never }),
+      /unknown setting LLM_TIMOUT in config \(did you mean LLM_TIMEOUT\?/,
+    );
   });
 });

@@ -6,7 +6,17 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defineAgent, LlmChain, LlmChainError, loadSettings, Mesh, PROVIDER_NAMES, resetCooldowns, type AutoAgent, type ProviderName } from '../src/index.js';
+import {
+  type AutoAgent,
+  defineAgent,
+  LlmChain,
+  LlmChainError,
+  loadSettings,
+  Mesh,
+  PROVIDER_NAMES,
+  type ProviderName,
+  resetCooldowns,
+} from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 
 const KEYS: Record<ProviderName, string> = {
@@ -17,7 +27,6 @@ const KEYS: Record<ProviderName, string> = {
 };
 const PASSWORD = 'hunter2-url-password';
 
-
 const suite = useLlmSuite('hardening');
 
 function env(order: readonly ProviderName[], extra: Record<string, string> = {}): Record<string, string> {
@@ -25,10 +34,18 @@ function env(order: readonly ProviderName[], extra: Record<string, string> = {})
     LLM_PROVIDER_ORDER: order.join(','),
     LLM_TIMEOUT: '5',
     LLM_MAX_RETRIES: '0',
-    CLAUDE_API_KEY: KEYS.claude, CLAUDE_ENDPOINT: suite.server.anthropicBaseUrl, CLAUDE_MODEL: 'claude-sonnet-4-6',
-    LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder-32b', LLM_API_KEY: KEYS.vllm,
-    AZURE_API_KEY: KEYS.azure, AZURE_ENDPOINT: suite.server.azureEndpoint, AZURE_DEPLOYMENT: 'gpt-4o',
-    GEMINI_API_KEY: KEYS.gemini, GEMINI_ENDPOINT: suite.server.geminiBaseUrl, GEMINI_MODEL: 'gemini-2.5-flash',
+    CLAUDE_API_KEY: KEYS.claude,
+    CLAUDE_ENDPOINT: suite.server.anthropicBaseUrl,
+    CLAUDE_MODEL: 'claude-sonnet-4-6',
+    LLM_ENDPOINT: suite.server.url,
+    LLM_MODEL: 'qwen2.5-coder-32b',
+    LLM_API_KEY: KEYS.vllm,
+    AZURE_API_KEY: KEYS.azure,
+    AZURE_ENDPOINT: suite.server.azureEndpoint,
+    AZURE_DEPLOYMENT: 'gpt-4o',
+    GEMINI_API_KEY: KEYS.gemini,
+    GEMINI_ENDPOINT: suite.server.geminiBaseUrl,
+    GEMINI_MODEL: 'gemini-2.5-flash',
     ...extra,
   };
 }
@@ -36,7 +53,10 @@ function env(order: readonly ProviderName[], extra: Record<string, string> = {})
 const chainFor = (order: readonly ProviderName[], extra: Record<string, string> = {}) =>
   new LlmChain(loadSettings({ env: env(order, extra), envFile: false }), { backoff: { baseMs: 10 } });
 
-const ask = { system: 'You are a math expert. Store the answer in `result`.', messages: [{ role: 'user' as const, content: 'Calculate 6 * 7' }] };
+const ask = {
+  system: 'You are a math expert. Store the answer in `result`.',
+  messages: [{ role: 'user' as const, content: 'Calculate 6 * 7' }],
+};
 const CODE = 'Here you go:\n\n```js\nresult = 6 * 7;\n```\n\nThat is 42.';
 
 /** Every file under a folder, read as text. */
@@ -49,19 +69,26 @@ function allText(dir: string): string {
 }
 
 function assertNoSecret(text: string, where: string): void {
-  for (const [provider, key] of Object.entries(KEYS)) assert.ok(!text.includes(key), `${where} holds the ${provider} key`);
+  for (const [provider, key] of Object.entries(KEYS))
+    assert.ok(!text.includes(key), `${where} holds the ${provider} key`);
   assert.ok(!text.includes(PASSWORD), `${where} holds the URL password`);
 }
 
 describe('secrets a provider echoes back', () => {
   const echo = (provider: ProviderName) => ({
-    kind: 'error' as const, status: 401,
+    kind: 'error' as const,
+    status: 401,
     message: `Incorrect API key provided: ${KEYS[provider]}. You can find your API key at https://example.com/keys.`,
   });
 
   test('a key in an error body is redacted from the chain error, for all four providers', async () => {
     for (const p of PROVIDER_NAMES) suite.server.script(p, echo(p));
-    const err = await chainFor(PROVIDER_NAMES).complete(ask).then(() => null, (e: unknown) => e);
+    const err = await chainFor(PROVIDER_NAMES)
+      .complete(ask)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof LlmChainError);
     assertNoSecret(err.message, 'the error message');
     assertNoSecret(JSON.stringify(err.failures), 'the failures');
@@ -71,7 +98,12 @@ describe('secrets a provider echoes back', () => {
 
   test('a password in an endpoint URL is redacted', async () => {
     const withPassword = suite.server.url.replace('http://', `http://bob:${PASSWORD}@`);
-    const err = await chainFor(['vllm'], { LLM_ENDPOINT: withPassword }).complete(ask).then(() => null, (e: unknown) => e);
+    const err = await chainFor(['vllm'], { LLM_ENDPOINT: withPassword })
+      .complete(ask)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof LlmChainError, String(err));
     assertNoSecret(err.message, 'the error message');
     assert.match(err.message, /\[redacted\]@127\.0\.0\.1/);
@@ -80,7 +112,11 @@ describe('secrets a provider echoes back', () => {
   test('envelopes, result logs and workflow state hold no key', async () => {
     const mesh = new Mesh({
       config: {
-        ...env(PROVIDER_NAMES), LOG_DIRECTORY: suite.logDir, SANDBOX_WORKERS: 1, SANDBOX_MEMORY_MB: 64, REGISTRY_REUSE: false,
+        ...env(PROVIDER_NAMES),
+        LOG_DIRECTORY: suite.logDir,
+        SANDBOX_WORKERS: 1,
+        SANDBOX_MEMORY_MB: 64,
+        REGISTRY_REUSE: false,
       },
     });
     mesh.add(defineAgent({ role: 'calc', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
@@ -92,14 +128,21 @@ describe('secrets a provider echoes back', () => {
       assert.match(task.error ?? '', /\[redacted\]/);
       assertNoSecret(JSON.stringify(task), 'the envelope');
       resetCooldowns();
-      const [step] = await mesh.workflow('echoed-keys', [{ id: 'calc', agent: 'calc', task: 'Calculate 6 * 7' }], { fresh: true });
+      const [step] = await mesh.workflow('echoed-keys', [{ id: 'calc', agent: 'calc', task: 'Calculate 6 * 7' }], {
+        fresh: true,
+      });
       assert.equal(step?.errorCategory, 'llm');
       assertNoSecret(JSON.stringify(step), 'the workflow envelope');
 
       // And a reply whose usage block is not counts: the envelope's cost is unknown and its tokens marked.
       for (const p of PROVIDER_NAMES) suite.server.respond(p, null);
       resetCooldowns();
-      suite.server.script('claude', { kind: 'text', text: CODE, inputTokens: -5, outputTokens: '9' as unknown as number });
+      suite.server.script('claude', {
+        kind: 'text',
+        text: CODE,
+        inputTokens: -5,
+        outputTokens: '9' as unknown as number,
+      });
       const odd = await (mesh.getAgent('calc') as AutoAgent).executeTask({ task: 'Calculate 6 * 7' });
       assert.equal(odd.output, 42, odd.error ?? '');
       assert.equal(odd.costUsd, null);
@@ -136,7 +179,10 @@ describe('provider chain edge cases', () => {
       assert.equal(reply.costUsd, null, `${p}: the cost is unknown, not ${String(reply.costUsd)}`);
       assert.equal(reply.tokensEstimated, true, `${p}: the tokens are marked as estimated`);
       for (const n of [reply.tokens.input, reply.tokens.output, reply.tokens.total]) {
-        assert.ok(Number.isSafeInteger(n) && n > 0, `${p}: token counts are positive whole numbers, got ${JSON.stringify(reply.tokens)}`);
+        assert.ok(
+          Number.isSafeInteger(n) && n > 0,
+          `${p}: token counts are positive whole numbers, got ${JSON.stringify(reply.tokens)}`,
+        );
       }
       assert.equal(reply.tokens.total, reply.tokens.input + reply.tokens.output);
 
@@ -156,11 +202,21 @@ describe('provider chain edge cases', () => {
     for (const p of PROVIDER_NAMES) {
       resetCooldowns();
       suite.server.script(p, { kind: 'error', status: 500, message: 'upstream request timed out' });
-      const server500 = await chainFor([p]).complete(ask).then(() => null, (e: unknown) => e) as LlmChainError;
+      const server500 = (await chainFor([p])
+        .complete(ask)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        )) as LlmChainError;
       assert.equal(server500.failures[0]?.kind, 'server', p);
       resetCooldowns();
       suite.server.script(p, { kind: 'error', status: 400, message: 'tool call timed out: invalid request' });
-      const bad = await chainFor([p]).complete(ask).then(() => null, (e: unknown) => e) as LlmChainError;
+      const bad = (await chainFor([p])
+        .complete(ask)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        )) as LlmChainError;
       assert.equal(bad.failures[0]?.kind, 'bad_request', p);
     }
   });

@@ -1,15 +1,16 @@
 // The local LLM server (test/llm-server/) driven by the real provider SDKs: each protocol's success, error, 429 with
 // retry hints, malformed body, empty reply and hang-then-abort; plus scripting rules, the control API, the standalone
 // entry point and a close() that never leaves the process hanging.
-import Anthropic from '@anthropic-ai/sdk';
-import { ApiError, GoogleGenAI } from '@google/genai';
-import OpenAI, { AzureOpenAI } from 'openai';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Anthropic from '@anthropic-ai/sdk';
+import { ApiError, GoogleGenAI } from '@google/genai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
 let server: LlmServer;
@@ -28,7 +29,13 @@ const DEFAULT_INPUT = Math.ceil((SYSTEM.length + PROMPT.length) / 4);
 const anthropicClient = () => new Anthropic({ baseURL: server.anthropicBaseUrl, apiKey: 'sk-ant-test', maxRetries: 0 });
 const openaiClient = () => new OpenAI({ baseURL: server.openaiBaseUrl, apiKey: 'vllm-test', maxRetries: 0 });
 const azureClient = () =>
-  new AzureOpenAI({ endpoint: server.azureEndpoint, apiKey: 'azure-test', deployment: 'gpt-4o-dep', apiVersion: '2024-10-21', maxRetries: 0 });
+  new AzureOpenAI({
+    endpoint: server.azureEndpoint,
+    apiKey: 'azure-test',
+    deployment: 'gpt-4o-dep',
+    apiVersion: '2024-10-21',
+    maxRetries: 0,
+  });
 const geminiClient = () => new GoogleGenAI({ apiKey: 'gemini-test', httpOptions: { baseUrl: server.geminiBaseUrl } });
 
 function callAnthropic(signal?: AbortSignal) {
@@ -69,7 +76,12 @@ function callGemini(signal?: AbortSignal) {
   return geminiClient().models.generateContent({
     model: 'gemini-2.5-flash',
     contents: PROMPT,
-    config: { systemInstruction: SYSTEM, temperature: 0.2, maxOutputTokens: 256, ...(signal ? { abortSignal: signal } : {}) },
+    config: {
+      systemInstruction: SYSTEM,
+      temperature: 0.2,
+      maxOutputTokens: 256,
+      ...(signal ? { abortSignal: signal } : {}),
+    },
   });
 }
 
@@ -89,7 +101,10 @@ function assertReceived(req: ReceivedRequest, model: string, auth: { header: str
 }
 
 /** Starts a call against a `hang` reply, aborts it once the server holds it, and checks both sides let go. */
-async function hangThenAbort(provider: ReceivedRequest['provider'], call: (signal: AbortSignal) => Promise<unknown>): Promise<unknown> {
+async function hangThenAbort(
+  provider: ReceivedRequest['provider'],
+  call: (signal: AbortSignal) => Promise<unknown>,
+): Promise<unknown> {
   server.script(provider, { kind: 'hang' });
   const controller = new AbortController();
   const pending = call(controller.signal);
@@ -115,25 +130,48 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Pro
 }
 
 function isAbortError(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'AbortError' || /abort/i.test(e.message) || /abort/i.test(e.constructor.name));
+  return (
+    e instanceof Error && (e.name === 'AbortError' || /abort/i.test(e.message) || /abort/i.test(e.constructor.name))
+  );
 }
 
 describe('Anthropic Messages (claude)', () => {
   test('success: text, usage and stop reason parsed; model, system and key received', async () => {
-    server.script('claude', { kind: 'text', text: 'result = 42' }, { kind: 'text', text: 'cut', inputTokens: 11, outputTokens: 256, finish: 'length', model: 'claude-test-1-20260101' });
+    server.script(
+      'claude',
+      { kind: 'text', text: 'result = 42' },
+      {
+        kind: 'text',
+        text: 'cut',
+        inputTokens: 11,
+        outputTokens: 256,
+        finish: 'length',
+        model: 'claude-test-1-20260101',
+      },
+    );
     const r = await callAnthropic();
     assert.equal(r.content[0]?.type, 'text');
     assert.equal(r.content[0]?.type === 'text' ? r.content[0].text : null, 'result = 42');
     assert.equal(r.stop_reason, 'end_turn');
     assert.equal(r.model, 'claude-test-1');
     assert.match(r.id, /^msg_/);
-    assert.deepEqual([r.usage.input_tokens, r.usage.output_tokens], [DEFAULT_INPUT, Math.ceil('result = 42'.length / 4)]);
+    assert.deepEqual(
+      [r.usage.input_tokens, r.usage.output_tokens],
+      [DEFAULT_INPUT, Math.ceil('result = 42'.length / 4)],
+    );
     // SDK 1.12 sends the API key as `Authorization: Bearer`, not x-api-key.
     assertReceived(only('claude'), 'claude-test-1', { header: 'authorization', value: 'Bearer sk-ant-test' });
     assert.ok(only('claude').headers['anthropic-version']);
     assert.equal((only('claude').body as { max_tokens: number }).max_tokens, 256);
 
-    const raw = await anthropicClient().messages.create({ model: 'claude-test-1', max_tokens: 256, system: SYSTEM, messages: [{ role: 'user', content: PROMPT }] }).withResponse();
+    const raw = await anthropicClient()
+      .messages.create({
+        model: 'claude-test-1',
+        max_tokens: 256,
+        system: SYSTEM,
+        messages: [{ role: 'user', content: PROMPT }],
+      })
+      .withResponse();
     assert.equal(raw.data.stop_reason, 'max_tokens');
     assert.equal(raw.data.model, 'claude-test-1-20260101');
     assert.deepEqual([raw.data.usage.input_tokens, raw.data.usage.output_tokens], [11, 256]);
@@ -142,7 +180,11 @@ describe('Anthropic Messages (claude)', () => {
   });
 
   test('error: SDK error class, status, type and message from the body', async () => {
-    server.script('claude', { kind: 'error', status: 400, message: 'max_tokens: too large' }, { kind: 'error', status: 529 });
+    server.script(
+      'claude',
+      { kind: 'error', status: 400, message: 'max_tokens: too large' },
+      { kind: 'error', status: 529 },
+    );
     const e = await callAnthropic().catch((x: unknown) => x);
     assert.ok(e instanceof Anthropic.BadRequestError, String(e));
     assert.equal(e.status, 400);
@@ -184,7 +226,11 @@ describe('Anthropic Messages (claude)', () => {
 
 describe('OpenAI Chat Completions (vllm)', () => {
   test('success: text, usage and finish reason parsed; model, system and key received', async () => {
-    server.script('vllm', { kind: 'text', text: 'result = 42' }, { kind: 'text', text: 'cut', inputTokens: 11, outputTokens: 256, finish: 'length' });
+    server.script(
+      'vllm',
+      { kind: 'text', text: 'result = 42' },
+      { kind: 'text', text: 'cut', inputTokens: 11, outputTokens: 256, finish: 'length' },
+    );
     const r = await callOpenAI();
     assert.equal(r.choices[0]?.message.content, 'result = 42');
     assert.equal(r.choices[0]?.finish_reason, 'stop');
@@ -200,7 +246,11 @@ describe('OpenAI Chat Completions (vllm)', () => {
   });
 
   test('error: SDK error class, status and message from the body', async () => {
-    server.script('vllm', { kind: 'error', status: 400, message: "This model's maximum context length is 8192 tokens" }, { kind: 'error', status: 503 });
+    server.script(
+      'vllm',
+      { kind: 'error', status: 400, message: "This model's maximum context length is 8192 tokens" },
+      { kind: 'error', status: 503 },
+    );
     const e = await callOpenAI().catch((x: unknown) => x);
     assert.ok(e instanceof OpenAI.BadRequestError, String(e));
     assert.equal(e.status, 400);
@@ -254,7 +304,11 @@ describe('Azure OpenAI (azure)', () => {
   });
 
   test('error: SDK error class, status, code and message from the body', async () => {
-    server.script('azure', { kind: 'error', status: 404, message: 'The API deployment for this resource does not exist.' });
+    server.script('azure', {
+      kind: 'error',
+      status: 404,
+      message: 'The API deployment for this resource does not exist.',
+    });
     const e = await callAzure().catch((x: unknown) => x);
     assert.ok(e instanceof OpenAI.NotFoundError, String(e));
     assert.equal(e.status, 404);
@@ -263,7 +317,12 @@ describe('Azure OpenAI (azure)', () => {
   });
 
   test('429 carries retry-after on the error headers', async () => {
-    server.script('azure', { kind: 'error', status: 429, message: 'Requests have exceeded token rate limit. Please retry after 6 seconds.', retryAfter: 6 });
+    server.script('azure', {
+      kind: 'error',
+      status: 429,
+      message: 'Requests have exceeded token rate limit. Please retry after 6 seconds.',
+      retryAfter: 6,
+    });
     const e = await callAzure().catch((x: unknown) => x);
     assert.ok(e instanceof OpenAI.RateLimitError);
     assert.equal(e.headers?.get('retry-after'), '6');
@@ -290,7 +349,18 @@ describe('Azure OpenAI (azure)', () => {
 
 describe('Gemini generateContent (gemini)', () => {
   test('success: text, usage and finish reason parsed; model, system instruction and key received', async () => {
-    server.script('gemini', { kind: 'text', text: 'result = 42' }, { kind: 'text', text: 'cut', inputTokens: 11, outputTokens: 256, finish: 'length', model: 'gemini-2.5-flash-001' });
+    server.script(
+      'gemini',
+      { kind: 'text', text: 'result = 42' },
+      {
+        kind: 'text',
+        text: 'cut',
+        inputTokens: 11,
+        outputTokens: 256,
+        finish: 'length',
+        model: 'gemini-2.5-flash-001',
+      },
+    );
     const r = await callGemini();
     assert.equal(r.text, 'result = 42');
     assert.equal(r.candidates?.[0]?.finishReason, 'STOP');
@@ -301,7 +371,10 @@ describe('Gemini generateContent (gemini)', () => {
     const req = only('gemini');
     assertReceived(req, 'gemini-2.5-flash', { header: 'x-goog-api-key', value: 'gemini-test' });
     assert.equal(req.path, '/v1beta/models/gemini-2.5-flash:generateContent');
-    assert.deepEqual((req.body as { generationConfig: unknown }).generationConfig, { temperature: 0.2, maxOutputTokens: 256 });
+    assert.deepEqual((req.body as { generationConfig: unknown }).generationConfig, {
+      temperature: 0.2,
+      maxOutputTokens: 256,
+    });
 
     const r2 = await callGemini();
     assert.equal(r2.candidates?.[0]?.finishReason, 'MAX_TOKENS');
@@ -315,11 +388,21 @@ describe('Gemini generateContent (gemini)', () => {
     assert.ok(e instanceof ApiError, String(e));
     assert.equal(e.status, 400);
     const body = JSON.parse(e.message) as { error: { code: number; message: string; status: string } };
-    assert.deepEqual(body.error, { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' });
+    assert.deepEqual(body.error, {
+      code: 400,
+      message: 'API key not valid. Please pass a valid API key.',
+      status: 'INVALID_ARGUMENT',
+    });
   });
 
   test('429: RetryInfo retryDelay in the error body (ApiError exposes no headers); retry-after on the wire', async () => {
-    server.script('gemini', { kind: 'error', status: 429, message: 'Resource has been exhausted (e.g. check quota).', retryDelay: '1.5s', retryAfter: 2 });
+    server.script('gemini', {
+      kind: 'error',
+      status: 429,
+      message: 'Resource has been exhausted (e.g. check quota).',
+      retryDelay: '1.5s',
+      retryAfter: 2,
+    });
     const e = await callGemini().catch((x: unknown) => x);
     assert.ok(e instanceof ApiError);
     assert.equal(e.status, 429);
@@ -409,24 +492,51 @@ describe('scripting', () => {
 
   test('the checks the real services do first: missing key, missing fields, streaming', async () => {
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
     server.script('claude', { kind: 'text', text: 'not consumed' });
-    const noKey = await post('/v1/messages', { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, { 'anthropic-version': '2023-06-01' });
+    const noKey = await post(
+      '/v1/messages',
+      { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] },
+      { 'anthropic-version': '2023-06-01' },
+    );
     assert.equal(noKey.status, 401);
-    assert.deepEqual(((await noKey.json()) as { error: unknown }).error, { type: 'authentication_error', message: 'x-api-key header is required' });
-    const noMax = await post('/v1/messages', { model: 'm', messages: [{ role: 'user', content: 'x' }] }, { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' });
+    assert.deepEqual(((await noKey.json()) as { error: unknown }).error, {
+      type: 'authentication_error',
+      message: 'x-api-key header is required',
+    });
+    const noMax = await post(
+      '/v1/messages',
+      { model: 'm', messages: [{ role: 'user', content: 'x' }] },
+      { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
+    );
     assert.equal(noMax.status, 400);
     assert.match(await noMax.text(), /max_tokens/);
-    const sysRole = await post('/v1/messages', { model: 'm', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] }, { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' });
+    const sysRole = await post(
+      '/v1/messages',
+      { model: 'm', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] },
+      { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
+    );
     assert.equal(sysRole.status, 400);
     await sysRole.arrayBuffer();
     assert.equal(server.pending('claude'), 1, 'rejected requests do not consume the script');
     assert.equal(server.requests('claude').length, 3, 'rejected requests are recorded');
 
-    const stream = await post('/v1/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] });
+    const stream = await post('/v1/chat/completions', {
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'x' }],
+    });
     assert.equal(stream.status, 400);
     assert.match(await stream.text(), /streaming is not supported/);
-    const noVersion = await post('/openai/deployments/d/chat/completions', { messages: [{ role: 'user', content: 'x' }] }, { 'api-key': 'k' });
+    const noVersion = await post(
+      '/openai/deployments/d/chat/completions',
+      { messages: [{ role: 'user', content: 'x' }] },
+      { 'api-key': 'k' },
+    );
     assert.equal(noVersion.status, 404);
     await noVersion.arrayBuffer();
     const geminiNoKey = await post('/v1beta/models/g:generateContent', { contents: [{ parts: [{ text: 'x' }] }] });
@@ -450,9 +560,20 @@ describe('scripting', () => {
 describe('control API', () => {
   test('script, requests (all and filtered), reset over HTTP', async () => {
     const control = (path: string, body?: unknown) =>
-      fetch(`${server.url}/__control/${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(
+        `${server.url}/__control/${path}`,
+        body === undefined
+          ? {}
+          : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      );
 
-    const scripted = await control('script', { provider: 'gemini', replies: [{ kind: 'text', text: 'from control' }, { kind: 'error', status: 503, message: 'busy' }] });
+    const scripted = await control('script', {
+      provider: 'gemini',
+      replies: [
+        { kind: 'text', text: 'from control' },
+        { kind: 'error', status: 503, message: 'busy' },
+      ],
+    });
     assert.equal(scripted.status, 200);
     assert.deepEqual(await scripted.json(), { ok: true, pending: 2 });
     assert.equal((await callGemini()).text, 'from control');
@@ -462,7 +583,10 @@ describe('control API', () => {
     await callAnthropic();
 
     const all = (await (await control('requests')).json()) as ReceivedRequest[];
-    assert.deepEqual(all.map((r) => r.provider), ['gemini', 'gemini', 'claude']);
+    assert.deepEqual(
+      all.map((r) => r.provider),
+      ['gemini', 'gemini', 'claude'],
+    );
     const gem = (await (await control('requests?provider=gemini')).json()) as ReceivedRequest[];
     assert.equal(gem.length, 2);
     assert.equal(gem[0]?.system, SYSTEM);
@@ -514,14 +638,19 @@ describe('lifecycle', () => {
 
   test('main.ts: prints LLM_SERVER_URL, serves the control API, exits 0 on SIGTERM', async () => {
     const entry = fileURLToPath(new URL('./llm-server/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const lines = createInterface({ input: child.stdout });
       const [line] = (await once(lines, 'line', { signal: AbortSignal.timeout(10_000) })) as [string];
       const m = /^LLM_SERVER_URL=(http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
       assert.ok(m?.[1], `unexpected first line: ${line}`);
       const url = m[1];
-      const scripted = await fetch(`${url}/__control/script`, { method: 'POST', body: JSON.stringify({ provider: 'vllm', replies: [{ kind: 'text', text: 'from child' }] }) });
+      const scripted = await fetch(`${url}/__control/script`, {
+        method: 'POST',
+        body: JSON.stringify({ provider: 'vllm', replies: [{ kind: 'text', text: 'from child' }] }),
+      });
       assert.equal(scripted.status, 200);
       await scripted.arrayBuffer();
       const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k', maxRetries: 0 });

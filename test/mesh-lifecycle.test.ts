@@ -8,7 +8,6 @@ import { AutoAgent, Mesh } from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 import type { ReceivedRequest, ScriptedReply } from './llm-server/server.js';
 
-
 class ReporterAgent extends AutoAgent {
   static override role = 'reporter';
   static override capabilities = ['reports'];
@@ -17,9 +16,18 @@ class ReporterAgent extends AutoAgent {
 
 function config(extra: Record<string, string | number | boolean> = {}) {
   return {
-    LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0,
-    LLM_TIMEOUT: 10, EXECUTION_TIMEOUT: 2, SANDBOX_WORKERS: 2, SANDBOX_MEMORY_MB: 64, MAX_REPAIR_ATTEMPTS: 0,
-    REGISTRY_REUSE: false, LOG_DIRECTORY: suite.logDir, ...extra,
+    LLM_PROVIDER_ORDER: 'vllm',
+    LLM_ENDPOINT: suite.server.url,
+    LLM_MODEL: 'qwen2.5-coder',
+    LLM_MAX_RETRIES: 0,
+    LLM_TIMEOUT: 10,
+    EXECUTION_TIMEOUT: 2,
+    SANDBOX_WORKERS: 2,
+    SANDBOX_MEMORY_MB: 64,
+    MAX_REPAIR_ATTEMPTS: 0,
+    REGISTRY_REUSE: false,
+    LOG_DIRECTORY: suite.logDir,
+    ...extra,
   };
 }
 
@@ -27,14 +35,23 @@ function config(extra: Record<string, string | number | boolean> = {}) {
 function slowModel(delayMs: number): (req: ReceivedRequest) => ScriptedReply {
   return (req) => {
     const task = /Task: (.*)/.exec(req.messages[0]?.content ?? '')?.[1] ?? '';
-    return { kind: 'text', delayMs, text: `Here is the report:\n\n\`\`\`ts\nconst report: string = ${JSON.stringify(`done: ${task}`)};\nresult = report;\n\`\`\`\n` };
+    return {
+      kind: 'text',
+      delayMs,
+      text: `Here is the report:\n\n\`\`\`ts\nconst report: string = ${JSON.stringify(`done: ${task}`)};\nresult = report;\n\`\`\`\n`,
+    };
   };
 }
 
 /** Processes this test process has started (the sandbox workers; the model server runs in this process). */
 function childProcesses(): number[] {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim();
-  return out === '' ? [] : out.split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0);
+  return out === ''
+    ? []
+    : out
+        .split('\n')
+        .map((line) => Number(line.trim()))
+        .filter((pid) => pid > 0);
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -60,7 +77,10 @@ test('stop() while start() is in progress: start() rejects, no worker is left ru
   mesh.add(ReporterAgent);
   const starting = mesh.start();
   await mesh.stop();
-  const err = await starting.then(() => null, (e: unknown) => e);
+  const err = await starting.then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof Error, 'start() rejected');
   assert.match(err.message, /^mesh\.stop\(\) was called while mesh\.start\(\) was in progress: the mesh did not start/);
   assert.equal(mesh.started, false);
@@ -80,10 +100,19 @@ test('work submitted while stop() drains is refused before any model call; the w
   const inFlight = reporter.executeTask({ task: 'Report the sales' });
   await until(() => suite.server.requests('vllm').length === 1, 'the first model call');
   const stopping = mesh.stop();
-  const lateTask = await reporter.executeTask({ task: 'Report the costs' }).then(() => null, (e: unknown) => e);
+  const lateTask = await reporter.executeTask({ task: 'Report the costs' }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(lateTask instanceof Error);
-  assert.match(lateTask.message, /^Cannot start a task: mesh\.stop\(\) is in progress .*Start work before stop\(\), or after the next start\(\)\.$/);
-  const lateWorkflow = await mesh.workflow('late', [{ agent: 'reporter', task: 'Report the stock' }]).then(() => null, (e: unknown) => e);
+  assert.match(
+    lateTask.message,
+    /^Cannot start a task: mesh\.stop\(\) is in progress .*Start work before stop\(\), or after the next start\(\)\.$/,
+  );
+  const lateWorkflow = await mesh.workflow('late', [{ agent: 'reporter', task: 'Report the stock' }]).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.match((lateWorkflow as Error).message, /^Cannot start a workflow: mesh\.stop\(\) is in progress/);
   const secondStop = mesh.stop();
   await Promise.all([stopping, secondStop]);
@@ -97,9 +126,15 @@ test('a task id or workflow id already in flight is refused before any model cal
   try {
     suite.server.respond('vllm', slowModel(300));
     const first = reporter.executeTask({ id: 'weekly-report', task: 'Report the week' });
-    const second = await reporter.executeTask({ id: 'weekly-report', task: 'Report the week again' }).then(() => null, (e: unknown) => e);
+    const second = await reporter.executeTask({ id: 'weekly-report', task: 'Report the week again' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(second instanceof Error);
-    assert.match(second.message, /^Task id "weekly-report" is already used by a task still running in this mesh; .*Await the first task, or give this one another id\.$/);
+    assert.match(
+      second.message,
+      /^Task id "weekly-report" is already used by a task still running in this mesh; .*Await the first task, or give this one another id\.$/,
+    );
     assert.equal((await first).resultId, 'weekly-report');
     assert.equal(suite.server.requests('vllm').length, 1, 'the refused task made no model call');
     const again = await reporter.executeTask({ id: 'weekly-report', task: 'Report the week again' });
@@ -107,8 +142,14 @@ test('a task id or workflow id already in flight is refused before any model cal
 
     const steps = [{ agent: 'reporter', task: 'Report the quarter' }];
     const run = mesh.workflow('quarterly', steps, { fresh: true });
-    const rival = await mesh.workflow('quarterly', steps, { fresh: true }).then(() => null, (e: unknown) => e);
-    assert.match((rival as Error).message, /^Workflow "quarterly" is already running in this mesh; .*overwrite each other's saved state/);
+    const rival = await mesh.workflow('quarterly', steps, { fresh: true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.match(
+      (rival as Error).message,
+      /^Workflow "quarterly" is already running in this mesh; .*overwrite each other's saved state/,
+    );
     assert.equal((await run)[0]?.output, 'done: Report the quarter');
     assert.equal(suite.server.requests('vllm').length, 3);
   } finally {

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  defineAgent, LlmChain, loadSettings, Mesh, wrapModel, type AutoAgent, type LlmRequest, type ModelMiddleware,
+  type AutoAgent,
+  defineAgent,
+  LlmChain,
+  type LlmRequest,
+  loadSettings,
+  Mesh,
+  type ModelMiddleware,
+  wrapModel,
 } from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 
@@ -18,10 +25,18 @@ function vllmSettings() {
 }
 
 function chain(): LlmChain {
-  return new LlmChain(loadSettings({ envFile: false, env: Object.fromEntries(Object.entries(vllmSettings()).map(([k, v]) => [k, String(v)])) }));
+  return new LlmChain(
+    loadSettings({
+      envFile: false,
+      env: Object.fromEntries(Object.entries(vllmSettings()).map(([k, v]) => [k, String(v)])),
+    }),
+  );
 }
 
-const ask = (content: string): LlmRequest => ({ system: 'You write JavaScript.', messages: [{ role: 'user', content }] });
+const ask = (content: string): LlmRequest => ({
+  system: 'You write JavaScript.',
+  messages: [{ role: 'user', content }],
+});
 
 /** A middleware that notes when it is entered and left, under `name`. */
 function tracing(name: string, seen: string[]): ModelMiddleware {
@@ -48,34 +63,56 @@ describe('wrapModel', () => {
     const model = wrapModel(chain(), tracing('outer', seen), tracing('inner', seen));
     const answer = await model.complete(ask('Calculate 2 + 2'));
     assert.match(answer.text, /result = 2 \+ 2;/);
-    assert.deepEqual(seen, ['outer in: Calculate 2 + 2', 'inner in: Calculate 2 + 2', 'inner out: vllm', 'outer out: vllm']);
-    assert.deepEqual(model.models, [{ provider: 'vllm', model: 'qwen2.5-coder' }], 'the wrapped model tells its providers');
+    assert.deepEqual(seen, [
+      'outer in: Calculate 2 + 2',
+      'inner in: Calculate 2 + 2',
+      'inner out: vllm',
+      'outer out: vllm',
+    ]);
+    assert.deepEqual(
+      model.models,
+      [{ provider: 'vllm', model: 'qwen2.5-coder' }],
+      'the wrapped model tells its providers',
+    );
   });
 
   test('doGenerate(changed) sends the changed request to the provider', async () => {
     suite.server.script('vllm', { kind: 'text', text: reply('result = 3;') });
     const model = wrapModel(chain(), {
-      wrapGenerate: ({ request, doGenerate }) => doGenerate({ ...request, messages: [{ role: 'user', content: `${request.messages[0]?.content} (in TypeScript)` }] }),
+      wrapGenerate: ({ request, doGenerate }) =>
+        doGenerate({
+          ...request,
+          messages: [{ role: 'user', content: `${request.messages[0]?.content} (in TypeScript)` }],
+        }),
     });
     await model.complete(ask('Calculate 1 + 2'));
     assert.equal(suite.server.requests('vllm')[0]?.messages.at(-1)?.content, 'Calculate 1 + 2 (in TypeScript)');
   });
 
   test('a middleware that throws fails the call with its error', async () => {
-    const model = wrapModel(chain(), { wrapGenerate: async () => { throw new Error('policy: no calls after 18:00'); } });
+    const model = wrapModel(chain(), {
+      wrapGenerate: async () => {
+        throw new Error('policy: no calls after 18:00');
+      },
+    });
     await assert.rejects(model.complete(ask('Calculate 2 + 2')), /policy: no calls after 18:00/);
     assert.equal(suite.server.requests('vllm').length, 0);
   });
 
   test('a bad middleware is refused with what to pass', () => {
-    assert.throws(() => wrapModel(chain(), null as unknown as ModelMiddleware), /Model middleware 0 must be an object \{ wrapGenerate \}; got null/);
-    assert.throws(() => wrapModel(chain(), {}, { wrapGenerate: 'yes' } as unknown as ModelMiddleware),
-      /Model middleware 1: wrapGenerate must be a function \(\{ request, doGenerate, model \}\) => Promise<LlmReply>/);
+    assert.throws(
+      () => wrapModel(chain(), null as unknown as ModelMiddleware),
+      /Model middleware 0 must be an object \{ wrapGenerate \}; got null/,
+    );
+    assert.throws(
+      () => wrapModel(chain(), {}, { wrapGenerate: 'yes' } as unknown as ModelMiddleware),
+      /Model middleware 1: wrapGenerate must be a function \(\{ request, doGenerate, model \}\) => Promise<LlmReply>/,
+    );
   });
 });
 
 describe('Mesh middleware.model', () => {
-  test('every task\'s model calls go through it, also an agent\'s own route; a mesh without middleware calls the chain directly', async () => {
+  test("every task's model calls go through it, also an agent's own route; a mesh without middleware calls the chain directly", async () => {
     const seen: string[] = [];
     const mesh = new Mesh({
       config: { ...vllmSettings(), CLAUDE_API_KEY: 'sk-ant-unused-0123456789', LOG_DIRECTORY: suite.logDir },
@@ -84,20 +121,30 @@ describe('Mesh middleware.model', () => {
     mesh.add(defineAgent({ role: 'calculator', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
     mesh.add(defineAgent({ role: 'routed', systemPrompt: 'You add numbers.', llm: { order: ['vllm'] } }));
     const plain = new Mesh({ config: { ...vllmSettings(), LOG_DIRECTORY: suite.logDir } });
-    plain.add(defineAgent({ role: 'calculator', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
+    plain.add(
+      defineAgent({ role: 'calculator', systemPrompt: 'You are a math expert. Store the answer in `result`.' }),
+    );
     await mesh.start();
     await plain.start();
     try {
-      suite.server.script('vllm',
+      suite.server.script(
+        'vllm',
         { kind: 'text', text: reply('const n: number = 6 * 7;\nresult = n;') },
-        { kind: 'text', text: reply('result = 40 + 2;') });
+        { kind: 'text', text: reply('result = 40 + 2;') },
+      );
       const first = await (mesh.getAgent('calculator') as AutoAgent).executeTask({ task: 'Multiply 6 by 7' });
       const second = await (mesh.getAgent('routed') as AutoAgent).executeTask({ task: 'Add 40 and 2' });
       assert.equal(first.output, 42);
       assert.equal(second.output, 42);
       assert.equal(seen.filter((s) => s.startsWith('mesh in')).length, 2, seen.join('\n'));
-      assert.ok(seen.some((s) => s.includes('Add 40 and 2')), 'the routed agent\'s call went through the middleware');
-      assert.ok(plain.requireRuntime('test').model instanceof LlmChain, 'no middleware: the runtime calls the chain itself');
+      assert.ok(
+        seen.some((s) => s.includes('Add 40 and 2')),
+        "the routed agent's call went through the middleware",
+      );
+      assert.ok(
+        plain.requireRuntime('test').model instanceof LlmChain,
+        'no middleware: the runtime calls the chain itself',
+      );
     } finally {
       await mesh.stop();
       await plain.stop();
@@ -107,12 +154,23 @@ describe('Mesh middleware.model', () => {
   test('a middleware may answer without the provider: the task runs its code and the server is never called', async () => {
     const cache: ModelMiddleware = {
       wrapGenerate: async () => ({
-        text: reply('result = [1, 2, 3].reduce((a: number, b: number) => a + b, 0);'), provider: 'vllm', model: 'cache',
-        tokens: { input: 0, output: 0, total: 0 }, costUsd: 0, unpriced: false, tokensEstimated: false, durationMs: 0,
-        finishReason: 'stop', failures: [], replayed: false,
+        text: reply('result = [1, 2, 3].reduce((a: number, b: number) => a + b, 0);'),
+        provider: 'vllm',
+        model: 'cache',
+        tokens: { input: 0, output: 0, total: 0 },
+        costUsd: 0,
+        unpriced: false,
+        tokensEstimated: false,
+        durationMs: 0,
+        finishReason: 'stop',
+        failures: [],
+        replayed: false,
       }),
     };
-    const mesh = new Mesh({ config: { ...vllmSettings(), LOG_DIRECTORY: suite.logDir }, middleware: { model: [cache] } });
+    const mesh = new Mesh({
+      config: { ...vllmSettings(), LOG_DIRECTORY: suite.logDir },
+      middleware: { model: [cache] },
+    });
     mesh.add(defineAgent({ role: 'summer', systemPrompt: 'You add numbers.' }));
     await mesh.start();
     try {
@@ -127,8 +185,14 @@ describe('Mesh middleware.model', () => {
   });
 
   test('a middleware option that is not one is refused at construction', () => {
-    assert.throws(() => new Mesh({ middleware: { model: [{ wrapGenerate: 1 }] } as never }), /Model middleware 0: wrapGenerate must be a function/);
-    assert.throws(() => new Mesh({ middleware: { models: [] } as never }), /middleware has unknown field\(s\) "models"; it takes model and executor/);
+    assert.throws(
+      () => new Mesh({ middleware: { model: [{ wrapGenerate: 1 }] } as never }),
+      /Model middleware 0: wrapGenerate must be a function/,
+    );
+    assert.throws(
+      () => new Mesh({ middleware: { models: [] } as never }),
+      /middleware has unknown field\(s\) "models"; it takes model and executor/,
+    );
     assert.throws(() => new Mesh({ middleware: { executor: {} } as never }), /middleware\.executor must be an array/);
   });
 });

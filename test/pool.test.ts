@@ -40,14 +40,19 @@ test('a worker killed from outside mid-run: that execution is crashed, the other
     const victim = executor.execute({ code: 'while (true) {}' });
     // Let the spinning run start, then find its worker: the one burning CPU.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const busiest = workers().filter((w) => before.has(w.pid)).sort((a, b) => b.cpuTicks - a.cpuTicks)[0];
+    const busiest = workers()
+      .filter((w) => before.has(w.pid))
+      .sort((a, b) => b.cpuTicks - a.cpuTicks)[0];
     assert.ok(busiest, 'found the worker processes');
     const bystanders = Array.from({ length: 10 }, (_, i) => executor.execute({ code: `result = ${i} * 3` }));
     process.kill(busiest.pid, 'SIGKILL');
     const r = await victim;
     assert.equal(r.errorCategory, 'crashed');
     assert.match(r.error ?? '', /died \(signal SIGKILL\).*Only this execution was affected/);
-    assert.deepEqual((await Promise.all(bystanders)).map((b) => b.output), [0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
+    assert.deepEqual(
+      (await Promise.all(bystanders)).map((b) => b.output),
+      [0, 3, 6, 9, 12, 15, 18, 21, 24, 27],
+    );
     const after = await executor.execute({ code: 'result = "still serving"' });
     assert.equal(after.output, 'still serving');
     assert.ok(!childPids().includes(busiest.pid), 'the dead worker is gone');
@@ -58,14 +63,24 @@ test('a worker killed from outside mid-run: that execution is crashed, the other
 
 test('a wedged worker is killed at the time limit plus the grace period and reported crashed', async () => {
   const pool = new WorkerPool({
-    size: 1, defaultMemoryMb: 32, graceMs: 300, workerEntry: join(here, 'fixtures', 'wedged-worker.mjs'),
+    size: 1,
+    defaultMemoryMb: 32,
+    graceMs: 300,
+    workerEntry: join(here, 'fixtures', 'wedged-worker.mjs'),
   });
   try {
     const started = Date.now();
     const { done } = pool.run({
       message: {
-        code: '', contextJson: '{}', toolNames: [], timeoutMs: 200, memoryMb: 32, maxOutputBytes: 1000,
-        maxLogBytes: 1000, maxToolCalls: 1, maxToolBytes: 1000,
+        code: '',
+        contextJson: '{}',
+        toolNames: [],
+        timeoutMs: 200,
+        memoryMb: 32,
+        maxOutputBytes: 1000,
+        maxLogBytes: 1000,
+        maxToolCalls: 1,
+        maxToolBytes: 1000,
       },
       onTool: () => {},
     });
@@ -103,7 +118,9 @@ test('an idle executor does not keep the process alive', () => {
     '// no close(): the process must still exit on its own',
   ].join('\n');
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: join(here, '..'), encoding: 'utf8', timeout: 20_000,
+    cwd: join(here, '..'),
+    encoding: 'utf8',
+    timeout: 20_000,
   });
   assert.equal(out.trim(), '42');
 });

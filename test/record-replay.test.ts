@@ -4,16 +4,27 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { defineAgent, Mesh, type AutoAgent, type LlmReply, type ModelMiddleware, type SettingsInput } from '../src/index.js';
+import {
+  type AutoAgent,
+  defineAgent,
+  type LlmReply,
+  Mesh,
+  type ModelMiddleware,
+  type SettingsInput,
+} from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 import { tempDir } from './helpers/temp.js';
 
 const suite = useLlmSuite('record-replay');
 const TASK = 'Calculate the factorial of 5';
-const REPLY = 'Here is an iterative version:\n\n```typescript\nlet f: number = 1;\nfor (let i = 2; i <= 5; i++) f *= i;\nresult = f;\n```\n\nIt gives 120.';
+const REPLY =
+  'Here is an iterative version:\n\n```typescript\nlet f: number = 1;\nfor (let i = 2; i <= 5; i++) f *= i;\nresult = f;\n```\n\nIt gives 120.';
 
 /** Runs TASK on a fresh mesh with `config` and `middleware`; the replies its model middleware saw. */
-async function runOnce(config: SettingsInput, middleware: ModelMiddleware[] = []): Promise<{ output: unknown; seen: LlmReply[] }> {
+async function runOnce(
+  config: SettingsInput,
+  middleware: ModelMiddleware[] = [],
+): Promise<{ output: unknown; seen: LlmReply[] }> {
   const seen: LlmReply[] = [];
   const observe: ModelMiddleware = {
     wrapGenerate: async ({ doGenerate }) => {
@@ -22,7 +33,10 @@ async function runOnce(config: SettingsInput, middleware: ModelMiddleware[] = []
       return reply;
     },
   };
-  const mesh = new Mesh({ config: { LOG_DIRECTORY: tempDir('record-replay-logs'), REGISTRY_REUSE: false, ...config }, middleware: { model: [observe, ...middleware] } });
+  const mesh = new Mesh({
+    config: { LOG_DIRECTORY: tempDir('record-replay-logs'), REGISTRY_REUSE: false, ...config },
+    middleware: { model: [observe, ...middleware] },
+  });
   mesh.add(defineAgent({ role: 'calculator', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
   await mesh.start();
   try {
@@ -34,9 +48,14 @@ async function runOnce(config: SettingsInput, middleware: ModelMiddleware[] = []
   }
 }
 
-const live = (): SettingsInput => ({ LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0 });
+const live = (): SettingsInput => ({
+  LLM_PROVIDER_ORDER: 'vllm',
+  LLM_ENDPOINT: suite.server.url,
+  LLM_MODEL: 'qwen2.5-coder',
+  LLM_MAX_RETRIES: 0,
+});
 
-test('record sits inside the mesh\'s middleware: it records the request as the provider got it, and a replay answers it with no provider', async () => {
+test("record sits inside the mesh's middleware: it records the request as the provider got it, and a replay answers it with no provider", async () => {
   const file = join(tempDir('record-replay'), 'calls.jsonl');
   const terse: ModelMiddleware = {
     wrapGenerate: ({ request, doGenerate }) => doGenerate({ ...request, system: `${request.system}\nAnswer tersely.` }),
@@ -45,15 +64,22 @@ test('record sits inside the mesh\'s middleware: it records the request as the p
   const recorded = await runOnce({ ...live(), AUTOMESH_RECORD: file }, [terse]);
   assert.equal(recorded.output, 120);
   assert.equal(recorded.seen[0]?.replayed, false);
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { request: { system: string } });
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { request: { system: string } });
   assert.equal(lines.length, 1);
-  assert.match(lines[0]?.request.system ?? '', /\nAnswer tersely\.$/, 'the recording holds the request the provider received');
+  assert.match(
+    lines[0]?.request.system ?? '',
+    /\nAnswer tersely\.$/,
+    'the recording holds the request the provider received',
+  );
   assert.equal(suite.server.requests('vllm')[0]?.system, lines[0]?.request.system);
 
   const requestsBefore = suite.server.requests('vllm').length;
   const replayed = await runOnce({ AUTOMESH_REPLAY: file }, [terse]);
   assert.equal(replayed.output, 120);
-  assert.equal(replayed.seen[0]?.replayed, true, 'the mesh\'s middleware sees the replayed reply');
+  assert.equal(replayed.seen[0]?.replayed, true, "the mesh's middleware sees the replayed reply");
   assert.equal(replayed.seen[0]?.text, REPLY);
   assert.equal(suite.server.requests('vllm').length, requestsBefore, 'no request reached the server');
 });

@@ -8,10 +8,26 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { defineTool } from '../src/index.js';
 import {
-  CodeRegistry, codeDependencies, dependencyHash, MAX_SHAPE_DEPTH, shapeOf, functionId, normalizeTask, stageOf, taskKey, type DamagedRecord, type RegisterInput,
+  CodeRegistry,
+  codeDependencies,
+  type DamagedRecord,
+  dependencyHash,
+  functionId,
+  MAX_SHAPE_DEPTH,
+  normalizeTask,
+  type RegisterInput,
   type RegistryEntry,
+  shapeOf,
+  stageOf,
+  taskKey,
 } from '../src/registry/index.js';
-import { InvalidNameError, isStorageError, openSqliteStorage, type RegistryStore, type Storage } from '../src/storage/index.js';
+import {
+  InvalidNameError,
+  isStorageError,
+  openSqliteStorage,
+  type RegistryStore,
+  type Storage,
+} from '../src/storage/index.js';
 import { tempDir } from './helpers/temp.js';
 
 const root = tempDir('registry-test');
@@ -26,8 +42,13 @@ const provenance = { provider: 'claude', model: 'claude-sonnet-4-6', resultId: '
 /** What the code depends on besides the task (system prompt, context shape, tools, output schema). */
 const DEPS = { systemPromptHash: 'sp1', contextShapeHash: 'shape1', toolsHash: 'tools1', outputSchemaHash: 'schema1' };
 const calc = (over: Partial<RegisterInput> = {}): RegisterInput => ({
-  role: 'calculator', task: 'Calculate the factorial of 10', ...DEPS, capabilities: ['math'],
-  code: 'let f = 1; for (let i = 2; i <= 10; i++) f *= i; result = f;', provenance, ...over,
+  role: 'calculator',
+  task: 'Calculate the factorial of 10',
+  ...DEPS,
+  capabilities: ['math'],
+  code: 'let f = 1; for (let i = 2; i <= 10; i++) f *= i; result = f;',
+  provenance,
+  ...over,
 });
 
 /** A registry on the default store, the database file in `dir`. */
@@ -52,7 +73,10 @@ test('normalizeTask and taskKey ignore case, spacing and trailing punctuation, a
   assert.equal(normalizeTask('Why?!'), 'why');
   assert.equal(normalizeTask('Call f("x")'), 'call f("x")', 'closing quotes and brackets are kept');
   assert.equal(normalizeTask('Cafe\u0301'), normalizeTask('Caf\u00e9'));
-  assert.equal(taskKey('calculator', 'Calculate  the factorial of 10.', 'h'), taskKey('calculator', 'calculate the factorial of 10', 'h'));
+  assert.equal(
+    taskKey('calculator', 'Calculate  the factorial of 10.', 'h'),
+    taskKey('calculator', 'calculate the factorial of 10', 'h'),
+  );
   assert.notEqual(taskKey('calculator', 'x', 'h'), taskKey('other', 'x', 'h'));
   assert.notEqual(taskKey('calculator', 'x', 'h'), taskKey('calculator', 'x', 'h2'));
   assert.match(taskKey('a', 'b', 'c'), /^[0-9a-f]{64}$/);
@@ -75,7 +99,10 @@ test('register creates a verified entry with a content-hash id and full provenan
   assert.equal(entry.successCount, 1);
   assert.equal(entry.failureCount, 0);
   assert.match(entry.id, /^fn_[0-9a-f]{16}$/);
-  assert.equal(entry.id, functionId(taskKey('calculator', 'Calculate the factorial of 10', dependencyHash(DEPS)), calc().code));
+  assert.equal(
+    entry.id,
+    functionId(taskKey('calculator', 'Calculate the factorial of 10', dependencyHash(DEPS)), calc().code),
+  );
   assert.equal(entry.normalizedTask, 'calculate the factorial of 10');
   assert.deepEqual({ ...entry.provenance, createdAt: 'x' }, { ...provenance, createdAt: 'x' });
   assert.ok(!Number.isNaN(Date.parse(entry.provenance.createdAt)));
@@ -138,10 +165,21 @@ test('a failure demotes a verified entry to candidate, which lookup no longer re
 test('lookup matches the normalized task and ignores other roles and other system-prompt hashes', async () => {
   const { registry } = newRegistry();
   const entry = await registry.register(calc({ task: 'Calculate  the factorial of 10.' }));
-  assert.equal((await registry.lookup({ role: 'calculator', task: 'calculate the factorial of 10', ...DEPS }))?.id, entry.id);
-  assert.equal((await registry.lookup({ role: 'CALCULATOR', task: 'calculate the factorial of 10', ...DEPS })), null);
+  assert.equal(
+    (await registry.lookup({ role: 'calculator', task: 'calculate the factorial of 10', ...DEPS }))?.id,
+    entry.id,
+  );
+  assert.equal(await registry.lookup({ role: 'CALCULATOR', task: 'calculate the factorial of 10', ...DEPS }), null);
   assert.equal(await registry.lookup({ role: 'analyst', task: 'Calculate the factorial of 10', ...DEPS }), null);
-  assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 10', ...DEPS, systemPromptHash: 'sp2' }), null);
+  assert.equal(
+    await registry.lookup({
+      role: 'calculator',
+      task: 'Calculate the factorial of 10',
+      ...DEPS,
+      systemPromptHash: 'sp2',
+    }),
+    null,
+  );
   assert.equal(await registry.lookup({ role: 'calculator', task: 'Calculate the factorial of 11', ...DEPS }), null);
 });
 
@@ -180,21 +218,42 @@ test('entries survive a restart: a new registry instance on the same directory f
 test('list filters by role and stage; search ranks by task, role and code words; byCapability', async () => {
   const { registry } = newRegistry();
   const fact = await registry.register(calc());
-  const fib = await registry.register(calc({ task: 'Compute the 20th Fibonacci number', code: 'function fibonacci(n) { return n < 2 ? n : fibonacci(n - 1) + fibonacci(n - 2) } result = fibonacci(20)' }));
-  const sales = await registry.register(calc({
-    role: 'analyst', task: 'Total revenue by region', capabilities: ['data', 'SQL'],
-    code: "const rows = await database.query('select region, sum(revenue) from sales group by region'); result = rows;",
-  }));
+  const fib = await registry.register(
+    calc({
+      task: 'Compute the 20th Fibonacci number',
+      code: 'function fibonacci(n) { return n < 2 ? n : fibonacci(n - 1) + fibonacci(n - 2) } result = fibonacci(20)',
+    }),
+  );
+  const sales = await registry.register(
+    calc({
+      role: 'analyst',
+      task: 'Total revenue by region',
+      capabilities: ['data', 'SQL'],
+      code: "const rows = await database.query('select region, sum(revenue) from sales group by region'); result = rows;",
+    }),
+  );
   await registry.recordFailure(fib.id, 'wrong');
   for (let i = 0; i < 4; i++) await registry.recordSuccess(fact.id);
 
-  assert.deepEqual((await registry.list({ role: 'analyst' })).map((e) => e.id), [sales.id]);
-  assert.deepEqual((await registry.list({ stage: 'golden' })).map((e) => e.id), [fact.id]);
-  assert.deepEqual((await registry.list({ stage: 'candidate' })).map((e) => e.id), [fib.id]);
+  assert.deepEqual(
+    (await registry.list({ role: 'analyst' })).map((e) => e.id),
+    [sales.id],
+  );
+  assert.deepEqual(
+    (await registry.list({ stage: 'golden' })).map((e) => e.id),
+    [fact.id],
+  );
+  assert.deepEqual(
+    (await registry.list({ stage: 'candidate' })).map((e) => e.id),
+    [fib.id],
+  );
   assert.equal((await registry.list()).length, 3);
 
   const byFactorial = await registry.search('factorial');
-  assert.deepEqual(byFactorial.map((h) => h.entry.id), [fact.id]);
+  assert.deepEqual(
+    byFactorial.map((h) => h.entry.id),
+    [fact.id],
+  );
   const byRevenue = await registry.search('revenue region');
   assert.equal(byRevenue[0]?.entry.id, sales.id);
   assert.ok(byRevenue[0]!.score >= 6, 'task words score high');
@@ -206,7 +265,10 @@ test('list filters by role and stage; search ranks by task, role and code words;
   assert.deepEqual(await registry.search('nothing-like-this'), []);
   assert.equal((await registry.search('the', { limit: 1 })).length, 1);
 
-  assert.deepEqual((await registry.byCapability('sql')).map((e) => e.id), [sales.id]);
+  assert.deepEqual(
+    (await registry.byCapability('sql')).map((e) => e.id),
+    [sales.id],
+  );
   assert.deepEqual(new Set((await registry.byCapability('math')).map((e) => e.id)), new Set([fact.id, fib.id]));
   assert.deepEqual(await registry.byCapability('poetry'), []);
 });
@@ -217,7 +279,10 @@ test('remove deletes the entry and its index reference', async () => {
   const other = await registry.register(calc({ code: 'result = 3628800' }));
   assert.equal(await registry.remove(entry.id), true);
   assert.equal(await registry.get(entry.id), null);
-  assert.deepEqual((await store.findByTaskKey(entry.taskKey)).entries.map((e) => e.id), [other.id]);
+  assert.deepEqual(
+    (await store.findByTaskKey(entry.taskKey)).entries.map((e) => e.id),
+    [other.id],
+  );
   assert.equal(await registry.remove(entry.id), false);
   assert.equal(await registry.remove(other.id), true);
   assert.deepEqual(await store.findByTaskKey(entry.taskKey), { entries: [], damaged: [] });
@@ -242,11 +307,22 @@ test('registry: unsafe ids are refused; a damaged entry affects only itself', as
   assert.equal(seen[0]?.path, file);
   assert.match(seen[0]?.reason ?? '', /is damaged \(not valid JSON.*automesh registry rm/s);
   damage(file, entry.id, JSON.stringify({ ...entry, successCount: 'many' }));
-  await assert.rejects(registry.get(entry.id), (error: unknown) => isStorageError(error, 'damaged') && /wrong shape: successCount/.test((error as Error).message),
-    'reading that very record reports it');
+  await assert.rejects(
+    registry.get(entry.id),
+    (error: unknown) => isStorageError(error, 'damaged') && /wrong shape: successCount/.test((error as Error).message),
+    'reading that very record reports it',
+  );
   const listed = await registry.list();
-  assert.deepEqual(listed.map((e) => e.id), [sibling.id], 'a listing goes on without it');
-  assert.deepEqual(listed.damaged.map((d) => [d.kind, d.id]), [['entry', entry.id]], '...and flags it');
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    [sibling.id],
+    'a listing goes on without it',
+  );
+  assert.deepEqual(
+    listed.damaged.map((d) => [d.kind, d.id]),
+    [['entry', entry.id]],
+    '...and flags it',
+  );
   assert.match(listed.damaged[0]?.reason ?? '', /wrong shape: successCount/);
   assert.equal((await registry.list({ role: 'nobody' })).damaged.length, 1, 'whatever the filter');
   assert.equal(await registry.remove(entry.id), true, 'a damaged entry can be removed');
@@ -295,23 +371,41 @@ test('lookup on a registry of 500 entries takes well under 1 ms (median)', async
     misses.push(await time(`Never registered ${i}`));
   }
   assert.ok(await registry.lookup({ role: 'calculator', task: tasks[3]!, ...DEPS }));
-  console.log(`registry lookup, 500 entries: hit median ${(median(hits) * 1000).toFixed(0)} µs (p95 ` +
-    `${(p95(hits) * 1000).toFixed(0)} µs), miss median ${(median(misses) * 1000).toFixed(0)} µs`);
+  console.log(
+    `registry lookup, 500 entries: hit median ${(median(hits) * 1000).toFixed(0)} µs (p95 `
+      + `${(p95(hits) * 1000).toFixed(0)} µs), miss median ${(median(misses) * 1000).toFixed(0)} µs`,
+  );
   assert.ok(median(hits) < 1, `median lookup ${median(hits)} ms`);
   assert.ok(median(misses) < 1, `median miss ${median(misses)} ms`);
 });
 
 describe('the task key covers what code depends on, never values', () => {
-  const key = (over: Partial<Parameters<typeof codeDependencies>[0]> & { role?: string; task?: string } = {}): string => {
+  const key = (
+    over: Partial<Parameters<typeof codeDependencies>[0]> & { role?: string; task?: string } = {},
+  ): string => {
     const { role = 'calculator', task = 'Sum the numbers', ...deps } = over;
-    return taskKey(role, task, dependencyHash(codeDependencies({
-      systemPrompt: 'You are a math expert.', context: { nums: [1, 2, 3] }, tools: [], ...deps,
-    })));
+    return taskKey(
+      role,
+      task,
+      dependencyHash(
+        codeDependencies({
+          systemPrompt: 'You are a math expert.',
+          context: { nums: [1, 2, 3] },
+          tools: [],
+          ...deps,
+        }),
+      ),
+    );
   };
   const base = key();
-  const tool = (name: string, input?: z.ZodType<unknown[]>, output?: z.ZodType) => defineTool({
-    name, description: 'A tool', run: () => null, ...(input ? { input } : {}), ...(output ? { output } : {}),
-  });
+  const tool = (name: string, input?: z.ZodType<unknown[]>, output?: z.ZodType) =>
+    defineTool({
+      name,
+      description: 'A tool',
+      run: () => null,
+      ...(input ? { input } : {}),
+      ...(output ? { output } : {}),
+    });
 
   test('role and normalized task', () => {
     assert.notEqual(key({ role: 'analyst' }), base);
@@ -335,8 +429,11 @@ describe('the task key covers what code depends on, never values', () => {
     assert.notEqual(nested(1), nested('1'), 'a type change deep inside');
     assert.notEqual(nested(1), nested(null));
     assert.equal(key({ context: { a: 1, b: 'x' } }), key({ context: { b: 'y', a: 2 } }), 'key order');
-    assert.equal(key({ context: { at: new Date(0) } }), key({ context: { at: '2026-01-01T00:00:00.000Z' } }),
-      'a Date reaches the code as its ISO string');
+    assert.equal(
+      key({ context: { at: new Date(0) } }),
+      key({ context: { at: '2026-01-01T00:00:00.000Z' } }),
+      'a Date reaches the code as its ISO string',
+    );
     // Bounded: nesting past MAX_SHAPE_DEPTH counts only as "object".
     const deep = (leaf: unknown) => {
       let value: unknown = leaf;
@@ -344,27 +441,76 @@ describe('the task key covers what code depends on, never values', () => {
       return key({ context: { deep: value } });
     };
     assert.equal(deep(1), deep('one'));
-    assert.equal(shapeOf({ n: 1, s: 'x', b: true, z: null, list: [1, 'a', 2] }),
-      '{"b":boolean,"list":[number|string],"n":number,"s":string,"z":null}');
+    assert.equal(
+      shapeOf({ n: 1, s: 'x', b: true, z: null, list: [1, 'a', 2] }),
+      '{"b":boolean,"list":[number|string],"n":number,"s":string,"z":null}',
+    );
   });
 
   test('context shape of workflow dependencies: the output counts, run-to-run fields of the envelope do not', () => {
     const envelope = (over: Record<string, unknown>) => ({
-      status: 'success', output: [2, 3, 5], code: 'result = [2, 3, 5]', repairs: 0, executionTime: 1.25,
-      tokens: { input: 300, output: 20, total: 320 }, costUsd: 0.0012, resultId: 'r1', functionId: 'fn_1', error: null,
-      errorCategory: null, cached: false, logs: [], agentId: 'calculator-1', role: 'calculator', provider: 'claude',
-      model: 'claude-sonnet-4-6', stepId: 'primes',
-      attempts: [{ code: 'x', error: null, errorCategory: null, provider: 'claude', model: 'm', tokens: {}, durationMs: 3, reply: 'r', replyTruncated: false }],
+      status: 'success',
+      output: [2, 3, 5],
+      code: 'result = [2, 3, 5]',
+      repairs: 0,
+      executionTime: 1.25,
+      tokens: { input: 300, output: 20, total: 320 },
+      costUsd: 0.0012,
+      resultId: 'r1',
+      functionId: 'fn_1',
+      error: null,
+      errorCategory: null,
+      cached: false,
+      logs: [],
+      agentId: 'calculator-1',
+      role: 'calculator',
+      provider: 'claude',
+      model: 'claude-sonnet-4-6',
+      stepId: 'primes',
+      attempts: [
+        {
+          code: 'x',
+          error: null,
+          errorCategory: null,
+          provider: 'claude',
+          model: 'm',
+          tokens: {},
+          durationMs: 3,
+          reply: 'r',
+          replyTruncated: false,
+        },
+      ],
       ...over,
     });
-    const step = (dep: Record<string, unknown>) => key({
-      context: { primes: dep, previousStepResults: { primes: dep }, workflowId: 'w1', stepId: 'sum' },
-    });
+    const step = (dep: Record<string, unknown>) =>
+      key({
+        context: { primes: dep, previousStepResults: { primes: dep }, workflowId: 'w1', stepId: 'sum' },
+      });
     const generated = step(envelope({}));
-    const fromRegistry = step(envelope({
-      output: [7, 11], provider: null, model: null, costUsd: 0, cached: true, logs: ['note'], recovered: true,
-      attempts: [{ code: 'x', error: null, errorCategory: null, provider: null, model: null, tokens: {}, durationMs: 1, reply: null, replyTruncated: false }],
-    }));
+    const fromRegistry = step(
+      envelope({
+        output: [7, 11],
+        provider: null,
+        model: null,
+        costUsd: 0,
+        cached: true,
+        logs: ['note'],
+        recovered: true,
+        attempts: [
+          {
+            code: 'x',
+            error: null,
+            errorCategory: null,
+            provider: null,
+            model: null,
+            tokens: {},
+            durationMs: 1,
+            reply: null,
+            replyTruncated: false,
+          },
+        ],
+      }),
+    );
     assert.equal(fromRegistry, generated);
     assert.notEqual(step(envelope({ output: { primes: [2, 3, 5] } })), generated, 'an output of another shape');
   });
@@ -377,9 +523,16 @@ describe('the task key covers what code depends on, never values', () => {
     assert.equal(key({ tools: [rates, query] }), withTools, 'order does not matter');
     assert.notEqual(key({ tools: [query] }), withTools, 'a tool less');
     assert.notEqual(key({ tools: [tool('database.run', z.tuple([z.string()])), rates] }), withTools, 'a renamed tool');
-    assert.notEqual(key({ tools: [tool('database.query', z.tuple([z.number()])), rates] }), withTools, 'another argument type');
-    assert.notEqual(key({ tools: [query, tool('fx.rate', z.tuple([z.string(), z.string()]), z.string())] }), withTools,
-      'another result type');
+    assert.notEqual(
+      key({ tools: [tool('database.query', z.tuple([z.number()])), rates] }),
+      withTools,
+      'another argument type',
+    );
+    assert.notEqual(
+      key({ tools: [query, tool('fx.rate', z.tuple([z.string(), z.string()]), z.string())] }),
+      withTools,
+      'another result type',
+    );
     assert.notEqual(key({ tools: [tool('database.query'), rates] }), withTools, 'no schema at all');
   });
 

@@ -2,7 +2,7 @@
 // budget or a cancel does to the steps not yet started. No agents, no I/O: the scheduler is pure.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NO_HALTS, Scheduler, type Decision, type Halts } from '../src/mesh/scheduler.js';
+import { type Decision, type Halts, NO_HALTS, Scheduler } from '../src/mesh/scheduler.js';
 
 const step = (id: string, ...dependsOn: string[]) => ({ id, dependsOn });
 
@@ -34,7 +34,14 @@ describe('readiness', () => {
   });
 
   test('steps recovered from an earlier run count as ended; their dependants start at once', () => {
-    const s = new Scheduler([step('a'), step('b', 'a'), step('c', 'b')], 4, new Map([['a', 'success'], ['b', 'success']]));
+    const s = new Scheduler(
+      [step('a'), step('b', 'a'), step('c', 'b')],
+      4,
+      new Map([
+        ['a', 'success'],
+        ['b', 'success'],
+      ]),
+    );
     assert.deepEqual(show(s.next()), ['start:c']);
     s.ended('c', 'success');
     assert.equal(s.done, true);
@@ -108,21 +115,32 @@ describe('halts', () => {
     assert.deepEqual(show(s.next()), ['start:a']);
     assert.deepEqual(show(s.next(halts({ budget: true }))), ['skip:c:budget', 'skip:d:budget'], 'b waits for a');
     s.ended('a', 'failure');
-    assert.deepEqual(show(s.next(halts({ budget: true }))), ['skip:b:budget'], 'the budget is named before the failed dependency');
+    assert.deepEqual(
+      show(s.next(halts({ budget: true }))),
+      ['skip:b:budget'],
+      'the budget is named before the failed dependency',
+    );
   });
 
   test('a cancel skips what is ready, but a failed dependency is the better reason', () => {
     const s = new Scheduler([step('a'), step('b', 'a'), step('c', 'a'), step('d')], 1);
     assert.deepEqual(show(s.next()), ['start:a']);
     s.ended('a', 'failure');
-    assert.deepEqual(show(s.next(halts({ cancelled: true }))), ['skip:b:dependency(a,failure)', 'skip:c:dependency(a,failure)', 'skip:d:cancelled']);
+    assert.deepEqual(show(s.next(halts({ cancelled: true }))), [
+      'skip:b:dependency(a,failure)',
+      'skip:c:dependency(a,failure)',
+      'skip:d:cancelled',
+    ]);
   });
 
   test('a failed save skips everything ready, before any other reason', () => {
     const s = new Scheduler([step('a'), step('b', 'a'), step('c')], 1);
     assert.deepEqual(show(s.next()), ['start:a']);
     s.ended('a', 'failure');
-    assert.deepEqual(show(s.next(halts({ storage: true, budget: true, cancelled: true }))), ['skip:b:storage', 'skip:c:storage']);
+    assert.deepEqual(show(s.next(halts({ storage: true, budget: true, cancelled: true }))), [
+      'skip:b:storage',
+      'skip:c:storage',
+    ]);
     s.ended('b', 'skipped');
     s.ended('c', 'skipped');
     assert.equal(s.done, true);
@@ -130,7 +148,10 @@ describe('halts', () => {
 
   test('a long chain of skips ends in one pass per link, never starting anything', () => {
     const ids = Array.from({ length: 500 }, (_, i) => `s${i}`);
-    const s = new Scheduler(ids.map((id, i) => step(id, ...(i > 0 ? [ids[i - 1] as string] : []))), 4);
+    const s = new Scheduler(
+      ids.map((id, i) => step(id, ...(i > 0 ? [ids[i - 1] as string] : []))),
+      4,
+    );
     assert.deepEqual(show(s.next()), ['start:s0']);
     s.ended('s0', 'failure');
     let skipped = 0;

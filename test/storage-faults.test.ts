@@ -27,14 +27,26 @@ test('a disk that fills up mid-run: the task fails at once with storage, stop() 
   try {
     suite.server.respond('vllm', (req) => {
       const big = /long report/.test(req.messages[0]?.content ?? '');
-      const code = big ? "const lines: string[] = [];\nfor (let i = 0; i < 4000; i++) lines.push('line ' + i + ' of the long report');\nresult = lines.join('\\n');"
+      const code = big
+        ? "const lines: string[] = [];\nfor (let i = 0; i < 4000; i++) lines.push('line ' + i + ' of the long report');\nresult = lines.join('\\n');"
         : "const summary: string = 'all systems normal';\nresult = summary;";
       return { kind: 'text', text: `Here is the report:\n\n\`\`\`ts\n${code}\n\`\`\`\n` };
     });
-    const mesh = new Mesh({ config: {
-      LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: suite.server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0, LLM_TIMEOUT: 10,
-      EXECUTION_TIMEOUT: 5, SANDBOX_WORKERS: 1, SANDBOX_MEMORY_MB: 64, MAX_REPAIR_ATTEMPTS: 0, REGISTRY_REUSE: false, LOG_DIRECTORY: logDir,
-    } });
+    const mesh = new Mesh({
+      config: {
+        LLM_PROVIDER_ORDER: 'vllm',
+        LLM_ENDPOINT: suite.server.url,
+        LLM_MODEL: 'qwen2.5-coder',
+        LLM_MAX_RETRIES: 0,
+        LLM_TIMEOUT: 10,
+        EXECUTION_TIMEOUT: 5,
+        SANDBOX_WORKERS: 1,
+        SANDBOX_MEMORY_MB: 64,
+        MAX_REPAIR_ATTEMPTS: 0,
+        REGISTRY_REUSE: false,
+        LOG_DIRECTORY: logDir,
+      },
+    });
     mesh.add(ReportAgent);
     await mesh.start();
     const reporter = mesh.getAgent('reporter')!;

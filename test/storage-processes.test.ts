@@ -3,17 +3,24 @@
 // directory are never written through, and a full disk fails a save at once with `unavailable`.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CodeRegistry } from '../src/registry/index.js';
 import { exportResults, isStorageError, openSqliteStorage, WorkflowLockedError } from '../src/storage/index.js';
-import { COMMON_CODE, COMMON_TASK, OWN_PER_WORKER, SHARED, SHARED_CODE, SHARED_WORKFLOW } from './fixtures/storage-writer.js';
-import { rejectsWith, result } from './storage/conformance.js';
+import {
+  COMMON_CODE,
+  COMMON_TASK,
+  OWN_PER_WORKER,
+  SHARED,
+  SHARED_CODE,
+  SHARED_WORKFLOW,
+} from './fixtures/storage-writer.js';
 import { mountSmallDisk, unmountSmallDisk } from './helpers/small-disk.js';
 import { tempDir } from './helpers/temp.js';
+import { rejectsWith, result } from './storage/conformance.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const base = tempDir('storage-processes');
@@ -37,9 +44,15 @@ test('4 processes writing results, registry entries and workflows at once: nothi
     const perWorker = 100;
     // Every worker starts writing at the same moment (after its start-up), so their writes overlap.
     const startAt = String(Date.now() + 4000);
-    const outputs = await Promise.all(Array.from({ length: workers }, (_, n) =>
-      execFileAsync(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'storage-writer.ts'), file, String(n), String(perWorker), startAt],
-        { cwd: join(here, '..'), timeout: 120_000 })));
+    const outputs = await Promise.all(
+      Array.from({ length: workers }, (_, n) =>
+        execFileAsync(
+          process.execPath,
+          ['--import', 'tsx', join(here, 'fixtures', 'storage-writer.ts'), file, String(n), String(perWorker), startAt],
+          { cwd: join(here, '..'), timeout: 120_000 },
+        ),
+      ),
+    );
     const reports = outputs.map((o) => JSON.parse(o.stdout) as { registered: string[]; claimedShared: boolean });
     const registered = reports.flatMap((r) => r.registered);
 
@@ -77,7 +90,8 @@ test('4 processes writing results, registry entries and workflows at once: nothi
 /** Starts a child that runs `script` (ESM, with tsx) and resolves once it printed `ready`. */
 async function childReady(script: string): Promise<ReturnType<typeof spawn>> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: join(here, '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -126,15 +140,25 @@ test('a writer killed in the middle of a transaction costs the next process noth
     await next.results.save(result({ resultId: 'after' }));
     const elapsed = performance.now() - started;
     assert.ok(elapsed < 500, `the next write waited ${elapsed.toFixed(0)} ms`);
-    assert.deepEqual(await next.results.get('before'), result({ resultId: 'before' }), 'the killed transaction was rolled back');
+    assert.deepEqual(
+      await next.results.get('before'),
+      result({ resultId: 'before' }),
+      'the killed transaction was rolled back',
+    );
     // Its lease is live until it expires; then the next run takes the workflow over.
-    await assert.rejects(next.workflows.claim('nightly', { runId: 'next', host: 'h', pid: 1, since: 'now' }, 60_000), (error: unknown) => {
-      assert.ok(error instanceof WorkflowLockedError);
-      assert.match(error.message, new RegExp(`pid ${holderPid} on build-7`));
-      return true;
-    });
+    await assert.rejects(
+      next.workflows.claim('nightly', { runId: 'next', host: 'h', pid: 1, since: 'now' }, 60_000),
+      (error: unknown) => {
+        assert.ok(error instanceof WorkflowLockedError);
+        assert.match(error.message, new RegExp(`pid ${holderPid} on build-7`));
+        return true;
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 450));
-    assert.equal((await next.workflows.claim('nightly', { runId: 'next', host: 'h', pid: 1, since: 'now' }, 60_000)).generation, 2);
+    assert.equal(
+      (await next.workflows.claim('nightly', { runId: 'next', host: 'h', pid: 1, since: 'now' }, 60_000)).generation,
+      2,
+    );
   } finally {
     await next.close();
   }
@@ -156,7 +180,10 @@ test('links planted in the storage directory are refused, never written through'
     }
     assert.equal(existsSync(outside), false, `${name}: nothing was written through the link`);
     assert.ok(isStorageError(error, 'unavailable'), `${name}: ${String(error)}`);
-    assert.match((error as Error).message, new RegExp(`${name.replace('.', '\\.')} is a symbolic link, and automesh never writes through a link`));
+    assert.match(
+      (error as Error).message,
+      new RegExp(`${name.replace('.', '\\.')} is a symbolic link, and automesh never writes through a link`),
+    );
   }
 });
 
@@ -208,8 +235,13 @@ test('a full disk fails a save at once with unavailable; what was saved stays re
         // ENOSPC: the disk is full now, which is the point.
       }
       const started = performance.now();
-      await rejectsWith(storage.results.save(result({ resultId: 'lost', envelope: { status: 'success', output: 'x'.repeat(300_000) } })),
-        'unavailable', /cannot save result lost in .*automesh\.db: the disk is full/);
+      await rejectsWith(
+        storage.results.save(
+          result({ resultId: 'lost', envelope: { status: 'success', output: 'x'.repeat(300_000) } }),
+        ),
+        'unavailable',
+        /cannot save result lost in .*automesh\.db: the disk is full/,
+      );
       const elapsed = performance.now() - started;
       assert.ok(elapsed < 1000, `the failed save took ${elapsed.toFixed(0)} ms`);
       assert.ok(await storage.results.get('kept'), 'what was saved stays readable');

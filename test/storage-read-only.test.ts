@@ -17,12 +17,25 @@ test('a LOG_DIRECTORY made read-only mid-run loses nothing and fails the next op
   chmodSync(base, 0o777);
   const dir = join(base, 'logs');
   const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-  const run = await runScript(join(here, 'fixtures', 'read-only-storage.ts'), { env: { ...process.env, READ_ONLY_TEST_DIR: dir }, cwd: join(here, '..'), ...asNobody });
+  const run = await runScript(join(here, 'fixtures', 'read-only-storage.ts'), {
+    env: { ...process.env, READ_ONLY_TEST_DIR: dir },
+    cwd: join(here, '..'),
+    ...asNobody,
+  });
   assert.equal(run.code, 0, run.stderr);
-  const report = JSON.parse(run.stdout) as { savedWhileOpen: boolean; reopenedReads: string[]; failedCode: string | null; failedMessage: string; failedMs: number };
+  const report = JSON.parse(run.stdout) as {
+    savedWhileOpen: boolean;
+    reopenedReads: string[];
+    failedCode: string | null;
+    failedMessage: string;
+    failedMs: number;
+  };
   assert.equal(report.savedWhileOpen, true, 'the open database kept the write');
   assert.deepEqual(report.reopenedReads, ['before', 'while-open'], 'nothing lost, still readable');
   assert.equal(report.failedCode, 'unavailable');
-  assert.match(report.failedMessage, /cannot save result after in .*automesh\.db: the file or its directory is not writable/);
+  assert.match(
+    report.failedMessage,
+    /cannot save result after in .*automesh\.db: the file or its directory is not writable/,
+  );
   assert.ok(report.failedMs < 1000, `the refused write took ${report.failedMs.toFixed(0)} ms`);
 });

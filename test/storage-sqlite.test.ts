@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStorage, type Storage } from '../src/storage/index.js';
-import { runStorageConformance } from './storage/conformance.js';
 import { tempDir } from './helpers/temp.js';
+import { runStorageConformance } from './storage/conformance.js';
 
 const base = tempDir('storage-sqlite');
 let count = 0;
@@ -23,10 +23,18 @@ runStorageConformance('sqlite', {
   open: async () => openSqliteStorage(join(base, `s${count++}`, 'automesh.db')),
   reopen: async (storage) => openSqliteStorage(storage.location),
   damage: {
-    result: async (storage, role, resultId, text) => tamper(storage, 'UPDATE results SET body = ? WHERE role = ? AND result_id = ?', text, role, resultId),
+    result: async (storage, role, resultId, text) =>
+      tamper(storage, 'UPDATE results SET body = ? WHERE role = ? AND result_id = ?', text, role, resultId),
     entry: async (storage, id, text) => tamper(storage, 'UPDATE registry_entries SET body = ? WHERE id = ?', text, id),
-    header: async (storage, workflowId, text) => tamper(storage, 'UPDATE workflow_headers SET body = ? WHERE workflow_id = ?', text, workflowId),
+    header: async (storage, workflowId, text) =>
+      tamper(storage, 'UPDATE workflow_headers SET body = ? WHERE workflow_id = ?', text, workflowId),
     step: async (storage, workflowId, stepId, text) =>
-      tamper(storage, 'UPDATE workflow_steps SET body = ? WHERE workflow_id = ? AND step_id = ?', text, workflowId, stepId),
+      tamper(
+        storage,
+        'UPDATE workflow_steps SET body = ? WHERE workflow_id = ? AND step_id = ?',
+        text,
+        workflowId,
+        stepId,
+      ),
   },
 });

@@ -16,10 +16,17 @@ test('failing tests leave no temporary folder behind', () => {
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: own, TMP: own, TEMP: own };
   delete env.NODE_TEST_CONTEXT;
   try {
-    const run = spawnSync(process.execPath, ['--test', '--import', 'tsx', join('test', 'fixtures', 'temp-dirs-failing.ts')], {
-      cwd: root, encoding: 'utf8', timeout: 60_000, env,
-    });
-    assert.notEqual(run.status, 0, 'the fixture\'s tests fail');
+    const run = spawnSync(
+      process.execPath,
+      ['--test', '--import', 'tsx', join('test', 'fixtures', 'temp-dirs-failing.ts')],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env,
+      },
+    );
+    assert.notEqual(run.status, 0, "the fixture's tests fail");
     assert.match(run.stdout, /# fail 2/, run.stdout);
     const left = readdirSync(own).filter((name) => name.startsWith('automesh-'));
     assert.deepEqual(left, [], `left behind: ${left.join(', ')}`);

@@ -74,7 +74,13 @@ describe('tools', () => {
   test('a tool error is catchable inside the sandbox', async () => {
     const r = await executor.execute({
       code: 'try { await db.query("bad") } catch (e) { result = { name: e.name, message: e.message } }',
-      tools: { db: { query: async () => { throw new Error('relation "bad" does not exist'); } } },
+      tools: {
+        db: {
+          query: async () => {
+            throw new Error('relation "bad" does not exist');
+          },
+        },
+      },
     });
     assert.deepEqual(r.output, { name: 'ToolError', message: 'db.query failed: relation "bad" does not exist' });
   });
@@ -82,7 +88,13 @@ describe('tools', () => {
   test('an uncaught tool error fails with category tool and the user-code line', async () => {
     const r = await executor.execute({
       code: 'const a = 1\nconst rows = await db.query("bad")\nresult = rows',
-      tools: { db: { query: () => { throw new Error('no such table'); } } },
+      tools: {
+        db: {
+          query: () => {
+            throw new Error('no such table');
+          },
+        },
+      },
     });
     assert.equal(r.errorCategory, 'tool');
     assert.match(r.error ?? '', /ToolError: db\.query failed: no such table/);
@@ -99,7 +111,10 @@ describe('tools', () => {
   });
 
   test('a bare tool name is a global function', async () => {
-    const r = await executor.execute({ code: 'result = await now()', tools: [defineTool({ name: 'now', description: 'epoch ms', run: () => 1234 })] });
+    const r = await executor.execute({
+      code: 'result = await now()',
+      tools: [defineTool({ name: 'now', description: 'epoch ms', run: () => 1234 })],
+    });
     assert.equal(r.output, 1234);
   });
 
@@ -115,7 +130,14 @@ describe('tools', () => {
     let calls = 0;
     const r = await executor.execute({
       code: 'for (let i = 0; i < 50; i++) await t.ping()\nresult = 1',
-      tools: { t: { ping: () => { calls += 1; return 'pong'; } } },
+      tools: {
+        t: {
+          ping: () => {
+            calls += 1;
+            return 'pong';
+          },
+        },
+      },
       limits: { maxToolCalls: 10 },
     });
     assert.equal(r.errorCategory, 'tool');
@@ -127,7 +149,13 @@ describe('tools', () => {
     let calls = 0;
     const r = await executor.execute({
       code: 'await t.put("x".repeat(5000))\nresult = 1',
-      tools: { t: { put: () => { calls += 1; } } },
+      tools: {
+        t: {
+          put: () => {
+            calls += 1;
+          },
+        },
+      },
       limits: { maxToolBytes: 1000 },
     });
     assert.equal(r.errorCategory, 'output');
@@ -165,9 +193,21 @@ describe('tools', () => {
 
 describe('tool definitions are validated up front', () => {
   const cases: Array<[string, () => unknown, RegExp]> = [
-    ['bad identifier', () => defineTool({ name: 'data base.query', description: 'x', run: () => 1 }), /not a JavaScript identifier/],
-    ['keyword', () => defineTool({ name: 'db.delete', description: 'x', run: () => 1 }), /"delete" is not a JavaScript identifier/],
-    ['hides a builtin', () => defineTool({ name: 'JSON.query', description: 'x', run: () => 1 }), /would hide the built-in "JSON"/],
+    [
+      'bad identifier',
+      () => defineTool({ name: 'data base.query', description: 'x', run: () => 1 }),
+      /not a JavaScript identifier/,
+    ],
+    [
+      'keyword',
+      () => defineTool({ name: 'db.delete', description: 'x', run: () => 1 }),
+      /"delete" is not a JavaScript identifier/,
+    ],
+    [
+      'hides a builtin',
+      () => defineTool({ name: 'JSON.query', description: 'x', run: () => 1 }),
+      /would hide the built-in "JSON"/,
+    ],
     ['no description', () => defineTool({ name: 'db.query', description: ' ', run: () => 1 }), /needs a description/],
     ['no name', () => defineTool({ name: '', description: 'x', run: () => 1 }), /needs a name/],
   ];

@@ -78,7 +78,10 @@ function fenced(code: string): ScriptedReply {
 }
 
 /** The three steps of the fixture; `three` answers with `threeReply()`, `one` once `oneGate` opens. */
-function model(threeReply: () => ScriptedReply, oneGate: Promise<void> = Promise.resolve()): (req: ReceivedRequest) => Promise<ScriptedReply> {
+function model(
+  threeReply: () => ScriptedReply,
+  oneGate: Promise<void> = Promise.resolve(),
+): (req: ReceivedRequest) => Promise<ScriptedReply> {
   return async (req) => {
     const task = taskOf(req);
     if (task.includes('Step one')) {
@@ -106,9 +109,15 @@ const asked = (step: string): number => suite.server.requests('vllm').filter((r)
 test('two processes start one workflow id: one runs every step, the other is refused naming it; with wait a third runs after and recovers all', async () => {
   const dir = tempDir('workflow-two');
   let open: () => void = () => undefined;
-  suite.server.respond('vllm', model(three, new Promise((resolve) => {
-    open = resolve;
-  })));
+  suite.server.respond(
+    'vllm',
+    model(
+      three,
+      new Promise((resolve) => {
+        open = resolve;
+      }),
+    ),
+  );
   const first = start(dir, { WORKFLOW_ID: 'shared' });
   await until(() => asked('Step one') === 1, 'the first process to call the model');
   const refused = start(dir, { WORKFLOW_ID: 'shared' });
@@ -124,30 +133,58 @@ test('two processes start one workflow id: one runs every step, the other is ref
   const report = no.report as { error: string; code: string; holder: { owner: { pid: number; host: string } } };
   assert.equal(report.code, 'locked');
   assert.equal(report.holder.owner.pid, first.pid);
-  assert.match(report.error, new RegExp(`^Workflow "shared" is being run by pid ${first.pid} on ${hostname()} since \\d{4}-`));
+  assert.match(
+    report.error,
+    new RegExp(`^Workflow "shared" is being run by pid ${first.pid} on ${hostname()} since \\d{4}-`),
+  );
 
   const ran = await first.outcome;
   assert.equal(ran.code, 0, ran.stderr);
-  assert.deepEqual((ran.report as Array<{ output: unknown; recovered?: boolean }>).map((e) => [e.output, e.recovered ?? false]),
-    [['one', false], ['two', false], ['one+two+three', false]]);
+  assert.deepEqual(
+    (ran.report as Array<{ output: unknown; recovered?: boolean }>).map((e) => [e.output, e.recovered ?? false]),
+    [
+      ['one', false],
+      ['two', false],
+      ['one+two+three', false],
+    ],
+  );
   const after = await waiting.outcome;
   assert.equal(after.code, 0, after.stderr);
   assert.ok(after.endedAt >= ran.endedAt, 'the waiting process finished after the first');
-  assert.deepEqual((after.report as Array<{ output: unknown; recovered?: boolean }>).map((e) => [e.output, e.recovered ?? false]),
-    [['one', true], ['two', true], ['one+two+three', true]], 'it recovered every step');
+  assert.deepEqual(
+    (after.report as Array<{ output: unknown; recovered?: boolean }>).map((e) => [e.output, e.recovered ?? false]),
+    [
+      ['one', true],
+      ['two', true],
+      ['one+two+three', true],
+    ],
+    'it recovered every step',
+  );
   assert.doesNotMatch(after.stderr + no.stderr, /event:step:started/, 'no other process started a step');
-  assert.deepEqual(['Step one', 'Step two', 'Step three'].map(asked), [1, 1, 1], 'each step called the model once, in all');
+  assert.deepEqual(
+    ['Step one', 'Step two', 'Step three'].map(asked),
+    [1, 1, 1],
+    'each step called the model once, in all',
+  );
 });
 
 test('after a SIGKILL mid-workflow the id stays held until the lease expires; then the next process takes over with no repeated model call', async () => {
   const dir = tempDir('workflow-crash');
   let hang = true;
-  suite.server.respond('vllm', model(() => (hang ? { kind: 'hang' } : three())));
+  suite.server.respond(
+    'vllm',
+    model(() => (hang ? { kind: 'hang' } : three())),
+  );
   const lease = { WORKFLOW_ID: 'crashy', WORKFLOW_LEASE_TTL: '6' };
   const crashing = start(dir, lease);
   // Steps one and two announced (so saved) as finished, and step three, saved as running, waits on the model.
-  await until(() => /event:step:finished:one/.test(crashing.stderr()) && /event:step:finished:two/.test(crashing.stderr()) &&
-    asked('Step three') === 1, 'the workflow to reach step three');
+  await until(
+    () =>
+      /event:step:finished:one/.test(crashing.stderr())
+      && /event:step:finished:two/.test(crashing.stderr())
+      && asked('Step three') === 1,
+    'the workflow to reach step three',
+  );
   // The next process waits for the id while the first still holds it.
   const next = start(dir, { ...lease, WORKFLOW_WAIT: '1' });
   await until(() => /^ready$/m.test(next.stderr()), 'the next process to start');
@@ -168,9 +205,26 @@ test('after a SIGKILL mid-workflow the id stays held until the lease expires; th
   const done = await next.outcome;
   assert.equal(done.code, 0, done.stderr);
   const newCalls = suite.server.requests('vllm').slice(callsBefore);
-  assert.ok(newCalls.every((r) => r.at >= (held?.expiresAt ?? 0)), 'it took over only once the lease had expired');
-  assert.deepEqual(newCalls.map(taskOf).filter((t) => t.includes('Step one') || t.includes('Step two')), [], 'finished steps made no new model call');
+  assert.ok(
+    newCalls.every((r) => r.at >= (held?.expiresAt ?? 0)),
+    'it took over only once the lease had expired',
+  );
+  assert.deepEqual(
+    newCalls.map(taskOf).filter((t) => t.includes('Step one') || t.includes('Step two')),
+    [],
+    'finished steps made no new model call',
+  );
   assert.equal(newCalls.map(taskOf).filter((t) => t.includes('Step three')).length, 1);
-  assert.deepEqual((done.report as Array<{ stepId: string; output: unknown; recovered?: boolean }>).map((r) => [r.stepId, r.output, r.recovered ?? false]),
-    [['one', 'one', true], ['two', 'two', true], ['three', 'one+two+three', false]]);
+  assert.deepEqual(
+    (done.report as Array<{ stepId: string; output: unknown; recovered?: boolean }>).map((r) => [
+      r.stepId,
+      r.output,
+      r.recovered ?? false,
+    ]),
+    [
+      ['one', 'one', true],
+      ['two', 'two', true],
+      ['three', 'one+two+three', false],
+    ],
+  );
 });

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { z } from 'zod';
-import { AutoAgent, defineAgent, Mesh, resetCooldowns, WorkflowValidationError, type MeshEvents } from '../src/index.js';
+import {
+  AutoAgent,
+  defineAgent,
+  Mesh,
+  type MeshEvents,
+  resetCooldowns,
+  WorkflowValidationError,
+} from '../src/index.js';
 import { loadWorkflowState } from './helpers/workflow-state.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
@@ -30,9 +37,18 @@ class WriterAgent extends AutoAgent {
 
 function config(extra: Record<string, string | number | boolean> = {}) {
   return {
-    LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: server.url, LLM_MODEL: 'qwen2.5-coder', LLM_MAX_RETRIES: 0,
-    LLM_TIMEOUT: 10, EXECUTION_TIMEOUT: 2, SANDBOX_WORKERS: 2, SANDBOX_MEMORY_MB: 64, MAX_REPAIR_ATTEMPTS: 1,
-    REGISTRY_REUSE: false, LOG_DIRECTORY: logDir, ...extra,
+    LLM_PROVIDER_ORDER: 'vllm',
+    LLM_ENDPOINT: server.url,
+    LLM_MODEL: 'qwen2.5-coder',
+    LLM_MAX_RETRIES: 0,
+    LLM_TIMEOUT: 10,
+    EXECUTION_TIMEOUT: 2,
+    SANDBOX_WORKERS: 2,
+    SANDBOX_MEMORY_MB: 64,
+    MAX_REPAIR_ATTEMPTS: 1,
+    REGISTRY_REUSE: false,
+    LOG_DIRECTORY: logDir,
+    ...extra,
   };
 }
 
@@ -45,7 +61,9 @@ function taskOf(req: ReceivedRequest): string {
 }
 
 /** Answers by task text; `delayMs` holds the answer back like a slow model. */
-function route(routes: Record<string, string | ((req: ReceivedRequest) => ScriptedReply)>): (req: ReceivedRequest) => ScriptedReply {
+function route(
+  routes: Record<string, string | ((req: ReceivedRequest) => ScriptedReply)>,
+): (req: ReceivedRequest) => ScriptedReply {
   return (req) => {
     const task = taskOf(req);
     for (const [key, answer] of Object.entries(routes)) {
@@ -78,17 +96,25 @@ beforeEach(() => {
 
 describe('validation', () => {
   test('every problem is reported at once, cycles named', async () => {
-    const err = await mesh.workflow('bad', [
-      { id: 'a', agent: 'researcher', task: 'x', dependsOn: ['c'] },
-      { id: 'b', agent: 'nobody', task: 'y', dependsOn: ['a', 'missing'] },
-      { id: 'c', agent: 'writer', task: 'z', depends_on: ['b'] },
-      { id: 'a', agent: 'writer', task: 'dup' },
-      { agent: 'writer', task: '', dependsOn: [9] },
-    ]).then(() => null, (e: unknown) => e);
+    const err = await mesh
+      .workflow('bad', [
+        { id: 'a', agent: 'researcher', task: 'x', dependsOn: ['c'] },
+        { id: 'b', agent: 'nobody', task: 'y', dependsOn: ['a', 'missing'] },
+        { id: 'c', agent: 'writer', task: 'z', depends_on: ['b'] },
+        { id: 'a', agent: 'writer', task: 'dup' },
+        { agent: 'writer', task: '', dependsOn: [9] },
+      ])
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof WorkflowValidationError);
     const text = err.message;
     assert.match(text, /duplicate step id "a" \(steps 0 and 3\)/);
-    assert.match(text, /step "b": unknown agent "nobody" \(roles: researcher, writer, reviewer; capabilities: research, writing, review\)/);
+    assert.match(
+      text,
+      /step "b": unknown agent "nobody" \(roles: researcher, writer, reviewer; capabilities: research, writing, review\)/,
+    );
     assert.match(text, /step "b": depends on unknown step "missing"/);
     assert.match(text, /step "step4": task is required/);
     assert.match(text, /step "step4": depends on step index 9, but indices run from 0 to 4/);
@@ -97,8 +123,14 @@ describe('validation', () => {
   });
 
   test('a step depending on itself, reserved ids, empty steps', async () => {
-    await assert.rejects(mesh.workflow('self', [{ id: 's', agent: 'writer', task: 't', dependsOn: ['s'] }]), /depends on itself/);
-    await assert.rejects(mesh.workflow('reserved', [{ id: 'workflowId', agent: 'writer', task: 't' }]), /id "workflowId" is reserved/);
+    await assert.rejects(
+      mesh.workflow('self', [{ id: 's', agent: 'writer', task: 't', dependsOn: ['s'] }]),
+      /depends on itself/,
+    );
+    await assert.rejects(
+      mesh.workflow('reserved', [{ id: 'workflowId', agent: 'writer', task: 't' }]),
+      /id "workflowId" is reserved/,
+    );
     await assert.rejects(mesh.workflow('empty', []), /steps must be a non-empty array/);
     await assert.rejects(mesh.workflow('../up', [{ agent: 'writer', task: 't' }]), /Workflow id "..\/up" is invalid/);
   });
@@ -106,16 +138,33 @@ describe('validation', () => {
   test('a step context JSON cannot hold is refused with the step id and the path, before anything runs or is written', async () => {
     const loop: Record<string, unknown> = { name: 'loop' };
     loop.self = loop;
-    const err = await mesh.workflow('bad-context', [
-      { id: 'load', agent: 'researcher', task: 'Load the items', context: { source: 'db' } },
-      { id: 'lookup', agent: 'researcher', task: 'Look things up', context: { table: new Map([['a', 1]]) } },
-      { id: 'count', agent: 'writer', task: 'Count the items', context: { data: { items: [1, 2, 3, 2n ** 64n] } }, dependsOn: ['load'] },
-      { id: 'walk', agent: 'writer', task: 'Walk the graph', context: { graph: loop } },
-    ]).then(() => null, (e: unknown) => e);
+    const err = await mesh
+      .workflow('bad-context', [
+        { id: 'load', agent: 'researcher', task: 'Load the items', context: { source: 'db' } },
+        { id: 'lookup', agent: 'researcher', task: 'Look things up', context: { table: new Map([['a', 1]]) } },
+        {
+          id: 'count',
+          agent: 'writer',
+          task: 'Count the items',
+          context: { data: { items: [1, 2, 3, 2n ** 64n] } },
+          dependsOn: ['load'],
+        },
+        { id: 'walk', agent: 'writer', task: 'Walk the graph', context: { graph: loop } },
+      ])
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof WorkflowValidationError);
     assert.match(err.message, /step "count": steps\[2\]\.context\.data\.items\[3\]: BigInt is not JSON data/);
-    assert.match(err.message, /step "lookup": steps\[1\]\.context\.table: a Map is not JSON data \(JSON would make it \{\}\)/);
-    assert.match(err.message, /step "walk": steps\[3\]\.context\.graph\.self: a circular reference \(back to steps\[3\]\.context\.graph\)/);
+    assert.match(
+      err.message,
+      /step "lookup": steps\[1\]\.context\.table: a Map is not JSON data \(JSON would make it \{\}\)/,
+    );
+    assert.match(
+      err.message,
+      /step "walk": steps\[3\]\.context\.graph\.self: a circular reference \(back to steps\[3\]\.context\.graph\)/,
+    );
     assert.equal(err.problems.length, 3);
     assert.equal(server.requests().length, 0, 'no model call');
     assert.equal(await loadWorkflowState(logDir, 'bad-context'), null, 'nothing of the invalid workflow was written');
@@ -126,12 +175,18 @@ describe('validation', () => {
     const node: Record<string, unknown> = { id: 1 };
     node.parent = { child: node };
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ data: { items: [1, 2, 3, 10n] } }, /^executeTask for agent "writer": context\.data\.items\[3\]: BigInt is not JSON data; pass a number or a string\.$/],
+      [
+        { data: { items: [1, 2, 3, 10n] } },
+        /^executeTask for agent "writer": context\.data\.items\[3\]: BigInt is not JSON data; pass a number or a string\.$/,
+      ],
       [{ tree: node }, /context\.tree\.parent\.child: a circular reference \(back to context\.tree\) is not JSON data/],
       [{ prices: new Map([['apple', 1]]) }, /context\.prices: a Map is not JSON data/],
     ];
     for (const [context, expected] of cases) {
-      const err = await writer.executeTask({ task: 'Sum the items', context }).then(() => null, (e: unknown) => e);
+      const err = await writer.executeTask({ task: 'Sum the items', context }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof TypeError, String(err));
       assert.match(err.message, expected);
     }
@@ -147,30 +202,59 @@ describe('validation', () => {
 
 describe('scheduling and data', () => {
   test('independent steps run at once; results come back in step order with stepId', async () => {
-    const slow = (value: number) => (): ScriptedReply => ({ kind: 'text', text: fenced(`result = ${value};`), delayMs: 400 });
+    const slow = (value: number) => (): ScriptedReply => ({
+      kind: 'text',
+      text: fenced(`result = ${value};`),
+      delayMs: 400,
+    });
     server.respond('vllm', route({ 'first number': slow(1), 'second number': slow(2), 'third number': slow(3) }));
     const started = Date.now();
-    const results = await mesh.workflow('parallel', [
-      { agent: 'researcher', task: 'Give the first number' },
-      { agent: 'research', task: 'Give the second number' },
-      { agent: 'reviewer', task: 'Give the third number' },
-    ], { fresh: true });
+    const results = await mesh.workflow(
+      'parallel',
+      [
+        { agent: 'researcher', task: 'Give the first number' },
+        { agent: 'research', task: 'Give the second number' },
+        { agent: 'reviewer', task: 'Give the third number' },
+      ],
+      { fresh: true },
+    );
     const took = Date.now() - started;
-    assert.deepEqual(results.map((r) => [r.stepId, r.output]), [['step0', 1], ['step1', 2], ['step2', 3]]);
+    assert.deepEqual(
+      results.map((r) => [r.stepId, r.output]),
+      [
+        ['step0', 1],
+        ['step1', 2],
+        ['step2', 3],
+      ],
+    );
     assert.ok(took < 1100, `three 400 ms steps took ${took} ms: not parallel`);
     assert.equal(results[1]?.role, 'researcher', 'a capability picks its agent');
     assert.equal(results.summary.succeeded, 3);
   });
 
   test('a step sees its dependencies as context[dep] and previousStepResults[dep]', async () => {
-    server.respond('vllm', route({
-      'Research': 'result = { facts: ["water boils at 100 C", "ice melts at 0 C"] };',
-      'Write': 'const facts = context.research.output.facts;\nconst again = context.previousStepResults.research.output.facts;\nresult = `${context.workflowId}/${context.stepId}: ` + facts.join("; ") + (JSON.stringify(again) === JSON.stringify(facts) ? "" : "!");',
-    }));
-    const results = await mesh.workflow('research-write', [
-      { id: 'research', agent: 'researcher', task: 'Research two facts about water' },
-      { id: 'write', agent: 'writer', task: 'Write a sentence from the research', dependsOn: ['research'], context: { tone: 'plain' } },
-    ], { fresh: true });
+    server.respond(
+      'vllm',
+      route({
+        Research: 'result = { facts: ["water boils at 100 C", "ice melts at 0 C"] };',
+        Write:
+          'const facts = context.research.output.facts;\nconst again = context.previousStepResults.research.output.facts;\nresult = `${context.workflowId}/${context.stepId}: ` + facts.join("; ") + (JSON.stringify(again) === JSON.stringify(facts) ? "" : "!");',
+      }),
+    );
+    const results = await mesh.workflow(
+      'research-write',
+      [
+        { id: 'research', agent: 'researcher', task: 'Research two facts about water' },
+        {
+          id: 'write',
+          agent: 'writer',
+          task: 'Write a sentence from the research',
+          dependsOn: ['research'],
+          context: { tone: 'plain' },
+        },
+      ],
+      { fresh: true },
+    );
     assert.equal(results[1]?.output, 'research-write/write: water boils at 100 C; ice melts at 0 C');
     const writerPrompt = server.requests('vllm').find((r) => taskOf(r).startsWith('Write'))?.system ?? '';
     assert.match(writerPrompt, /research: \{/);
@@ -180,27 +264,53 @@ describe('scheduling and data', () => {
 
 describe('failures', () => {
   test('a failed step skips its dependants; independent branches run on; the workflow resolves', async () => {
-    server.respond('vllm', route({
-      'Break': 'result = missingVariable + 1;',
-      'Independent': 'result = "ok";',
-      'After the break': 'result = 1;',
-    }));
-    const results = await mesh.workflow('branches', [
-      { id: 'broken', agent: 'researcher', task: 'Break on purpose' },
-      { id: 'after', agent: 'writer', task: 'After the break', dependsOn: ['broken'] },
-      { id: 'later', agent: 'writer', task: 'After the break again', dependsOn: [1] },
-      { id: 'side', agent: 'reviewer', task: 'Independent work' },
-    ], { fresh: true });
-    assert.deepEqual(results.map((r) => r.status), ['failure', 'skipped', 'skipped', 'success']);
+    server.respond(
+      'vllm',
+      route({
+        Break: 'result = missingVariable + 1;',
+        Independent: 'result = "ok";',
+        'After the break': 'result = 1;',
+      }),
+    );
+    const results = await mesh.workflow(
+      'branches',
+      [
+        { id: 'broken', agent: 'researcher', task: 'Break on purpose' },
+        { id: 'after', agent: 'writer', task: 'After the break', dependsOn: ['broken'] },
+        { id: 'later', agent: 'writer', task: 'After the break again', dependsOn: [1] },
+        { id: 'side', agent: 'reviewer', task: 'Independent work' },
+      ],
+      { fresh: true },
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['failure', 'skipped', 'skipped', 'success'],
+    );
     assert.equal(results[0]?.errorCategory, 'runtime');
     assert.equal(results[1]?.errorCategory, 'dependency');
-    assert.match(results[1]?.error ?? '', /step "broken" it depends on failed \(runtime: ReferenceError: missingVariable is not defined/);
+    assert.match(
+      results[1]?.error ?? '',
+      /step "broken" it depends on failed \(runtime: ReferenceError: missingVariable is not defined/,
+    );
     assert.match(results[2]?.error ?? '', /step "after" it depends on was skipped/);
-    assert.deepEqual({ ...results.summary, executionTime: 0, tokens: null, costUsd: null }, {
-      workflowId: 'branches', steps: 4, succeeded: 1, failed: 1, skipped: 2, recovered: 0, cached: 0,
-      tokens: null, costUsd: null, recoveredTokens: { input: 0, output: 0, total: 0 }, recoveredCostUsd: 0,
-      executionTime: 0, cancelled: false,
-    });
+    assert.deepEqual(
+      { ...results.summary, executionTime: 0, tokens: null, costUsd: null },
+      {
+        workflowId: 'branches',
+        steps: 4,
+        succeeded: 1,
+        failed: 1,
+        skipped: 2,
+        recovered: 0,
+        cached: 0,
+        tokens: null,
+        costUsd: null,
+        recoveredTokens: { input: 0, output: 0, total: 0 },
+        recoveredCostUsd: 0,
+        executionTime: 0,
+        cancelled: false,
+      },
+    );
     assert.ok(results.summary.tokens.total > 0);
     assert.equal(results.summary.costUsd, 0, 'vLLM is free unless priced');
   });
@@ -209,18 +319,24 @@ describe('failures', () => {
 describe('durable state and resume', () => {
   test('running the same id again reruns only what did not succeed; fresh starts over', async () => {
     let fixed = false;
-    server.respond('vllm', route({
-      'Count the apples': 'result = 3;',
-      'Count the pears': () => ({ kind: 'text', text: fenced(fixed ? 'result = 5;' : 'result = pears.length;') }),
-      'Add them': 'result = context.apples.output + context.pears.output;',
-    }));
+    server.respond(
+      'vllm',
+      route({
+        'Count the apples': 'result = 3;',
+        'Count the pears': () => ({ kind: 'text', text: fenced(fixed ? 'result = 5;' : 'result = pears.length;') }),
+        'Add them': 'result = context.apples.output + context.pears.output;',
+      }),
+    );
     const steps = [
       { id: 'apples', agent: 'researcher', task: 'Count the apples' },
       { id: 'pears', agent: 'researcher', task: 'Count the pears' },
       { id: 'sum', agent: 'writer', task: 'Add them', dependsOn: ['apples', 'pears'] },
     ];
     const first = await mesh.workflow('fruit', steps, { fresh: true });
-    assert.deepEqual(first.map((r) => r.status), ['success', 'failure', 'skipped']);
+    assert.deepEqual(
+      first.map((r) => r.status),
+      ['success', 'failure', 'skipped'],
+    );
     const saved = await loadWorkflowState(logDir, 'fruit');
     assert.equal(saved?.status, 'failed');
     assert.equal(saved?.steps.apples?.status, 'success');
@@ -228,37 +344,69 @@ describe('durable state and resume', () => {
     fixed = true;
     const before = server.requests('vllm').length;
     const second = await mesh.workflow('fruit', steps);
-    assert.deepEqual(second.map((r) => [r.status, r.output, r.recovered ?? false]), [['success', 3, true], ['success', 5, false], ['success', 8, false]]);
+    assert.deepEqual(
+      second.map((r) => [r.status, r.output, r.recovered ?? false]),
+      [
+        ['success', 3, true],
+        ['success', 5, false],
+        ['success', 8, false],
+      ],
+    );
     const asked = server.requests('vllm').slice(before).map(taskOf);
     assert.ok(!asked.some((t) => t.includes('apples')), 'the recovered step made no model call');
     assert.equal(second.summary.recovered, 1);
 
     const third = await mesh.workflow('fruit', steps);
-    assert.ok(third.every((r) => r.recovered), 'a finished workflow is recovered whole');
+    assert.ok(
+      third.every((r) => r.recovered),
+      'a finished workflow is recovered whole',
+    );
     const fresh = await mesh.workflow('fruit', steps, { fresh: true });
     assert.ok(fresh.every((r) => !r.recovered));
   });
 
   test('with { wait: true } a second run of an id in flight waits for the first, then recovers what it finished', async () => {
-    server.respond('vllm', route({ 'Weigh the parcel': () => ({ kind: 'text', text: fenced('const kg: number = 4;\nresult = kg;'), delayMs: 300 }) }));
+    server.respond(
+      'vllm',
+      route({
+        'Weigh the parcel': () => ({ kind: 'text', text: fenced('const kg: number = 4;\nresult = kg;'), delayMs: 300 }),
+      }),
+    );
     const steps = [{ id: 'weigh', agent: 'researcher', task: 'Weigh the parcel', outputSchema: z.number() }];
     const first = mesh.workflow('parcel', steps, { fresh: true });
     const second = mesh.workflow('parcel', steps, { wait: true });
     const [a, b] = await Promise.all([first, second]);
     assert.deepEqual([a[0]?.output, a[0]?.recovered ?? false], [4, false]);
-    assert.deepEqual([b[0]?.output, b[0]?.recovered ?? false], [4, true], 'the waiting run ran after the first and recovered its step');
+    assert.deepEqual(
+      [b[0]?.output, b[0]?.recovered ?? false],
+      [4, true],
+      'the waiting run ran after the first and recovered its step',
+    );
     assert.equal(server.requests('vllm').length, 1, 'never both running');
   });
 
   test('a changed step reruns, with everything downstream of it', async () => {
-    server.respond('vllm', route({ 'Base value': 'result = 10;', 'Other base': 'result = 20;', 'Double it': 'result = context.base.output * 2;' }));
+    server.respond(
+      'vllm',
+      route({
+        'Base value': 'result = 10;',
+        'Other base': 'result = 20;',
+        'Double it': 'result = context.base.output * 2;',
+      }),
+    );
     const steps = (task: string) => [
       { id: 'base', agent: 'researcher', task },
       { id: 'double', agent: 'writer', task: 'Double it', dependsOn: ['base'] },
     ];
     await mesh.workflow('changing', steps('Base value'), { fresh: true });
     const again = await mesh.workflow('changing', steps('Other base value'));
-    assert.deepEqual(again.map((r) => [r.output, r.recovered ?? false]), [[20, false], [40, false]]);
+    assert.deepEqual(
+      again.map((r) => [r.output, r.recovered ?? false]),
+      [
+        [20, false],
+        [40, false],
+      ],
+    );
   });
 });
 
@@ -268,10 +416,14 @@ describe('cancellation, events, stop', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const started = Date.now();
-    const results = await mesh.workflow('cancel-me', [
-      { id: 'slow', agent: 'researcher', task: 'Slow step' },
-      { id: 'next', agent: 'writer', task: 'Next step', dependsOn: ['slow'] },
-    ], { fresh: true, signal: controller.signal });
+    const results = await mesh.workflow(
+      'cancel-me',
+      [
+        { id: 'slow', agent: 'researcher', task: 'Slow step' },
+        { id: 'next', agent: 'writer', task: 'Next step', dependsOn: ['slow'] },
+      ],
+      { fresh: true, signal: controller.signal },
+    );
     assert.ok(Date.now() - started < 3000);
     assert.equal(results[0]?.status, 'failure');
     assert.match(results[0]?.error ?? '', /cancelled/);
@@ -280,28 +432,48 @@ describe('cancellation, events, stop', () => {
   });
 
   test('typed events for progress displays and hooks', async () => {
-    server.respond('vllm', route({
-      'Fix me': (req) => ({ kind: 'text', text: fenced(req.messages[0]?.content.includes('Your code failed') ? 'result = 2;' : 'result = nope;') }),
-      'Fail me': 'throw new Error("always")',
-      'Never run': 'result = 0;',
-    }));
+    server.respond(
+      'vllm',
+      route({
+        'Fix me': (req) => ({
+          kind: 'text',
+          text: fenced(req.messages[0]?.content.includes('Your code failed') ? 'result = 2;' : 'result = nope;'),
+        }),
+        'Fail me': 'throw new Error("always")',
+        'Never run': 'result = 0;',
+      }),
+    );
     const seen: string[] = [];
-    const record = <K extends keyof MeshEvents>(name: K) => (payload: MeshEvents[K]) => {
-      seen.push(`${name}${'stepId' in payload ? `:${payload.stepId}` : ''}`);
-    };
-    const names: Array<keyof MeshEvents> = ['workflow:started', 'workflow:finished', 'step:started', 'step:repaired',
-      'step:finished', 'step:failed', 'step:skipped', 'step:recovered'];
+    const record =
+      <K extends keyof MeshEvents>(name: K) =>
+      (payload: MeshEvents[K]) => {
+        seen.push(`${name}${'stepId' in payload ? `:${payload.stepId}` : ''}`);
+      };
+    const names: Array<keyof MeshEvents> = [
+      'workflow:started',
+      'workflow:finished',
+      'step:started',
+      'step:repaired',
+      'step:finished',
+      'step:failed',
+      'step:skipped',
+      'step:recovered',
+    ];
     const listeners = names.map((name) => [name, record(name)] as const);
     for (const [name, listener] of listeners) mesh.on(name, listener as never);
     mesh.on('step:finished', () => {
       throw new Error('a broken user hook');
     });
     try {
-      await mesh.workflow('events', [
-        { id: 'fix', agent: 'researcher', task: 'Fix me' },
-        { id: 'fail', agent: 'writer', task: 'Fail me' },
-        { id: 'never', agent: 'writer', task: 'Never run', dependsOn: ['fail'] },
-      ], { fresh: true, concurrency: 1 });
+      await mesh.workflow(
+        'events',
+        [
+          { id: 'fix', agent: 'researcher', task: 'Fix me' },
+          { id: 'fail', agent: 'writer', task: 'Fail me' },
+          { id: 'never', agent: 'writer', task: 'Never run', dependsOn: ['fail'] },
+        ],
+        { fresh: true, concurrency: 1 },
+      );
     } finally {
       for (const [name, listener] of listeners) mesh.off(name, listener as never);
     }
@@ -316,14 +488,17 @@ describe('cancellation, events, stop', () => {
     assert.equal(seen.length, 9);
   });
 
-  test('every event of a step comes after its dependencies\' finished events, over many runs', async () => {
-    server.respond('vllm', route({
-      'Count the red': 'result = 2;',
-      'Count the blue': 'result = 3;',
-      'Add red and blue': 'const total: number = context.red.output + context.blue.output;\nresult = total;',
-      'Square the red': 'result = context.red.output ** 2;',
-      'Combine all': 'result = [context.sum.output, context.square.output];',
-    }));
+  test("every event of a step comes after its dependencies' finished events, over many runs", async () => {
+    server.respond(
+      'vllm',
+      route({
+        'Count the red': 'result = 2;',
+        'Count the blue': 'result = 3;',
+        'Add red and blue': 'const total: number = context.red.output + context.blue.output;\nresult = total;',
+        'Square the red': 'result = context.red.output ** 2;',
+        'Combine all': 'result = [context.sum.output, context.square.output];',
+      }),
+    );
     const steps = [
       { id: 'red', agent: 'researcher', task: 'Count the red marbles' },
       { id: 'blue', agent: 'researcher', task: 'Count the blue marbles' },
@@ -333,7 +508,9 @@ describe('cancellation, events, stop', () => {
     ];
     const seen: Array<{ event: string; stepId: string }> = [];
     const names = ['step:started', 'step:repaired', 'step:finished', 'step:failed', 'step:skipped'] as const;
-    const listeners = names.map((event) => [event, (p: { stepId: string }) => seen.push({ event, stepId: p.stepId })] as const);
+    const listeners = names.map(
+      (event) => [event, (p: { stepId: string }) => seen.push({ event, stepId: p.stepId })] as const,
+    );
     for (const [event, listener] of listeners) mesh.on(event, listener);
     try {
       for (let run = 0; run < 15; run++) {
@@ -345,8 +522,11 @@ describe('cancellation, events, stop', () => {
           assert.ok(finishedAt >= 0, `run ${run}: step:finished for ${step.id}`);
           for (const dependant of steps.filter((s) => s.dependsOn?.includes(step.id))) {
             const first = seen.findIndex((e) => e.stepId === dependant.id);
-            assert.ok(first > finishedAt, `run ${run}: ${dependant.id}'s ${seen[first]?.event} came before ${step.id}'s step:finished: ` +
-              seen.map((e) => `${e.event}:${e.stepId}`).join(', '));
+            assert.ok(
+              first > finishedAt,
+              `run ${run}: ${dependant.id}'s ${seen[first]?.event} came before ${step.id}'s step:finished: `
+                + seen.map((e) => `${e.event}:${e.stepId}`).join(', '),
+            );
           }
         }
       }
@@ -357,7 +537,9 @@ describe('cancellation, events, stop', () => {
 
   test('stop() waits for work in flight by default, and cancels it in cancel mode', async () => {
     for (const mode of ['wait', 'cancel'] as const) {
-      const m = new Mesh({ config: config({ MESH_STOP_MODE: mode, LOG_DIRECTORY: mkdtempSync(join(scratch, 'stop-')) }) });
+      const m = new Mesh({
+        config: config({ MESH_STOP_MODE: mode, LOG_DIRECTORY: mkdtempSync(join(scratch, 'stop-')) }),
+      });
       m.add(WriterAgent);
       await m.start();
       server.respond('vllm', () => ({ kind: 'text', text: fenced('result = "done";'), delayMs: 500 }));

@@ -32,6 +32,8 @@ export function verdict(figures: readonly Figure[]): string {
   const missed = targeted.filter((f) => f.met === false);
   if (targeted.length === 0) return 'No targets were measured.';
   if (missed.length === 0) return `All ${targeted.length} targets met.`;
-  return [`MISSED ${missed.length} of ${targeted.length} targets:`,
-    ...missed.map((f) => `  MISSED ${f.benchmark}: ${f.name} = ${f.value} (target ${f.target})`)].join('\n');
+  return [
+    `MISSED ${missed.length} of ${targeted.length} targets:`,
+    ...missed.map((f) => `  MISSED ${f.benchmark}: ${f.name} = ${f.value} (target ${f.target})`),
+  ].join('\n');
 }

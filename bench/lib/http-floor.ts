@@ -20,16 +20,32 @@ export function keepAliveAgent(): http.Agent {
   return new http.Agent({ keepAlive: true, maxSockets: 256 });
 }
 
-function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string | undefined, method = 'POST'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function post(
+  agent: http.Agent,
+  url: URL,
+  headers: Record<string, string>,
+  body: string | undefined,
+  method = 'POST',
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const request = http.request({
-      agent, hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, headers,
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -57,9 +73,15 @@ export function nodeHttpFetch(agent: http.Agent): typeof fetch {
 
 /** One Chat Completions call with no SDK: POST, parse, return the reply text. */
 export async function bareChatCompletion(agent: http.Agent, baseUrl: string, body: unknown): Promise<string> {
-  const reply = await post(agent, new URL(`${baseUrl}/v1/chat/completions`), {
-    'content-type': 'application/json', authorization: 'Bearer bench',
-  }, JSON.stringify(body));
+  const reply = await post(
+    agent,
+    new URL(`${baseUrl}/v1/chat/completions`),
+    {
+      'content-type': 'application/json',
+      authorization: 'Bearer bench',
+    },
+    JSON.stringify(body),
+  );
   if (reply.status !== 200) throw new Error(`bench: the model server answered ${reply.status}`);
   const parsed = JSON.parse(reply.body.toString('utf8')) as { choices?: Array<{ message?: { content?: string } }> };
   return parsed.choices?.[0]?.message?.content ?? '';

@@ -20,9 +20,10 @@ export interface Problem {
 }
 
 /** One line, so line numbers in errors are the data's plus one. */
-export const PRELUDE = 'globalThis.console = Object.assign({}, globalThis.console, { assert(condition, ...data) { ' +
-  "if (!condition) throw new Error(data.length > 0 ? 'Assertion failed: ' + data.map(String).join(' ') : " +
-  "'Assertion failed'); } });\n";
+export const PRELUDE =
+  'globalThis.console = Object.assign({}, globalThis.console, { assert(condition, ...data) { '
+  + "if (!condition) throw new Error(data.length > 0 ? 'Assertion failed: ' + data.map(String).join(' ') : "
+  + "'Assertion failed'); } });\n";
 
 interface RawProblem {
   task_id: string;

@@ -4,14 +4,17 @@
  * would charge its HTTP parsing and reply building to the engine's event loop, and a benchmark of the engine
  * would measure the server too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ProviderName, ReceivedRequest, ScriptedReply } from '../../test/llm-server/server.js';
 
 const MAIN = fileURLToPath(new URL('../../test/llm-server/main.ts', import.meta.url));
 
 export class ModelServerProcess {
-  private constructor(private readonly child: ChildProcess, readonly url: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
 
   /** Starts the server; resolves once it listens. */
   static start(timeoutMs = 20_000): Promise<ModelServerProcess> {
@@ -67,7 +70,7 @@ export class ModelServerProcess {
 
   /** Requests the server received since the last reset. */
   async requests(provider?: ProviderName): Promise<ReceivedRequest[]> {
-    return await this.control('GET', `requests${provider ? `?provider=${provider}` : ''}`) as ReceivedRequest[];
+    return (await this.control('GET', `requests${provider ? `?provider=${provider}` : ''}`)) as ReceivedRequest[];
   }
 
   /** Stops the server. */

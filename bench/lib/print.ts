@@ -7,5 +7,7 @@ export function heading(text: string): void {
 
 /** The 1, 5 and 15 minute load averages, for judging how noisy a run was. */
 export function loadLine(): string {
-  return loadavg().map((v) => v.toFixed(2)).join(', ');
+  return loadavg()
+    .map((v) => v.toFixed(2))
+    .join(', ');
 }

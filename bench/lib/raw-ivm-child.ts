@@ -26,9 +26,12 @@ async function runOne(taskId: string, program: string, timeoutMs: number, memory
   const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
   try {
     const context = await isolate.createContext();
-    await context.global.set('__log__', new ivm.Callback((level: unknown, text: unknown) => {
-      logs.push(`${String(level)}: ${String(text)}`);
-    }));
+    await context.global.set(
+      '__log__',
+      new ivm.Callback((level: unknown, text: unknown) => {
+        logs.push(`${String(level)}: ${String(text)}`);
+      }),
+    );
     await context.eval(CONSOLE_SETUP, { timeout: timeoutMs });
     const script = await isolate.compileScript(program, { filename: `${taskId}.js` });
     await script.run(context, { timeout: timeoutMs });

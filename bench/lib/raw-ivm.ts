@@ -3,7 +3,7 @@
  * with `--no-node-snapshot` (isolated-vm needs it in-process on Node 20) and tsx's loader; it stays up for
  * every round of the benchmark and times only its own loop over the problems.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Problem, RunnerReport } from './humaneval.js';
 
@@ -43,12 +43,14 @@ export class RawIvmRunner {
     const entry = fileURLToPath(new URL('./raw-ivm-child.ts', import.meta.url));
     // The child is TypeScript too: load tsx's loader by its resolved URL so it works from any cwd.
     const tsx = import.meta.resolve('tsx');
-    return new RawIvmRunner(fork(entry, [], {
-      cwd,
-      execArgv: ['--no-node-snapshot', '--import', tsx],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    }));
+    return new RawIvmRunner(
+      fork(entry, [], {
+        cwd,
+        execArgv: ['--no-node-snapshot', '--import', tsx],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      }),
+    );
   }
 
   run(request: Omit<RawIvmRequest, 'type'>): Promise<RunnerReport> {

@@ -1,20 +1,26 @@
 /** Running one benchmark file on its own (`node --import tsx bench/<name>.ts`), as bench/run.ts runs them all. */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { summaryTable, verdict, type Figure } from './figures.js';
+import { type Figure, summaryTable, verdict } from './figures.js';
 import { heading } from './print.js';
 
 /**
  * When `moduleUrl` is the script node was started with: runs the benchmark with the command line's options and
  * prints its summary; a benchmark that could not run sets exit code 1.
  */
-export async function runIfMain(moduleUrl: string, name: string, run: (argv: string[]) => Promise<Figure[]>): Promise<void> {
+export async function runIfMain(
+  moduleUrl: string,
+  name: string,
+  run: (argv: string[]) => Promise<Figure[]>,
+): Promise<void> {
   if (!process.argv[1] || moduleUrl !== pathToFileURL(resolve(process.argv[1])).href) return;
   let figures: Figure[];
   try {
     figures = await run(process.argv.slice(2));
   } catch (err) {
-    console.error(`\nThe ${name} benchmark could not run: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    console.error(
+      `\nThe ${name} benchmark could not run: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     process.exitCode = 1;
     return;
   }

@@ -48,14 +48,19 @@ export function ms(value: number): string {
 }
 
 export function describe(summary: Summary): string {
-  return `median ${ms(summary.median)}, p95 ${ms(summary.p95)}, p99 ${ms(summary.p99)}, mean ${ms(summary.mean)}, ` +
-    `min ${ms(summary.min)}, max ${ms(summary.max)} (n=${summary.n})`;
+  return (
+    `median ${ms(summary.median)}, p95 ${ms(summary.p95)}, p99 ${ms(summary.p99)}, mean ${ms(summary.mean)}, `
+    + `min ${ms(summary.min)}, max ${ms(summary.max)} (n=${summary.n})`
+  );
 }
 
 /** Prints rows as an aligned text table with a header rule. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

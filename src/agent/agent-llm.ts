@@ -24,6 +24,9 @@ export function agentModels(
 }
 
 /** The model an agent calls: its own when it has a route, else the mesh's. */
-export function modelOf(runtime: { model: CodeModel; agentModels?: ReadonlyMap<string, CodeModel> }, role: string): CodeModel {
+export function modelOf(
+  runtime: { model: CodeModel; agentModels?: ReadonlyMap<string, CodeModel> },
+  role: string,
+): CodeModel {
   return runtime.agentModels?.get(role) ?? runtime.model;
 }

@@ -11,14 +11,14 @@
  * }
  */
 import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
 import type { CodeModel } from '../llm/code-model.js';
 import type { LlmRoute } from '../llm/route.js';
-import type { z } from 'zod';
 import { normalizeTools, type ToolDefinition, type ToolsInput } from '../sandbox/tools.js';
 import { modelOf } from './agent-llm.js';
-import { validateAgentDefinition, type AgentDefinition } from './definition.js';
+import { type AgentDefinition, validateAgentDefinition } from './definition.js';
 import type { Envelope } from './envelope.js';
-import { runTask, type AgentRuntime, type TaskInput } from './pipeline.js';
+import { type AgentRuntime, runTask, type TaskInput } from './pipeline.js';
 
 export interface AgentOptions {
   /** Host functions the agent's generated code may call. */
@@ -45,10 +45,17 @@ export class AutoAgent {
     const statics = new.target as typeof AutoAgent;
     this.definition = definition
       ? validateAgentDefinition(definition)
-      : validateAgentDefinition({
-        role: statics.role, capabilities: statics.capabilities, systemPrompt: statics.systemPrompt,
-        description: statics.description, llm: statics.llm, outputSchema: statics.outputSchema,
-      }, `agent class ${statics.name}`);
+      : validateAgentDefinition(
+          {
+            role: statics.role,
+            capabilities: statics.capabilities,
+            systemPrompt: statics.systemPrompt,
+            description: statics.description,
+            llm: statics.llm,
+            outputSchema: statics.outputSchema,
+          },
+          `agent class ${statics.name}`,
+        );
     this.agentId = `${this.definition.role}-${randomBytes(4).toString('hex')}`;
     this.tools = normalizeTools(options.tools);
   }
@@ -67,7 +74,8 @@ export class AutoAgent {
 
   /** @internal The model this agent calls (its own `llm` route, or the mesh's); after start. */
   get llmChain(): CodeModel {
-    if (!this.runtime) throw new Error(`Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() first.`);
+    if (!this.runtime)
+      throw new Error(`Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() first.`);
     return modelOf(this.runtime, this.role);
   }
 
@@ -102,19 +110,32 @@ export class AutoAgent {
   }
 
   private run(runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
-    return runTask({
-      agentId: this.agentId, role: this.role, capabilities: [...this.capabilities], systemPrompt: this.systemPrompt,
-      tools: this.tools, outputSchema: this.definition.outputSchema,
-    }, runtime, input);
+    return runTask(
+      {
+        agentId: this.agentId,
+        role: this.role,
+        capabilities: [...this.capabilities],
+        systemPrompt: this.systemPrompt,
+        tools: this.tools,
+        outputSchema: this.definition.outputSchema,
+      },
+      runtime,
+      input,
+    );
   }
 
   private notRunning(): Error {
-    return new Error(`Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() before executeTask().`);
+    return new Error(
+      `Agent "${this.role}" is not running: add it to a Mesh and await mesh.start() before executeTask().`,
+    );
   }
 }
 
 /** A class extending AutoAgent (with static role, capabilities, systemPrompt). */
-export type AgentClass = (new (definition?: AgentDefinition, options?: AgentOptions) => AutoAgent) & {
+export type AgentClass = (new (
+  definition?: AgentDefinition,
+  options?: AgentOptions,
+) => AutoAgent) & {
   role?: string;
   capabilities?: string[];
   systemPrompt?: string;

@@ -17,7 +17,10 @@ export class Budget {
   refusal: string | null = null;
 
   /** `label` says which budget this is in messages: "MAX_TASK_COST_USD", "the task budget (budgetUsd)". */
-  constructor(readonly limitUsd: number, readonly label: string) {}
+  constructor(
+    readonly limitUsd: number,
+    readonly label: string,
+  ) {}
 
   get spentUsd(): number {
     return this.spent;
@@ -51,8 +54,8 @@ export function refuseUnpriced(model: CodeModel, owner: string, budget: string):
   if (unpriced.length === 0) return;
   const models = unpriced.map((u) => `${u.provider} model "${u.model}"`).join(', ');
   throw new Error(
-    `${budget} cannot bound what ${owner} spends: ${models} ${unpriced.length > 1 ? 'have' : 'has'} no price in the price table, ` +
-      'so the cost of a call is unknown. Add the model to the price table (LLM_PRICES_FILE, USD per million tokens) or drop the budget.',
+    `${budget} cannot bound what ${owner} spends: ${models} ${unpriced.length > 1 ? 'have' : 'has'} no price in the price table, `
+      + 'so the cost of a call is unknown. Add the model to the price table (LLM_PRICES_FILE, USD per million tokens) or drop the budget.',
   );
 }
 
@@ -82,15 +85,17 @@ export function refuseCall(budgets: readonly Budget[], estimate: CallEstimate): 
   for (const budget of budgets) {
     const on = estimate.provider ? ` on ${estimate.provider} model "${estimate.model}"` : '';
     if (estimate.costUsd === null) {
-      budget.refusal = `The next model call was not made: ${estimate.provider} model "${estimate.model}" has no price, ` +
-        `so ${budget.label} cannot bound it. Add the model to the price table (LLM_PRICES_FILE) or drop the budget.`;
+      budget.refusal =
+        `The next model call was not made: ${estimate.provider} model "${estimate.model}" has no price, `
+        + `so ${budget.label} cannot bound it. Add the model to the price table (LLM_PRICES_FILE) or drop the budget.`;
       return budget.refusal;
     }
     // A little slack for floating-point sums of prices.
     if (estimate.costUsd <= budget.leftUsd + 1e-12) continue;
-    budget.refusal = `The budget is spent: the next model call was not made. It was estimated at ${usd(estimate.costUsd)} ` +
-      `(about ${estimate.inputTokens} prompt tokens and up to ${estimate.outputTokens} output tokens${on}), but only ` +
-      `${usd(budget.leftUsd)} is left of ${budget.label} (${usd(budget.limitUsd)}): ${usd(budget.spentUsd)} was spent.`;
+    budget.refusal =
+      `The budget is spent: the next model call was not made. It was estimated at ${usd(estimate.costUsd)} `
+      + `(about ${estimate.inputTokens} prompt tokens and up to ${estimate.outputTokens} output tokens${on}), but only `
+      + `${usd(budget.leftUsd)} is left of ${budget.label} (${usd(budget.limitUsd)}): ${usd(budget.spentUsd)} was spent.`;
     return budget.refusal;
   }
   return null;
@@ -109,7 +114,10 @@ export function workflowBudget(
   agents: Iterable<{ role: string; llmChain: CodeModel }>,
 ): Budget | null {
   if (budgetUsd === undefined) return null;
-  const budget = new Budget(checkBudgetUsd(budgetUsd, `Workflow "${workflowId}"`), `the budget of workflow "${workflowId}" (budgetUsd)`);
+  const budget = new Budget(
+    checkBudgetUsd(budgetUsd, `Workflow "${workflowId}"`),
+    `the budget of workflow "${workflowId}" (budgetUsd)`,
+  );
   for (const agent of agents) refuseUnpriced(agent.llmChain, `agent "${agent.role}"`, budget.label);
   return budget;
 }

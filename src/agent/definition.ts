@@ -4,8 +4,8 @@
  * so a bad definition fails at once with a message saying what to fix.
  */
 import { z } from 'zod';
-import { llmRouteSchema, type LlmRoute } from '../llm/route.js';
 import { requireZod4Schema } from '../codegen/json-schema.js';
+import { type LlmRoute, llmRouteSchema } from '../llm/route.js';
 
 export interface AgentDefinition {
   /** Unique name of the agent in a mesh: lower-case letters, digits, `-` and `_`, starting with a letter. */
@@ -28,14 +28,23 @@ const ROLE = /^[a-z][a-z0-9_-]{0,63}$/;
 const RESERVED_ROLES = ['registry', 'workflows'];
 
 export const agentDefinitionSchema = z.object({
-  role: z.string({ error: 'role is required (e.g. "calculator")' })
-    .regex(ROLE, 'role must be lower-case letters, digits, "-" or "_", starting with a letter, at most 64 characters (e.g. "data-analyst")')
-    .refine((role) => !RESERVED_ROLES.includes(role), 'roles "registry" and "workflows" are reserved (they name storage folders); pick another role'),
-  capabilities: z.array(
-    z.string().trim().min(1, 'capabilities must not contain empty names'),
-    { error: 'capabilities must be a list of names (e.g. ["math", "calculations"])' },
-  ).default([]),
-  systemPrompt: z.string({ error: 'systemPrompt is required: tell the model who it is and how to answer' })
+  role: z
+    .string({ error: 'role is required (e.g. "calculator")' })
+    .regex(
+      ROLE,
+      'role must be lower-case letters, digits, "-" or "_", starting with a letter, at most 64 characters (e.g. "data-analyst")',
+    )
+    .refine(
+      (role) => !RESERVED_ROLES.includes(role),
+      'roles "registry" and "workflows" are reserved (they name storage folders); pick another role',
+    ),
+  capabilities: z
+    .array(z.string().trim().min(1, 'capabilities must not contain empty names'), {
+      error: 'capabilities must be a list of names (e.g. ["math", "calculations"])',
+    })
+    .default([]),
+  systemPrompt: z
+    .string({ error: 'systemPrompt is required: tell the model who it is and how to answer' })
     .refine((s) => s.trim().length > 0, 'systemPrompt must not be empty: tell the model who it is and how to answer'),
   description: z.string().optional(),
   llm: llmRouteSchema.optional(),

@@ -1,7 +1,7 @@
 /** The result envelope of a task (DESIGN.md section 3): what `executeTask` and workflows return. */
-import type { TokenUsage } from '../llm/types.js';
 
 import type { ErrorCategory } from '../core/error-categories.js';
+import type { TokenUsage } from '../llm/types.js';
 
 /**
  * Why a task (or an attempt) failed: every category of `core/error-categories.ts`. Besides the sandbox's: `schema`

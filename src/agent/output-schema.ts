@@ -13,7 +13,7 @@ const MAX_ISSUES = 10;
 
 /** The output schema in force for a task: the task's own, else the agent's. Throws a TypeError for a non-zod-4 one. */
 export function outputSchemaFor(taskSchema: unknown, agentSchema: z.ZodType | undefined): z.ZodType | undefined {
-  if (taskSchema !== undefined) return requireZod4Schema(taskSchema, 'The task\'s outputSchema');
+  if (taskSchema !== undefined) return requireZod4Schema(taskSchema, "The task's outputSchema");
   return agentSchema;
 }
 
@@ -46,6 +46,8 @@ export function outputMismatch(schema: z.ZodType, output: unknown): string | nul
   const lines = issues.slice(0, MAX_ISSUES).map((issue) => `- ${pathOf(issue.path)}: ${issue.message}`);
   if (issues.length > MAX_ISSUES) lines.push(`- … and ${issues.length - MAX_ISSUES} more`);
   const sample = JSON.stringify(output) ?? 'undefined';
-  return `The result does not match the output schema (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n` +
-    `${lines.join('\n')}\nThe result was: ${sample.length > 300 ? `${sample.slice(0, 300)}…` : sample}`;
+  return (
+    `The result does not match the output schema (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n`
+    + `${lines.join('\n')}\nThe result was: ${sample.length > 300 ? `${sample.slice(0, 300)}…` : sample}`
+  );
 }

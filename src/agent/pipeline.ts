@@ -11,8 +11,8 @@
 import type { z } from 'zod';
 import type { PromptTemplates } from '../codegen/prompts.js';
 import type { Settings } from '../config/settings.js';
-import type { CodeModel } from '../llm/code-model.js';
 import type { LlmCallObserver } from '../llm/call-events.js';
+import type { CodeModel } from '../llm/code-model.js';
 import type { CodeRegistry, LookupInput } from '../registry/index.js';
 import type { CodeExecutor } from '../sandbox/executor-contract.js';
 import type { ToolDefinition } from '../sandbox/tools.js';
@@ -96,7 +96,10 @@ export interface AgentIdentity {
 }
 
 /** The registry lookup a task makes (for tools such as `automesh smoketest` that check what a task would reuse). */
-export function registryLookupFor(agent: AgentIdentity, input: Pick<TaskInput, 'task' | 'context' | 'outputSchema'>): LookupInput {
+export function registryLookupFor(
+  agent: AgentIdentity,
+  input: Pick<TaskInput, 'task' | 'context' | 'outputSchema'>,
+): LookupInput {
   const outputSchema = outputSchemaFor(input.outputSchema, agent.outputSchema);
   return { role: agent.role, task: input.task, ...dependenciesOf(agent, input.context ?? {}, outputSchema) };
 }
@@ -104,7 +107,7 @@ export function registryLookupFor(agent: AgentIdentity, input: Pick<TaskInput, '
 /** One task through the stages; throws only for programmer errors (a bad input, a budget that cannot be kept). */
 export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
   const run = prepareTask(agent, runtime, input);
-  if (runtime.settings.REGISTRY_REUSE && await reuseRegistered(run)) return recordResult(run);
+  if (runtime.settings.REGISTRY_REUSE && (await reuseRegistered(run))) return recordResult(run);
   await generateAndRepair(run);
   return recordResult(run);
 }

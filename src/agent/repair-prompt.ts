@@ -4,10 +4,10 @@
  * earlier failures). The wording lives in `prompts/*.md`; this file fills their slots.
  */
 import { describeContext } from '../codegen/context-shape.js';
-import { render, type PromptTemplates } from '../codegen/prompts.js';
+import { type PromptTemplates, render } from '../codegen/prompts.js';
 import { describeTools } from '../codegen/tool-docs.js';
-import type { ToolDefinition } from '../sandbox/tools.js';
 import type { ErrorCategory } from '../core/error-categories.js';
+import type { ToolDefinition } from '../sandbox/tools.js';
 
 /** One failed try, as a repair message tells it. */
 export interface Failure {
@@ -35,15 +35,23 @@ function describeLogs(logs: string[]): string {
 
 function describeHistory(failures: readonly Failure[]): string {
   if (failures.length <= 1) return '';
-  const earlier = failures.slice(0, -1).map((f, i) =>
-    `Attempt ${i + 1} failed with ${f.category}: ${f.error.split('\n')[0]?.slice(0, MAX_HISTORY_LINE)}`);
+  const earlier = failures
+    .slice(0, -1)
+    .map((f, i) => `Attempt ${i + 1} failed with ${f.category}: ${f.error.split('\n')[0]?.slice(0, MAX_HISTORY_LINE)}`);
   return `\nEarlier attempts that also failed (do not repeat them):\n${earlier.join('\n')}\n`;
 }
 
 /** The system message of every call of a task: the agent's prompt, its tools, the context's shape, the output's. */
-export function systemMessage(prompts: PromptTemplates, parts: {
-  systemPrompt: string; tools: Iterable<ToolDefinition>; context: Record<string, unknown>; dependencies?: readonly string[]; output: string;
-}): string {
+export function systemMessage(
+  prompts: PromptTemplates,
+  parts: {
+    systemPrompt: string;
+    tools: Iterable<ToolDefinition>;
+    context: Record<string, unknown>;
+    dependencies?: readonly string[];
+    output: string;
+  },
+): string {
   return render(prompts.system, {
     systemPrompt: parts.systemPrompt.trim(),
     tools: describeTools(parts.tools),

@@ -7,6 +7,9 @@ export const MAX_REPLY_BYTES = 16 * 1024;
 export function boundedReply(text: string): { reply: string; replyTruncated: boolean } {
   if (Buffer.byteLength(text, 'utf8') <= MAX_REPLY_BYTES) return { reply: text, replyTruncated: false };
   // Cutting the bytes may split a multi-byte character; the decoder turns its remains into U+FFFD, dropped here.
-  const cut = Buffer.from(text, 'utf8').subarray(0, MAX_REPLY_BYTES).toString('utf8').replace(/\uFFFD+$/u, '');
+  const cut = Buffer.from(text, 'utf8')
+    .subarray(0, MAX_REPLY_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD+$/u, '');
   return { reply: cut, replyTruncated: true };
 }

@@ -9,10 +9,10 @@ import { findNonJsonData } from '../codegen/json-data.js';
 import type { ErrorCategory } from '../core/error-categories.js';
 import type { CodeModel } from '../llm/code-model.js';
 import type { LlmReply } from '../llm/types.js';
-import { codeDependencies, type CodeDependencies } from '../registry/index.js';
+import { type CodeDependencies, codeDependencies } from '../registry/index.js';
 import type { ExecutionResult } from '../sandbox/types.js';
 import { modelOf } from './agent-llm.js';
-import { taskBudgets, type Budget } from './budget.js';
+import { type Budget, taskBudgets } from './budget.js';
 import type { Attempt } from './envelope.js';
 import { outputMismatch, outputSchemaFor } from './output-schema.js';
 import type { AgentIdentity, AgentRuntime, TaskInput } from './pipeline.js';
@@ -71,7 +71,11 @@ export function newResultId(): string {
 
 export const CANCELLED_MESSAGE = 'The task was cancelled by the caller.';
 
-export function dependenciesOf(agent: AgentIdentity, context: Record<string, unknown>, outputSchema: z.ZodType | undefined): CodeDependencies {
+export function dependenciesOf(
+  agent: AgentIdentity,
+  context: Record<string, unknown>,
+  outputSchema: z.ZodType | undefined,
+): CodeDependencies {
   return codeDependencies({ systemPrompt: agent.systemPrompt, context, tools: agent.tools.values(), outputSchema });
 }
 
@@ -83,7 +87,10 @@ function checkInput(agent: AgentIdentity, input: TaskInput): void {
   if (input.id !== undefined && !SAFE_ID.test(input.id)) {
     throw new TypeError(`Task id "${input.id}" is invalid: use letters, digits, ".", "-" or "_" (at most 128).`);
   }
-  if (input.context !== undefined && (input.context === null || typeof input.context !== 'object' || Array.isArray(input.context))) {
+  if (
+    input.context !== undefined
+    && (input.context === null || typeof input.context !== 'object' || Array.isArray(input.context))
+  ) {
     throw new TypeError('executeTask context must be a plain object of JSON data.');
   }
   const notJson = input.context === undefined ? null : findNonJsonData(input.context, 'context');
@@ -98,22 +105,40 @@ export function prepareTask(agent: AgentIdentity, runtime: AgentRuntime, input: 
   const model = modelOf(runtime, agent.role);
   const context = input.context ?? {};
   return {
-    agent, runtime, input, started, outputSchema, model, context,
+    agent,
+    runtime,
+    input,
+    started,
+    outputSchema,
+    model,
+    context,
     resultId: input.id ?? newResultId(),
     budgets: taskBudgets(runtime.settings, model, `agent "${agent.role}"`, input),
     signal: input.signal ? AbortSignal.any([input.signal, runtime.stopSignal]) : runtime.stopSignal,
     dependencies: dependenciesOf(agent, context, outputSchema),
-    attempts: [], replies: [], failures: [],
-    final: null, code: null, functionId: null, cached: false, stop: null, afterStored: null,
+    attempts: [],
+    replies: [],
+    failures: [],
+    final: null,
+    code: null,
+    functionId: null,
+    cached: false,
+    stop: null,
+    afterStored: null,
   };
 }
 
 /** Runs `program` with the task's context, tools and signal; a failure after the signal fired is `cancelled`. */
 export async function executeCode(run: TaskRun, program: string): Promise<Run> {
   const { agent, signal, outputSchema } = run;
-  const ran = await run.runtime.executor.execute({ code: program, context: run.context, tools: [...agent.tools.values()], signal });
+  const ran = await run.runtime.executor.execute({
+    code: program,
+    context: run.context,
+    tools: [...agent.tools.values()],
+    signal,
+  });
   if (ran.status !== 'success') {
-    const category: ErrorCategory = signal.aborted ? 'cancelled' : ran.errorCategory ?? 'runtime';
+    const category: ErrorCategory = signal.aborted ? 'cancelled' : (ran.errorCategory ?? 'runtime');
     return { result: ran, ok: false, category, error: ran.error ?? 'The code failed.' };
   }
   const mismatch = outputSchema ? outputMismatch(outputSchema, ran.output) : null;
@@ -127,9 +152,11 @@ export async function executeCode(run: TaskRun, program: string): Promise<Run> {
  * reported, not dropped.
  */
 export function inBackground(runtime: AgentRuntime, what: string, work: Promise<unknown>): void {
-  void runtime.track(work.catch((err: unknown) => {
-    process.stderr.write(`automesh: ${what} failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  }));
+  void runtime.track(
+    work.catch((err: unknown) => {
+      process.stderr.write(`automesh: ${what} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    }),
+  );
 }
 
 export function warn(runtime: AgentRuntime, warning: TaskWarning): void {

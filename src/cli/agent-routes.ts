@@ -9,7 +9,7 @@ import { AutoAgent } from '../agent/auto-agent.js';
 import type { ProviderName, Settings } from '../config/settings.js';
 import { loadPriceTable, priceOf } from '../llm/pricing.js';
 import { configuredModel, configuredProviders, requiredSettingsText } from '../llm/providers/index.js';
-import { loadAgents, type LoadedAgent } from './load-agents.js';
+import { type LoadedAgent, loadAgents } from './load-agents.js';
 
 export interface AgentRouteProvider {
   name: ProviderName;
@@ -47,7 +47,13 @@ function routeOf(entry: LoadedAgent, settings: Settings, prices: ReturnType<type
   try {
     agent = typeof entry.agent === 'function' ? new entry.agent() : new AutoAgent(entry.agent);
   } catch (err) {
-    return { role: null, source: entry.source, own: false, providers: [], problems: [err instanceof Error ? err.message : String(err)] };
+    return {
+      role: null,
+      source: entry.source,
+      own: false,
+      providers: [],
+      problems: [err instanceof Error ? err.message : String(err)],
+    };
   }
   const route = agent.definition.llm;
   const configured = configuredProviders(settings);
@@ -59,9 +65,14 @@ function routeOf(entry: LoadedAgent, settings: Settings, prices: ReturnType<type
   });
   const problems: string[] = [];
   for (const p of providers) {
-    if (!p.configured) problems.push(`llm.order names ${p.name}, which is not configured: set ${requiredSettingsText(p.name)}, or remove it from the order`);
+    if (!p.configured)
+      problems.push(
+        `llm.order names ${p.name}, which is not configured: set ${requiredSettingsText(p.name)}, or remove it from the order`,
+      );
     if (!p.priced && settings.MAX_TASK_COST_USD !== undefined) {
-      problems.push(`${p.name} model "${p.model}" has no price, so MAX_TASK_COST_USD cannot bound it: add it to the price table (LLM_PRICES_FILE) or unset MAX_TASK_COST_USD`);
+      problems.push(
+        `${p.name} model "${p.model}" has no price, so MAX_TASK_COST_USD cannot bound it: add it to the price table (LLM_PRICES_FILE) or unset MAX_TASK_COST_USD`,
+      );
     }
   }
   return { role: agent.role, source: entry.source, own: route !== undefined, providers, problems };
@@ -70,9 +81,12 @@ function routeOf(entry: LoadedAgent, settings: Settings, prices: ReturnType<type
 function itemOf(route: AgentRoute): AgentRouteItem {
   const id = `agent.${route.role ?? route.source}`;
   const name = route.role ?? route.source;
-  if (route.role === null) return { id, status: 'fail', message: `${name}: ${route.problems.join('; ')}`, hint: 'fix the agent definition' };
-  const chain = route.providers.map((p) => `${p.name} (${p.model}${p.priced ? '' : ', unpriced'}${p.configured ? '' : ', NOT CONFIGURED'})`)
-    .join(' → ') || 'no configured provider';
+  if (route.role === null)
+    return { id, status: 'fail', message: `${name}: ${route.problems.join('; ')}`, hint: 'fix the agent definition' };
+  const chain =
+    route.providers
+      .map((p) => `${p.name} (${p.model}${p.priced ? '' : ', unpriced'}${p.configured ? '' : ', NOT CONFIGURED'})`)
+      .join(' → ') || 'no configured provider';
   const message = `${name.padEnd(12)} ${route.own ? 'own llm: ' : 'chain order: '}${chain}`;
   if (route.problems.length > 0) {
     return { id, status: 'fail', message, details: route.problems, hint: `agent "${name}": ${route.problems[0]}` };
@@ -81,18 +95,30 @@ function itemOf(route: AgentRoute): AgentRouteItem {
 }
 
 /** Loads the agents file and describes each agent's providers and models. A file that does not load is one failed item. */
-export async function checkAgentRoutes(file: string, cwd: string, settings: Settings): Promise<{ file: string; agents: AgentRoute[]; items: AgentRouteItem[] }> {
+export async function checkAgentRoutes(
+  file: string,
+  cwd: string,
+  settings: Settings,
+): Promise<{ file: string; agents: AgentRoute[]; items: AgentRouteItem[] }> {
   let loaded;
   try {
     loaded = await loadAgents(file, cwd);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { file, agents: [], items: [{ id: 'agents-file', status: 'fail', message, hint: 'fix the agents file (automesh run reads it too)' }] };
+    return {
+      file,
+      agents: [],
+      items: [{ id: 'agents-file', status: 'fail', message, hint: 'fix the agents file (automesh run reads it too)' }],
+    };
   }
   const prices = loadPriceTable(settings.LLM_PRICES_FILE);
   const agents = loaded.agents.map((entry) => routeOf(entry, settings, prices));
   const items: AgentRouteItem[] = [
-    { id: 'agents-file', status: 'info', message: `${loaded.file}: ${agents.length} agent${agents.length === 1 ? '' : 's'}` },
+    {
+      id: 'agents-file',
+      status: 'info',
+      message: `${loaded.file}: ${agents.length} agent${agents.length === 1 ? '' : 's'}`,
+    },
     ...agents.map(itemOf),
   ];
   return { file: loaded.file, agents, items };

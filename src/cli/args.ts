@@ -1,5 +1,5 @@
 /** Argument parsing for the verbs: node's parseArgs, its errors turned into one-line usage errors with a hint. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { closestName } from '../config/suggest.js';
 import { UsageError } from './io.js';
 
@@ -22,20 +22,27 @@ function usageErrorOf(verb: string, options: Options, err: Error & { code?: stri
         : new UsageError(`${flag.split(/[ =]/)[0]} takes no value`, help);
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return new UsageError(`${verb} takes no arguments besides its options; got ${err.message.match(/'([^']*)'/)?.[1] ?? 'one'}`, help);
+      return new UsageError(
+        `${verb} takes no arguments besides its options; got ${err.message.match(/'([^']*)'/)?.[1] ?? 'one'}`,
+        help,
+      );
     default:
       return new UsageError(err.message, help);
   }
 }
 
 /** parseArgs for verb `verb`; a bad argument throws a {@link UsageError} naming it. */
-export function parseVerbArgs<C extends ParseArgsConfig & { options: Options }>(verb: string, config: C): ReturnType<typeof parseArgs<C>> {
+export function parseVerbArgs<C extends ParseArgsConfig & { options: Options }>(
+  verb: string,
+  config: C,
+): ReturnType<typeof parseArgs<C>> {
   const options = config.options;
   try {
     return parseArgs(config);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw usageErrorOf(verb, options, err);
+    if (err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+      throw usageErrorOf(verb, options, err);
     throw err;
   }
 }

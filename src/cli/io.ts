@@ -47,7 +47,11 @@ export const mark = {
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -76,7 +80,12 @@ export function ms(value: number): string {
  * and a hint saying what to do (code `cli`; `usage` for a {@link UsageError}). With --json it becomes `{ ok: false, error, details, hint }` on stdout.
  */
 export class CliError extends AutomeshError<'cli' | 'usage'> {
-  constructor(message: string, readonly details: string[] = [], readonly hint: string | null = null, code: 'cli' | 'usage' = 'cli') {
+  constructor(
+    message: string,
+    readonly details: string[] = [],
+    readonly hint: string | null = null,
+    code: 'cli' | 'usage' = 'cli',
+  ) {
     super(code, message);
     this.name = 'CliError';
   }

@@ -10,7 +10,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AutoAgent, type AgentClass, type AgentOptions } from '../agent/auto-agent.js';
+import { type AgentClass, type AgentOptions, AutoAgent } from '../agent/auto-agent.js';
 import type { AgentDefinition } from '../agent/definition.js';
 import { AutomeshError } from '../core/errors.js';
 
@@ -38,9 +38,10 @@ export class AgentsFileError extends AutomeshError<'agents-file'> {
 }
 
 const EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'];
-const FORMS = 'Export them as `export const agents = [CalculatorAgent, defineAgent({ role, capabilities, systemPrompt }), ' +
-  '{ agent: DataAgent, tools: [query] }]`, as a default export of such an array, or as named exports of classes ' +
-  'extending AutoAgent and defineAgent({...}) definitions.';
+const FORMS =
+  'Export them as `export const agents = [CalculatorAgent, defineAgent({ role, capabilities, systemPrompt }), '
+  + '{ agent: DataAgent, tools: [query] }]`, as a default export of such an array, or as named exports of classes '
+  + 'extending AutoAgent and defineAgent({...}) definitions.';
 
 let tsxRegistered: Promise<void> | null = null;
 
@@ -61,13 +62,18 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'function') {
     const name = (value as { name?: string }).name;
-    return /^class[\s{]/.test(Function.prototype.toString.call(value)) ? `class ${name || '(anonymous)'}` : `function ${name || '(anonymous)'}`;
+    return /^class[\s{]/.test(Function.prototype.toString.call(value))
+      ? `class ${name || '(anonymous)'}`
+      : `function ${name || '(anonymous)'}`;
   }
   if (typeof value === 'object') {
     const keys = Object.keys(value as object);
-    return keys.length ? `an object { ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''} }` : 'an empty object';
+    return keys.length
+      ? `an object { ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''} }`
+      : 'an empty object';
   }
-  if (typeof value === 'string') return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value)}`;
+  if (typeof value === 'string')
+    return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value)}`;
   return `${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}`;
 }
 
@@ -109,16 +115,27 @@ function normalizeEntry(value: unknown, source: string, file: string, warnings: 
   if (isPairLike(value)) {
     const unknownKeys = Object.keys(value).filter((k) => k !== 'agent' && k !== 'tools');
     if (unknownKeys.length > 0) {
-      throw new AgentsFileError(`${file}: ${source} has unknown key${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map((k) => `"${k}"`).join(', ')}; ` +
-        'an agent with tools is written { agent, tools: [...] }.');
+      throw new AgentsFileError(
+        `${file}: ${source} has unknown key${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map((k) => `"${k}"`).join(', ')}; `
+          + 'an agent with tools is written { agent, tools: [...] }.',
+      );
     }
-    if (isPairLike(value.agent)) throw new AgentsFileError(`${file}: ${source}.agent must be an agent class or definition, not another { agent } pair.`);
+    if (isPairLike(value.agent))
+      throw new AgentsFileError(
+        `${file}: ${source}.agent must be an agent class or definition, not another { agent } pair.`,
+      );
     const inner = normalizeEntry(value.agent, `${source}.agent`, file, warnings);
     const tools = value.tools;
     if (tools !== undefined && (tools === null || typeof tools !== 'object')) {
-      throw new AgentsFileError(`${file}: ${source}.tools must be an array of defineTool({...}) tools or an object of namespaces; got ${describeValue(tools)}.`);
+      throw new AgentsFileError(
+        `${file}: ${source}.tools must be an array of defineTool({...}) tools or an object of namespaces; got ${describeValue(tools)}.`,
+      );
     }
-    return { agent: inner.agent, options: tools === undefined ? {} : { tools: tools as NonNullable<AgentOptions['tools']> }, source };
+    return {
+      agent: inner.agent,
+      options: tools === undefined ? {} : { tools: tools as NonNullable<AgentOptions['tools']> },
+      source,
+    };
   }
   if (isOwnAgentClass(value)) return { agent: value, options: {}, source };
   if (typeof value === 'function') {
@@ -128,40 +145,62 @@ function normalizeEntry(value: unknown, source: string, file: string, warnings: 
       // cannot join this mesh as a class, but what defines an AutoAgent subclass is its static fields.
       const cls = value as Function & Partial<AgentDefinition>;
       const overrides: string[] = [];
-      for (let proto = cls.prototype as object | null; proto && proto !== base.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+      for (
+        let proto = cls.prototype as object | null;
+        proto && proto !== base.prototype;
+        proto = Object.getPrototypeOf(proto) as object | null
+      ) {
         overrides.push(...Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor'));
       }
-      warnings.push(`${file}: ${source} extends the AutoAgent of another automesh installation than this CLI's; it runs from its ` +
-        `static role, capabilities and systemPrompt${overrides.length ? `, and the methods it defines (${overrides.join(', ')}) are not used` : ''}. ` +
-        'Run the automesh that the file imports (npx automesh) to use the class itself.');
+      warnings.push(
+        `${file}: ${source} extends the AutoAgent of another automesh installation than this CLI's; it runs from its `
+          + `static role, capabilities and systemPrompt${overrides.length ? `, and the methods it defines (${overrides.join(', ')}) are not used` : ''}. `
+          + 'Run the automesh that the file imports (npx automesh) to use the class itself.',
+      );
       return {
-        agent: { role: cls.role as string, capabilities: cls.capabilities ?? [], systemPrompt: cls.systemPrompt as string,
+        agent: {
+          role: cls.role as string,
+          capabilities: cls.capabilities ?? [],
+          systemPrompt: cls.systemPrompt as string,
           ...(cls.description !== undefined ? { description: cls.description } : {}),
-          ...(cls.llm !== undefined ? { llm: cls.llm } : {}) },
+          ...(cls.llm !== undefined ? { llm: cls.llm } : {}),
+        },
         options: {},
         source,
       };
     }
-    throw new AgentsFileError(`${file}: ${source} is ${describeValue(value)}, which does not extend AutoAgent. ` +
-      'An agent class is written `class CalculatorAgent extends AutoAgent { static role = ...; static systemPrompt = ... }`.');
+    throw new AgentsFileError(
+      `${file}: ${source} is ${describeValue(value)}, which does not extend AutoAgent. `
+        + 'An agent class is written `class CalculatorAgent extends AutoAgent { static role = ...; static systemPrompt = ... }`.',
+    );
   }
-  if (value && typeof value === 'object' && !Array.isArray(value)) return { agent: value as AgentDefinition, options: {}, source };
-  throw new AgentsFileError(`${file}: ${source} is ${describeValue(value)}; each agent must be a class extending AutoAgent, ` +
-    'a defineAgent({ role, capabilities, systemPrompt }) definition, or { agent, tools }.');
+  if (value && typeof value === 'object' && !Array.isArray(value))
+    return { agent: value as AgentDefinition, options: {}, source };
+  throw new AgentsFileError(
+    `${file}: ${source} is ${describeValue(value)}; each agent must be a class extending AutoAgent, `
+      + 'a defineAgent({ role, capabilities, systemPrompt }) definition, or { agent, tools }.',
+  );
 }
 
 function fromArray(list: unknown, source: string, file: string, warnings: string[]): LoadedAgent[] {
   if (!Array.isArray(list)) {
-    throw new AgentsFileError(`${file}: the export "${source}" must be an array of agents; got ${describeValue(list)}. ${FORMS}`);
+    throw new AgentsFileError(
+      `${file}: the export "${source}" must be an array of agents; got ${describeValue(list)}. ${FORMS}`,
+    );
   }
-  if (list.length === 0) throw new AgentsFileError(`${file}: the export "${source}" is an empty array; add at least one agent.`);
+  if (list.length === 0)
+    throw new AgentsFileError(`${file}: the export "${source}" is an empty array; add at least one agent.`);
   return list.map((entry, i) => normalizeEntry(entry, `${source}[${i}]`, file, warnings));
 }
 
 /** Picks the agents out of a module namespace (exported for tests). */
-export function agentsFromModule(mod: Record<string, unknown>, file: string): { agents: LoadedAgent[]; warnings: string[] } {
+export function agentsFromModule(
+  mod: Record<string, unknown>,
+  file: string,
+): { agents: LoadedAgent[]; warnings: string[] } {
   const warnings: string[] = [];
-  if ('agents' in mod && mod.agents !== undefined) return { agents: fromArray(mod.agents, 'agents', file, warnings), warnings };
+  if ('agents' in mod && mod.agents !== undefined)
+    return { agents: fromArray(mod.agents, 'agents', file, warnings), warnings };
   const def = mod.default;
   if (Array.isArray(def)) return { agents: fromArray(def, 'default', file, warnings), warnings };
   // CommonJS: module.exports = { agents: [...] }.
@@ -177,7 +216,9 @@ export function agentsFromModule(mod: Record<string, unknown>, file: string): { 
   }
   if (agents.length === 0) {
     const exported = Object.entries(mod).map(([name, value]) => `${name} (${describeValue(value)})`);
-    throw new AgentsFileError(`${file} exports no agents. ${exported.length ? `It exports: ${exported.join(', ')}.` : 'It exports nothing.'} ${FORMS}`);
+    throw new AgentsFileError(
+      `${file} exports no agents. ${exported.length ? `It exports: ${exported.join(', ')}.` : 'It exports nothing.'} ${FORMS}`,
+    );
   }
   return { agents, warnings };
 }
@@ -201,12 +242,14 @@ export async function loadAgents(file: string, cwd: string): Promise<LoadedAgent
   if (!existsSync(path)) throw new AgentsFileError(`Agents file ${shown} not found (looked for ${path}).`);
   if (!statSync(path).isFile()) throw new AgentsFileError(`Agents file ${shown} is not a file.`);
   if (!EXTENSIONS.includes(extname(path).toLowerCase())) {
-    throw new AgentsFileError(`Agents file ${shown} must be a TypeScript or JavaScript module (${EXTENSIONS.join(', ')}).`);
+    throw new AgentsFileError(
+      `Agents file ${shown} must be a TypeScript or JavaScript module (${EXTENSIONS.join(', ')}).`,
+    );
   }
   await registerTsx();
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(path).href) as Record<string, unknown>;
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new AgentsFileError(`Could not load agents file ${shown}: ${message}${importHint(err, shown)}`);

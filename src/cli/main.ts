@@ -7,9 +7,9 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closestName } from '../config/suggest.js';
-import type { Command } from './command.js';
 import { isAutomeshError } from '../core/errors.js';
-import { eprintln, isCliError, paint, printJson, println, processIo, UsageError, type Io } from './io.js';
+import type { Command } from './command.js';
+import { eprintln, type Io, isCliError, paint, printJson, println, processIo, UsageError } from './io.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = (here + sep).includes(`${sep}dist${sep}src${sep}`) ? resolve(here, '../../..') : resolve(here, '../..');
@@ -27,23 +27,35 @@ interface Verb {
 
 export const VERBS: readonly Verb[] = [
   {
-    name: 'check', summary: 'check Node.js, the sandbox, .env and the LLM providers (--validate-llm: live calls)',
+    name: 'check',
+    summary: 'check Node.js, the sandbox, .env and the LLM providers (--validate-llm: live calls)',
     load: async () => (await import('./commands/check.js')).checkCommand,
   },
   {
-    name: 'smoketest', summary: 'an agent computes 2 + 2 through the chain, the sandbox, the registry and the result log',
+    name: 'smoketest',
+    summary: 'an agent computes 2 + 2 through the chain, the sandbox, the registry and the result log',
     load: async () => (await import('./commands/smoketest.js')).smoketestCommand,
   },
   {
-    name: 'init', summary: 'create a runnable project (agents.ts, main.ts, .env.example)',
+    name: 'init',
+    summary: 'create a runnable project (agents.ts, main.ts, .env.example)',
     load: async () => (await import('./commands/init.js')).initCommand,
   },
-  { name: 'run', summary: 'run a task or a workflow file with live progress', load: async () => (await import('./commands/run.js')).runCommand },
   {
-    name: 'registry', summary: 'list, show, search or remove registered code',
+    name: 'run',
+    summary: 'run a task or a workflow file with live progress',
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
+  {
+    name: 'registry',
+    summary: 'list, show, search or remove registered code',
     load: async () => (await import('./commands/registry.js')).registryCommand,
   },
-  { name: 'logs', summary: 'list, show or export the results of tasks', load: async () => (await import('./commands/logs.js')).logsCommand },
+  {
+    name: 'logs',
+    summary: 'list, show or export the results of tasks',
+    load: async () => (await import('./commands/logs.js')).logsCommand,
+  },
 ];
 
 /** Every verb's command, loaded (its help and options; tests and docs checks). */
@@ -79,7 +91,7 @@ function reportFailure(io: Io, err: unknown, json: boolean, verb: string | null)
   const usage = isAutomeshError(err, 'usage');
   const details = isCliError(err) ? err.details : [];
   const hint = isCliError(err)
-    ? err.hint ?? (usage ? `automesh ${verb ?? ''}${verb ? ' ' : ''}--help shows how to use it` : null)
+    ? (err.hint ?? (usage ? `automesh ${verb ?? ''}${verb ? ' ' : ''}--help shows how to use it` : null))
     : null;
   if (json) {
     printJson(io, { ok: false, error: message, kind: usage ? 'usage' : 'error', details, hint });
@@ -105,9 +117,19 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   const verb = VERBS.find((c) => c.name === name);
   if (!verb) {
-    const guess = closestName(name, VERBS.map((c) => c.name));
-    reportFailure(io, new UsageError(`unknown command "${name}"`,
-      `${guess ? `did you mean ${guess}? ` : ''}the commands are ${VERBS.map((c) => c.name).join(', ')} (automesh --help)`), json, null);
+    const guess = closestName(
+      name,
+      VERBS.map((c) => c.name),
+    );
+    reportFailure(
+      io,
+      new UsageError(
+        `unknown command "${name}"`,
+        `${guess ? `did you mean ${guess}? ` : ''}the commands are ${VERBS.map((c) => c.name).join(', ')} (automesh --help)`,
+      ),
+      json,
+      null,
+    );
     return 1;
   }
   const command = await verb.load();
@@ -126,7 +148,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 function invokedDirectly(): boolean {
   // Through npm's bin link argv[1] is the link; compare real paths.
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return (
+      process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    );
   } catch {
     return false;
   }
@@ -140,10 +164,13 @@ if (invokedDirectly()) {
       throw err;
     });
   }
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  }, (err: unknown) => {
-    process.stderr.write(`automesh: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`automesh: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -28,8 +28,16 @@ export function packageRoot(): string {
 }
 
 /** automesh's package.json. */
-export function packageJson(): { name: string; version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> } {
+export function packageJson(): {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+} {
   return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
-    name: string; version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string>;
+    name: string;
+    version: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
   };
 }

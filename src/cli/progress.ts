@@ -5,10 +5,10 @@
  */
 import type { Envelope } from '../agent/envelope.js';
 import { categoryHint } from '../core/error-categories.js';
+import type { LlmCallEvent } from '../llm/call-events.js';
 import type { WorkflowSummary } from '../mesh/events.js';
 import type { Mesh } from '../mesh/mesh.js';
-import type { LlmCallEvent } from '../llm/call-events.js';
-import { paint, println, type Io } from './io.js';
+import { type Io, paint, println } from './io.js';
 import { safeText } from './terminal-text.js';
 
 export type RowStatus = 'pending' | 'running' | 'repairing' | 'success' | 'failure' | 'skipped';
@@ -67,17 +67,26 @@ function statusStyle(status: RowStatus): 'green' | 'red' | 'yellow' | 'cyan' | '
  * A table whose cells may be coloured: widths come from the plain text, the last column is clipped so no
  * line is wider than `maxWidth` (a wrapped line would break the in-place redraw).
  */
-export function renderTable(io: Io, headers: string[], rows: Array<Array<{ text: string; style?: Parameters<typeof paint>[1] }>>, maxWidth = Infinity): string[] {
+export function renderTable(
+  io: Io,
+  headers: string[],
+  rows: Array<Array<{ text: string; style?: Parameters<typeof paint>[1] }>>,
+  maxWidth = Infinity,
+): string[] {
   rows = rows.map((r) => r.map((c) => ({ ...c, text: safeText(c.text) })));
   const plain = [headers, ...rows.map((r) => r.map((c) => c.text))];
   const widths = headers.map((_, i) => Math.max(...plain.map((r) => (r[i] ?? '').length)));
   const last = headers.length - 1;
   const fixed = widths.slice(0, last).reduce((a, w) => a + w + 2, 0);
   const lastWidth = Math.max(8, Math.min(widths[last] ?? 0, maxWidth - fixed));
-  const line = (cells: Array<{ text: string; style?: Parameters<typeof paint>[1] }>): string => cells.map((cell, i) => {
-    const text = i === last ? clip(cell.text, lastWidth) : cell.text.padEnd(widths[i] ?? 0);
-    return cell.style ? paint(io, cell.style, text) : text;
-  }).join('  ').trimEnd();
+  const line = (cells: Array<{ text: string; style?: Parameters<typeof paint>[1] }>): string =>
+    cells
+      .map((cell, i) => {
+        const text = i === last ? clip(cell.text, lastWidth) : cell.text.padEnd(widths[i] ?? 0);
+        return cell.style ? paint(io, cell.style, text) : text;
+      })
+      .join('  ')
+      .trimEnd();
   return [
     line(headers.map((h) => ({ text: h, style: 'bold' as const }))),
     line(widths.map((w, i) => ({ text: '-'.repeat(i === last ? Math.min(w, lastWidth) : w) }))),
@@ -104,9 +113,22 @@ export class Progress {
   private timer: NodeJS.Timeout | null = null;
   private done = false;
 
-  constructor(private readonly io: Io, private readonly options: ProgressOptions, rows: Array<Pick<ProgressRow, 'id' | 'role' | 'task'>>) {
+  constructor(
+    private readonly io: Io,
+    private readonly options: ProgressOptions,
+    rows: Array<Pick<ProgressRow, 'id' | 'role' | 'task'>>,
+  ) {
     this.rows = rows.map((r) => ({
-      ...r, status: 'pending', repairs: 0, tokens: 0, costUsd: 0, seconds: null, startedAt: null, note: '', recovered: false, cached: false,
+      ...r,
+      status: 'pending',
+      repairs: 0,
+      tokens: 0,
+      costUsd: 0,
+      seconds: null,
+      startedAt: null,
+      note: '',
+      recovered: false,
+      cached: false,
     }));
     for (const row of this.rows) this.byId.set(row.id, row);
     if (!options.enabled) return;
@@ -130,7 +152,20 @@ export class Progress {
   private row(id: string): ProgressRow {
     let row = this.byId.get(id);
     if (!row) {
-      row = { id, role: '', task: '', status: 'pending', repairs: 0, tokens: 0, costUsd: 0, seconds: null, startedAt: null, note: '', recovered: false, cached: false };
+      row = {
+        id,
+        role: '',
+        task: '',
+        status: 'pending',
+        repairs: 0,
+        tokens: 0,
+        costUsd: 0,
+        seconds: null,
+        startedAt: null,
+        note: '',
+        recovered: false,
+        cached: false,
+      };
       this.rows.push(row);
       this.byId.set(id, row);
     }
@@ -161,9 +196,10 @@ export class Progress {
   /** A retry or failover of a model call, while the task waits for its answer. */
   llm(id: string, event: LlmCallEvent): void {
     const row = this.row(id);
-    const what = event.kind === 'retry'
-      ? `retry ${event.provider} in ${seconds(event.delayMs / 1000)} after try ${event.attempt} failed`
-      : `failover ${event.provider} → ${event.next ?? '?'} after ${event.attempt} tr${event.attempt === 1 ? 'y' : 'ies'}`;
+    const what =
+      event.kind === 'retry'
+        ? `retry ${event.provider} in ${seconds(event.delayMs / 1000)} after try ${event.attempt} failed`
+        : `failover ${event.provider} → ${event.next ?? '?'} after ${event.attempt} tr${event.attempt === 1 ? 'y' : 'ies'}`;
     row.note = `${what}: ${event.error}`;
     this.line(id, `${what}: ${clip(event.error, 120)}`);
     this.draw();
@@ -181,12 +217,21 @@ export class Progress {
     row.cached = envelope.cached;
     row.note = envelopeNote(envelope);
     if (how === 'recovered') {
-      this.line(id, `recovered from the saved state (no model call): ${clip(JSON.stringify(envelope.output) ?? 'null', 80)}`);
+      this.line(
+        id,
+        `recovered from the saved state (no model call): ${clip(JSON.stringify(envelope.output) ?? 'null', 80)}`,
+      );
     } else if (envelope.status === 'success') {
-      this.line(id, `success in ${seconds(envelope.executionTime)}: ${envelope.repairs} repair${envelope.repairs === 1 ? '' : 's'}, ` +
-        `${envelope.tokens.total} tokens, ${cost(envelope.costUsd)}${envelope.cached ? ', cached (no model call)' : ''}`);
+      this.line(
+        id,
+        `success in ${seconds(envelope.executionTime)}: ${envelope.repairs} repair${envelope.repairs === 1 ? '' : 's'}, `
+          + `${envelope.tokens.total} tokens, ${cost(envelope.costUsd)}${envelope.cached ? ', cached (no model call)' : ''}`,
+      );
     } else if (envelope.status === 'failure') {
-      this.line(id, `failure (${envelope.errorCategory ?? 'error'}) after ${envelope.repairs} repair${envelope.repairs === 1 ? '' : 's'}: ${clip(envelope.error ?? '', 160)}`);
+      this.line(
+        id,
+        `failure (${envelope.errorCategory ?? 'error'}) after ${envelope.repairs} repair${envelope.repairs === 1 ? '' : 's'}: ${clip(envelope.error ?? '', 160)}`,
+      );
     } else {
       this.line(id, `skipped: ${clip(skipReason(envelope), 160)}`);
     }
@@ -198,12 +243,21 @@ export class Progress {
     const mine = (e: { workflowId: string }): boolean => e.workflowId === workflowId;
     const handlers = {
       'workflow:started': (e: { workflowId: string; steps: number; resumed: boolean }) => {
-        if (mine(e)) this.announce(`workflow ${workflowId}: ${e.steps} step${e.steps === 1 ? '' : 's'}${e.resumed ? ', resuming saved state' : ''}`);
+        if (mine(e))
+          this.announce(
+            `workflow ${workflowId}: ${e.steps} step${e.steps === 1 ? '' : 's'}${e.resumed ? ', resuming saved state' : ''}`,
+          );
       },
       'step:started': (e: { workflowId: string; stepId: string; role: string; task: string }) => {
         if (mine(e)) this.started(e.stepId, e.role, e.task);
       },
-      'step:repaired': (e: { workflowId: string; stepId: string; repair: number; errorCategory: string; error: string }) => {
+      'step:repaired': (e: {
+        workflowId: string;
+        stepId: string;
+        repair: number;
+        errorCategory: string;
+        error: string;
+      }) => {
         if (mine(e)) this.repaired(e.stepId, e.repair, e.errorCategory, e.error);
       },
       'step:finished': (e: { workflowId: string; stepId: string; envelope: Envelope }) => {
@@ -252,20 +306,32 @@ export class Progress {
   /** The live table (TTY). */
   private lines(): string[] {
     const now = Date.now();
-    const finished = this.rows.filter((r) => r.status === 'success' || r.status === 'failure' || r.status === 'skipped').length;
+    const finished = this.rows.filter(
+      (r) => r.status === 'success' || r.status === 'failure' || r.status === 'skipped',
+    ).length;
     const spin = this.done ? ' ' : paint(this.io, 'cyan', FRAMES[this.frame++ % FRAMES.length] as string);
     const elapsed = seconds((now - this.startTime) / 1000);
     const head = `${spin} ${paint(this.io, 'bold', this.options.title)}  ${finished}/${this.rows.length} done  ${elapsed}`;
-    const body = renderTable(this.io, [this.options.idHeader, 'agent', 'status', 'repairs', 'tokens', 'cost', 'time', 'note'],
+    const body = renderTable(
+      this.io,
+      [this.options.idHeader, 'agent', 'status', 'repairs', 'tokens', 'cost', 'time', 'note'],
       this.rows.map((r) => {
-        const time = r.seconds !== null ? seconds(r.seconds) : r.startedAt !== null ? seconds((now - r.startedAt) / 1000) : '';
+        const time =
+          r.seconds !== null ? seconds(r.seconds) : r.startedAt !== null ? seconds((now - r.startedAt) / 1000) : '';
         const done = r.status === 'success' || r.status === 'failure' || r.status === 'skipped';
         return [
-          { text: r.id }, { text: r.role }, { text: r.status, style: statusStyle(r.status) }, { text: String(r.repairs) },
-          { text: done || r.tokens ? String(r.tokens) : '' }, { text: done ? cost(r.costUsd) : '' }, { text: time },
+          { text: r.id },
+          { text: r.role },
+          { text: r.status, style: statusStyle(r.status) },
+          { text: String(r.repairs) },
+          { text: done || r.tokens ? String(r.tokens) : '' },
+          { text: done ? cost(r.costUsd) : '' },
+          { text: time },
           { text: r.note || (r.status === 'pending' || r.status === 'running' ? r.task : ''), style: 'dim' },
         ];
-      }), this.width());
+      }),
+      this.width(),
+    );
     return [head, ...body];
   }
 
@@ -305,8 +371,12 @@ function skipReason(e: Envelope): string {
 function envelopeCells(e: Envelope): Array<{ text: string; style?: Parameters<typeof paint>[1] }> {
   const status: RowStatus = e.status;
   return [
-    { text: e.status, style: statusStyle(status) }, { text: String(e.repairs) }, { text: String(e.tokens.total) },
-    { text: cost(e.costUsd) }, { text: seconds(e.executionTime) }, { text: envelopeNote(e) },
+    { text: e.status, style: statusStyle(status) },
+    { text: String(e.repairs) },
+    { text: String(e.tokens.total) },
+    { text: cost(e.costUsd) },
+    { text: seconds(e.executionTime) },
+    { text: envelopeNote(e) },
   ];
 }
 
@@ -325,44 +395,84 @@ function printHints(io: Io, failed: readonly Envelope[]): void {
 
 /** The final table of one task, then its output, code and where it is stored. */
 export function printTaskResult(io: Io, e: Envelope): void {
-  for (const line of renderTable(io, ['agent', 'status', 'repairs', 'tokens', 'cost', 'time', 'output'],
-    [[{ text: e.role }, ...envelopeCells(e)]], terminalWidth(io))) println(io, line);
+  for (const line of renderTable(
+    io,
+    ['agent', 'status', 'repairs', 'tokens', 'cost', 'time', 'output'],
+    [[{ text: e.role }, ...envelopeCells(e)]],
+    terminalWidth(io),
+  ))
+    println(io, line);
   println(io);
   if (e.status === 'success') {
     const json = JSON.stringify(e.output, null, 2) ?? 'null';
-    println(io, `${paint(io, 'bold', 'output:')} ${safeText(json.length > 4000 ? `${json.slice(0, 4000)}\n… (${json.length} characters; automesh logs show ${e.resultId} --json)` : json)}`);
+    println(
+      io,
+      `${paint(io, 'bold', 'output:')} ${safeText(json.length > 4000 ? `${json.slice(0, 4000)}\n… (${json.length} characters; automesh logs show ${e.resultId} --json)` : json)}`,
+    );
   } else {
     println(io, `${paint(io, 'red', 'error:')} ${e.errorCategory ?? 'error'}: ${safeText(e.error ?? '')}`);
     printHints(io, [e]);
   }
   if (e.code) {
     println(io, paint(io, 'bold', e.status === 'success' ? 'code:' : 'last code:'));
-    println(io, safeText(e.code).split('\n').map((l) => `  ${l}`).join('\n'));
+    println(
+      io,
+      safeText(e.code)
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   }
   if (e.logs.length > 0) {
     println(io, paint(io, 'bold', 'console:'));
-    println(io, e.logs.slice(0, 20).map((l) => `  ${safeText(l)}`).join('\n'));
+    println(
+      io,
+      e.logs
+        .slice(0, 20)
+        .map((l) => `  ${safeText(l)}`)
+        .join('\n'),
+    );
   }
   const via = e.cached ? 'the code registry (no model call)' : e.provider ? `${e.provider} / ${e.model ?? '?'}` : '-';
-  println(io, `${paint(io, 'dim', `via ${via}; result ${e.resultId} (automesh logs show ${e.resultId})` +
-    `${e.functionId ? `; registered as ${e.functionId} (automesh registry show ${e.functionId})` : ''}`)}`);
+  println(
+    io,
+    `${paint(
+      io,
+      'dim',
+      `via ${via}; result ${e.resultId} (automesh logs show ${e.resultId})`
+        + `${e.functionId ? `; registered as ${e.functionId} (automesh registry show ${e.functionId})` : ''}`,
+    )}`,
+  );
 }
 
 /** The final table of a workflow, failures spelled out, and the summary line. */
 export function printWorkflowResult(io: Io, workflowId: string, envelopes: Envelope[], summary: WorkflowSummary): void {
-  for (const line of renderTable(io, ['step', 'agent', 'status', 'repairs', 'tokens', 'cost', 'time', 'output'],
-    envelopes.map((e) => [{ text: e.stepId ?? '' }, { text: e.role }, ...envelopeCells(e)]), terminalWidth(io))) println(io, line);
+  for (const line of renderTable(
+    io,
+    ['step', 'agent', 'status', 'repairs', 'tokens', 'cost', 'time', 'output'],
+    envelopes.map((e) => [{ text: e.stepId ?? '' }, { text: e.role }, ...envelopeCells(e)]),
+    terminalWidth(io),
+  ))
+    println(io, line);
   println(io);
   const failed = envelopes.filter((e) => e.status === 'failure');
   for (const e of failed) {
-    println(io, `${paint(io, 'red', `${e.stepId}:`)} ${e.errorCategory ?? 'error'}: ${safeText(e.error ?? '')} (automesh logs show ${e.resultId})`);
+    println(
+      io,
+      `${paint(io, 'red', `${e.stepId}:`)} ${e.errorCategory ?? 'error'}: ${safeText(e.error ?? '')} (automesh logs show ${e.resultId})`,
+    );
   }
   printHints(io, failed);
   const s = summary;
   const ok = s.succeeded === s.steps && !s.cancelled;
   const head = `workflow ${workflowId}${s.cancelled ? ' (cancelled)' : ''}:`;
-  println(io, `${paint(io, ok ? 'green' : 'red', head)} ${s.succeeded}/${s.steps} succeeded, ${s.failed} failed, ${s.skipped} skipped` +
-    ` (${s.recovered} recovered, ${s.cached} cached); ${s.tokens.total} tokens, ${cost(s.costUsd)}; ${seconds(s.executionTime)}` +
-    // Tokens and cost above are this run's; what the recovered steps cost when they first ran is shown apart.
-    (s.recovered > 0 ? `; recovered steps spent ${s.recoveredTokens.total} tokens, ${cost(s.recoveredCostUsd)} earlier` : ''));
+  println(
+    io,
+    `${paint(io, ok ? 'green' : 'red', head)} ${s.succeeded}/${s.steps} succeeded, ${s.failed} failed, ${s.skipped} skipped`
+      + ` (${s.recovered} recovered, ${s.cached} cached); ${s.tokens.total} tokens, ${cost(s.costUsd)}; ${seconds(s.executionTime)}`
+      // Tokens and cost above are this run's; what the recovered steps cost when they first ran is shown apart.
+      + (s.recovered > 0
+        ? `; recovered steps spent ${s.recoveredTokens.total} tokens, ${cost(s.recoveredCostUsd)} earlier`
+        : ''),
+  );
 }

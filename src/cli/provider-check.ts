@@ -2,10 +2,14 @@
  * What `automesh check` says about the LLM providers: which variables each needs, whether it is configured
  * (keys masked), and a minimal live call to one provider through its adapter, with the reason when it fails.
  */
-import { maskSecret, PROVIDER_NAMES, SETTING_ALIASES, type ProviderName, type Settings } from '../config/settings.js';
+import { maskSecret, PROVIDER_NAMES, type ProviderName, SETTING_ALIASES, type Settings } from '../config/settings.js';
 import { isProviderError, ProviderError } from '../llm/errors.js';
 import {
-  configuredModel, createProvider, providerDefinition, requiredSettingsText, settingValue,
+  configuredModel,
+  createProvider,
+  providerDefinition,
+  requiredSettingsText,
+  settingValue,
 } from '../llm/providers/index.js';
 import { redactSecrets, secretsOf } from '../llm/redact.js';
 import { classifyOther } from '../llm/sdk-errors.js';
@@ -26,9 +30,14 @@ export function displayUrl(value: string): string {
 }
 
 /** Where a setting's value came from: the environment, `.env`, or the built-in default. */
-export function settingSource(name: string, env: Record<string, string | undefined>, envFile: Record<string, string>): string {
+export function settingSource(
+  name: string,
+  env: Record<string, string | undefined>,
+  envFile: Record<string, string>,
+): string {
   const keys = [name, ...(SETTING_ALIASES[name as keyof typeof SETTING_ALIASES] ?? [])];
-  const set = (layer: Record<string, string | undefined>) => keys.find((k) => layer[k] !== undefined && layer[k] !== '');
+  const set = (layer: Record<string, string | undefined>) =>
+    keys.find((k) => layer[k] !== undefined && layer[k] !== '');
   const fromEnv = set(env);
   if (fromEnv) return fromEnv === name ? 'environment' : `environment ${fromEnv}`;
   const fromFile = set(envFile);
@@ -156,9 +165,11 @@ function hintOf(name: ProviderName, error: ProviderError, endpoint: string, sett
     case 'timeout':
       return `no reply within LLM_TIMEOUT (${settings.LLM_TIMEOUT} s): raise LLM_TIMEOUT or check the endpoint`;
     default:
-      if (kind === 'rate_limit' || kind === 'overloaded') return 'the provider is busy or rate-limited: try again in a minute';
+      if (kind === 'rate_limit' || kind === 'overloaded')
+        return 'the provider is busy or rate-limited: try again in a minute';
       if (kind === 'server') return 'the provider had a server error: try again later';
-      if (kind === 'bad_request') return `the provider rejected the request: check ${p.modelSetting} and ${p.endpointSetting}`;
+      if (kind === 'bad_request')
+        return `the provider rejected the request: check ${p.modelSetting} and ${p.endpointSetting}`;
       return 'see the message; automesh check --verbose shows more';
   }
 }
@@ -173,8 +184,18 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
     provider = createProvider(name, settings);
   } catch (err) {
     return {
-      provider: name, ok: false, model: configuredModel(settings, name), endpoint: '', latencyMs: 0, reason: 'other',
-      kind: null, status: null, message: err instanceof Error ? err.message : String(err), hint: null, reply: null, tokens: null,
+      provider: name,
+      ok: false,
+      model: configuredModel(settings, name),
+      endpoint: '',
+      latencyMs: 0,
+      reason: 'other',
+      kind: null,
+      status: null,
+      message: err instanceof Error ? err.message : String(err),
+      hint: null,
+      reply: null,
+      tokens: null,
     };
   }
   const endpoint = displayUrl(provider.endpoint);
@@ -184,24 +205,49 @@ export async function liveCheck(name: ProviderName, settings: Settings): Promise
   const handle = setTimeout(() => timer.abort(new Error('LLM_TIMEOUT')), timeoutMs);
   const started = performance.now();
   try {
-    const reply = await provider.complete({
-      system: 'You are a connectivity check. Reply with the single word OK.',
-      messages: [{ role: 'user', content: 'Reply with OK.' }],
-    }, { signal: timer.signal, timeoutMs: timeoutMs + 1000, temperature: 0, maxTokens: 16 });
+    const reply = await provider.complete(
+      {
+        system: 'You are a connectivity check. Reply with the single word OK.',
+        messages: [{ role: 'user', content: 'Reply with OK.' }],
+      },
+      { signal: timer.signal, timeoutMs: timeoutMs + 1000, temperature: 0, maxTokens: 16 },
+    );
     return {
-      provider: name, ok: true, model: reply.model, endpoint, latencyMs: performance.now() - started, reason: null, kind: null,
-      status: null, message: null, hint: null, reply: reply.text.trim().slice(0, 60),
-      tokens: tokenCount(reply.inputTokens) !== null && tokenCount(reply.outputTokens) !== null
-        ? { input: reply.inputTokens as number, output: reply.outputTokens as number } : null,
+      provider: name,
+      ok: true,
+      model: reply.model,
+      endpoint,
+      latencyMs: performance.now() - started,
+      reason: null,
+      kind: null,
+      status: null,
+      message: null,
+      hint: null,
+      reply: reply.text.trim().slice(0, 60),
+      tokens:
+        tokenCount(reply.inputTokens) !== null && tokenCount(reply.outputTokens) !== null
+          ? { input: reply.inputTokens as number, output: reply.outputTokens as number }
+          : null,
     };
   } catch (err) {
     const latencyMs = performance.now() - started;
     const error = timer.signal.aborted
       ? new ProviderError(name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${settings.LLM_TIMEOUT} s)`)
-      : isProviderError(err) ? err : classifyOther(err, name, provider.model);
+      : isProviderError(err)
+        ? err
+        : classifyOther(err, name, provider.model);
     return {
-      provider: name, ok: false, model: provider.model, endpoint, latencyMs, reason: reasonOf(name, error.kind, error.message), kind: error.kind,
-      status: error.status, message: redactSecrets(error.message, secretsOf(settings)), hint: hintOf(name, error, endpoint, settings), reply: null,
+      provider: name,
+      ok: false,
+      model: provider.model,
+      endpoint,
+      latencyMs,
+      reason: reasonOf(name, error.kind, error.message),
+      kind: error.kind,
+      status: error.status,
+      message: redactSecrets(error.message, secretsOf(settings)),
+      hint: hintOf(name, error, endpoint, settings),
+      reply: null,
       tokens: null,
     };
   } finally {

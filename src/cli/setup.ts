@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readEnvFile } from '../config/env-file.js';
-import { loadSettings, unknownSettingNames, type Settings, type UnknownSettingName } from '../config/settings.js';
+import { loadSettings, type Settings, type UnknownSettingName, unknownSettingNames } from '../config/settings.js';
 import { CodeRegistry } from '../registry/index.js';
 import { databasePath, openSqliteStorage, type Storage } from '../storage/index.js';
 import type { Io } from './io.js';
@@ -20,7 +20,11 @@ export function cliSettings(io: Io): CliSetup {
   const envFile = join(io.cwd, '.env');
   const settings = loadSettings({ env: io.env, envFile });
   const found = existsSync(envFile);
-  return { settings, envFile: found ? envFile : null, misnamed: found ? unknownSettingNames(Object.keys(readEnvFile(envFile))) : [] };
+  return {
+    settings,
+    envFile: found ? envFile : null,
+    misnamed: found ? unknownSettingNames(Object.keys(readEnvFile(envFile))) : [],
+  };
 }
 
 /** The stores a verb reads: the database `automesh.db` under LOG_DIRECTORY (relative to the working folder). */
@@ -31,7 +35,10 @@ export interface CliStorage extends Storage {
 /** Runs `use` on the storage of the settings in force, and closes it after, whatever happens. */
 export async function withCliStorage<T>(io: Io, use: (storage: CliStorage) => Promise<T>): Promise<T> {
   const { settings } = cliSettings(io);
-  const storage = openSqliteStorage(databasePath(resolve(io.cwd, settings.LOG_DIRECTORY)), `LOG_DIRECTORY=${settings.LOG_DIRECTORY}`);
+  const storage = openSqliteStorage(
+    databasePath(resolve(io.cwd, settings.LOG_DIRECTORY)),
+    `LOG_DIRECTORY=${settings.LOG_DIRECTORY}`,
+  );
   try {
     return await use({ ...storage, registryApi: new CodeRegistry(storage.registry) });
   } finally {

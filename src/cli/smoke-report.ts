@@ -3,12 +3,20 @@
  * of stages for the final object; and the outcome the run ends with.
  */
 import { relative, sep } from 'node:path';
-import { ms, paint, println, type Io } from './io.js';
+import { type Io, ms, paint, println } from './io.js';
 import type { SmokeStage } from './smoke-runtime.js';
 import { safeText } from './terminal-text.js';
 
 /** The stages in the order they run and are printed. */
-export const SMOKE_STAGES: SmokeStage[] = ['settings', 'provider chain', 'sandbox start', 'code generation', 'execution', 'registry', 'result log'];
+export const SMOKE_STAGES: SmokeStage[] = [
+  'settings',
+  'provider chain',
+  'sandbox start',
+  'code generation',
+  'execution',
+  'registry',
+  'result log',
+];
 
 export type StageStatus = 'ok' | 'fail' | 'warn' | 'skipped';
 
@@ -57,7 +65,10 @@ export function firstLine(text: string, width = 300): string {
 export class Stages {
   readonly list: StageReport[] = [];
 
-  constructor(private readonly io: Io, private readonly json: boolean) {}
+  constructor(
+    private readonly io: Io,
+    private readonly json: boolean,
+  ) {}
 
   add(stage: StageReport): void {
     this.list.push(stage);
@@ -73,7 +84,13 @@ export class Stages {
   }
 
   /** A failed stage, every stage not reported yet as skipped, and the outcome that says so. */
-  fail(name: SmokeStage, durationMs: number | null, detail: string, outcome: Omit<Outcome, 'ok' | 'failedStage'>, skipped = 'not run'): Outcome {
+  fail(
+    name: SmokeStage,
+    durationMs: number | null,
+    detail: string,
+    outcome: Omit<Outcome, 'ok' | 'failedStage'>,
+    skipped = 'not run',
+  ): Outcome {
     this.add({ name, status: 'fail', durationMs, detail });
     this.skipRest(skipped);
     return { ok: false, failedStage: name, ...outcome };
@@ -82,7 +99,8 @@ export class Stages {
   /** Every stage not reported yet, as skipped. */
   skipRest(reason: string): void {
     for (const name of SMOKE_STAGES) {
-      if (!this.list.some((s) => s.name === name)) this.add({ name, status: 'skipped', durationMs: null, detail: reason });
+      if (!this.list.some((s) => s.name === name))
+        this.add({ name, status: 'skipped', durationMs: null, detail: reason });
     }
   }
 }
@@ -93,7 +111,10 @@ export function printOutcome(io: Io, outcome: Outcome, durationMs: number): void
   if (outcome.ok) {
     println(io, `${paint(io, 'green', 'PASS')}: the calculator agent computed 2 + 2 = 4 in ${ms(durationMs)}.`);
   } else {
-    println(io, `${paint(io, 'red', 'FAIL')} at stage "${outcome.failedStage ?? '?'}": ${safeText(outcome.error ?? 'unknown error')}`);
+    println(
+      io,
+      `${paint(io, 'red', 'FAIL')} at stage "${outcome.failedStage ?? '?'}": ${safeText(outcome.error ?? 'unknown error')}`,
+    );
     if (outcome.lastCode) {
       const lines = safeText(outcome.lastCode).split('\n');
       println(io, '');

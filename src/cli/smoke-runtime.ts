@@ -9,9 +9,23 @@ import { CodeRegistry, type RegisterInput, type RegisterOptions } from '../regis
 import type { RegistryEntry } from '../registry/types.js';
 import type { ExecutorMiddleware } from '../sandbox/executor-middleware.js';
 import type { ExecutionResult } from '../sandbox/types.js';
-import type { RegistryStore, ResultFilter, ResultScanItem, ResultStore, ResultSummary, StoredResult } from '../storage/index.js';
+import type {
+  RegistryStore,
+  ResultFilter,
+  ResultScanItem,
+  ResultStore,
+  ResultSummary,
+  StoredResult,
+} from '../storage/index.js';
 
-export type SmokeStage = 'settings' | 'provider chain' | 'sandbox start' | 'code generation' | 'execution' | 'registry' | 'result log';
+export type SmokeStage =
+  | 'settings'
+  | 'provider chain'
+  | 'sandbox start'
+  | 'code generation'
+  | 'execution'
+  | 'registry'
+  | 'result log';
 
 /** The stage whose part threw last (runTask lets storage errors through). */
 export interface StageTracker {
@@ -48,15 +62,27 @@ export function timeModelCalls(probe: SmokeProbe): ModelMiddleware {
       try {
         const reply = await doGenerate();
         probe.calls.push({
-          ok: true, provider: reply.provider, model: reply.model, tokens: reply.tokens, costUsd: reply.costUsd,
-          durationMs: performance.now() - started, failures: reply.failures, error: null,
+          ok: true,
+          provider: reply.provider,
+          model: reply.model,
+          tokens: reply.tokens,
+          costUsd: reply.costUsd,
+          durationMs: performance.now() - started,
+          failures: reply.failures,
+          error: null,
         });
         return reply;
       } catch (err) {
         probe.threwIn = 'code generation';
         probe.calls.push({
-          ok: false, provider: null, model: null, tokens: { input: 0, output: 0, total: 0 }, costUsd: null,
-          durationMs: performance.now() - started, failures: [], error: err instanceof Error ? err.message : String(err),
+          ok: false,
+          provider: null,
+          model: null,
+          tokens: { input: 0, output: 0, total: 0 },
+          costUsd: null,
+          durationMs: performance.now() - started,
+          failures: [],
+          error: err instanceof Error ? err.message : String(err),
         });
         throw err;
       }
@@ -83,13 +109,19 @@ export function keepExecutions(probe: SmokeProbe): ExecutorMiddleware {
 export class TimedRegistry extends CodeRegistry {
   readonly registered: Array<{ entry: RegistryEntry; durationMs: number }> = [];
 
-  constructor(store: RegistryStore, private readonly tracker: StageTracker) {
+  constructor(
+    store: RegistryStore,
+    private readonly tracker: StageTracker,
+  ) {
     super(store);
   }
 
   override async register(input: RegisterInput, options: RegisterOptions = {}): Promise<RegistryEntry> {
     // Waiting for the result log to be stored is the result log's time, not the registry's.
-    await options.after?.then(() => undefined, () => undefined);
+    await options.after?.then(
+      () => undefined,
+      () => undefined,
+    );
     const started = performance.now();
     try {
       const entry = await super.register(input, options);
@@ -105,7 +137,10 @@ export class TimedRegistry extends CodeRegistry {
 export class TimedResults implements ResultStore {
   readonly saved: Array<{ resultId: string; role: string; durationMs: number }> = [];
 
-  constructor(private readonly inner: ResultStore, private readonly tracker: StageTracker) {}
+  constructor(
+    private readonly inner: ResultStore,
+    private readonly tracker: StageTracker,
+  ) {}
 
   async save(result: StoredResult): Promise<void> {
     const started = performance.now();

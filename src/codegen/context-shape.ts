@@ -18,7 +18,9 @@ function shape(value: unknown, depth: number): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return value.length > 60 ? `string (${value.length} chars, starts ${sample(value.slice(0, 40))})` : `string ${sample(value)}`;
+      return value.length > 60
+        ? `string (${value.length} chars, starts ${sample(value.slice(0, 40))})`
+        : `string ${sample(value)}`;
     case 'number':
     case 'boolean':
       return `${typeof value} ${sample(value)}`;
@@ -37,7 +39,11 @@ function shape(value: unknown, depth: number): string {
   }
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length === 0) return 'object (empty)';
-  if (depth >= MAX_DEPTH) return `object with keys ${entries.slice(0, 10).map(([k]) => k).join(', ')}${entries.length > 10 ? ', ...' : ''}`;
+  if (depth >= MAX_DEPTH)
+    return `object with keys ${entries
+      .slice(0, 10)
+      .map(([k]) => k)
+      .join(', ')}${entries.length > 10 ? ', ...' : ''}`;
   const indent = '  '.repeat(depth + 1);
   const lines = entries.slice(0, MAX_KEYS).map(([k, v]) => `${indent}${k}: ${shape(v, depth + 1)}`);
   if (entries.length > MAX_KEYS) lines.push(`${indent}... ${entries.length - MAX_KEYS} more keys`);
@@ -70,8 +76,10 @@ function promptView(context: Record<string, unknown>, dependencies: readonly str
 function describeDependencies(dependencies: readonly string[]): string {
   const names = dependencies.map((d) => `\`${propertyPath('context', d)}\``);
   const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-  return `\n${list} ${names.length === 1 ? 'is the result of the step' : 'are the results of the steps'} this one ` +
-    'depends on, also under `context.previousStepResults`; read a step\'s answer from its `output`.';
+  return (
+    `\n${list} ${names.length === 1 ? 'is the result of the step' : 'are the results of the steps'} this one `
+    + "depends on, also under `context.previousStepResults`; read a step's answer from its `output`."
+  );
 }
 
 /**
@@ -79,8 +87,11 @@ function describeDependencies(dependencies: readonly string[]): string {
  * dependency envelopes (set by the workflow engine).
  */
 export function describeContext(context: unknown, dependencies: readonly string[] = []): string {
-  if (context === undefined || context === null ||
-    (typeof context === 'object' && Object.keys(context as object).length === 0)) {
+  if (
+    context === undefined
+    || context === null
+    || (typeof context === 'object' && Object.keys(context as object).length === 0)
+  ) {
     return 'Empty: `context` is {}. The task says everything you need.';
   }
   const shown = dependencies.length > 0 ? promptView(context as Record<string, unknown>, dependencies) : context;

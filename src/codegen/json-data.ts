@@ -19,9 +19,11 @@ function isPlainObject(value: object): boolean {
 
 /** Why a value that is not a plain object or array cannot be JSON data, with what to pass instead. */
 function describeInstance(value: object): string {
-  if (value instanceof Map) return 'a Map is not JSON data (JSON would make it {}); pass Object.fromEntries(map) or [...map]';
+  if (value instanceof Map)
+    return 'a Map is not JSON data (JSON would make it {}); pass Object.fromEntries(map) or [...map]';
   if (value instanceof Set) return 'a Set is not JSON data (JSON would make it {}); pass [...set]';
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return 'binary data is not JSON data; pass an array of numbers or a base64 string';
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
+    return 'binary data is not JSON data; pass an array of numbers or a base64 string';
   const name = (value.constructor as { name?: string } | undefined)?.name;
   return `${name ? `an instance of ${name}` : 'an object with a custom prototype'} is not JSON data; pass a plain object`;
 }
@@ -29,13 +31,21 @@ function describeInstance(value: object): string {
 /** The problem with a value that is not an object, or null when it is JSON data. */
 function describePrimitive(value: unknown, inArray: boolean): string | null {
   switch (typeof value) {
-    case 'string': case 'boolean': return null;
-    case 'number': return Number.isFinite(value) ? null : `${String(value)} is not JSON data (JSON would make it null)`;
-    case 'bigint': return 'BigInt is not JSON data; pass a number or a string';
-    case 'function': return 'a function is not JSON data; give the agent a tool instead';
-    case 'symbol': return 'a Symbol is not JSON data';
-    case 'undefined': return inArray ? 'undefined in an array is not JSON data (JSON would make it null); use null' : null;
-    default: return null;
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      return Number.isFinite(value) ? null : `${String(value)} is not JSON data (JSON would make it null)`;
+    case 'bigint':
+      return 'BigInt is not JSON data; pass a number or a string';
+    case 'function':
+      return 'a function is not JSON data; give the agent a tool instead';
+    case 'symbol':
+      return 'a Symbol is not JSON data';
+    case 'undefined':
+      return inArray ? 'undefined in an array is not JSON data (JSON would make it null); use null' : null;
+    default:
+      return null;
   }
 }
 
@@ -68,7 +78,8 @@ export function findNonJsonData(value: unknown, path: string): string | null {
     const earlier = onPath.get(current);
     if (earlier !== undefined) return `${item.path}: a circular reference (back to ${earlier}) is not JSON data`;
     if (current instanceof Date) {
-      if (Number.isNaN(current.getTime())) return `${item.path}: an invalid Date is not JSON data (JSON would make it null)`;
+      if (Number.isNaN(current.getTime()))
+        return `${item.path}: an invalid Date is not JSON data (JSON would make it null)`;
       continue;
     }
     if (checked.has(current)) continue;

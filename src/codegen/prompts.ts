@@ -40,14 +40,20 @@ export function sha256(text: string): string {
 function loadTemplate(directory: string, name: TemplateName): Template {
   const path = join(directory, `${name}.md`);
   if (!existsSync(path)) {
-    throw new Error(`Prompt template ${path} is missing. Copy it from ${DEFAULT_PROMPT_DIRECTORY} or unset PROMPT_DIRECTORY.`);
+    throw new Error(
+      `Prompt template ${path} is missing. Copy it from ${DEFAULT_PROMPT_DIRECTORY} or unset PROMPT_DIRECTORY.`,
+    );
   }
-  const text = readFileSync(path, 'utf8').replace(/\r\n/g, '\n').replace(/^<!--[\s\S]*?-->\n?/, '');
+  const text = readFileSync(path, 'utf8')
+    .replace(/\r\n/g, '\n')
+    .replace(/^<!--[\s\S]*?-->\n?/, '');
   const allowed: readonly string[] = TEMPLATE_SLOTS[name];
   const unknown = [...text.matchAll(SLOT)].map((m) => m[1] as string).filter((slot) => !allowed.includes(slot));
   if (unknown.length > 0) {
-    throw new Error(`Prompt template ${path} uses unknown slot(s) ${[...new Set(unknown)].map((s) => `{{${s}}}`).join(', ')}; ` +
-      `it may use ${allowed.map((s) => `{{${s}}}`).join(', ')}.`);
+    throw new Error(
+      `Prompt template ${path} uses unknown slot(s) ${[...new Set(unknown)].map((s) => `{{${s}}}`).join(', ')}; `
+        + `it may use ${allowed.map((s) => `{{${s}}}`).join(', ')}.`,
+    );
   }
   return { name, path, text, hash: sha256(text) };
 }
@@ -63,9 +69,11 @@ export function loadPromptTemplates(directory = DEFAULT_PROMPT_DIRECTORY): Promp
 
 /** Fills a template's slots; every slot it uses must be given. */
 export function render(template: Template, values: Record<string, string>): string {
-  return template.text.replace(SLOT, (_, slot: string) => {
-    const value = values[slot];
-    if (value === undefined) throw new Error(`No value for {{${slot}}} in prompt template ${template.path}.`);
-    return value;
-  }).trim();
+  return template.text
+    .replace(SLOT, (_, slot: string) => {
+      const value = values[slot];
+      if (value === undefined) throw new Error(`No value for {{${slot}}} in prompt template ${template.path}.`);
+      return value;
+    })
+    .trim();
 }

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { ToolDefinition } from '../sandbox/tools.js';
-import { toJsonSchema, type JsonSchema } from './json-schema.js';
+import { type JsonSchema, toJsonSchema } from './json-schema.js';
 
 /** A TypeScript-like rendering of a JSON Schema, short enough for a prompt. */
 export function typeOfSchema(schema: JsonSchema | undefined, depth = 0): string {
@@ -56,7 +56,9 @@ export function describeTool(tool: ToolDefinition): string {
   const input = jsonSchemaOf(tool.input);
   const args = input?.prefixItems ?? [];
   const params = tool.input
-    ? args.map((arg, i) => `${arg.description?.match(/^(\w+):/)?.[1] ?? `arg${i + 1}`}: ${typeOfSchema(arg)}`).join(', ')
+    ? args
+        .map((arg, i) => `${arg.description?.match(/^(\w+):/)?.[1] ?? `arg${i + 1}`}: ${typeOfSchema(arg)}`)
+        .join(', ')
     : '...args: unknown[]';
   const returns = tool.output ? typeOfSchema(jsonSchemaOf(tool.output)) : 'unknown';
   const lines = [`- await ${tool.name}(${params}): Promise<${returns}>`];

@@ -4,8 +4,13 @@
 import { loadSettings, type Settings } from './settings.js';
 
 const SANDBOX_KEYS = [
-  'EXECUTION_TIMEOUT', 'SANDBOX_MEMORY_MB', 'SANDBOX_WORKERS', 'SANDBOX_MAX_OUTPUT_BYTES', 'SANDBOX_MAX_LOG_BYTES',
-  'SANDBOX_MAX_TOOL_CALLS', 'SANDBOX_MAX_TOOL_BYTES',
+  'EXECUTION_TIMEOUT',
+  'SANDBOX_MEMORY_MB',
+  'SANDBOX_WORKERS',
+  'SANDBOX_MAX_OUTPUT_BYTES',
+  'SANDBOX_MAX_LOG_BYTES',
+  'SANDBOX_MAX_TOOL_CALLS',
+  'SANDBOX_MAX_TOOL_BYTES',
 ] as const;
 
 export type SandboxSettings = Pick<Settings, (typeof SANDBOX_KEYS)[number]>;

@@ -6,25 +6,35 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { AutomeshError } from '../core/errors.js';
 import {
-  PROVIDER_ALIASES, PROVIDER_NAMES, PROVIDER_SECRET_SETTINGS, PROVIDER_SETTING_ALIASES, PROVIDER_SETTINGS_SHAPE, type ProviderName,
+  PROVIDER_ALIASES,
+  PROVIDER_NAMES,
+  PROVIDER_SECRET_SETTINGS,
+  PROVIDER_SETTING_ALIASES,
+  PROVIDER_SETTINGS_SHAPE,
+  type ProviderName,
 } from '../llm/providers/index.js';
 import { readEnvFile } from './env-file.js';
 import { boolean, integer, number, text } from './fields.js';
 import { closestName, editDistance } from './suggest.js';
-import { AutomeshError } from '../core/errors.js';
 
 export { PROVIDER_ALIASES, PROVIDER_NAMES, type ProviderName };
 
 const providerOrder = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
   const names = (Array.isArray(value) ? value : value.split(','))
-    .map((n) => n.trim().toLowerCase()).filter(Boolean).map((n) => PROVIDER_ALIASES[n] ?? n);
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean)
+    .map((n) => PROVIDER_ALIASES[n] ?? n);
   const unknown = names.filter((n) => !(PROVIDER_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) {
     ctx.addIssue({
       code: 'custom',
-      message: `LLM_PROVIDER_ORDER names unknown provider(s) ${unknown.join(', ')}; use some of ${PROVIDER_NAMES.join(', ')} ` +
-        `(or ${Object.entries(PROVIDER_ALIASES).map(([alias, name]) => `${alias} for ${name}`).join(', ')})`,
+      message:
+        `LLM_PROVIDER_ORDER names unknown provider(s) ${unknown.join(', ')}; use some of ${PROVIDER_NAMES.join(', ')} `
+        + `(or ${Object.entries(PROVIDER_ALIASES)
+          .map(([alias, name]) => `${alias} for ${name}`)
+          .join(', ')})`,
     });
     return z.NEVER;
   }
@@ -74,9 +84,11 @@ export const settingsSchema = z.object({
   LOG_DIRECTORY: text('LOG_DIRECTORY').default('./logs'),
   /** A folder with the prompt templates (system.md, codegen.md, repair.md); default: the ones automesh ships. */
   PROMPT_DIRECTORY: text('PROMPT_DIRECTORY').optional(),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], {
-    error: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
-  }).default('info'),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error', 'silent'], {
+      error: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
+    })
+    .default('info'),
   REGISTRY_REUSE: boolean('REGISTRY_REUSE').default(true),
 
   /** Most USD one task may spend on model calls (estimated before each call from the price table); unset: no limit. */
@@ -169,8 +181,10 @@ export function unknownSettingNames(names: Iterable<string>): UnknownSettingName
     if (!suggestion && upper.includes('_') && families.has(family)) {
       // Same family, and the best match by the words they share, then by edits.
       const words = upper.split('_');
-      const alike = (w: string): boolean => words.some((x) => x === w || (Math.min(x.length, w.length) >= 4 && (x.startsWith(w) || w.startsWith(x))));
-      const ranked = known.filter((k) => k.startsWith(`${family}_`))
+      const alike = (w: string): boolean =>
+        words.some((x) => x === w || (Math.min(x.length, w.length) >= 4 && (x.startsWith(w) || w.startsWith(x))));
+      const ranked = known
+        .filter((k) => k.startsWith(`${family}_`))
         .map((k) => ({ k, shared: k.split('_').filter(alike).length, distance: editDistance(upper, k) }))
         .sort((a, b) => b.shared - a.shared || a.distance - b.distance);
       const best = ranked[0];
@@ -190,8 +204,10 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   ];
   const merged: Record<string, { value: unknown; from: string }> = {};
   for (const layer of layers) Object.assign(merged, pickLayer(layer));
-  const unknownConfig = Object.keys(options.config ?? {}).filter((key) =>
-    !SETTING_NAMES.includes(key as SettingName) && !Object.values(SETTING_ALIASES).some((a) => a?.includes(key)));
+  const unknownConfig = Object.keys(options.config ?? {}).filter(
+    (key) =>
+      !SETTING_NAMES.includes(key as SettingName) && !Object.values(SETTING_ALIASES).some((a) => a?.includes(key)),
+  );
   const input = Object.fromEntries(Object.entries(merged).map(([name, { value }]) => [name, value]));
   const parsed = settingsSchema.safeParse(input);
   const problems: string[] = unknownConfig.map((key) => {
@@ -202,9 +218,11 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '');
       const entry = merged[name];
-      const shown = !entry ? '' : SECRET_SETTINGS.has(name) || SECRET_SETTINGS.has(entry.from)
-        ? `${entry.from}=(hidden)`
-        : `${entry.from}=${JSON.stringify(entry.value)}`;
+      const shown = !entry
+        ? ''
+        : SECRET_SETTINGS.has(name) || SECRET_SETTINGS.has(entry.from)
+          ? `${entry.from}=(hidden)`
+          : `${entry.from}=${JSON.stringify(entry.value)}`;
       problems.push(`${shown ? `${shown}: ` : ''}${issue.message}`);
     }
   }
@@ -216,7 +234,10 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
 
 /** Bad settings; `problems` has one line per bad value. Code `invalid-settings`. */
 export class SettingsError extends AutomeshError<'invalid-settings'> {
-  constructor(message: string, readonly problems: string[]) {
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
     super('invalid-settings', message);
     this.name = 'SettingsError';
   }

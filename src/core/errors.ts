@@ -19,7 +19,10 @@ export class AutomeshError<Code extends string = string> extends Error {
 }
 
 /** True for an automesh error from any copy of this module; with `code`, only for that code. */
-export function isAutomeshError<Code extends string = string>(error: unknown, code?: Code): error is AutomeshError<Code> {
+export function isAutomeshError<Code extends string = string>(
+  error: unknown,
+  code?: Code,
+): error is AutomeshError<Code> {
   if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[MARK] !== true) return false;
   return code === undefined || (error as AutomeshError).code === code;
 }

@@ -13,13 +13,20 @@ export interface MiddlewareKind {
   signature: string;
 }
 
-function hookOf<Hook extends (...args: never[]) => unknown>(kind: MiddlewareKind, middleware: unknown, index: number): Hook | null {
+function hookOf<Hook extends (...args: never[]) => unknown>(
+  kind: MiddlewareKind,
+  middleware: unknown,
+  index: number,
+): Hook | null {
   if (typeof middleware !== 'object' || middleware === null) {
-    throw new TypeError(`${kind.label} ${index} must be an object { ${kind.hook} }; got ${middleware === null ? 'null' : typeof middleware}.`);
+    throw new TypeError(
+      `${kind.label} ${index} must be an object { ${kind.hook} }; got ${middleware === null ? 'null' : typeof middleware}.`,
+    );
   }
   const hook = (middleware as Record<string, unknown>)[kind.hook];
   if (hook === undefined) return null;
-  if (typeof hook !== 'function') throw new TypeError(`${kind.label} ${index}: ${kind.hook} must be a function ${kind.signature}.`);
+  if (typeof hook !== 'function')
+    throw new TypeError(`${kind.label} ${index}: ${kind.hook} must be a function ${kind.signature}.`);
   return hook.bind(middleware) as Hook;
 }
 
@@ -30,7 +37,10 @@ export function checkMiddleware(kind: MiddlewareKind, middleware: readonly unkno
 
 /** `target` with a layer per middleware that has the hook; `layer(inner, hook)` builds one layer. */
 export function stackMiddleware<Target, Hook extends (...args: never[]) => unknown>(
-  kind: MiddlewareKind, target: Target, middleware: readonly unknown[], layer: (inner: Target, hook: Hook) => Target,
+  kind: MiddlewareKind,
+  target: Target,
+  middleware: readonly unknown[],
+  layer: (inner: Target, hook: Hook) => Target,
 ): Target {
   // Checked all first: a bad middleware anywhere in the list fails before any layer is built.
   const hooks = middleware.map((m, i) => hookOf<Hook>(kind, m, i));

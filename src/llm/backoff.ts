@@ -11,7 +11,12 @@ export interface BackoffPolicy {
  * Delay before retry number `retry` (0 = the first retry): full-jitter exponential backoff, or the server's
  * requested delay when it gave one. Returns null when the server asks for more than the cap.
  */
-export function retryDelay(policy: BackoffPolicy, retry: number, serverDelayMs: number | null, random = Math.random): number | null {
+export function retryDelay(
+  policy: BackoffPolicy,
+  retry: number,
+  serverDelayMs: number | null,
+  random = Math.random,
+): number | null {
   if (serverDelayMs !== null) return serverDelayMs > policy.maxMs ? null : serverDelayMs;
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** retry);
   // Half fixed, half random: spreads clients apart without ever retrying immediately.

@@ -11,17 +11,24 @@
  *   in the process for LLM_COOLDOWN seconds.
  */
 import { loadSettings, type Settings } from '../config/settings.js';
-import { retryDelay, sleep, type BackoffPolicy } from './backoff.js';
-import { cooldownKey, cooldownRemaining, clearCooldown, startCooldown } from './cooldown.js';
+import { type BackoffPolicy, retryDelay, sleep } from './backoff.js';
 import type { CallEstimate, CodeModel, ModelRef } from './code-model.js';
+import { clearCooldown, cooldownKey, cooldownRemaining, startCooldown } from './cooldown.js';
 import { isProviderError, LlmAbortError, LlmChainError, NoProviderError, ProviderError } from './errors.js';
-import { estimatePromptTokens, loadPriceTable, priceOf, type PriceTable } from './pricing.js';
+import { estimatePromptTokens, loadPriceTable, type PriceTable, priceOf } from './pricing.js';
 import { configuredProviders, createProvider, createProviders, providerSetupText } from './providers/index.js';
-import { notConfiguredError, RouteError, withModel, type LlmRoute } from './route.js';
-import { classifyOther } from './sdk-errors.js';
 import { redactSecrets, secretsOf } from './redact.js';
+import { type LlmRoute, notConfiguredError, RouteError, withModel } from './route.js';
+import { classifyOther } from './sdk-errors.js';
 import type {
-  Completion, FailureKind, LlmReply, LlmRequest, Provider, ProviderFailure, ProviderName, TokenUsage,
+  Completion,
+  FailureKind,
+  LlmReply,
+  LlmRequest,
+  Provider,
+  ProviderFailure,
+  ProviderName,
+  TokenUsage,
 } from './types.js';
 import { tokenCount } from './usage.js';
 
@@ -38,12 +45,22 @@ function usageOf(completion: Completion, request: LlmRequest): { tokens: TokenUs
   if (input !== null && output !== null) return { tokens: { input, output, total: input + output }, estimated: false };
   const guessedInput = estimatePromptTokens(request.system, request.messages);
   const guessedOutput = Math.max(1, Math.ceil(Buffer.byteLength(completion.text, 'utf8') / 3));
-  return { tokens: { input: guessedInput, output: guessedOutput, total: guessedInput + guessedOutput }, estimated: true };
+  return {
+    tokens: { input: guessedInput, output: guessedOutput, total: guessedInput + guessedOutput },
+    estimated: true,
+  };
 }
 
 /** Failures that say the provider will fail the next call too. */
 const COOLDOWN_KINDS: ReadonlySet<FailureKind> = new Set([
-  'rate_limit', 'overloaded', 'server', 'timeout', 'connection', 'unreachable', 'auth', 'model',
+  'rate_limit',
+  'overloaded',
+  'server',
+  'timeout',
+  'connection',
+  'unreachable',
+  'auth',
+  'model',
 ]);
 
 export interface ChainOptions {
@@ -68,7 +85,10 @@ export type { CallEstimate };
 
 /** The temperature and most tokens a request asks for, the settings' where it sets none. */
 export function callParameters(request: LlmRequest, settings: Settings): CallParameters {
-  return { temperature: request.temperature ?? settings.LLM_TEMPERATURE, maxTokens: request.maxTokens ?? settings.LLM_MAX_TOKENS };
+  return {
+    temperature: request.temperature ?? settings.LLM_TEMPERATURE,
+    maxTokens: request.maxTokens ?? settings.LLM_MAX_TOKENS,
+  };
 }
 
 /** Throws a TypeError for a request that is not one (before any provider, or a replay, answers it). */
@@ -103,7 +123,8 @@ export class LlmChain implements CodeModel {
     this.prices = loadPriceTable(settings.LLM_PRICES_FILE);
     this.answeredElsewhere = options.answeredElsewhere === true;
     this.providers = options.providers ?? createProviders(settings);
-    if (this.providers.length === 0 && !this.answeredElsewhere) throw new NoProviderError(settings.LLM_PROVIDER_ORDER, providerSetupText());
+    if (this.providers.length === 0 && !this.answeredElsewhere)
+      throw new NoProviderError(settings.LLM_PROVIDER_ORDER, providerSetupText());
     this.backoff = {
       baseMs: options.backoff?.baseMs ?? 500,
       maxMs: options.backoff?.maxMs ?? settings.LLM_RETRY_MAX_DELAY * 1000,
@@ -146,8 +167,10 @@ export class LlmChain implements CodeModel {
       const provider = this.given.find((p) => p.name === name);
       if (!provider) throw notConfiguredError(owner, name);
       if (model !== undefined && model !== provider.model) {
-        throw new RouteError(`${owner} sets llm.models.${name} to "${model}", but the mesh was given its own ${name} ` +
-          `provider (model "${provider.model}"), whose model an agent cannot change; drop llm.models.${name} or give a provider for that model.`);
+        throw new RouteError(
+          `${owner} sets llm.models.${name} to "${model}", but the mesh was given its own ${name} `
+            + `provider (model "${provider.model}"), whose model an agent cannot change; drop llm.models.${name} or give a provider for that model.`,
+        );
       }
       return provider;
     }
@@ -161,7 +184,8 @@ export class LlmChain implements CodeModel {
 
   /** Providers of this chain whose model has no price (a budget cannot bound what they cost). */
   unpricedModels(): ModelRef[] {
-    return this.providers.filter((p) => priceOf(this.prices, p.name, p.model, 1, 1).unpriced)
+    return this.providers
+      .filter((p) => priceOf(this.prices, p.name, p.model, 1, 1).unpriced)
       .map((p) => ({ provider: p.name, model: p.model }));
   }
 
@@ -176,7 +200,8 @@ export class LlmChain implements CodeModel {
     for (const p of this.providers) {
       const { costUsd } = priceOf(this.prices, p.name, p.model, inputTokens, maxTokens);
       if (costUsd === null) return { ...dearest, costUsd: null, provider: p.name, model: p.model };
-      if (dearest.provider === null || costUsd > (dearest.costUsd as number)) dearest = { ...dearest, costUsd, provider: p.name, model: p.model };
+      if (dearest.provider === null || costUsd > (dearest.costUsd as number))
+        dearest = { ...dearest, costUsd, provider: p.name, model: p.model };
     }
     return dearest;
   }
@@ -204,21 +229,36 @@ export class LlmChain implements CodeModel {
       const failed = failures.at(-1);
       if (next && failed) {
         request.onEvent?.({
-          kind: 'failover', provider: provider.name, model: failed.model, attempt: failures.filter((f) => f.provider === provider.name).length,
-          delayMs: 0, next: next.name, error: `${failed.kind}: ${failed.message}`, errorKind: failed.kind,
+          kind: 'failover',
+          provider: provider.name,
+          model: failed.model,
+          attempt: failures.filter((f) => f.provider === provider.name).length,
+          delayMs: 0,
+          next: next.name,
+          error: `${failed.kind}: ${failed.message}`,
+          errorKind: failed.kind,
         });
       }
     }
-    const note = skipped.length > 0
-      ? `Skipped while cooling down after recent failures: ${skipped.map((p) => p.name).join(', ')}.`
-      : ready.length === 0 ? 'Every provider was cooling down after recent failures; each was tried anyway.' : '';
-    throw new LlmChainError(failures, [...order, ...skipped].map((p) => p.name), note);
+    const note =
+      skipped.length > 0
+        ? `Skipped while cooling down after recent failures: ${skipped.map((p) => p.name).join(', ')}.`
+        : ready.length === 0
+          ? 'Every provider was cooling down after recent failures; each was tried anyway.'
+          : '';
+    throw new LlmChainError(
+      failures,
+      [...order, ...skipped].map((p) => p.name),
+      note,
+    );
   }
 
   /** The error with every configured secret and URL credential taken out of its message. */
   private redacted(err: ProviderError): ProviderError {
     const message = redactSecrets(err.message, this.secrets);
-    return message === err.message ? err : new ProviderError(err.provider, err.model, err.kind, message, err.status, err.retryAfterMs);
+    return message === err.message
+      ? err
+      : new ProviderError(err.provider, err.model, err.kind, message, err.status, err.retryAfterMs);
   }
 
   private keyOf(provider: Provider): string {
@@ -259,8 +299,14 @@ export class LlmChain implements CodeModel {
       const delay = retryDelay(this.backoff, attempt, outcome.retryAfterMs);
       if (delay === null) break;
       request.onEvent?.({
-        kind: 'retry', provider: provider.name, model: outcome.model, attempt: attempt + 1, delayMs: delay, next: provider.name,
-        error: `${outcome.kind}: ${outcome.message}`, errorKind: outcome.kind,
+        kind: 'retry',
+        provider: provider.name,
+        model: outcome.model,
+        attempt: attempt + 1,
+        delayMs: delay,
+        next: provider.name,
+        error: `${outcome.kind}: ${outcome.message}`,
+        errorKind: outcome.kind,
       });
       try {
         await sleep(delay, request.signal);
@@ -278,7 +324,11 @@ export class LlmChain implements CodeModel {
   }
 
   /** One HTTP call with its own timeout; returns the completion or the classified failure. */
-  private async callOnce(provider: Provider, request: LlmRequest, parameters: CallParameters): Promise<Completion | ProviderError> {
+  private async callOnce(
+    provider: Provider,
+    request: LlmRequest,
+    parameters: CallParameters,
+  ): Promise<Completion | ProviderError> {
     // The provider's SDK loads on its first call; LLM_TIMEOUT times the call, not the load.
     await provider.prepare?.();
     const timeoutMs = Math.round(this.settings.LLM_TIMEOUT * 1000);
@@ -288,23 +338,40 @@ export class LlmChain implements CodeModel {
     let completion: Completion;
     try {
       completion = await provider.complete(request, {
-        signal, timeoutMs: timeoutMs + 1000, temperature: parameters.temperature, maxTokens: parameters.maxTokens,
+        signal,
+        timeoutMs: timeoutMs + 1000,
+        temperature: parameters.temperature,
+        maxTokens: parameters.maxTokens,
       });
     } catch (err) {
       if (request.signal?.aborted) throw new LlmAbortError();
       if (timer.signal.aborted) {
-        return new ProviderError(provider.name, provider.model, 'timeout', `no reply within LLM_TIMEOUT (${this.settings.LLM_TIMEOUT} s)`);
+        return new ProviderError(
+          provider.name,
+          provider.model,
+          'timeout',
+          `no reply within LLM_TIMEOUT (${this.settings.LLM_TIMEOUT} s)`,
+        );
       }
       return this.redacted(isProviderError(err) ? err : classifyOther(err, provider.name, provider.model));
     } finally {
       clearTimeout(handle);
     }
     if (completion.finishReason === 'length') {
-      return new ProviderError(provider.name, completion.model, 'truncated',
-        `the reply was cut off at the token limit (${parameters.maxTokens}); raise LLM_MAX_TOKENS`);
+      return new ProviderError(
+        provider.name,
+        completion.model,
+        'truncated',
+        `the reply was cut off at the token limit (${parameters.maxTokens}); raise LLM_MAX_TOKENS`,
+      );
     }
     if (completion.finishReason === 'filtered') {
-      return new ProviderError(provider.name, completion.model, 'filtered', 'the reply was withheld by the provider\'s content filter');
+      return new ProviderError(
+        provider.name,
+        completion.model,
+        'filtered',
+        "the reply was withheld by the provider's content filter",
+      );
     }
     if (completion.text.trim() === '') {
       return new ProviderError(provider.name, completion.model, 'empty', 'the reply was empty');

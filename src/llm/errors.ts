@@ -109,9 +109,10 @@ export class LlmAbortError extends AutomeshError<'cancelled'> {
 export class NoProviderError extends AutomeshError<'no-provider'> {
   /** `setup` says what configures each provider (`providerSetupText()`, derived from the provider files). */
   constructor(order: readonly string[], setup: string) {
-    super('no-provider',
-      `No LLM provider is configured. Set the variables of at least one provider (in the environment or .env): ${setup}. ` +
-        `LLM_PROVIDER_ORDER is ${order.join(',')}. To run without a network, set AUTOMESH_REPLAY to a recorded file.`,
+    super(
+      'no-provider',
+      `No LLM provider is configured. Set the variables of at least one provider (in the environment or .env): ${setup}. `
+        + `LLM_PROVIDER_ORDER is ${order.join(',')}. To run without a network, set AUTOMESH_REPLAY to a recorded file.`,
     );
     this.name = 'NoProviderError';
   }

@@ -6,7 +6,7 @@
  *
  * `wrapModel(model)` with no middleware returns `model` itself, so a mesh without middleware pays nothing.
  */
-import { checkMiddleware, stackMiddleware, type MiddlewareKind } from '../core/middleware.js';
+import { checkMiddleware, type MiddlewareKind, stackMiddleware } from '../core/middleware.js';
 import type { CallEstimate, CodeModel, ModelRef } from './code-model.js';
 import type { LlmRoute } from './route.js';
 import type { LlmReply, LlmRequest } from './types.js';
@@ -29,11 +29,16 @@ type Generate = NonNullable<ModelMiddleware['wrapGenerate']>;
 
 /** One middleware around one model; `route` keeps the middleware on an agent's own model. */
 const KIND: MiddlewareKind = {
-  label: 'Model middleware', hook: 'wrapGenerate', signature: '({ request, doGenerate, model }) => Promise<LlmReply>',
+  label: 'Model middleware',
+  hook: 'wrapGenerate',
+  signature: '({ request, doGenerate, model }) => Promise<LlmReply>',
 };
 
 class WrappedModel implements CodeModel {
-  constructor(private readonly inner: CodeModel, private readonly generate: Generate) {}
+  constructor(
+    private readonly inner: CodeModel,
+    private readonly generate: Generate,
+  ) {}
 
   get models(): readonly ModelRef[] {
     return this.inner.models;

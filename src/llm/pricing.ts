@@ -25,8 +25,8 @@ export function loadPriceTable(extraFile?: string): PriceTable {
     extra = priceTableSchema.parse(JSON.parse(readFileSync(extraFile, 'utf8')));
   } catch (err) {
     throw new Error(
-      `LLM_PRICES_FILE=${extraFile} is not a usable price table: ${(err as Error).message}. ` +
-        'It must be JSON like {"asOf":"2026-01-01","models":{"my-model":{"input":1,"output":2}}} (USD per million tokens).',
+      `LLM_PRICES_FILE=${extraFile} is not a usable price table: ${(err as Error).message}. `
+        + 'It must be JSON like {"asOf":"2026-01-01","models":{"my-model":{"input":1,"output":2}}} (USD per million tokens).',
     );
   }
   return { asOf: extra.asOf, models: { ...table.models, ...extra.models } };

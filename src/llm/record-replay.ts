@@ -29,8 +29,10 @@ export interface CanonicalRequest {
 }
 
 /** The parts of a reply that a recording keeps (no timing, no failures: those belong to the live call). */
-export type RecordedReply = Pick<LlmReply, 'text' | 'provider' | 'model' | 'tokens' | 'costUsd' | 'unpriced' | 'finishReason'>
-  & { tokensEstimated?: boolean };
+export type RecordedReply = Pick<
+  LlmReply,
+  'text' | 'provider' | 'model' | 'tokens' | 'costUsd' | 'unpriced' | 'finishReason'
+> & { tokensEstimated?: boolean };
 
 interface RecordLine {
   version: 1;
@@ -84,8 +86,14 @@ export class Recorder {
       recordedAt: new Date().toISOString(),
       request: canonicalRequest(request),
       reply: {
-        text: reply.text, provider: reply.provider, model: reply.model, tokens: reply.tokens, costUsd: reply.costUsd,
-        unpriced: reply.unpriced, finishReason: reply.finishReason, ...(reply.tokensEstimated ? { tokensEstimated: true } : {}),
+        text: reply.text,
+        provider: reply.provider,
+        model: reply.model,
+        tokens: reply.tokens,
+        costUsd: reply.costUsd,
+        unpriced: reply.unpriced,
+        finishReason: reply.finishReason,
+        ...(reply.tokensEstimated ? { tokensEstimated: true } : {}),
       },
     };
     appendFileSync(this.path, `${JSON.stringify(line)}\n`, { flag: 'a' });
@@ -94,7 +102,10 @@ export class Recorder {
 
 /** Thrown when a replay file has no answer for a request. Code `replay-miss`. */
 export class ReplayMissError extends AutomeshError<'replay-miss'> {
-  constructor(message: string, readonly key: string) {
+  constructor(
+    message: string,
+    readonly key: string,
+  ) {
     super('replay-miss', message);
     this.name = 'ReplayMissError';
   }
@@ -206,16 +217,23 @@ export class Replayer {
     }
     const closest = best as { request: CanonicalRequest; score: number };
     const firstUser = closest.request.messages[0]?.content ?? '';
-    return `${base} Closest recorded request (${Math.round(closest.score * 100)}% alike; first message ` +
-      `${JSON.stringify(firstUser.slice(0, 80))}): ${firstDifference(asked, closest.request)}. ` +
-      'Record again with AUTOMESH_RECORD if the prompts changed on purpose.';
+    return (
+      `${base} Closest recorded request (${Math.round(closest.score * 100)}% alike; first message `
+      + `${JSON.stringify(firstUser.slice(0, 80))}): ${firstDifference(asked, closest.request)}. `
+      + 'Record again with AUTOMESH_RECORD if the prompts changed on purpose.'
+    );
   }
 }
 
 /** The parts of `request` that decide its answer, with the settings' temperature and most tokens where it sets none. */
 function canonicalOf(request: LlmRequest, settings: Settings): CanonicalRequest {
   const { temperature, maxTokens } = callParameters(request, settings);
-  return { system: request.system, messages: request.messages.map((m) => ({ role: m.role, content: m.content })), temperature, maxTokens };
+  return {
+    system: request.system,
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    temperature,
+    maxTokens,
+  };
 }
 
 /** Answers every call from a recorded file (`AUTOMESH_REPLAY`); the model it wraps is never called. */
@@ -227,7 +245,11 @@ export function replayMiddleware(replayer: Replayer, settings: Settings): ModelM
       if (request.signal?.aborted) throw new LlmAbortError();
       const recorded = replayer.answer(canonicalOf(request, settings));
       return {
-        ...recorded, tokensEstimated: recorded.tokensEstimated ?? false, durationMs: performance.now() - started, failures: [], replayed: true,
+        ...recorded,
+        tokensEstimated: recorded.tokensEstimated ?? false,
+        durationMs: performance.now() - started,
+        failures: [],
+        replayed: true,
       };
     },
   };

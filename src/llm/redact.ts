@@ -44,9 +44,10 @@ function escapeRegExp(text: string): string {
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
   for (const secret of secrets) {
-    out = secret.length >= SUBSTRING_LENGTH
-      ? out.split(secret).join(REDACTED)
-      : out.replace(new RegExp(`(?<![\\w-])${escapeRegExp(secret)}(?![\\w-])`, 'g'), REDACTED);
+    out =
+      secret.length >= SUBSTRING_LENGTH
+        ? out.split(secret).join(REDACTED)
+        : out.replace(new RegExp(`(?<![\\w-])${escapeRegExp(secret)}(?![\\w-])`, 'g'), REDACTED);
   }
   return out;
 }

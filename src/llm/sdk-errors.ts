@@ -4,7 +4,7 @@
  * `APIUserAbortError`), classified here; a provider whose SDK differs classifies in its own file
  * (`providers/gemini.ts`) and falls back to {@link classifyOther}.
  */
-import { headerOf, kindOfStatus, parseRetryAfter, ProviderError } from './errors.js';
+import { headerOf, kindOfStatus, ProviderError, parseRetryAfter } from './errors.js';
 import type { ProviderName } from './types.js';
 
 export function messageOf(err: unknown): string {
@@ -16,7 +16,8 @@ export function messageOf(err: unknown): string {
 const UNREACHABLE_CODES = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|bad port/;
 
 /** Connection-level failure codes of Node's fetch and http stacks. */
-const CONNECTION_CODES = /ECONNRESET|EAI_AGAIN|EPIPE|UND_ERR_SOCKET|other side closed|socket hang up|fetch failed|terminated/i;
+const CONNECTION_CODES =
+  /ECONNRESET|EAI_AGAIN|EPIPE|UND_ERR_SOCKET|other side closed|socket hang up|fetch failed|terminated/i;
 
 function causeChain(err: unknown): string {
   const parts: string[] = [];
@@ -32,7 +33,10 @@ function causeChain(err: unknown): string {
       break;
     }
   }
-  return parts.map((p) => p.trim()).filter(Boolean).join(': ');
+  return parts
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .join(': ');
 }
 
 export function errorName(err: unknown): string {
@@ -47,7 +51,8 @@ export function classifyStainlessError(err: unknown, provider: ProviderName, mod
   if (name === 'APIUserAbortError' || (err instanceof Error && err.name === 'AbortError')) {
     return new ProviderError(provider, model, 'aborted', 'the request was aborted');
   }
-  if (name === 'APIConnectionTimeoutError') return new ProviderError(provider, model, 'timeout', 'the request timed out');
+  if (name === 'APIConnectionTimeoutError')
+    return new ProviderError(provider, model, 'timeout', 'the request timed out');
   if (name === 'APIConnectionError') {
     const chain = causeChain(err).trim();
     const kind = UNREACHABLE_CODES.test(chain) ? 'unreachable' : 'connection';
@@ -56,11 +61,19 @@ export function classifyStainlessError(err: unknown, provider: ProviderName, mod
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number') {
     const headers = (err as { headers?: unknown }).headers;
-    const retryAfterMs = Number(headerOf(headers, 'retry-after-ms')) || parseRetryAfter(headerOf(headers, 'retry-after'));
+    const retryAfterMs =
+      Number(headerOf(headers, 'retry-after-ms')) || parseRetryAfter(headerOf(headers, 'retry-after'));
     const body = (err as { error?: { error?: { message?: unknown }; message?: unknown } }).error;
     const apiMessage = body?.error?.message ?? body?.message;
     const message = typeof apiMessage === 'string' && apiMessage ? apiMessage : messageOf(err);
-    return new ProviderError(provider, model, kindOfStatus(status), message.slice(0, 500), status, retryAfterMs ?? null);
+    return new ProviderError(
+      provider,
+      model,
+      kindOfStatus(status),
+      message.slice(0, 500),
+      status,
+      retryAfterMs ?? null,
+    );
   }
   return classifyOther(err, provider, model);
 }
@@ -69,7 +82,12 @@ export function classifyStainlessError(err: unknown, provider: ProviderName, mod
 export function classifyOther(err: unknown, provider: ProviderName, model: string): ProviderError {
   const text = causeChain(err);
   if (err instanceof SyntaxError || /JSON|Unexpected token|Unexpected end/i.test(text)) {
-    return new ProviderError(provider, model, 'malformed', `the reply was not valid JSON (${messageOf(err).slice(0, 120)})`);
+    return new ProviderError(
+      provider,
+      model,
+      'malformed',
+      `the reply was not valid JSON (${messageOf(err).slice(0, 120)})`,
+    );
   }
   if (UNREACHABLE_CODES.test(text)) {
     return new ProviderError(provider, model, 'unreachable', `connection failed (${text.trim().slice(0, 200)})`);

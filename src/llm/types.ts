@@ -1,6 +1,7 @@
 /** The provider-neutral shapes of an LLM call. */
-import type { ProviderName } from './providers/index.js';
+
 import type { LlmCallObserver } from './call-events.js';
+import type { ProviderName } from './providers/index.js';
 
 export type { ProviderName };
 

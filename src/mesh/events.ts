@@ -31,13 +31,20 @@ export interface MeshEvents {
   'workflow:started': { workflowId: string; steps: number; resumed: boolean };
   'workflow:finished': { workflowId: string; summary: WorkflowSummary };
   'step:started': { workflowId: string; stepId: string; role: string; task: string };
-  'step:repaired': { workflowId: string; stepId: string; role: string; repair: number; errorCategory: string; error: string };
+  'step:repaired': {
+    workflowId: string;
+    stepId: string;
+    role: string;
+    repair: number;
+    errorCategory: string;
+    error: string;
+  };
   'step:finished': { workflowId: string; stepId: string; envelope: Envelope };
   'step:failed': { workflowId: string; stepId: string; envelope: Envelope };
   'step:skipped': { workflowId: string; stepId: string; reason: string; envelope: Envelope };
   'step:recovered': { workflowId: string; stepId: string; envelope: Envelope };
   /** Something a task survived (e.g. a damaged registry record it skipped). Written to stderr when nobody listens. */
-  'warning': TaskWarning;
+  warning: TaskWarning;
   /** A step's model call is retried on the same provider after `delayMs` (see `LlmCallEvent`). */
   'llm:retry': { workflowId: string; stepId: string; role: string } & LlmCallEvent;
   /** A step's model call moves on to the next provider of the chain. */
@@ -77,7 +84,9 @@ export class MeshEventEmitter {
       try {
         (listener as (p: MeshEvents[K]) => void)(payload);
       } catch (err) {
-        process.stderr.write(`automesh: a listener of "${event}" threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+        process.stderr.write(
+          `automesh: a listener of "${event}" threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        );
       }
     }
   }

@@ -3,11 +3,12 @@
  * (`AutoAgent.executeStep`). The parts a step call cannot carry as data live here: the zod output schemas the
  * steps were given (the call names them by reference) and the live budget the steps of one run share.
  */
+
+import type { z } from 'zod';
 import type { AutoAgent } from '../agent/auto-agent.js';
 import { Budget } from '../agent/budget.js';
 import type { Envelope } from '../agent/envelope.js';
 import { toJsonSchema } from '../codegen/json-schema.js';
-import type { z } from 'zod';
 import type { StepBudget, StepCall, StepProgress, StepRunner } from './step-runner.js';
 import type { PlannedStep, ResolvedStep } from './workflow-spec.js';
 
@@ -36,8 +37,14 @@ export class InProcessStepRunner implements StepRunner {
         outputSchema = { ref, jsonSchema: toJsonSchema(step.outputSchema) };
       }
       return {
-        index: step.index, id: step.id, role: step.role, task: step.task, dependsOn: step.dependsOn, context: step.context,
-        outputSchema, specHash: step.specHash,
+        index: step.index,
+        id: step.id,
+        role: step.role,
+        task: step.task,
+        dependsOn: step.dependsOn,
+        context: step.context,
+        outputSchema,
+        specHash: step.specHash,
       };
     });
     return {
@@ -55,7 +62,9 @@ export class InProcessStepRunner implements StepRunner {
     if (call.outputSchema) {
       outputSchema = this.schemas.get(call.outputSchema.ref);
       if (!outputSchema) {
-        throw new Error(`Step "${call.stepId}" names output schema "${call.outputSchema.ref}", which this process does not hold.`);
+        throw new Error(
+          `Step "${call.stepId}" names output schema "${call.outputSchema.ref}", which this process does not hold.`,
+        );
       }
     }
     const budget = call.budget ? this.share(call.budget) : null;

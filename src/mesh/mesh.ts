@@ -3,26 +3,26 @@
  * and stops them. Workflows build on it.
  */
 import { resolve } from 'node:path';
-import { AutoAgent, type AgentClass, type AgentOptions } from '../agent/auto-agent.js';
 import { agentModels } from '../agent/agent-llm.js';
-import { validateAgentDefinition, type AgentDefinition } from '../agent/definition.js';
+import { type AgentClass, type AgentOptions, AutoAgent } from '../agent/auto-agent.js';
+import { workflowBudget } from '../agent/budget.js';
+import { type AgentDefinition, validateAgentDefinition } from '../agent/definition.js';
 import type { AgentRuntime } from '../agent/pipeline.js';
 import { loadPromptTemplates } from '../codegen/prompts.js';
 import { sandboxSettingsOf } from '../config/sandbox-settings.js';
 import { loadSettings, type Settings, type SettingsInput } from '../config/settings.js';
 import { createCodeModel } from '../llm/create-model.js';
-import { checkModelMiddleware, wrapModel, type ModelMiddleware } from '../llm/model-middleware.js';
+import { checkModelMiddleware, type ModelMiddleware, wrapModel } from '../llm/model-middleware.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
-import { checkExecutorMiddleware, wrapExecutor, type ExecutorMiddleware } from '../sandbox/executor-middleware.js';
+import { checkExecutorMiddleware, type ExecutorMiddleware, wrapExecutor } from '../sandbox/executor-middleware.js';
 import { assertUsableDirectory, openStorageFromSettings, type Storage, type WorkflowStore } from '../storage/index.js';
-import { workflowBudget } from '../agent/budget.js';
 import { MeshEventEmitter } from './events.js';
 import { InProcessStepRunner } from './in-process-runner.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowPlan, type WorkflowResult } from './workflow-engine.js';
+import { type AgentDirectory, resolveWorkflow, type WorkflowStep } from './workflow-spec.js';
 import { leaseTiming } from './workflow-state.js';
-import { resolveWorkflow, type AgentDirectory, type WorkflowStep } from './workflow-spec.js';
 
 export interface MeshOptions {
   /** Only `autonomous` exists: agents act on their own tasks. */
@@ -53,15 +53,23 @@ export interface MeshMiddleware {
 function checkMiddleware(middleware: unknown): MeshMiddleware {
   if (middleware === undefined) return {};
   if (typeof middleware !== 'object' || middleware === null || Array.isArray(middleware)) {
-    throw new TypeError('Mesh option middleware must be an object { model?: ModelMiddleware[], executor?: ExecutorMiddleware[] }.');
+    throw new TypeError(
+      'Mesh option middleware must be an object { model?: ModelMiddleware[], executor?: ExecutorMiddleware[] }.',
+    );
   }
   const unknown = Object.keys(middleware).filter((key) => key !== 'model' && key !== 'executor');
   if (unknown.length > 0) {
-    throw new TypeError(`Mesh option middleware has unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; it takes model and executor.`);
+    throw new TypeError(
+      `Mesh option middleware has unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; it takes model and executor.`,
+    );
   }
   const { model, executor } = middleware as MeshMiddleware;
-  for (const [name, list] of [['model', model], ['executor', executor]] as const) {
-    if (list !== undefined && !Array.isArray(list)) throw new TypeError(`Mesh option middleware.${name} must be an array of middleware objects.`);
+  for (const [name, list] of [
+    ['model', model],
+    ['executor', executor],
+  ] as const) {
+    if (list !== undefined && !Array.isArray(list))
+      throw new TypeError(`Mesh option middleware.${name} must be an array of middleware objects.`);
   }
   checkModelMiddleware(model ?? []);
   checkExecutorMiddleware(executor ?? []);
@@ -108,7 +116,9 @@ export class Mesh extends MeshEventEmitter {
     let instance: AutoAgent;
     if (typeof agent === 'function') {
       if (!(agent.prototype instanceof AutoAgent) && agent !== (AutoAgent as unknown)) {
-        throw new TypeError(`mesh.add() takes a class extending AutoAgent or a defineAgent({...}) object; got ${agent.name || 'a function'}.`);
+        throw new TypeError(
+          `mesh.add() takes a class extending AutoAgent or a defineAgent({...}) object; got ${agent.name || 'a function'}.`,
+        );
       }
       instance = new agent(undefined, options);
     } else if (agent && typeof agent === 'object') {
@@ -178,8 +188,12 @@ export class Mesh extends MeshEventEmitter {
     if (this.stopping) return Promise.reject(this.stoppingError('a workflow'));
     // With `wait`, a second run of an id waits for the lease the first holds instead.
     if (this.workflowIds.has(workflowId) && options.wait !== true) {
-      return Promise.reject(new Error(`Workflow "${workflowId}" is already running in this mesh; two runs of one id would overwrite ` +
-        'each other\'s saved state. Await the first run, or give this one another id.'));
+      return Promise.reject(
+        new Error(
+          `Workflow "${workflowId}" is already running in this mesh; two runs of one id would overwrite `
+            + "each other's saved state. Await the first run, or give this one another id.",
+        ),
+      );
     }
     const runtime = this.runtime;
     let plan: WorkflowPlan & { release: () => void };
@@ -190,30 +204,49 @@ export class Mesh extends MeshEventEmitter {
     }
     const tracked = options.wait !== true;
     if (tracked) this.workflowIds.add(workflowId);
-    return runtime.track(runWorkflow({
-      runner: this.stepRunner,
-      events: this,
-      store: this.workflows,
-      storageLocation: this.storageLocation,
-      defaultConcurrency: runtime.settings.WORKFLOW_CONCURRENCY,
-      lease: leaseTiming(runtime.settings.WORKFLOW_LEASE_TTL * 1000),
-      stopSignal: this.stopController.signal,
-    }, plan, options).finally(() => {
-      plan.release();
-      if (tracked) this.workflowIds.delete(workflowId);
-    }));
+    return runtime.track(
+      runWorkflow(
+        {
+          runner: this.stepRunner,
+          events: this,
+          store: this.workflows,
+          storageLocation: this.storageLocation,
+          defaultConcurrency: runtime.settings.WORKFLOW_CONCURRENCY,
+          lease: leaseTiming(runtime.settings.WORKFLOW_LEASE_TTL * 1000),
+          stopSignal: this.stopController.signal,
+        },
+        plan,
+        options,
+      ).finally(() => {
+        plan.release();
+        if (tracked) this.workflowIds.delete(workflowId);
+      }),
+    );
   }
 
   /**
    * Validates the steps (every problem at once) and the budget (an agent that could call an unpriced model is
    * refused), and turns them into the engine's plan: data only, the steps' schemas kept by the step runner.
    */
-  private planWorkflow(workflowId: string, steps: WorkflowStep[], options: WorkflowOptions): WorkflowPlan & { release: () => void } {
+  private planWorkflow(
+    workflowId: string,
+    steps: WorkflowStep[],
+    options: WorkflowOptions,
+  ): WorkflowPlan & { release: () => void } {
     const resolved = resolveWorkflow(workflowId, steps, this.directory());
     const roles = new Set(resolved.map((step) => step.role));
-    const budget = workflowBudget(workflowId, options.budgetUsd, [...roles].map((role) => this.byRole.get(role) as AutoAgent));
+    const budget = workflowBudget(
+      workflowId,
+      options.budgetUsd,
+      [...roles].map((role) => this.byRole.get(role) as AutoAgent),
+    );
     const { steps: planned, release } = this.stepRunner.plan(workflowId, resolved);
-    return { workflowId, steps: planned, budget: budget ? { label: budget.label, limitUsd: budget.limitUsd } : null, release };
+    return {
+      workflowId,
+      steps: planned,
+      budget: budget ? { label: budget.label, limitUsd: budget.limitUsd } : null,
+      release,
+    };
   }
 
   /** @internal The shared parts, for the workflow engine. */
@@ -223,8 +256,10 @@ export class Mesh extends MeshEventEmitter {
   }
 
   private stoppingError(what: string): Error {
-    return new Error(`Cannot start ${what}: mesh.stop() is in progress (it lets the work already running finish, then ` +
-      'shuts the sandbox down). Start work before stop(), or after the next start().');
+    return new Error(
+      `Cannot start ${what}: mesh.stop() is in progress (it lets the work already running finish, then `
+        + 'shuts the sandbox down). Start work before stop(), or after the next start().',
+    );
   }
 
   /** Admits a task (see AgentRuntime.admitTask). */
@@ -232,8 +267,10 @@ export class Mesh extends MeshEventEmitter {
     if (this.stopping) throw this.stoppingError('a task');
     if (id === undefined) return () => undefined;
     if (this.taskIds.has(id)) {
-      throw new Error(`Task id "${id}" is already used by a task still running in this mesh; the id names the stored ` +
-        'result, so the two would overwrite each other. Await the first task, or give this one another id.');
+      throw new Error(
+        `Task id "${id}" is already used by a task still running in this mesh; the id names the stored `
+          + 'result, so the two would overwrite each other. Await the first task, or give this one another id.',
+      );
     }
     this.taskIds.add(id);
     return () => this.taskIds.delete(id);
@@ -262,7 +299,8 @@ export class Mesh extends MeshEventEmitter {
     const settings = loadSettings({ config: this.options.config });
     const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
     const model = wrapModel(
-      createCodeModel(settings, this.options.providers ? { providers: this.options.providers } : {}), ...this.middleware.model ?? [],
+      createCodeModel(settings, this.options.providers ? { providers: this.options.providers } : {}),
+      ...(this.middleware.model ?? []),
     );
     const models = agentModels(settings, model, this.byRole.values());
     // Before the sandbox warms and long before any model call: a log directory that cannot hold results
@@ -270,7 +308,10 @@ export class Mesh extends MeshEventEmitter {
     await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY');
     const own = this.options.storage ? null : openStorageFromSettings(settings);
     const storage = this.options.storage ?? (own as Storage);
-    const executor = wrapExecutor(new Executor({ settings: sandboxSettingsOf(settings) }), ...this.middleware.executor ?? []);
+    const executor = wrapExecutor(
+      new Executor({ settings: sandboxSettingsOf(settings) }),
+      ...(this.middleware.executor ?? []),
+    );
     const closeAll = async (): Promise<void> => {
       await executor.close();
       await own?.close();
@@ -286,15 +327,23 @@ export class Mesh extends MeshEventEmitter {
     }
     if (this.stopRequested) {
       await closeAll();
-      throw new Error('mesh.stop() was called while mesh.start() was in progress: the mesh did not start, and the ' +
-        'sandbox workers it had started are shut down.');
+      throw new Error(
+        'mesh.stop() was called while mesh.start() was in progress: the mesh did not start, and the '
+          + 'sandbox workers it had started are shut down.',
+      );
     }
     this.stopController = new AbortController();
     this.workflows = storage.workflows;
     this.ownStorage = own;
     this.storageLocation = own ? `LOG_DIRECTORY=${resolve(settings.LOG_DIRECTORY)}` : storage.location;
     this.runtime = {
-      settings, model, agentModels: models, executor, prompts, results: storage.results, registry: new CodeRegistry(storage.registry),
+      settings,
+      model,
+      agentModels: models,
+      executor,
+      prompts,
+      results: storage.results,
+      registry: new CodeRegistry(storage.registry),
       stopSignal: this.stopController.signal,
       warn: (warning) => this.emit('warning', warning),
       track: <T>(work: Promise<T>): Promise<T> => {

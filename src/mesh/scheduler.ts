@@ -50,7 +50,11 @@ export class Scheduler {
    * `ended` holds steps that are done before the run starts (recovered from an earlier run), with how they ended.
    * Throws for a concurrency below 1, a duplicate id or a dependency on an unknown step.
    */
-  constructor(steps: readonly SchedulableStep[], readonly concurrency: number, ended: ReadonlyMap<string, EndStatus> = new Map()) {
+  constructor(
+    steps: readonly SchedulableStep[],
+    readonly concurrency: number,
+    ended: ReadonlyMap<string, EndStatus> = new Map(),
+  ) {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new RangeError(`Workflow concurrency must be a whole number >= 1; got ${String(concurrency)}.`);
     }
@@ -77,7 +81,7 @@ export class Scheduler {
    */
   next(halts: Halts = NO_HALTS): Decision[] {
     const decisions: Decision[] = [];
-    for (let i = 0; i < this.waiting.length;) {
+    for (let i = 0; i < this.waiting.length; ) {
       const step = this.waiting[i] as SchedulableStep;
       const decision = this.decide(step, halts);
       if (decision === null) {

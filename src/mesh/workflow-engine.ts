@@ -8,15 +8,22 @@
  * run's lease and writes its records; a {@link StepRunner} runs each step, wherever it runs. The engine holds
  * only data: no agent, no closure of the user's, no schema object.
  */
-import { addTokens, ZERO_TOKENS, type Envelope } from '../agent/envelope.js';
+import { addTokens, type Envelope, ZERO_TOKENS } from '../agent/envelope.js';
 import { newResultId } from '../agent/pipeline.js';
 import { isStorageError } from '../storage/errors.js';
 import type { StepRecord, WorkflowHeader, WorkflowStatus, WorkflowStore } from '../storage/types.js';
 import type { MeshEventEmitter, WorkflowSummary } from './events.js';
-import { Scheduler, type Decision, type Halts, type SkipReason } from './scheduler.js';
+import { type Decision, type Halts, Scheduler, type SkipReason } from './scheduler.js';
 import type { StepCall, StepProgress, StepRunner } from './step-runner.js';
-import { claimWorkflow, newOwner, recoverSteps, storedEnvelope, WorkflowState, type LeaseTiming } from './workflow-state.js';
 import type { PlannedStep } from './workflow-spec.js';
+import {
+  claimWorkflow,
+  type LeaseTiming,
+  newOwner,
+  recoverSteps,
+  storedEnvelope,
+  WorkflowState,
+} from './workflow-state.js';
 
 export interface WorkflowOptions {
   /** Ignore saved state and run every step. */
@@ -63,7 +70,11 @@ export interface EngineDeps {
  * `results` holds every envelope (what did run, and its spend), so nothing the run learned is lost.
  */
 export class WorkflowStorageError extends Error {
-  constructor(message: string, readonly results: WorkflowResult, options: { cause: unknown }) {
+  constructor(
+    message: string,
+    readonly results: WorkflowResult,
+    options: { cause: unknown },
+  ) {
     super(message, options);
     this.name = 'WorkflowStorageError';
   }
@@ -78,10 +89,26 @@ function checkConcurrency(concurrency: number): number {
 
 function skippedEnvelope(step: PlannedStep, error: string, category: Envelope['errorCategory']): Envelope {
   return {
-    status: 'skipped', output: null, code: null, repairs: 0, executionTime: 0, tokens: { ...ZERO_TOKENS }, costUsd: 0,
-    resultId: newResultId(), functionId: null, error, errorCategory: category, attempts: [], cached: false, logs: [],
+    status: 'skipped',
+    output: null,
+    code: null,
+    repairs: 0,
+    executionTime: 0,
+    tokens: { ...ZERO_TOKENS },
+    costUsd: 0,
+    resultId: newResultId(),
+    functionId: null,
+    error,
+    errorCategory: category,
+    attempts: [],
+    cached: false,
+    logs: [],
     // No agent ran it: the role stands for the agent (the step may have been meant for another process).
-    agentId: step.role, role: step.role, provider: null, model: null, stepId: step.id,
+    agentId: step.role,
+    role: step.role,
+    provider: null,
+    model: null,
+    stepId: step.id,
   };
 }
 
@@ -124,12 +151,19 @@ const now = (): string => new Date().toISOString();
  * when another run holds the id (unless `wait`), or with a {@link WorkflowStorageError} (holding every envelope)
  * when its state could not be saved.
  */
-export async function runWorkflow(deps: EngineDeps, plan: WorkflowPlan, options: WorkflowOptions = {}): Promise<WorkflowResult> {
+export async function runWorkflow(
+  deps: EngineDeps,
+  plan: WorkflowPlan,
+  options: WorkflowOptions = {},
+): Promise<WorkflowResult> {
   const started = performance.now();
   const concurrency = checkConcurrency(options.concurrency ?? deps.defaultConcurrency);
   const cancelSignal = AbortSignal.any([deps.stopSignal, ...(options.signal ? [options.signal] : [])]);
   const run = new WorkflowRun(deps, plan, concurrency, cancelSignal);
-  const lease = await claimWorkflow(deps.store, plan.workflowId, run.owner, deps.lease, { wait: options.wait === true, signal: cancelSignal });
+  const lease = await claimWorkflow(deps.store, plan.workflowId, run.owner, deps.lease, {
+    wait: options.wait === true,
+    signal: cancelSignal,
+  });
   const state = new WorkflowState(deps.store, lease, deps.lease, (err) => run.leaseLost(err));
   try {
     await run.begin(state, options.fresh === true);
@@ -139,8 +173,10 @@ export async function runWorkflow(deps: EngineDeps, plan: WorkflowPlan, options:
     // The run's own outcome (its result, or why it failed) is what the caller gets; a lease that could not be given
     // back is reported here and expires by itself.
     await state.close().catch((err: unknown) => {
-      process.stderr.write(`automesh: workflow "${plan.workflowId}" could not give up its lease (${err instanceof Error ? err.message : String(err)}); ` +
-        `it expires by itself within ${deps.lease.ttlMs / 1000} s, and the next run of the id takes over then.\n`);
+      process.stderr.write(
+        `automesh: workflow "${plan.workflowId}" could not give up its lease (${err instanceof Error ? err.message : String(err)}); `
+          + `it expires by itself within ${deps.lease.ttlMs / 1000} s, and the next run of the id takes over then.\n`,
+      );
     });
   }
 }
@@ -195,18 +231,33 @@ class WorkflowRun {
       throw err;
     });
     const recovered = fresh ? new Map<string, Envelope>() : recoverSteps(this.plan.steps, snapshot);
-    this.scheduler = new Scheduler(this.plan.steps, this.scheduler.concurrency, new Map([...recovered.keys()].map((id) => [id, 'success' as const])));
+    this.scheduler = new Scheduler(
+      this.plan.steps,
+      this.scheduler.concurrency,
+      new Map([...recovered.keys()].map((id) => [id, 'success' as const])),
+    );
     this.header = {
-      workflowId: this.workflowId, status: 'running', stepIds: this.plan.steps.map((s) => s.id), startedAt: now(), updatedAt: now(),
+      workflowId: this.workflowId,
+      status: 'running',
+      stepIds: this.plan.steps.map((s) => s.id),
+      startedAt: now(),
+      updatedAt: now(),
     };
-    this.deps.events.emit('workflow:started', { workflowId: this.workflowId, steps: this.plan.steps.length, resumed: recovered.size > 0 });
+    this.deps.events.emit('workflow:started', {
+      workflowId: this.workflowId,
+      steps: this.plan.steps.length,
+      resumed: recovered.size > 0,
+    });
     for (const [stepId, envelope] of recovered) {
       this.results.set(stepId, envelope);
       this.deps.events.emit('step:recovered', { workflowId: this.workflowId, stepId, envelope });
     }
     // A stale record (an earlier run's result of a step that runs again) must not be recovered later should this
     // run stop before that step ends: it is reset to pending.
-    const stale = new Set([...(snapshot?.steps ?? []).map((r) => r.stepId), ...(snapshot?.damaged ?? []).filter((d) => d.kind === 'step').map((d) => d.id)]);
+    const stale = new Set([
+      ...(snapshot?.steps ?? []).map((r) => r.stepId),
+      ...(snapshot?.damaged ?? []).filter((d) => d.kind === 'step').map((d) => d.id),
+    ]);
     const resets = this.plan.steps.filter((step) => stale.has(step.id) && !recovered.has(step.id));
     try {
       await state.saveHeader(this.header);
@@ -229,11 +280,18 @@ class WorkflowRun {
   /** Writes the header's end state and sums the run up; rejects when a save failed or a step could not run. */
   async finish(started: number): Promise<WorkflowResult> {
     const cancelled = this.cancelSignal.aborted;
-    const status: WorkflowStatus = cancelled ? 'cancelled'
-      : this.plan.steps.every((step) => this.results.get(step.id)?.status === 'success') ? 'finished' : 'failed';
+    const status: WorkflowStatus = cancelled
+      ? 'cancelled'
+      : this.plan.steps.every((step) => this.results.get(step.id)?.status === 'success')
+        ? 'finished'
+        : 'failed';
     if (!this.storageFailure) {
       try {
-        await (this.state as WorkflowState).saveHeader({ ...(this.header as WorkflowHeader), status, updatedAt: now() });
+        await (this.state as WorkflowState).saveHeader({
+          ...(this.header as WorkflowHeader),
+          status,
+          updatedAt: now(),
+        });
       } catch (err) {
         this.failStorage(err);
       }
@@ -251,7 +309,11 @@ class WorkflowRun {
   }
 
   private halts(): Halts {
-    return { storage: this.storageFailure !== null, budget: this.budgetRefusal !== null, cancelled: this.cancelSignal.aborted };
+    return {
+      storage: this.storageFailure !== null,
+      budget: this.budgetRefusal !== null,
+      cancelled: this.cancelSignal.aborted,
+    };
   }
 
   /**
@@ -278,10 +340,16 @@ class WorkflowRun {
       this.end(step, skippedEnvelope(step, ...this.skipText(decision.reason)));
       return;
     }
-    this.runStep(step).then((envelope) => this.end(step, envelope), (err: unknown) => {
-      this.failure ??= err;
-      this.end(step, skippedEnvelope(step, `The step could not run: ${err instanceof Error ? err.message : String(err)}`, null));
-    });
+    this.runStep(step).then(
+      (envelope) => this.end(step, envelope),
+      (err: unknown) => {
+        this.failure ??= err;
+        this.end(
+          step,
+          skippedEnvelope(step, `The step could not run: ${err instanceof Error ? err.message : String(err)}`, null),
+        );
+      },
+    );
   }
 
   private skipText(reason: SkipReason): [string, Envelope['errorCategory']] {
@@ -295,7 +363,10 @@ class WorkflowRun {
       }
       case 'dependency': {
         const dep = this.results.get(reason.dependency) as Envelope;
-        const why = dep.status === 'skipped' ? 'was skipped' : `failed (${dep.errorCategory ?? 'error'}: ${(dep.error ?? '').slice(0, 200)})`;
+        const why =
+          dep.status === 'skipped'
+            ? 'was skipped'
+            : `failed (${dep.errorCategory ?? 'error'}: ${(dep.error ?? '').slice(0, 200)})`;
         return [`Skipped: step "${reason.dependency}" it depends on ${why}.`, 'dependency'];
       }
       case 'cancelled':
@@ -303,10 +374,22 @@ class WorkflowRun {
     }
   }
 
-  private record(step: PlannedStep, status: StepRecord['status'], envelope: Envelope | null, startedAt: string | null = null): StepRecord {
+  private record(
+    step: PlannedStep,
+    status: StepRecord['status'],
+    envelope: Envelope | null,
+    startedAt: string | null = null,
+  ): StepRecord {
     return {
-      stepId: step.id, index: step.index, role: step.role, task: step.task, specHash: step.specHash, status,
-      envelope: envelope ? storedEnvelope(envelope) : null, startedAt, finishedAt: envelope ? now() : null,
+      stepId: step.id,
+      index: step.index,
+      role: step.role,
+      task: step.task,
+      specHash: step.specHash,
+      status,
+      envelope: envelope ? storedEnvelope(envelope) : null,
+      startedAt,
+      finishedAt: envelope ? now() : null,
     };
   }
 
@@ -324,7 +407,10 @@ class WorkflowRun {
         return false;
       }
     });
-    this.writes.set(record.stepId, written.then(() => undefined));
+    this.writes.set(
+      record.stepId,
+      written.then(() => undefined),
+    );
     return written;
   }
 
@@ -333,7 +419,9 @@ class WorkflowRun {
     void this.write(this.record(step, 'running', null, startedAt));
     const { workflowId } = this;
     this.deps.events.emit('step:started', { workflowId, stepId: step.id, role: step.role, task: step.task });
-    const envelope = await this.deps.runner.run(this.callOf(step), this.stepSignal, (event) => this.progress(step, event));
+    const envelope = await this.deps.runner.run(this.callOf(step), this.stepSignal, (event) =>
+      this.progress(step, event),
+    );
     return { ...envelope, stepId: step.id };
   }
 
@@ -345,10 +433,18 @@ class WorkflowRun {
       stepId: step.id,
       role: step.role,
       task: step.task,
-      context: { ...step.context, ...depEnvelopes, previousStepResults: depEnvelopes, workflowId: this.workflowId, stepId: step.id },
+      context: {
+        ...step.context,
+        ...depEnvelopes,
+        previousStepResults: depEnvelopes,
+        workflowId: this.workflowId,
+        stepId: step.id,
+      },
       dependencies: step.dependsOn,
       outputSchema: step.outputSchema,
-      budget: budget ? { key: this.owner.runId, label: budget.label, limitUsd: budget.limitUsd, spentUsd: this.spentUsd } : null,
+      budget: budget
+        ? { key: this.owner.runId, label: budget.label, limitUsd: budget.limitUsd, spentUsd: this.spentUsd }
+        : null,
     };
   }
 
@@ -383,8 +479,10 @@ class WorkflowRun {
     const { workflowId } = this;
     this.results.set(step.id, envelope);
     this.scheduler.ended(step.id, envelope.status);
-    if (envelope.status === 'success') this.deps.events.emit('step:finished', { workflowId, stepId: step.id, envelope });
-    else if (envelope.status === 'failure') this.deps.events.emit('step:failed', { workflowId, stepId: step.id, envelope });
+    if (envelope.status === 'success')
+      this.deps.events.emit('step:finished', { workflowId, stepId: step.id, envelope });
+    else if (envelope.status === 'failure')
+      this.deps.events.emit('step:failed', { workflowId, stepId: step.id, envelope });
     else this.deps.events.emit('step:skipped', { workflowId, stepId: step.id, reason: envelope.error ?? '', envelope });
     this.pump();
   }
@@ -394,18 +492,23 @@ class WorkflowRun {
     const why = (this.storageFailure as { message: string }).message;
     return envelope.status === 'skipped'
       ? { ...envelope, error: `Skipped: ${why}`, errorCategory: 'storage' }
-      : { ...envelope, status: 'failure', output: null, errorCategory: 'storage',
-        error: `${envelope.status === 'success' ? 'The step succeeded, but its result' : 'The step was stopped; its state'} was not saved: ${why}` };
+      : {
+          ...envelope,
+          status: 'failure',
+          output: null,
+          errorCategory: 'storage',
+          error: `${envelope.status === 'success' ? 'The step succeeded, but its result' : 'The step was stopped; its state'} was not saved: ${why}`,
+        };
   }
 
   private failStorage(cause: unknown): void {
     if (this.storageFailure) return;
     const detail = cause instanceof Error ? cause.message : String(cause);
     const message = isStorageError(cause, 'conflict')
-      ? `another run took workflow "${this.workflowId}" over after this run's lease expired (${detail}); this run stopped ` +
-        'starting steps and leaves the workflow to it'
-      : `the state of workflow "${this.workflowId}" could not be saved under ${this.deps.storageLocation} (${detail}). ` +
-        'Make that directory writable (or free space on its disk) and run the workflow again; saved steps resume.';
+      ? `another run took workflow "${this.workflowId}" over after this run's lease expired (${detail}); this run stopped `
+        + 'starting steps and leaves the workflow to it'
+      : `the state of workflow "${this.workflowId}" could not be saved under ${this.deps.storageLocation} (${detail}). `
+        + 'Make that directory writable (or free space on its disk) and run the workflow again; saved steps resume.';
     this.storageFailure = { cause, message };
     this.storageStop.abort(new Error(message));
     // Steps waiting for a slot are skipped now, not when a running step ends.

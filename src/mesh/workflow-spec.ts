@@ -4,8 +4,8 @@
  * dependencies, self-dependencies and cycles (named, e.g. `a → b → c → a`).
  */
 import { createHash } from 'node:crypto';
-import { findNonJsonData } from '../codegen/json-data.js';
 import type { z } from 'zod';
+import { findNonJsonData } from '../codegen/json-data.js';
 import { requireZod4Schema, stableJson, toJsonSchema } from '../codegen/json-schema.js';
 import { AutomeshError } from '../core/errors.js';
 import type { StepSchema } from './step-runner.js';
@@ -71,15 +71,23 @@ const RESERVED_IDS = ['previousStepResults', 'workflowId', 'stepId'];
 
 /** A workflow spec with problems, every one listed in `problems`. Code `invalid-workflow`. */
 export class WorkflowValidationError extends AutomeshError<'invalid-workflow'> {
-  constructor(workflowId: string, readonly problems: string[]) {
-    super('invalid-workflow', `Workflow "${workflowId}" is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}.`);
+  constructor(
+    workflowId: string,
+    readonly problems: string[],
+  ) {
+    super(
+      'invalid-workflow',
+      `Workflow "${workflowId}" is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}.`,
+    );
     this.name = 'WorkflowValidationError';
   }
 }
 
 export function checkWorkflowId(workflowId: unknown): string {
   if (typeof workflowId !== 'string' || !SAFE_ID.test(workflowId)) {
-    throw new TypeError(`Workflow id ${JSON.stringify(workflowId)} is invalid: use letters, digits, ".", "-" or "_" (at most 128), starting with a letter or digit.`);
+    throw new TypeError(
+      `Workflow id ${JSON.stringify(workflowId)} is invalid: use letters, digits, ".", "-" or "_" (at most 128), starting with a letter or digit.`,
+    );
   }
   return workflowId;
 }
@@ -118,7 +126,9 @@ function findCycles(steps: Array<{ id: string; deps: string[] }>): string[][] {
 export function resolveWorkflow(workflowId: string, steps: unknown, agents: AgentDirectory): ResolvedStep[] {
   checkWorkflowId(workflowId);
   if (!Array.isArray(steps) || steps.length === 0) {
-    throw new WorkflowValidationError(workflowId, ['steps must be a non-empty array of { agent, task, dependsOn?, context? }']);
+    throw new WorkflowValidationError(workflowId, [
+      'steps must be a non-empty array of { agent, task, dependsOn?, context? }',
+    ]);
   }
   const problems: string[] = [];
   const ids: string[] = steps.map((raw, index) => {
@@ -129,7 +139,8 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
   ids.forEach((id, index) => {
     const label = `step ${index}`;
     if (!SAFE_ID.test(id)) problems.push(`${label}: id ${JSON.stringify(id)} must be letters, digits, ".", "-" or "_"`);
-    if (RESERVED_IDS.includes(id)) problems.push(`${label}: id "${id}" is reserved (a dependant's context uses that key); rename the step`);
+    if (RESERVED_IDS.includes(id))
+      problems.push(`${label}: id "${id}" is reserved (a dependant's context uses that key); rename the step`);
     const first = seen.get(id);
     if (first !== undefined) problems.push(`duplicate step id "${id}" (steps ${first} and ${index})`);
     else seen.set(id, index);
@@ -147,8 +158,12 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
       role = agents.resolve(step.agent);
       if (!role) problems.push(`${label}: unknown agent "${step.agent}" (${agents.describe()})`);
     }
-    if (typeof step.task !== 'string' || step.task.trim() === '') problems.push(`${label}: task is required (a non-empty string)`);
-    if (step.context !== undefined && (step.context === null || typeof step.context !== 'object' || Array.isArray(step.context))) {
+    if (typeof step.task !== 'string' || step.task.trim() === '')
+      problems.push(`${label}: task is required (a non-empty string)`);
+    if (
+      step.context !== undefined
+      && (step.context === null || typeof step.context !== 'object' || Array.isArray(step.context))
+    ) {
       problems.push(`${label}: context must be an object`);
     } else if (step.context !== undefined) {
       // The context reaches the sandbox as JSON: what JSON cannot hold is refused here, before anything runs.
@@ -171,7 +186,8 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
             deps.push(ids[dep] as string);
           }
         } else if (typeof dep === 'string') {
-          if (!ids.includes(dep)) problems.push(`${label}: depends on unknown step "${dep}" (steps are ${ids.join(', ')})`);
+          if (!ids.includes(dep))
+            problems.push(`${label}: depends on unknown step "${dep}" (steps are ${ids.join(', ')})`);
           else deps.push(dep);
         } else {
           problems.push(`${label}: dependsOn entries must be step ids or indices`);
@@ -181,11 +197,21 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
     if (deps.includes(id)) problems.push(`${label}: depends on itself`);
     let outputSchema: z.ZodType | undefined;
     try {
-      outputSchema = step.outputSchema === undefined ? undefined : requireZod4Schema(step.outputSchema, `${label}: outputSchema`);
+      outputSchema =
+        step.outputSchema === undefined ? undefined : requireZod4Schema(step.outputSchema, `${label}: outputSchema`);
     } catch (err) {
       problems.push((err as Error).message);
     }
-    return { index, id, role, agent: step.agent, task: step.task, deps: [...new Set(deps)], context: step.context ?? {}, outputSchema };
+    return {
+      index,
+      id,
+      role,
+      agent: step.agent,
+      task: step.task,
+      deps: [...new Set(deps)],
+      context: step.context ?? {},
+      outputSchema,
+    };
   });
 
   for (const cycle of findCycles(parsed.map((p) => ({ id: p.id, deps: p.deps })))) {
@@ -194,19 +220,34 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
   if (problems.length > 0) throw new WorkflowValidationError(workflowId, problems);
 
   const hashes = new Map<string, string>();
-  const resolved = parsed.map((p): ResolvedStep => ({
-    index: p.index, id: p.id, role: p.role as string, agent: p.agent, task: p.task, dependsOn: p.deps,
-    context: p.context as Record<string, unknown>, specHash: '',
-    ...(p.outputSchema ? { outputSchema: p.outputSchema } : {}),
-  }));
+  const resolved = parsed.map(
+    (p): ResolvedStep => ({
+      index: p.index,
+      id: p.id,
+      role: p.role as string,
+      agent: p.agent,
+      task: p.task,
+      dependsOn: p.deps,
+      context: p.context as Record<string, unknown>,
+      specHash: '',
+      ...(p.outputSchema ? { outputSchema: p.outputSchema } : {}),
+    }),
+  );
   // A step's hash covers its dependencies' hashes, so changing a step invalidates everything downstream.
   const hashOf = (step: ResolvedStep): string => {
     const known = hashes.get(step.id);
     if (known) return known;
     const deps = step.dependsOn.map((d) => hashOf(resolved.find((s) => s.id === d) as ResolvedStep));
     const hash = createHash('sha256')
-      .update(stableJson({ role: step.role, task: step.task, context: step.context, deps,
-        ...(step.outputSchema ? { outputSchema: toJsonSchema(step.outputSchema) } : {}) }))
+      .update(
+        stableJson({
+          role: step.role,
+          task: step.task,
+          context: step.context,
+          deps,
+          ...(step.outputSchema ? { outputSchema: toJsonSchema(step.outputSchema) } : {}),
+        }),
+      )
       .digest('hex');
     hashes.set(step.id, hash);
     return hash;

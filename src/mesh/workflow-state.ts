@@ -9,7 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Envelope } from '../agent/envelope.js';
 import { isStorageError } from '../storage/errors.js';
-import type { LeaseOwner, StepRecord, WorkflowHeader, WorkflowLease, WorkflowSnapshot, WorkflowStore } from '../storage/types.js';
+import type {
+  LeaseOwner,
+  StepRecord,
+  WorkflowHeader,
+  WorkflowLease,
+  WorkflowSnapshot,
+  WorkflowStore,
+} from '../storage/types.js';
 
 /** How long a lease lasts and how often it is renewed and, when waiting for another run, polled. */
 export interface LeaseTiming {
@@ -23,7 +30,11 @@ export interface LeaseTiming {
 
 /** The timing for a lease of `ttlMs`: renewed every third of it, polled at most every second. */
 export function leaseTiming(ttlMs: number): LeaseTiming {
-  return { ttlMs, renewEveryMs: Math.max(1, Math.floor(ttlMs / 3)), pollMs: Math.max(10, Math.min(1000, Math.floor(ttlMs / 3))) };
+  return {
+    ttlMs,
+    renewEveryMs: Math.max(1, Math.floor(ttlMs / 3)),
+    pollMs: Math.max(10, Math.min(1000, Math.floor(ttlMs / 3))),
+  };
 }
 
 /** This run, as the lease names it. */
@@ -98,7 +109,9 @@ export function boundLogs(logs: readonly string[]): string[] {
   if (kept.length === logs.length) return [...logs];
   const droppedLines = logs.length - kept.length;
   const droppedBytes = logs.slice(0, droppedLines).reduce((n, line) => n + Buffer.byteLength(line), 0);
-  kept.push(`[automesh: ${droppedLines} earlier log line${droppedLines === 1 ? '' : 's'} (${droppedBytes} bytes) not kept in the workflow state]`);
+  kept.push(
+    `[automesh: ${droppedLines} earlier log line${droppedLines === 1 ? '' : 's'} (${droppedBytes} bytes) not kept in the workflow state]`,
+  );
   return kept.reverse();
 }
 
@@ -119,7 +132,10 @@ export interface RecoverableStep {
  * same spec and whose dependencies are recovered too (a step that runs again may answer differently, so everything
  * downstream of it runs again as well). Damaged records are not in `snapshot.steps`, so their steps run again.
  */
-export function recoverSteps(steps: readonly RecoverableStep[], snapshot: WorkflowSnapshot | null): Map<string, Envelope> {
+export function recoverSteps(
+  steps: readonly RecoverableStep[],
+  snapshot: WorkflowSnapshot | null,
+): Map<string, Envelope> {
   const recovered = new Map<string, Envelope>();
   if (!snapshot) return recovered;
   const saved = new Map(snapshot.steps.map((record) => [record.stepId, record]));
@@ -129,8 +145,12 @@ export function recoverSteps(steps: readonly RecoverableStep[], snapshot: Workfl
     for (const step of steps) {
       if (recovered.has(step.id)) continue;
       const record = saved.get(step.id);
-      if (record?.status === 'success' && record.envelope && record.specHash === step.specHash &&
-        step.dependsOn.every((d) => recovered.has(d))) {
+      if (
+        record?.status === 'success'
+        && record.envelope
+        && record.specHash === step.specHash
+        && step.dependsOn.every((d) => recovered.has(d))
+      ) {
         recovered.set(step.id, { ...(record.envelope as unknown as Envelope), stepId: step.id, recovered: true });
         changed = true;
       }

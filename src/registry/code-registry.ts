@@ -7,7 +7,7 @@
  * back to `candidate`, where lookups no longer return it.
  */
 import type { RegistryStore } from '../storage/types.js';
-import { dependencyHash, type CodeDependencies } from './dependencies.js';
+import { type CodeDependencies, dependencyHash } from './dependencies.js';
 import { stageOf } from './stage.js';
 import { functionId, normalizeTask, taskKey } from './task-key.js';
 import type { DamagedRecord, RegistryEntry, Stage } from './types.js';
@@ -108,40 +108,47 @@ export class CodeRegistry {
     }
     const key = keyOf(input);
     const id = functionId(key, input.code);
-    const upsert = (): Promise<RegistryEntry> => this.store.upsert(id, (current) => {
-      const now = new Date().toISOString();
-      if (current) return counted(current, { successCount: current.successCount + 1, lastUsedAt: now });
-      return {
-        id,
-        role: input.role,
-        task: input.task,
-        normalizedTask: normalizeTask(input.task),
-        taskKey: key,
-        systemPromptHash: input.systemPromptHash,
-        contextShapeHash: input.contextShapeHash,
-        toolsHash: input.toolsHash,
-        outputSchemaHash: input.outputSchemaHash,
-        capabilities: [...input.capabilities],
-        code: input.code,
-        provenance: {
-          provider: input.provenance?.provider ?? null,
-          model: input.provenance?.model ?? null,
-          resultId: input.provenance?.resultId ?? null,
-          createdAt: now,
-        },
-        successCount: 1,
-        failureCount: 0,
-        stage: stageOf(1, 0),
-        lastUsedAt: now,
-        lastError: null,
-      };
-    });
+    const upsert = (): Promise<RegistryEntry> =>
+      this.store.upsert(id, (current) => {
+        const now = new Date().toISOString();
+        if (current) return counted(current, { successCount: current.successCount + 1, lastUsedAt: now });
+        return {
+          id,
+          role: input.role,
+          task: input.task,
+          normalizedTask: normalizeTask(input.task),
+          taskKey: key,
+          systemPromptHash: input.systemPromptHash,
+          contextShapeHash: input.contextShapeHash,
+          toolsHash: input.toolsHash,
+          outputSchemaHash: input.outputSchemaHash,
+          capabilities: [...input.capabilities],
+          code: input.code,
+          provenance: {
+            provider: input.provenance?.provider ?? null,
+            model: input.provenance?.model ?? null,
+            resultId: input.provenance?.resultId ?? null,
+            createdAt: now,
+          },
+          successCount: 1,
+          failureCount: 0,
+          stage: stageOf(1, 0),
+          lastUsedAt: now,
+          lastError: null,
+        };
+      });
     const after = options.after;
     if (!after) return this.track(upsert(), true);
-    return this.track(after.then(upsert, (error: unknown) => {
-      throw new Error(`Function ${id} was not registered: its result was not stored ` +
-        `(${error instanceof Error ? error.message : String(error)}).`, { cause: error });
-    }), true);
+    return this.track(
+      after.then(upsert, (error: unknown) => {
+        throw new Error(
+          `Function ${id} was not registered: its result was not stored `
+            + `(${error instanceof Error ? error.message : String(error)}).`,
+          { cause: error },
+        );
+      }),
+      true,
+    );
   }
 
   /**
@@ -158,8 +165,13 @@ export class CodeRegistry {
     let best: RegistryEntry | null = null;
     for (const entry of candidates) {
       // The key already implies these; checking them again costs nothing and guards against a hand-edited index.
-      if (entry.stage === 'candidate' || entry.role !== input.role || entry.normalizedTask !== normalized ||
-        DEPENDENCY_FIELDS.some((field) => entry[field] !== input[field])) continue;
+      if (
+        entry.stage === 'candidate'
+        || entry.role !== input.role
+        || entry.normalizedTask !== normalized
+        || DEPENDENCY_FIELDS.some((field) => entry[field] !== input[field])
+      )
+        continue;
       if (!best || compareForReuse(entry, best) < 0) best = entry;
     }
     return best;
@@ -169,7 +181,10 @@ export class CodeRegistry {
   async recordSuccess(id: string): Promise<RegistryEntry | null> {
     const now = new Date().toISOString();
     // A success never removes an entry from reuse, so lookups need not wait for it.
-    return this.track(this.store.update(id, (entry) => counted(entry, { successCount: entry.successCount + 1, lastUsedAt: now })), false);
+    return this.track(
+      this.store.update(id, (entry) => counted(entry, { successCount: entry.successCount + 1, lastUsedAt: now })),
+      false,
+    );
   }
 
   /**
@@ -180,8 +195,12 @@ export class CodeRegistry {
     const now = new Date().toISOString();
     const message = String(error);
     const lastError = message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
-    return this.track(this.store.update(id, (entry) =>
-      counted(entry, { failureCount: entry.failureCount + 1, lastUsedAt: now, lastError })), true);
+    return this.track(
+      this.store.update(id, (entry) =>
+        counted(entry, { failureCount: entry.failureCount + 1, lastUsedAt: now, lastError }),
+      ),
+      true,
+    );
   }
 
   /** The entry with this id, or null. */
@@ -197,8 +216,11 @@ export class CodeRegistry {
   async list(filter: { role?: string; stage?: Stage } = {}): Promise<RegistryListing> {
     if (this.writes.size > 0) await this.settled();
     const { entries, damaged } = await this.store.list();
-    const wanted = entries.filter((e) =>
-      (filter.role === undefined || e.role === filter.role) && (filter.stage === undefined || e.stage === filter.stage));
+    const wanted = entries.filter(
+      (e) =>
+        (filter.role === undefined || e.role === filter.role)
+        && (filter.stage === undefined || e.stage === filter.stage),
+    );
     return Object.assign(wanted, { damaged });
   }
 
@@ -230,8 +252,9 @@ export class CodeRegistry {
       if (score > 0 && phrase.length > 0 && entry.normalizedTask.includes(phrase)) score += 5;
       if (score > 0) hits.push({ entry, score });
     }
-    hits.sort((a, b) => b.score - a.score || b.entry.successCount - a.entry.successCount ||
-      compareNewest(a.entry, b.entry));
+    hits.sort(
+      (a, b) => b.score - a.score || b.entry.successCount - a.entry.successCount || compareNewest(a.entry, b.entry),
+    );
     return hits.slice(0, limit);
   }
 
@@ -239,7 +262,9 @@ export class CodeRegistry {
   async byCapability(capability: string): Promise<RegistryEntry[]> {
     if (this.writes.size > 0) await this.settled();
     const wanted = capability.trim().toLowerCase();
-    return (await this.store.list()).entries.filter((e) => e.capabilities.some((c) => c.trim().toLowerCase() === wanted));
+    return (await this.store.list()).entries.filter((e) =>
+      e.capabilities.some((c) => c.trim().toLowerCase() === wanted),
+    );
   }
 
   /** Deletes an entry; false when there was none. */
@@ -285,5 +310,6 @@ function requireString(name: string, value: unknown): void {
 }
 
 function requireText(name: string, value: unknown): void {
-  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`register(): ${name} must be a non-empty string`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new TypeError(`register(): ${name} must be a non-empty string`);
 }

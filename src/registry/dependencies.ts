@@ -56,9 +56,17 @@ const ENVELOPE_STATUSES = new Set(['success', 'failure', 'skipped']);
  * from the registry, a string when a model wrote it), so only its output's shape counts.
  */
 function isEnvelope(value: Record<string, unknown>): boolean {
-  return typeof value.status === 'string' && ENVELOPE_STATUSES.has(value.status) && 'output' in value &&
-    typeof value.resultId === 'string' && typeof value.agentId === 'string' && Array.isArray(value.attempts) &&
-    typeof value.cached === 'boolean' && value.tokens !== null && typeof value.tokens === 'object';
+  return (
+    typeof value.status === 'string'
+    && ENVELOPE_STATUSES.has(value.status)
+    && 'output' in value
+    && typeof value.resultId === 'string'
+    && typeof value.agentId === 'string'
+    && Array.isArray(value.attempts)
+    && typeof value.cached === 'boolean'
+    && value.tokens !== null
+    && typeof value.tokens === 'object'
+  );
 }
 
 /**
@@ -79,7 +87,9 @@ export function shapeOf(value: unknown, depth = 0): string {
   }
   const record = value as Record<string, unknown>;
   if (isEnvelope(record)) return `envelope(${shapeOf(record.output, depth + 1)})`;
-  const fields = Object.keys(record).filter((key) => record[key] !== undefined).sort()
+  const fields = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort()
     .map((key) => `${JSON.stringify(key)}:${shapeOf(record[key], depth + 1)}`);
   return `{${fields.join(',')}}`;
 }
@@ -91,11 +101,13 @@ export function contextShapeHash(context: unknown): string {
 
 /** Hash of the tools' names and signatures (argument and result schemas), in any order. */
 export function toolsHash(tools: Iterable<ToolSignature>): string {
-  const signatures = [...tools].map((tool) => ({
-    name: tool.name,
-    input: tool.input ? schemaText(tool.input) : null,
-    output: tool.output ? schemaText(tool.output) : null,
-  })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const signatures = [...tools]
+    .map((tool) => ({
+      name: tool.name,
+      input: tool.input ? schemaText(tool.input) : null,
+      output: tool.output ? schemaText(tool.output) : null,
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return sha256(JSON.stringify(signatures));
 }
 

@@ -25,7 +25,9 @@ export function normalizeTask(task: string): string {
  * separated by NUL so that no two different triples produce the same input.
  */
 export function taskKey(role: string, task: string, dependencyHash: string): string {
-  return createHash('sha256').update(`${role}\0${normalizeTask(task)}\0${dependencyHash}`).digest('hex');
+  return createHash('sha256')
+    .update(`${role}\0${normalizeTask(task)}\0${dependencyHash}`)
+    .digest('hex');
 }
 
 /**

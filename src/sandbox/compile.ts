@@ -7,15 +7,17 @@
  * `return result`; an explicit `return x` returns before it.
  */
 import { compileFunction } from 'node:vm';
-import { stop as stopEsbuild, transform, type Message, type TransformResult } from 'esbuild';
-import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
+import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import { type Message, stop as stopEsbuild, type TransformResult, transform } from 'esbuild';
 
-const PREFIX = [
-  'globalThis.__automesh_main__ = async function __automesh_main__() {',
-  'let result;',
-  'const __automesh_value__ = await (async () => {',
-].join('\n') + '\n';
-const SUFFIX = '\n;return result;\n})();\nreturn __automesh_value__ !== undefined ? __automesh_value__ : result;\n};\nvoid 0;\n';
+const PREFIX =
+  [
+    'globalThis.__automesh_main__ = async function __automesh_main__() {',
+    'let result;',
+    'const __automesh_value__ = await (async () => {',
+  ].join('\n') + '\n';
+const SUFFIX =
+  '\n;return result;\n})();\nreturn __automesh_value__ !== undefined ? __automesh_value__ : result;\n};\nvoid 0;\n';
 const PREFIX_LINES = 3;
 
 /** A program ready for the worker, plus what is needed to map positions back to the user's code. */
@@ -83,7 +85,12 @@ function esbuildFailure(errors: Message[], userLines: number): CompileFailure {
     }
   }
   const extra = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return { ok: false, message: `SyntaxError: ${first?.text ?? 'the code does not parse'}${where}${extra}`, line, column };
+  return {
+    ok: false,
+    message: `SyntaxError: ${first?.text ?? 'the code does not parse'}${where}${extra}`,
+    line,
+    column,
+  };
 }
 
 /** `ok`: V8 accepts the code as-is. `deep`: V8's parser ran out of stack (absurdly deep nesting). */
@@ -160,7 +167,10 @@ function failure(message: string, category: CompileFailure['category']): Compile
 }
 
 /** A compile's outcome, with the length of its source map's text (what the map keeps alive, roughly). */
-async function compileUncached(code: string, deadlineMs: number): Promise<{ outcome: CompileOutcome; mapChars: number }> {
+async function compileUncached(
+  code: string,
+  deadlineMs: number,
+): Promise<{ outcome: CompileOutcome; mapChars: number }> {
   const userLines = code.split('\n').length;
   const wrapped = PREFIX + code + SUFFIX;
   const v8 = parseWithV8(wrapped);

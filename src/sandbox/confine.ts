@@ -51,7 +51,10 @@ let detected: { network: ConfinementStatus & { unshare?: string[] }; permissions
 
 function detectNetwork(): ConfinementStatus & { unshare?: string[] } {
   if (process.platform !== 'linux') {
-    return { active: false, detail: `no network namespace on ${process.platform}: workers can open network connections` };
+    return {
+      active: false,
+      detail: `no network namespace on ${process.platform}: workers can open network connections`,
+    };
   }
   const unshare = UNSHARE_PATHS.find((path) => existsSync(path));
   if (!unshare) {
@@ -59,12 +62,23 @@ function detectNetwork(): ConfinementStatus & { unshare?: string[] } {
   }
   // As root a network namespace needs no user namespace; otherwise an unprivileged user namespace carries it.
   const flag = process.getuid?.() === 0 ? '-n' : '-rn';
-  const probe = spawnSync(unshare, [flag, '--', process.execPath, '-e', ''], { timeout: 10_000, encoding: 'utf8', env: {} });
+  const probe = spawnSync(unshare, [flag, '--', process.execPath, '-e', ''], {
+    timeout: 10_000,
+    encoding: 'utf8',
+    env: {},
+  });
   if (probe.status !== 0) {
     const why = (probe.error?.message ?? probe.stderr?.trim()) || `exit ${String(probe.status ?? probe.signal)}`;
-    return { active: false, detail: `unshare ${flag} is not allowed here (${why.slice(0, 200)}): workers can open network connections` };
+    return {
+      active: false,
+      detail: `unshare ${flag} is not allowed here (${why.slice(0, 200)}): workers can open network connections`,
+    };
   }
-  return { active: true, detail: `own network namespace (unshare ${flag}): no network interface`, unshare: [unshare, flag] };
+  return {
+    active: true,
+    detail: `own network namespace (unshare ${flag}): no network interface`,
+    unshare: [unshare, flag],
+  };
 }
 
 function detectPermissions(): ConfinementStatus {
@@ -72,17 +86,25 @@ function detectPermissions(): ConfinementStatus {
   if (!flags.has('--experimental-permission') || !flags.has('--allow-addons')) {
     return {
       active: false,
-      detail: `Node.js ${process.versions.node} has no permission model that allows isolated-vm (--allow-addons): ` +
-        'workers can write files and start processes',
+      detail:
+        `Node.js ${process.versions.node} has no permission model that allows isolated-vm (--allow-addons): `
+        + 'workers can write files and start processes',
     };
   }
-  return { active: true, detail: 'Node.js permission model: reads only of the worker and isolated-vm, no file writes, no child processes, no worker threads' };
+  return {
+    active: true,
+    detail:
+      'Node.js permission model: reads only of the worker and isolated-vm, no file writes, no child processes, no worker threads',
+  };
 }
 
 /** What confines the workers this process starts (detected on first use). */
 export function workerConfinement(): WorkerConfinement {
   detected ??= { network: detectNetwork(), permissions: detectPermissions() };
-  return { permissions: { ...detected.permissions }, network: { active: detected.network.active, detail: detected.network.detail } };
+  return {
+    permissions: { ...detected.permissions },
+    network: { active: detected.network.active, detail: detected.network.detail },
+  };
 }
 
 /**
@@ -133,11 +155,19 @@ export function confirmedConfinement(observed: ObservedConfinement | null): Work
     const none = { active: false, detail: 'not known yet: no sandbox worker has started' };
     return { permissions: none, network: { ...none } };
   }
-  const permissions = asked.permissions.active && !observed.permissions
-    ? { active: false, detail: 'the permission model was requested, but the worker reports file writes or child processes allowed' }
-    : asked.permissions;
-  const network = asked.network.active && observed.networkInterfaces.length > 0
-    ? { active: false, detail: `a network namespace was requested, but the worker sees ${observed.networkInterfaces.join(', ')}` }
-    : asked.network;
+  const permissions =
+    asked.permissions.active && !observed.permissions
+      ? {
+          active: false,
+          detail: 'the permission model was requested, but the worker reports file writes or child processes allowed',
+        }
+      : asked.permissions;
+  const network =
+    asked.network.active && observed.networkInterfaces.length > 0
+      ? {
+          active: false,
+          detail: `a network namespace was requested, but the worker sees ${observed.networkInterfaces.join(', ')}`,
+        }
+      : asked.network;
   return { permissions, network };
 }

@@ -3,8 +3,9 @@
  * `Executor` (isolated-vm in child processes) is one implementation; {@link wrapExecutor} puts middleware around
  * any of them (timing, tracing, a policy check).
  */
-import type { ExecutionLimits, ExecutionResult } from './types.js';
+
 import type { ToolsInput } from './tools.js';
+import type { ExecutionLimits, ExecutionResult } from './types.js';
 
 /** One execution request. */
 export interface ExecutionRequest {

@@ -5,7 +5,7 @@
  *
  * `wrapExecutor(executor)` with no middleware returns `executor` itself, so a mesh without middleware pays nothing.
  */
-import { checkMiddleware, stackMiddleware, type MiddlewareKind } from '../core/middleware.js';
+import { checkMiddleware, type MiddlewareKind, stackMiddleware } from '../core/middleware.js';
 import type { CodeExecutor, ExecutionRequest } from './executor-contract.js';
 import type { ExecutionResult } from './types.js';
 
@@ -29,11 +29,16 @@ export interface ExecutorMiddleware {
 type Execute = NonNullable<ExecutorMiddleware['wrapExecute']>;
 
 const KIND: MiddlewareKind = {
-  label: 'Executor middleware', hook: 'wrapExecute', signature: '({ request, doExecute, executor }) => Promise<ExecutionResult>',
+  label: 'Executor middleware',
+  hook: 'wrapExecute',
+  signature: '({ request, doExecute, executor }) => Promise<ExecutionResult>',
 };
 
 class WrappedExecutor implements CodeExecutor {
-  constructor(private readonly inner: CodeExecutor, private readonly hook: Execute) {}
+  constructor(
+    private readonly inner: CodeExecutor,
+    private readonly hook: Execute,
+  ) {}
 
   execute(request: ExecutionRequest): Promise<ExecutionResult> {
     const inner = this.inner;
@@ -54,7 +59,12 @@ class WrappedExecutor implements CodeExecutor {
  * the result last; the last one wraps the executor directly.
  */
 export function wrapExecutor(executor: CodeExecutor, ...middleware: ExecutorMiddleware[]): CodeExecutor {
-  return stackMiddleware<CodeExecutor, Execute>(KIND, executor, middleware, (inner, hook) => new WrappedExecutor(inner, hook));
+  return stackMiddleware<CodeExecutor, Execute>(
+    KIND,
+    executor,
+    middleware,
+    (inner, hook) => new WrappedExecutor(inner, hook),
+  );
 }
 
 /** Throws a TypeError for an entry that is not an executor middleware (a `new Mesh()` option is checked at once). */

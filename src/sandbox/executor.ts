@@ -6,12 +6,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loadSandboxSettings, type SandboxSettings } from '../config/sandbox-settings.js';
-import { compileProgram, toUserPosition, type CompiledProgram } from './compile.js';
+import { type CompiledProgram, compileProgram, toUserPosition } from './compile.js';
 import { confirmedConfinement, type WorkerConfinement } from './confine.js';
-import { WorkerPool } from './pool.js';
-import { toolBytesMessage, type RawOutcome } from './protocol.js';
-import { invokeTool } from './tool-bridge.js';
 import type { CodeExecutor, ExecutionRequest } from './executor-contract.js';
+import { WorkerPool } from './pool.js';
+import { type RawOutcome, toolBytesMessage } from './protocol.js';
+import { invokeTool } from './tool-bridge.js';
 import { normalizeTools } from './tools.js';
 import type { ExecutionLimits, ExecutionResult } from './types.js';
 
@@ -42,7 +42,11 @@ export function limitsFromSettings(settings: SandboxSettings): ExecutionLimits {
 
 function checkLimits(limits: ExecutionLimits): ExecutionLimits {
   const rules: Array<[keyof ExecutionLimits, number]> = [
-    ['timeoutMs', 1], ['memoryMb', 8], ['maxOutputBytes', 16], ['maxLogBytes', 0], ['maxToolCalls', 0],
+    ['timeoutMs', 1],
+    ['memoryMb', 8],
+    ['maxOutputBytes', 16],
+    ['maxLogBytes', 0],
+    ['maxToolCalls', 0],
     ['maxToolBytes', 0],
   ];
   for (const [key, min] of rules) {
@@ -101,9 +105,13 @@ function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
   let watchers = abortWatchers.get(signal);
   if (!watchers) {
     const created = new Set<() => void>();
-    signal.addEventListener('abort', () => {
-      for (const watcher of [...created]) watcher();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const watcher of [...created]) watcher();
+      },
+      { once: true },
+    );
     abortWatchers.set(signal, created);
     watchers = created;
   }
@@ -168,16 +176,32 @@ export class Executor implements CodeExecutor {
     const codeBytes = Buffer.byteLength(request.code, 'utf8');
     if (codeBytes > MAX_CODE_BYTES) {
       return {
-        status: 'failure', output: null, logs: [], errorCategory: 'syntax', errorLine: null, errorColumn: null,
+        status: 'failure',
+        output: null,
+        logs: [],
+        errorCategory: 'syntax',
+        errorLine: null,
+        errorColumn: null,
         error: `The code is ${codeBytes} bytes, over the limit of ${MAX_CODE_BYTES}; write a shorter program.`,
-        durationMs: elapsed(), cpuMs: 0, heapBytes: 0, toolCalls: 0,
+        durationMs: elapsed(),
+        cpuMs: 0,
+        heapBytes: 0,
+        toolCalls: 0,
       };
     }
     const compiled = await compileProgram(request.code, Math.max(limits.timeoutMs, COMPILE_MIN_DEADLINE_MS));
     if (!compiled.ok) {
       return {
-        status: 'failure', output: null, logs: [], error: compiled.message, errorCategory: compiled.category ?? 'syntax',
-        errorLine: compiled.line, errorColumn: compiled.column, durationMs: elapsed(), cpuMs: 0, heapBytes: 0,
+        status: 'failure',
+        output: null,
+        logs: [],
+        error: compiled.message,
+        errorCategory: compiled.category ?? 'syntax',
+        errorLine: compiled.line,
+        errorColumn: compiled.column,
+        durationMs: elapsed(),
+        cpuMs: 0,
+        heapBytes: 0,
         toolCalls: 0,
       };
     }
@@ -220,25 +244,44 @@ export class Executor implements CodeExecutor {
 
   private cancelled(durationMs: number): ExecutionResult {
     return {
-      status: 'failure', output: null, logs: [], error: 'Execution was cancelled by the caller.',
-      errorCategory: 'timeout', errorLine: null, errorColumn: null, durationMs, cpuMs: 0, heapBytes: 0, toolCalls: 0,
+      status: 'failure',
+      output: null,
+      logs: [],
+      error: 'Execution was cancelled by the caller.',
+      errorCategory: 'timeout',
+      errorLine: null,
+      errorColumn: null,
+      durationMs,
+      cpuMs: 0,
+      heapBytes: 0,
+      toolCalls: 0,
     };
   }
 
   private toResult(program: CompiledProgram, outcome: RawOutcome, durationMs: number): ExecutionResult {
     const common = {
-      logs: outcome.logs, durationMs, cpuMs: outcome.cpuMs, heapBytes: outcome.heapBytes, toolCalls: outcome.toolCalls,
+      logs: outcome.logs,
+      durationMs,
+      cpuMs: outcome.cpuMs,
+      heapBytes: outcome.heapBytes,
+      toolCalls: outcome.toolCalls,
     };
     if (outcome.kind === 'ok' && outcome.outputJson !== null) {
       return {
-        status: 'success', output: JSON.parse(outcome.outputJson) as unknown, error: null, errorCategory: null,
-        errorLine: null, errorColumn: null, ...common,
+        status: 'success',
+        output: JSON.parse(outcome.outputJson) as unknown,
+        error: null,
+        errorCategory: null,
+        errorLine: null,
+        errorColumn: null,
+        ...common,
       };
     }
     const category = outcome.category ?? 'runtime';
-    const position = category === 'runtime' || category === 'tool' || category === 'syntax' || category === 'output'
-      ? locate(program, outcome.stack)
-      : null;
+    const position =
+      category === 'runtime' || category === 'tool' || category === 'syntax' || category === 'output'
+        ? locate(program, outcome.stack)
+        : null;
     let message = outcome.errorMessage ?? 'Execution failed.';
     if (category === 'runtime' || category === 'tool' || category === 'syntax') {
       const name = outcome.errorName && outcome.errorName !== 'Error' ? `${outcome.errorName}: ` : 'Error: ';
@@ -246,8 +289,13 @@ export class Executor implements CodeExecutor {
     }
     if (position) message += ` (at line ${position.line}, column ${position.column})`;
     return {
-      status: 'failure', output: null, error: message, errorCategory: category,
-      errorLine: position?.line ?? null, errorColumn: position?.column ?? null, ...common,
+      status: 'failure',
+      output: null,
+      error: message,
+      errorCategory: category,
+      errorLine: position?.line ?? null,
+      errorColumn: position?.column ?? null,
+      ...common,
     };
   }
 }

@@ -5,11 +5,18 @@
  *
  * Idle workers are unreferenced, so a program that forgets `close()` still exits.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { workerCommand } from './confine.js';
 import { assertBuilt, distRoot, runtimeBundle, workerEntry } from './paths.js';
-import type { DoneMessage, HostToWorker, ObservedConfinement, RawOutcome, RunMessage, WorkerToHost } from './protocol.js';
+import type {
+  DoneMessage,
+  HostToWorker,
+  ObservedConfinement,
+  RawOutcome,
+  RunMessage,
+  WorkerToHost,
+} from './protocol.js';
 
 export interface PoolOptions {
   size: number;
@@ -48,7 +55,6 @@ interface Slot {
 
 const STDERR_TAIL = 2000;
 
-
 /** Environment of a worker: nothing of the host's, so no secret can be read even after an escape. */
 function workerEnv(): NodeJS.ProcessEnv {
   return { NODE_ENV: 'production' };
@@ -56,8 +62,16 @@ function workerEnv(): NodeJS.ProcessEnv {
 
 function crashedOutcome(message: string): RawOutcome {
   return {
-    kind: 'error', outputJson: null, category: 'crashed', errorName: 'Error', errorMessage: message,
-    stack: null, logs: [], cpuMs: 0, heapBytes: 0, toolCalls: 0,
+    kind: 'error',
+    outputJson: null,
+    category: 'crashed',
+    errorName: 'Error',
+    errorMessage: message,
+    stack: null,
+    logs: [],
+    cpuMs: 0,
+    heapBytes: 0,
+    toolCalls: 0,
   };
 }
 
@@ -144,12 +158,15 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) this.complete(job, crashedOutcome('The sandbox was shut down.'));
-    const exits = [...this.slots].map((slot) => new Promise<void>((resolve) => {
-      if (slot.exited) return resolve();
-      slot.child.once('exit', () => resolve());
-      this.setReferenced(slot, true);
-      slot.child.kill('SIGKILL');
-    }));
+    const exits = [...this.slots].map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          if (slot.exited) return resolve();
+          slot.child.once('exit', () => resolve());
+          this.setReferenced(slot, true);
+          slot.child.kill('SIGKILL');
+        }),
+    );
     await Promise.all(exits);
   }
 
@@ -173,8 +190,16 @@ export class WorkerPool {
       serialization: 'json',
     });
     this.spawned += 1;
-    const slot: Slot = { child, ready: false, job: null, stderrTail: '', exited: false, retiring: false, idleSince: 0,
-      spareReady: false };
+    const slot: Slot = {
+      child,
+      ready: false,
+      job: null,
+      stderrTail: '',
+      exited: false,
+      retiring: false,
+      idleSince: 0,
+      spareReady: false,
+    };
     this.slots.add(slot);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -193,7 +218,9 @@ export class WorkerPool {
 
   private setReferenced(slot: Slot, referenced: boolean): void {
     const { child } = slot;
-    const handles = [child, child.channel, child.stderr] as Array<{ ref?: () => void; unref?: () => void } | null | undefined>;
+    const handles = [child, child.channel, child.stderr] as Array<
+      { ref?: () => void; unref?: () => void } | null | undefined
+    >;
     for (const handle of handles) {
       if (referenced) handle?.ref?.();
       else handle?.unref?.();
@@ -259,11 +286,17 @@ export class WorkerPool {
     const replaced = 'Only this execution was affected; a fresh worker replaced it.';
     // V8 aborts the whole process on some heap exhaustion paths that isolated-vm cannot intercept
     // (isolated-vm #137); its report names the cause, and the cause is the memory limit.
-    if (!job.killReason && /is_heap_oom = 1|Reached heap limit|JavaScript heap out of memory|invalid size error/.test(slot.stderrTail)) {
+    if (
+      !job.killReason
+      && /is_heap_oom = 1|Reached heap limit|JavaScript heap out of memory|invalid size error/.test(slot.stderrTail)
+    ) {
       return {
-        ...crashedOutcome(''), category: 'memory', errorName: 'RangeError',
-        errorMessage: `Execution exceeded the memory limit of ${job.message.memoryMb} MB and brought down its ` +
-          `sandbox worker. ${replaced}`,
+        ...crashedOutcome(''),
+        category: 'memory',
+        errorName: 'RangeError',
+        errorMessage:
+          `Execution exceeded the memory limit of ${job.message.memoryMb} MB and brought down its `
+          + `sandbox worker. ${replaced}`,
       };
     }
     const lines = slot.stderrTail.trim().split('\n').filter(Boolean);
@@ -303,8 +336,9 @@ export class WorkerPool {
       const limit = job.message.timeoutMs + this.options.graceMs;
       job.deadline = setTimeout(() => {
         if (slot?.job !== job) return;
-        job.killReason = `The sandbox worker stopped responding ${this.options.graceMs} ms past the ` +
-          `${job.message.timeoutMs} ms time limit and was killed`;
+        job.killReason =
+          `The sandbox worker stopped responding ${this.options.graceMs} ms past the `
+          + `${job.message.timeoutMs} ms time limit and was killed`;
         slot.child.kill('SIGKILL');
       }, limit);
       this.send(slot, { type: 'run', id: job.id, ...job.message });

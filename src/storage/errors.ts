@@ -26,13 +26,23 @@ export class StorageError extends AutomeshError<StorageErrorCode> {
 
 /** True for a storage error (from any copy of this module); with `code`, only for that code. */
 export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
-  return isAutomeshError(error, code) && ['damaged', 'conflict', 'locked', 'invalid-name', 'unavailable'].includes(error.code);
+  return (
+    isAutomeshError(error, code)
+    && ['damaged', 'conflict', 'locked', 'invalid-name', 'unavailable'].includes(error.code)
+  );
 }
 
 /** A name used as a key (role, result id, entry id, workflow id, task key) is not acceptable. */
 export class InvalidNameError extends StorageError {
-  constructor(readonly kind: string, readonly value: string, rule: string) {
-    super('invalid-name', `Invalid ${kind} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: ${rule}`);
+  constructor(
+    readonly kind: string,
+    readonly value: string,
+    rule: string,
+  ) {
+    super(
+      'invalid-name',
+      `Invalid ${kind} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: ${rule}`,
+    );
   }
 }
 
@@ -42,9 +52,9 @@ export class WorkflowLockedError extends StorageError {
     const { owner } = holder;
     super(
       'locked',
-      `Workflow "${holder.workflowId}" is being run by pid ${owner.pid} on ${owner.host} since ${owner.since} ` +
-        `(lease until ${new Date(holder.expiresAt).toISOString()}). Wait for it to finish, stop that process, or ` +
-        'pass { wait: true } to run once it is released; a crashed holder\'s lease expires by itself.',
+      `Workflow "${holder.workflowId}" is being run by pid ${owner.pid} on ${owner.host} since ${owner.since} `
+        + `(lease until ${new Date(holder.expiresAt).toISOString()}). Wait for it to finish, stop that process, or `
+        + "pass { wait: true } to run once it is released; a crashed holder's lease expires by itself.",
     );
   }
 }

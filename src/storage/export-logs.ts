@@ -34,8 +34,11 @@ function lstatOrNull(path: string): Stats | null {
 }
 
 function refuse(path: string, what: string): StorageError {
-  return new StorageError('unavailable', `Refusing to export into ${path}: it is ${what}, and automesh never writes through ` +
-    `a link or over something it did not create. Remove it (or export with --dir to another directory).`);
+  return new StorageError(
+    'unavailable',
+    `Refusing to export into ${path}: it is ${what}, and automesh never writes through `
+      + `a link or over something it did not create. Remove it (or export with --dir to another directory).`,
+  );
 }
 
 /** Makes (or checks) a directory that must be a real one, never a symbolic link. */
@@ -70,7 +73,11 @@ async function writeNewFile(path: string, text: string): Promise<void> {
 }
 
 /** Exports every result matching `filter` to `<dir>/<role>/<resultId>.json`. */
-export async function exportResults(results: ResultStore, dir: string, filter: ResultFilter = {}): Promise<ExportReport> {
+export async function exportResults(
+  results: ResultStore,
+  dir: string,
+  filter: ResultFilter = {},
+): Promise<ExportReport> {
   const absolute = resolve(dir);
   mkdirSync(absolute, { recursive: true });
   const report: ExportReport = { dir: absolute, written: 0, damaged: [] };

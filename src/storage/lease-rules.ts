@@ -5,7 +5,14 @@
 import { StorageError, WorkflowLockedError } from './errors.js';
 import { assertSafeName } from './names.js';
 import { decodeHeader, decodeStep, reasonOf } from './records.js';
-import type { DamagedWorkflowRecord, LeaseOwner, StepRecord, WorkflowHeader, WorkflowLease, WorkflowSnapshot } from './types.js';
+import type {
+  DamagedWorkflowRecord,
+  LeaseOwner,
+  StepRecord,
+  WorkflowHeader,
+  WorkflowLease,
+  WorkflowSnapshot,
+} from './types.js';
 
 /** The stored lease of a workflow: the last one granted, and whether its holder gave it up. */
 export interface LeaseRow {
@@ -14,20 +21,35 @@ export interface LeaseRow {
 }
 
 function assertOwner(owner: LeaseOwner): void {
-  const ok = owner && typeof owner.runId === 'string' && owner.runId.length > 0 && typeof owner.host === 'string' &&
-    Number.isInteger(owner.pid) && typeof owner.since === 'string';
-  if (!ok) throw new TypeError('A lease owner needs { runId, host, pid, since } (runId a non-empty string, pid a whole number)');
+  const ok =
+    owner
+    && typeof owner.runId === 'string'
+    && owner.runId.length > 0
+    && typeof owner.host === 'string'
+    && Number.isInteger(owner.pid)
+    && typeof owner.since === 'string';
+  if (!ok)
+    throw new TypeError(
+      'A lease owner needs { runId, host, pid, since } (runId a non-empty string, pid a whole number)',
+    );
 }
 
 function assertTtl(ttlMs: number): void {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`A lease's ttlMs must be a number of milliseconds > 0; got ${ttlMs}`);
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`A lease's ttlMs must be a number of milliseconds > 0; got ${ttlMs}`);
 }
 
 /**
  * The lease a claim gets, given the stored row: the same owner keeps its generation; a free, released or expired
  * workflow goes to the new owner with the generation grown by one; a live lease of another owner is refused.
  */
-export function claimedLease(row: LeaseRow | null, workflowId: string, owner: LeaseOwner, ttlMs: number, now: number): WorkflowLease {
+export function claimedLease(
+  row: LeaseRow | null,
+  workflowId: string,
+  owner: LeaseOwner,
+  ttlMs: number,
+  now: number,
+): WorkflowLease {
   assertSafeName('workflow id', workflowId);
   assertOwner(owner);
   assertTtl(ttlMs);
@@ -41,19 +63,27 @@ export function claimedLease(row: LeaseRow | null, workflowId: string, owner: Le
 
 /** Whether `lease` is the stored one and not given up: only then may its holder renew it or write. */
 export function isCurrent(row: LeaseRow | null, lease: WorkflowLease): boolean {
-  return row !== null && !row.released && row.lease.generation === lease.generation && row.lease.owner.runId === lease.owner?.runId;
+  return (
+    row !== null
+    && !row.released
+    && row.lease.generation === lease.generation
+    && row.lease.owner.runId === lease.owner?.runId
+  );
 }
 
 /** Throws `conflict` unless `lease` is current (see {@link isCurrent}). */
 export function assertCurrent(row: LeaseRow | null, lease: WorkflowLease, doing: string): void {
   assertSafeName('workflow id', lease?.workflowId);
   if (isCurrent(row, lease)) return;
-  const now = row && !row.released
-    ? `it is now held by pid ${row.lease.owner.pid} on ${row.lease.owner.host} (generation ${row.lease.generation}), which took it over after this lease expired`
-    : 'the lease was released or the workflow removed';
-  throw new StorageError('conflict',
-    `Refused to ${doing} of workflow "${lease.workflowId}" for generation ${lease.generation}: ${now}. This run lost ` +
-      'ownership (it stalled longer than its lease); stop it: the current holder carries the workflow on.');
+  const now =
+    row && !row.released
+      ? `it is now held by pid ${row.lease.owner.pid} on ${row.lease.owner.host} (generation ${row.lease.generation}), which took it over after this lease expired`
+      : 'the lease was released or the workflow removed';
+  throw new StorageError(
+    'conflict',
+    `Refused to ${doing} of workflow "${lease.workflowId}" for generation ${lease.generation}: ${now}. This run lost `
+      + 'ownership (it stalled longer than its lease); stop it: the current holder carries the workflow on.',
+  );
 }
 
 /** The renewed lease. */
@@ -66,7 +96,9 @@ export function renewedLease(row: LeaseRow | null, lease: WorkflowLease, ttlMs: 
 /** Checks that a header belongs to the leased workflow. */
 export function assertHeaderOf(lease: WorkflowLease, header: WorkflowHeader): void {
   if (header?.workflowId !== lease.workflowId) {
-    throw new TypeError(`A header of workflow "${String(header?.workflowId)}" cannot be saved under the lease of "${lease.workflowId}"`);
+    throw new TypeError(
+      `A header of workflow "${String(header?.workflowId)}" cannot be saved under the lease of "${lease.workflowId}"`,
+    );
   }
 }
 
@@ -74,8 +106,12 @@ export function assertHeaderOf(lease: WorkflowLease, header: WorkflowHeader): vo
  * A snapshot from stored text: the header (or null) and each step's text by step id. A record that does not decode
  * is reported in `damaged` and left out, so it affects only itself.
  */
-export function snapshotOf(workflowId: string, location: string, headerText: string | null,
-  stepTexts: Iterable<[string, string]>): WorkflowSnapshot {
+export function snapshotOf(
+  workflowId: string,
+  location: string,
+  headerText: string | null,
+  stepTexts: Iterable<[string, string]>,
+): WorkflowSnapshot {
   const damaged: DamagedWorkflowRecord[] = [];
   let header: WorkflowHeader | null = null;
   if (headerText !== null) {

@@ -8,8 +8,8 @@ import { InvalidNameError } from './errors.js';
 export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 const SAFE_RULE =
-  'use 1 to 128 letters, digits, "_", "-" or ".", starting with a letter or digit (names become file names ' +
-  'inside the storage directory, so "/", "\\", ".." and the like are refused)';
+  'use 1 to 128 letters, digits, "_", "-" or ".", starting with a letter or digit (names become file names '
+  + 'inside the storage directory, so "/", "\\", ".." and the like are refused)';
 
 /**
  * Role names that cannot be used by the result store: `<root>/registry` and `<root>/workflows` hold the other
@@ -28,7 +28,11 @@ export function assertSafeName(kind: string, value: unknown): string {
 export function assertRoleName(value: unknown): string {
   const role = assertSafeName('role', value);
   if (RESERVED_ROLE_NAMES.has(role.toLowerCase())) {
-    throw new InvalidNameError('role', role, `"${role}" is reserved for automesh's own storage; choose another role name`);
+    throw new InvalidNameError(
+      'role',
+      role,
+      `"${role}" is reserved for automesh's own storage; choose another role name`,
+    );
   }
   return role;
 }

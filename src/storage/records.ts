@@ -3,26 +3,38 @@
  * the store), JSON text, and decoding that reports a damaged record with where it is and what to do, so it affects
  * only itself.
  */
+
+import type { z } from 'zod';
 import type { DamagedRecord, RegistryEntry } from '../registry/types.js';
 import { StorageError } from './errors.js';
 import { assertRoleName, assertSafeName } from './names.js';
 import {
-  decodeRegistryEntry, decodeStepRecord, decodeStoredResult, decodeWorkflowHeader, type Decoder, registryEntrySchema,
-  stepRecordSchema, storedResultSchema, workflowHeaderSchema,
+  type Decoder,
+  decodeRegistryEntry,
+  decodeStepRecord,
+  decodeStoredResult,
+  decodeWorkflowHeader,
+  registryEntrySchema,
+  stepRecordSchema,
+  storedResultSchema,
+  workflowHeaderSchema,
 } from './schemas.js';
 import type { ResultSummary, StepRecord, StoredResult, WorkflowHeader } from './types.js';
-import type { z } from 'zod';
 
 /** What losing each kind of record costs, for the damage message. */
 export const ADVICE = {
   result: 'only this one result is lost from the log.',
-  entry: 'the registry then forgets this code (it is generated again when next needed); remove it with automesh registry rm.',
+  entry:
+    'the registry then forgets this code (it is generated again when next needed); remove it with automesh registry rm.',
   header: 'the workflow then cannot resume and starts again from its first step.',
   step: 'that step then runs again when the workflow resumes.',
 } as const;
 
 function problemsOf(error: z.ZodError): string {
-  return error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ');
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`)
+    .join('; ');
 }
 
 /** JSON text of `value`; refuses what is not JSON data (a BigInt, a cycle, undefined) with `what` named. */
@@ -31,17 +43,30 @@ export function jsonText(what: string, value: unknown): string {
   try {
     text = JSON.stringify(value);
   } catch (error) {
-    throw new StorageError('invalid-name', `Cannot store ${what}: the value is not JSON data (${(error as Error).message})`, { cause: error });
+    throw new StorageError(
+      'invalid-name',
+      `Cannot store ${what}: the value is not JSON data (${(error as Error).message})`,
+      { cause: error },
+    );
   }
-  if (text === undefined) throw new StorageError('invalid-name', `Cannot store ${what}: the value is not JSON data (got ${typeof value})`);
+  if (text === undefined)
+    throw new StorageError('invalid-name', `Cannot store ${what}: the value is not JSON data (got ${typeof value})`);
   return text;
 }
 
 /** The damage report of a record that did not decode. */
-export function damagedError(what: string, location: string, reason: string, advice: string, cause?: unknown): StorageError {
-  return new StorageError('damaged',
+export function damagedError(
+  what: string,
+  location: string,
+  reason: string,
+  advice: string,
+  cause?: unknown,
+): StorageError {
+  return new StorageError(
+    'damaged',
     `${what} in ${location} is damaged (${reason}). It was probably edited by hand or hit a disk problem; ${advice}`,
-    cause === undefined ? undefined : { cause });
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Decodes stored text; a record that is not JSON or of the wrong shape throws `damaged`. */
@@ -83,7 +108,13 @@ export function decodeResult(text: string, resultId: string, location: string): 
 /** The summary fields of a result, which backends keep beside the record so a listing never decodes it. */
 export function summaryOf(result: StoredResult): ResultSummary {
   const status = result.envelope.status;
-  return { resultId: result.resultId, role: result.role, task: result.task, status: typeof status === 'string' ? status : 'unknown', createdAt: result.createdAt };
+  return {
+    resultId: result.resultId,
+    role: result.role,
+    task: result.task,
+    status: typeof status === 'string' ? status : 'unknown',
+    createdAt: result.createdAt,
+  };
 }
 
 /** Checks a `limit` option. */
@@ -121,7 +152,10 @@ export function compareTimesDesc(a: string, b: string): number {
 export function entryText(entry: RegistryEntry, expectedId?: string): string {
   const checked = registryEntrySchema.safeParse(entry);
   if (!checked.success) {
-    throw new StorageError('invalid-name', `Refusing to store registry entry ${String(entry?.id)}: ${problemsOf(checked.error)}`);
+    throw new StorageError(
+      'invalid-name',
+      `Refusing to store registry entry ${String(entry?.id)}: ${problemsOf(checked.error)}`,
+    );
   }
   assertSafeName('registry entry id', entry.id);
   if (expectedId !== undefined && entry.id !== expectedId) {
@@ -135,7 +169,12 @@ export function decodeEntry(text: string, id: string, location: string): Registr
 }
 
 /** Decodes an entry for a scan: a damaged one is added to `damaged` and read as absent. */
-export function entryOrReport(text: string, id: string, location: string, damaged: DamagedRecord[]): RegistryEntry | null {
+export function entryOrReport(
+  text: string,
+  id: string,
+  location: string,
+  damaged: DamagedRecord[],
+): RegistryEntry | null {
   try {
     return decodeEntry(text, id, location);
   } catch (error) {
@@ -151,7 +190,14 @@ export function compareEntriesNewest(a: RegistryEntry, b: RegistryEntry): number
 
 /** The words of a search text, lower-case (letters and digits). */
 export function searchTerms(text: string): string[] {
-  return [...new Set(text.toLowerCase().normalize('NFC').match(/[\p{L}\p{N}_]+/gu) ?? [])];
+  return [
+    ...new Set(
+      text
+        .toLowerCase()
+        .normalize('NFC')
+        .match(/[\p{L}\p{N}_]+/gu) ?? [],
+    ),
+  ];
 }
 
 /**
@@ -159,24 +205,32 @@ export function searchTerms(text: string): string[] {
  * matched first (a stable sort: ties keep the order given, e.g. a full-text rank).
  */
 export function rankBySearchTerms(entries: RegistryEntry[], terms: string[]): RegistryEntry[] {
-  return entries.map((entry) => {
-    const words = searchTerms([entry.task, entry.role, ...entry.capabilities, entry.code].join(' '));
-    return { entry, score: terms.filter((t) => words.some((w) => w.startsWith(t))).length };
-  }).filter((s) => s.score > 0).sort((a, b) => b.score - a.score).map((s) => s.entry);
+  return entries
+    .map((entry) => {
+      const words = searchTerms([entry.task, entry.role, ...entry.capabilities, entry.code].join(' '));
+      return { entry, score: terms.filter((t) => words.some((w) => w.startsWith(t))).length };
+    })
+    .filter((s) => s.score > 0)
+    .sort((a, b) => b.score - a.score)
+    .map((s) => s.entry);
 }
 
 // ---- workflows
 
 export function headerText(header: WorkflowHeader): string {
   const checked = workflowHeaderSchema.safeParse(header);
-  if (!checked.success) throw new TypeError(`Cannot save the header of workflow ${String(header?.workflowId)}: ${problemsOf(checked.error)}`);
+  if (!checked.success)
+    throw new TypeError(
+      `Cannot save the header of workflow ${String(header?.workflowId)}: ${problemsOf(checked.error)}`,
+    );
   return jsonText(`the header of workflow ${header.workflowId}`, header);
 }
 
 export function stepText(workflowId: string, step: StepRecord): string {
   assertSafeName('step id', step?.stepId);
   const checked = stepRecordSchema.safeParse(step);
-  if (!checked.success) throw new TypeError(`Cannot save step ${step.stepId} of workflow ${workflowId}: ${problemsOf(checked.error)}`);
+  if (!checked.success)
+    throw new TypeError(`Cannot save step ${step.stepId} of workflow ${workflowId}: ${problemsOf(checked.error)}`);
   return jsonText(`step ${step.stepId} of workflow ${workflowId}`, step);
 }
 

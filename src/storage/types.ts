@@ -43,7 +43,9 @@ export interface DamagedResult {
 }
 
 /** What {@link ResultStore.scan} yields: a result, or the report of one that could not be read. */
-export type ResultScanItem = { result: StoredResult; damaged?: undefined } | { result?: undefined; damaged: DamagedResult };
+export type ResultScanItem =
+  | { result: StoredResult; damaged?: undefined }
+  | { result?: undefined; damaged: DamagedResult };
 
 /** Filters of {@link ResultStore.list} and {@link ResultStore.scan}. */
 export interface ResultFilter {

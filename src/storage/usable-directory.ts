@@ -14,20 +14,31 @@ function codeOf(error: unknown): string {
 
 function describeCreateFailure(error: unknown, absolute: string): string {
   switch (codeOf(error)) {
-    case 'EEXIST': return `${absolute} is a file, not a directory`;
-    case 'ENOTDIR': return `a part of ${absolute} is a file, not a directory`;
-    case 'EACCES': case 'EPERM': return `no permission to create ${absolute}`;
-    case 'EROFS': return `${absolute} is on a read-only file system`;
-    default: return `cannot create ${absolute} (${(error as Error).message})`;
+    case 'EEXIST':
+      return `${absolute} is a file, not a directory`;
+    case 'ENOTDIR':
+      return `a part of ${absolute} is a file, not a directory`;
+    case 'EACCES':
+    case 'EPERM':
+      return `no permission to create ${absolute}`;
+    case 'EROFS':
+      return `${absolute} is on a read-only file system`;
+    default:
+      return `cannot create ${absolute} (${(error as Error).message})`;
   }
 }
 
 function describeWriteFailure(error: unknown, absolute: string): string {
   switch (codeOf(error)) {
-    case 'EACCES': case 'EPERM': return `${absolute} is not writable (no permission to create files in it)`;
-    case 'EROFS': return `${absolute} is on a read-only file system`;
-    case 'ENOSPC': return `the disk holding ${absolute} is full`;
-    default: return `cannot create a file in ${absolute} (${(error as Error).message})`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${absolute} is not writable (no permission to create files in it)`;
+    case 'EROFS':
+      return `${absolute} is on a read-only file system`;
+    case 'ENOSPC':
+      return `the disk holding ${absolute} is full`;
+    default:
+      return `cannot create a file in ${absolute} (${(error as Error).message})`;
   }
 }
 
@@ -35,12 +46,18 @@ function describeWriteFailure(error: unknown, absolute: string): string {
  * Creates `dir` if needed and proves a file can be created in it (and removed); each of `subdirectories` that
  * exists must be a directory. Throws a {@link StorageError} naming `setting`.
  */
-export async function assertUsableDirectory(dir: string, setting: string, subdirectories: readonly string[] = []): Promise<void> {
+export async function assertUsableDirectory(
+  dir: string,
+  setting: string,
+  subdirectories: readonly string[] = [],
+): Promise<void> {
   const absolute = resolve(dir);
-  const unusable = (why: string, cause?: unknown): StorageError => new StorageError('unavailable',
-    `${setting}=${dir} is not usable: ${why}. Set ${setting} to a directory this process can write (it is created if missing).`,
-    { cause },
-  );
+  const unusable = (why: string, cause?: unknown): StorageError =>
+    new StorageError(
+      'unavailable',
+      `${setting}=${dir} is not usable: ${why}. Set ${setting} to a directory this process can write (it is created if missing).`,
+      { cause },
+    );
   try {
     await mkdir(absolute, { recursive: true });
   } catch (error) {
@@ -60,6 +77,7 @@ export async function assertUsableDirectory(dir: string, setting: string, subdir
       if (codeOf(error) === 'ENOENT') return null;
       throw unusable(`cannot read ${path} (${(error as Error).message})`, error);
     });
-    if (info && !info.isDirectory()) throw unusable(`${path} is a file, but automesh keeps its ${sub} there (a directory)`);
+    if (info && !info.isDirectory())
+      throw unusable(`${path} is a file, but automesh keeps its ${sub} there (a directory)`);
   }
 }

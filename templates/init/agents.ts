@@ -8,7 +8,8 @@ import { z } from 'zod';
 export class CalculatorAgent extends AutoAgent {
   static override role = 'calculator';
   static override capabilities = ['math', 'calculations'];
-  static override systemPrompt = 'You are a math expert. Write JavaScript that computes the answer and store it in `result`.';
+  static override systemPrompt =
+    'You are a math expert. Write JavaScript that computes the answer and store it in `result`.';
 }
 
 /** Some data for the analyst. In a real project the tool would query your database or an API. */
@@ -28,7 +29,8 @@ const sales: Array<{ region: Region; product: string; revenue: number }> = [
  */
 export const salesRows = defineTool({
   name: 'sales.rows',
-  description: 'Returns the sales rows, each an object { region: string, product: string, revenue: number }; all regions when no region is given',
+  description:
+    'Returns the sales rows, each an object { region: string, product: string, revenue: number }; all regions when no region is given',
   input: z.array(z.enum(['eu', 'us', 'apac'])).max(1, 'at most one region'),
   run: async (...regions) => (regions.length > 0 ? sales.filter((row) => regions.includes(row.region)) : sales),
 });
@@ -37,7 +39,8 @@ export const salesRows = defineTool({
 export const analyst = defineAgent({
   role: 'analyst',
   capabilities: ['data', 'reporting'],
-  systemPrompt: 'You are a data analyst. Read the data with `await sales.rows()`, compute in JavaScript, and store the answer in `result`.',
+  systemPrompt:
+    'You are a data analyst. Read the data with `await sales.rows()`, compute in JavaScript, and store the answer in `result`.',
 });
 
 /** What main.ts and `automesh run --agents ./agents.ts` use: classes, definitions, and { agent, tools } pairs. */

@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
-  Executor,
   type ExecutionErrorCategory,
   type ExecutionLimits,
   type ExecutionResult,
+  Executor,
   type ToolsInput,
 } from '../../src/index.js';
 
@@ -117,8 +117,7 @@ const HOST_BUILTINS: Array<[string, object]> = [
 ];
 
 function snapshotHost(): string[] {
-  return HOST_BUILTINS.map(([name, target]) =>
-    `${name}: ${Reflect.ownKeys(target).map(String).sort().join(',')}`);
+  return HOST_BUILTINS.map(([name, target]) => `${name}: ${Reflect.ownKeys(target).map(String).sort().join(',')}`);
 }
 
 const hostBaseline = snapshotHost();
@@ -165,14 +164,18 @@ export async function attack(executor: Executor, code: string, options: AttackOp
 
   // 3. Ended within its limit.
   const margin = options.margin ?? MARGIN_MS;
-  assert.ok(r.durationMs < limits.timeoutMs + margin,
-    `took ${Math.round(r.durationMs)} ms, limit ${limits.timeoutMs} ms + margin ${margin} ms (${r.errorCategory}: ${r.error})`);
+  assert.ok(
+    r.durationMs < limits.timeoutMs + margin,
+    `took ${Math.round(r.durationMs)} ms, limit ${limits.timeoutMs} ms + margin ${margin} ms (${r.errorCategory}: ${r.error})`,
+  );
 
   if (options.category !== undefined) {
     const expected = options.category;
     const allowed: ReadonlyArray<ExecutionErrorCategory | null> = isList(expected) ? expected : [expected];
-    assert.ok(allowed.includes(r.errorCategory),
-      `expected category ${allowed.join(' or ')}, got ${r.errorCategory}: ${r.error} (output ${hostJsonStringify(r.output)})`);
+    assert.ok(
+      allowed.includes(r.errorCategory),
+      `expected category ${allowed.join(' or ')}, got ${r.errorCategory}: ${r.error} (output ${hostJsonStringify(r.output)})`,
+    );
   }
 
   // 4. What comes next works.

@@ -1,5 +1,5 @@
 // Runs a TypeScript file in its own Node process (through tsx) and collects what it printed.
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { type SpawnOptions, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
@@ -12,8 +12,14 @@ export interface ScriptRun {
   stderr: string;
 }
 
-export async function runScript(file: string, options: Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'>): Promise<ScriptRun> {
-  const child = spawn(process.execPath, ['--import', tsxLoader, file], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runScript(
+  file: string,
+  options: Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'>,
+): Promise<ScriptRun> {
+  const child = spawn(process.execPath, ['--import', tsxLoader, file], {
+    ...options,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => {

@@ -7,20 +7,19 @@
 //   POST /__control/script { provider, replies }   POST /__control/reset   GET /__control/requests?provider=x
 import { LlmServer } from './server.js';
 
+/** The port from `[--port N]` or `[--port=N]` (0, any free port, when absent); anything else is refused. */
 function parsePort(argv: string[]): number {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    let value: string | undefined;
-    if (arg === '--port') value = argv[++i];
-    else if (arg.startsWith('--port=')) value = arg.slice('--port='.length);
-    else throw new Error(`llm-server: unknown argument ${JSON.stringify(arg)} (usage: main.ts [--port N])`);
-    const port = Number(value);
-    if (value === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new Error(`llm-server: --port needs an integer 0-65535, got ${JSON.stringify(value)}`);
-    }
-    return port;
+  if (argv.length === 0) return 0;
+  const [arg = '', next] = argv;
+  let value: string | undefined;
+  if (arg === '--port' && argv.length <= 2) value = next;
+  else if (arg.startsWith('--port=') && argv.length === 1) value = arg.slice('--port='.length);
+  else throw new Error(`llm-server: unknown arguments ${JSON.stringify(argv.join(' '))} (usage: main.ts [--port N])`);
+  const port = Number(value);
+  if (value === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`llm-server: --port needs an integer 0-65535, got ${JSON.stringify(value)}`);
   }
-  return 0;
+  return port;
 }
 
 async function main(): Promise<void> {

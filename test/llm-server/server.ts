@@ -20,16 +20,23 @@ import { gemini } from './protocols/gemini.js';
 import { openai } from './protocols/openai.js';
 import {
   PROVIDERS,
-  REPLY_KINDS,
   type ProtocolModule,
   type ProviderName,
+  REPLY_KINDS,
   type ReceivedRequest,
   type ReplyContext,
   type ScriptedReply,
   type WireResponse,
 } from './protocols/types.js';
 
-export type { ChatMessage, ErrorReply, ProviderName, ReceivedRequest, ScriptedReply, TextReply } from './protocols/types.js';
+export type {
+  ChatMessage,
+  ErrorReply,
+  ProviderName,
+  ReceivedRequest,
+  ScriptedReply,
+  TextReply,
+} from './protocols/types.js';
 export { PROVIDERS } from './protocols/types.js';
 
 export type ReplyHandler = (req: ReceivedRequest) => ScriptedReply | Promise<ScriptedReply>;
@@ -48,7 +55,8 @@ export function assertScriptedReply(value: unknown, where = 'reply'): asserts va
   if (!isRecord(value) || typeof value.kind !== 'string' || !(REPLY_KINDS as readonly string[]).includes(value.kind)) {
     throw new TypeError(`llm-server: ${where} must be an object with kind one of ${REPLY_KINDS.join(', ')}`);
   }
-  if (value.kind === 'text' && typeof value.text !== 'string') throw new TypeError(`llm-server: ${where}.text must be a string`);
+  if (value.kind === 'text' && typeof value.text !== 'string')
+    throw new TypeError(`llm-server: ${where}.text must be a string`);
   if (value.kind === 'error') {
     const s = value.status;
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 400 || s > 599) {
@@ -179,7 +187,10 @@ export class LlmServer {
       raw = await readBody(req);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        send(res, plainJson(413, { error: { message: 'llm-server: request body too large' } }, { connection: 'close' }));
+        send(
+          res,
+          plainJson(413, { error: { message: 'llm-server: request body too large' } }, { connection: 'close' }),
+        );
       }
       return;
     }
@@ -233,7 +244,10 @@ export class LlmServer {
       reply = await this.nextReply(protocol.provider, record);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      return send(res, protocol.error(500, `llm-server: reply handler for ${protocol.provider} failed: ${message}`, null, ctx));
+      return send(
+        res,
+        protocol.error(500, `llm-server: reply handler for ${protocol.provider} failed: ${message}`, null, ctx),
+      );
     }
     if (!reply) {
       return send(res, protocol.error(500, `llm-server: no scripted reply for ${protocol.provider}`, null, ctx));
@@ -251,7 +265,13 @@ export class LlmServer {
     return reply;
   }
 
-  private async play(reply: ScriptedReply, protocol: ProtocolModule, ctx: ReplyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async play(
+    reply: ScriptedReply,
+    protocol: ProtocolModule,
+    ctx: ReplyContext,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const socket = req.socket;
     if ((reply.kind === 'text' || reply.kind === 'error') && reply.delayMs !== undefined && reply.delayMs > 0) {
       const alive = await sleepWhileOpen(reply.delayMs, socket);
@@ -262,7 +282,10 @@ export class LlmServer {
       case 'text':
         return send(res, protocol.success(reply, ctx));
       case 'error':
-        return send(res, protocol.error(reply.status, reply.message ?? `llm-server: scripted ${reply.status} error`, reply, ctx));
+        return send(
+          res,
+          protocol.error(reply.status, reply.message ?? `llm-server: scripted ${reply.status} error`, reply, ctx),
+        );
       case 'empty':
         return send(res, protocol.empty(ctx));
       case 'malformed':
@@ -282,7 +305,8 @@ export class LlmServer {
       const route = `${method} ${url.pathname}`;
       if (route === 'GET /__control/requests') {
         const provider = url.searchParams.get('provider');
-        if (provider !== null && !isProviderName(provider)) return reply(400, { error: `unknown provider ${JSON.stringify(provider)}` });
+        if (provider !== null && !isProviderName(provider))
+          return reply(400, { error: `unknown provider ${JSON.stringify(provider)}` });
         return reply(200, this.requests(provider ?? undefined));
       }
       if (route === 'POST /__control/reset') {

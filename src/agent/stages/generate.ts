@@ -12,21 +12,37 @@ import { CodeRegistry, type RegisterInput } from '../../registry/index.js';
 import { chargeCall, refuseCall } from '../budget.js';
 import { ZERO_TOKENS } from '../envelope.js';
 import { describeOutputSchema } from '../output-schema.js';
-import { systemMessage, userMessage, type Failure } from '../repair-prompt.js';
+import { type Failure, systemMessage, userMessage } from '../repair-prompt.js';
 import { boundedReply } from '../reply.js';
 import { CANCELLED_MESSAGE, executeCode, type Run, type TaskRun } from '../task-run.js';
 
 /** One model call for `user`; null when the task stops instead (budget, every provider failed, cancelled). */
-async function askModel(run: TaskRun, system: string, user: string): Promise<{ reply: LlmReply; askedAt: number } | null> {
+async function askModel(
+  run: TaskRun,
+  system: string,
+  user: string,
+): Promise<{ reply: LlmReply; askedAt: number } | null> {
   const askedAt = performance.now();
-  const request: LlmRequest = { system, messages: [{ role: 'user', content: user }], signal: run.signal, onEvent: run.input.onLlmEvent };
+  const request: LlmRequest = {
+    system,
+    messages: [{ role: 'user', content: user }],
+    signal: run.signal,
+    onEvent: run.input.onLlmEvent,
+  };
   const estimate = run.model.estimate(request);
   const refused = refuseCall(run.budgets, estimate);
   if (refused !== null) {
     run.stop = { category: 'budget', error: refused };
     run.attempts.push({
-      code: null, error: refused, errorCategory: 'budget', provider: estimate.provider, model: estimate.model,
-      tokens: { ...ZERO_TOKENS }, durationMs: 0, reply: null, replyTruncated: false,
+      code: null,
+      error: refused,
+      errorCategory: 'budget',
+      provider: estimate.provider,
+      model: estimate.model,
+      tokens: { ...ZERO_TOKENS },
+      durationMs: 0,
+      reply: null,
+      replyTruncated: false,
     });
     return null;
   }
@@ -34,14 +50,21 @@ async function askModel(run: TaskRun, system: string, user: string): Promise<{ r
   try {
     reply = await run.model.complete(request);
   } catch (err) {
-    run.stop = isAutomeshError(err, 'cancelled') || run.signal.aborted
-      ? { category: 'cancelled', error: CANCELLED_MESSAGE }
-      : { category: 'llm', error: err instanceof Error ? err.message : String(err) };
+    run.stop =
+      isAutomeshError(err, 'cancelled') || run.signal.aborted
+        ? { category: 'cancelled', error: CANCELLED_MESSAGE }
+        : { category: 'llm', error: err instanceof Error ? err.message : String(err) };
     const tried = isAutomeshError(err, 'llm-failed') ? (err as LlmChainError).failures.at(-1) : undefined;
     run.attempts.push({
-      code: null, error: run.stop.error, errorCategory: run.stop.category,
-      provider: tried?.provider ?? null, model: tried?.model ?? null, tokens: { ...ZERO_TOKENS }, durationMs: performance.now() - askedAt,
-      reply: null, replyTruncated: false,
+      code: null,
+      error: run.stop.error,
+      errorCategory: run.stop.category,
+      provider: tried?.provider ?? null,
+      model: tried?.model ?? null,
+      tokens: { ...ZERO_TOKENS },
+      durationMs: performance.now() - askedAt,
+      reply: null,
+      replyTruncated: false,
     });
     return null;
   }
@@ -110,7 +133,10 @@ function registerOnceStored(run: TaskRun, reply: LlmReply): void {
 export async function generateAndRepair(run: TaskRun): Promise<void> {
   const { agent, runtime, input } = run;
   const system = systemMessage(runtime.prompts, {
-    systemPrompt: agent.systemPrompt, tools: agent.tools.values(), context: run.context, dependencies: input.dependencies,
+    systemPrompt: agent.systemPrompt,
+    tools: agent.tools.values(),
+    context: run.context,
+    dependencies: input.dependencies,
     output: describeOutputSchema(run.outputSchema),
   });
   const maxRepairs = runtime.settings.MAX_REPAIR_ATTEMPTS;

@@ -5,7 +5,7 @@
  * background.
  */
 import type { LlmReply } from '../../llm/types.js';
-import { addTokens, ZERO_TOKENS, type Envelope, type EnvelopeErrorCategory } from '../envelope.js';
+import { addTokens, type Envelope, type EnvelopeErrorCategory, ZERO_TOKENS } from '../envelope.js';
 import { inBackground, type TaskRun } from '../task-run.js';
 
 function sumCost(replies: readonly LlmReply[]): number | null {
@@ -22,7 +22,11 @@ function failureOf(run: TaskRun): { category: EnvelopeErrorCategory; error: stri
   const last = run.failures.at(-1);
   const { stop } = run;
   if (stop?.category === 'cancelled') return stop;
-  if (stop) return { category: stop.category, error: last ? `${stop.error} The last code failed with ${last.category}: ${last.error}` : stop.error };
+  if (stop)
+    return {
+      category: stop.category,
+      error: last ? `${stop.error} The last code failed with ${last.category}: ${last.error}` : stop.error,
+    };
   return { category: last?.category ?? 'runtime', error: last?.error ?? 'The task failed.' };
 }
 
@@ -33,7 +37,7 @@ export function envelopeOf(run: TaskRun): Envelope {
   const failure = success ? null : failureOf(run);
   return {
     status: success ? 'success' : 'failure',
-    output: success ? final?.result.output ?? null : null,
+    output: success ? (final?.result.output ?? null) : null,
     code: run.code,
     repairs: Math.max(0, replies.length - 1),
     executionTime: (performance.now() - run.started) / 1000,
@@ -58,15 +62,18 @@ export function envelopeOf(run: TaskRun): Envelope {
 function storageFailure(envelope: Envelope, err: unknown, logDirectory: string): Envelope {
   const reason = err instanceof Error ? err.message : String(err);
   const registered = envelope.status === 'success' && !envelope.cached ? ' and its code was not registered' : '';
-  const before = envelope.status === 'success' ? ' (the code itself had run successfully)'
-    : ` (the task had failed with ${envelope.errorCategory}: ${envelope.error})`;
+  const before =
+    envelope.status === 'success'
+      ? ' (the code itself had run successfully)'
+      : ` (the task had failed with ${envelope.errorCategory}: ${envelope.error})`;
   return {
     ...envelope,
     status: 'failure',
     output: null,
     functionId: envelope.cached ? envelope.functionId : null,
-    error: `The task's result could not be stored in the result log (${reason}), so the task is reported as ` +
-      `failed${registered}${before}. Check that LOG_DIRECTORY (${logDirectory}) is writable and has free space.`,
+    error:
+      `The task's result could not be stored in the result log (${reason}), so the task is reported as `
+      + `failed${registered}${before}. Check that LOG_DIRECTORY (${logDirectory}) is writable and has free space.`,
     errorCategory: 'storage',
   };
 }

@@ -6,21 +6,28 @@
 import type { DamagedRecord, LookupInput, RegistryEntry } from '../../registry/index.js';
 import { ZERO_TOKENS } from '../envelope.js';
 import type { AgentRuntime } from '../pipeline.js';
-import { CANCELLED_MESSAGE, executeCode, inBackground, warn, type TaskRun } from '../task-run.js';
+import { CANCELLED_MESSAGE, executeCode, inBackground, type TaskRun, warn } from '../task-run.js';
 import type { TaskWarning } from '../warning.js';
 
 async function lookupRegistered(
-  runtime: AgentRuntime, lookup: LookupInput, where: Pick<TaskWarning, 'role' | 'resultId' | 'stepId'>,
+  runtime: AgentRuntime,
+  lookup: LookupInput,
+  where: Pick<TaskWarning, 'role' | 'resultId' | 'stepId'>,
 ): Promise<RegistryEntry | null> {
-  const onDamaged = (record: DamagedRecord): void => warn(runtime, {
-    kind: 'registry_damaged', record, ...where,
-    message: `Registry ${record.kind} ${record.id} is damaged; the lookup for task ${where.resultId} (${where.role}) went on without it. ${record.reason}`,
-  });
+  const onDamaged = (record: DamagedRecord): void =>
+    warn(runtime, {
+      kind: 'registry_damaged',
+      record,
+      ...where,
+      message: `Registry ${record.kind} ${record.id} is damaged; the lookup for task ${where.resultId} (${where.role}) went on without it. ${record.reason}`,
+    });
   try {
     return await runtime.registry.lookup(lookup, { onDamaged });
   } catch (err) {
     warn(runtime, {
-      kind: 'registry_unavailable', record: null, ...where,
+      kind: 'registry_unavailable',
+      record: null,
+      ...where,
       message: `The registry lookup for task ${where.resultId} (${where.role}) failed, so the task generates code instead: ${err instanceof Error ? err.message : String(err)}`,
     });
     return null;
@@ -35,8 +42,15 @@ export async function reuseRegistered(run: TaskRun): Promise<boolean> {
   if (!entry) return false;
   const ran = await executeCode(run, entry.code);
   run.attempts.push({
-    code: entry.code, error: ran.error, errorCategory: ran.category, provider: null, model: null,
-    tokens: { ...ZERO_TOKENS }, durationMs: ran.result.durationMs, reply: null, replyTruncated: false,
+    code: entry.code,
+    error: ran.error,
+    errorCategory: ran.category,
+    provider: null,
+    model: null,
+    tokens: { ...ZERO_TOKENS },
+    durationMs: ran.result.durationMs,
+    reply: null,
+    replyTruncated: false,
   });
   if (ran.ok) {
     run.afterStored = {
@@ -50,7 +64,11 @@ export async function reuseRegistered(run: TaskRun): Promise<boolean> {
     return true;
   }
   // A result that no longer matches the output schema counts as a failure of the entry, like any other.
-  inBackground(runtime, `counting a failure of registry entry ${entry.id}`, runtime.registry.recordFailure(entry.id, ran.error ?? 'failed'));
+  inBackground(
+    runtime,
+    `counting a failure of registry entry ${entry.id}`,
+    runtime.registry.recordFailure(entry.id, ran.error ?? 'failed'),
+  );
   if (run.signal.aborted) {
     run.stop = { category: 'cancelled', error: CANCELLED_MESSAGE };
     return true;

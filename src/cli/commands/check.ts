@@ -3,13 +3,22 @@
  * self-test), `.env`, each provider (keys masked), optionally one live call per provider, sandbox and storage
  * settings; then a summary and the next steps. Exit 1 on any problem. The stages are in `../check-stages.ts`.
  */
-import type { Command } from '../command.js';
+
 import { parseVerbArgs } from '../args.js';
 import { badge, Reporter } from '../check-report.js';
 import {
-  agentsStage, envFileStage, liveStage, nextStepsOf, nodeStage, providersStage, sandboxStage, settingsStage, storageStage,
+  agentsStage,
+  envFileStage,
+  liveStage,
+  nextStepsOf,
+  nodeStage,
+  providersStage,
+  sandboxStage,
+  settingsStage,
+  storageStage,
 } from '../check-stages.js';
-import { ms, paint, printJson, println, type Io } from '../io.js';
+import type { Command } from '../command.js';
+import { type Io, ms, paint, printJson, println } from '../io.js';
 
 const HELP = `Usage: automesh check [--validate-llm] [--agents FILE] [--json] [--verbose]
 
@@ -45,9 +54,15 @@ function printSummary(io: Io, report: Reporter, nextSteps: readonly string[], ve
   println(io, '');
   const counts = `${report.items.filter((i) => i.status === 'ok').length} ok, ${warned.length} warning${warned.length === 1 ? '' : 's'}`;
   if (failed.length === 0) {
-    println(io, `${paint(io, 'bold', 'Summary:')} ${paint(io, 'green', 'everything works')} (${counts})${verbose ? ` in ${ms(totalMs)}` : ''}.`);
+    println(
+      io,
+      `${paint(io, 'bold', 'Summary:')} ${paint(io, 'green', 'everything works')} (${counts})${verbose ? ` in ${ms(totalMs)}` : ''}.`,
+    );
   } else {
-    println(io, `${paint(io, 'bold', 'Summary:')} ${paint(io, 'red', `${failed.length} problem${failed.length === 1 ? '' : 's'}`)} (${counts}):`);
+    println(
+      io,
+      `${paint(io, 'bold', 'Summary:')} ${paint(io, 'red', `${failed.length} problem${failed.length === 1 ? '' : 's'}`)} (${counts}):`,
+    );
     for (const item of failed) println(io, `  ${badge(io, 'fail')} ${item.message.replace(/:$/, '')}`);
   }
   println(io, '');
@@ -61,14 +76,24 @@ async function run(args: string[], io: Io): Promise<number> {
   const validate = values['validate-llm'];
   const started = performance.now();
   const report = new Reporter(io, json, verbose);
-  if (!json) println(io, `${paint(io, 'bold', 'automesh check')}${validate ? ' --validate-llm' : ''}: is everything in place to run agents here?`);
+  if (!json)
+    println(
+      io,
+      `${paint(io, 'bold', 'automesh check')}${validate ? ' --validate-llm' : ''}: is everything in place to run agents here?`,
+    );
 
   const node = nodeStage(report);
   const envFile = envFileStage(report, io);
   const config = settingsStage(report, io, envFile.vars);
   const { settings } = config;
   const sandbox = await sandboxStage(report, settings);
-  if (!settings) report.add({ section: 'providers', id: 'providers', status: 'skip', message: 'not checked: fix the settings first' });
+  if (!settings)
+    report.add({
+      section: 'providers',
+      id: 'providers',
+      status: 'skip',
+      message: 'not checked: fix the settings first',
+    });
   const providers = settings ? providersStage(report, settings, config.source) : [];
   const validation = settings && validate ? await liveStage(report, settings, providers) : null;
   const agents = await agentsStage(report, values.agents, io, settings);
@@ -88,8 +113,17 @@ async function run(args: string[], io: Io): Promise<number> {
     warnings: report.items.filter((i) => i.status === 'warn').map((i) => i.message),
     node,
     envFile: envReport,
-    settings: { ok: settings !== null, problems: config.problems, ...(verbose && config.values ? { values: config.values } : {}) },
-    sandbox: { ok: sandbox.result.ok, probes: sandbox.result.probes, workersStarted: sandbox.result.workersStarted, settings: sandbox.settings },
+    settings: {
+      ok: settings !== null,
+      problems: config.problems,
+      ...(verbose && config.values ? { values: config.values } : {}),
+    },
+    sandbox: {
+      ok: sandbox.result.ok,
+      probes: sandbox.result.probes,
+      workersStarted: sandbox.result.workersStarted,
+      settings: sandbox.settings,
+    },
     providerOrder: settings?.LLM_PROVIDER_ORDER ?? null,
     providers,
     validation,

@@ -1,9 +1,9 @@
 /** `automesh init [dir] [--examples] [--force]`: a runnable project that uses automesh. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import type { Command } from '../command.js';
 import { parseVerbArgs } from '../args.js';
-import { CliError, mark, paint, println, UsageError, type Io } from '../io.js';
+import type { Command } from '../command.js';
+import { CliError, type Io, mark, paint, println, UsageError } from '../io.js';
 import { packageJson, packageRoot } from '../package-root.js';
 
 const HELP = `Usage: automesh init [dir] [--examples] [--force]
@@ -45,7 +45,12 @@ const TEMPLATE_FILES: Array<[string, string]> = [
 
 /** An npm package name from a folder name. */
 function projectName(dir: string): string {
-  const name = basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '').replace(/-+$/, '').slice(0, 100);
+  const name = basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 100);
   return name || 'automesh-project';
 }
 
@@ -96,12 +101,22 @@ function sorted(record: Record<string, string>): Record<string, string> {
  * The project's package.json: a new one, or the one that is there with what the scaffold needs added (its
  * name, version, scripts and dependencies kept). Returns the text and what was added to an existing file.
  */
-function projectPackageJson(path: string, name: string, dependencies: Record<string, string>, devDependencies: Record<string, string>): { text: string; added: string[]; kept: boolean; startScript: string } {
+function projectPackageJson(
+  path: string,
+  name: string,
+  dependencies: Record<string, string>,
+  devDependencies: Record<string, string>,
+): { text: string; added: string[]; kept: boolean; startScript: string } {
   if (!existsSync(path)) {
     const fresh: PackageJson = {
-      name, version: '0.1.0', private: true, type: 'module',
+      name,
+      version: '0.1.0',
+      private: true,
+      type: 'module',
       '//': 'automesh is not published to the npm registry yet: it is installed from the copy that ran automesh init (see README.md).',
-      scripts: SCRIPTS, dependencies: sorted(dependencies), devDependencies: sorted(devDependencies),
+      scripts: SCRIPTS,
+      dependencies: sorted(dependencies),
+      devDependencies: sorted(devDependencies),
     };
     return { text: `${JSON.stringify(fresh, null, 2)}\n`, added: [], kept: false, startScript: 'start' };
   }
@@ -109,10 +124,14 @@ function projectPackageJson(path: string, name: string, dependencies: Record<str
   try {
     pkg = JSON.parse(readFileSync(path, 'utf8')) as PackageJson;
   } catch (err) {
-    throw new CliError(`${path} is not valid JSON (${err instanceof Error ? err.message : String(err)}); nothing was written`,
-      [], 'fix package.json, or move it away to get a new one');
+    throw new CliError(
+      `${path} is not valid JSON (${err instanceof Error ? err.message : String(err)}); nothing was written`,
+      [],
+      'fix package.json, or move it away to get a new one',
+    );
   }
-  if (!pkg || typeof pkg !== 'object' || Array.isArray(pkg)) throw new CliError(`${path} does not hold a JSON object; nothing was written`);
+  if (!pkg || typeof pkg !== 'object' || Array.isArray(pkg))
+    throw new CliError(`${path} does not hold a JSON object; nothing was written`);
   const added: string[] = [];
   if (pkg.type === undefined) {
     pkg.type = 'module';
@@ -159,9 +178,14 @@ async function run(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: OPTIONS,
   });
-  if (positionals.length > 1) throw new UsageError(`init takes one folder; got ${positionals.length}: ${positionals.join(' ')}`, 'quote a folder name that has spaces');
+  if (positionals.length > 1)
+    throw new UsageError(
+      `init takes one folder; got ${positionals.length}: ${positionals.join(' ')}`,
+      'quote a folder name that has spaces',
+    );
   const dir = resolve(io.cwd, positionals[0] ?? '.');
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`${dir} exists and is not a folder`, [], 'choose another folder');
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new CliError(`${dir} exists and is not a folder`, [], 'choose another folder');
 
   const root = packageRoot();
   const pkg = packageJson();
@@ -174,18 +198,31 @@ async function run(args: string[], io: Io): Promise<number> {
   files.set('.env.example', readFileSync(join(root, '.env.example'), 'utf8'));
   if (values.examples) {
     const exampleDir = join(root, 'examples');
-    for (const name of readdirSync(exampleDir).filter((f) => /\.(ts|js|mjs)$/.test(f)).sort()) {
+    for (const name of readdirSync(exampleDir)
+      .filter((f) => /\.(ts|js|mjs)$/.test(f))
+      .sort()) {
       files.set(join('examples', name), rewriteExample(readFileSync(join(exampleDir, name), 'utf8')));
     }
   }
   const code = [...files].filter(([file]) => /\.(ts|js|mjs)$/.test(file)).map(([, text]) => text);
-  const devDependencies = { typescript: pkg.devDependencies?.typescript ?? '^5.0.0', '@types/node': pkg.devDependencies?.['@types/node'] ?? '^20.0.0' };
-  const manifest = projectPackageJson(join(dir, 'package.json'), slots.name, dependenciesOf(code, root, pkg), devDependencies);
+  const devDependencies = {
+    typescript: pkg.devDependencies?.typescript ?? '^5.0.0',
+    '@types/node': pkg.devDependencies?.['@types/node'] ?? '^20.0.0',
+  };
+  const manifest = projectPackageJson(
+    join(dir, 'package.json'),
+    slots.name,
+    dependenciesOf(code, root, pkg),
+    devDependencies,
+  );
 
   const existing = [...files.keys()].filter((file) => existsSync(join(dir, file)));
   if (existing.length > 0 && !values.force) {
-    throw new CliError(`${relative(io.cwd, dir) || '.'} already has ${existing.join(', ')}; nothing was written`, [],
-      'use --force to overwrite them (package.json is kept and completed either way), or choose an empty folder');
+    throw new CliError(
+      `${relative(io.cwd, dir) || '.'} already has ${existing.join(', ')}; nothing was written`,
+      [],
+      'use --force to overwrite them (package.json is kept and completed either way), or choose an empty folder',
+    );
   }
 
   for (const [file, text] of [...files, ['package.json', manifest.text] as const]) {
@@ -195,10 +232,19 @@ async function run(args: string[], io: Io): Promise<number> {
   }
 
   const shown = relative(io.cwd, dir) || '.';
-  println(io, `${mark.ok(io)} Created a project in ${shown}${existing.length ? ` (overwrote ${existing.join(', ')})` : ''}:`);
+  println(
+    io,
+    `${mark.ok(io)} Created a project in ${shown}${existing.length ? ` (overwrote ${existing.join(', ')})` : ''}:`,
+  );
   for (const file of [...files.keys()].filter((f) => !f.startsWith('examples'))) println(io, `    ${file}`);
-  if (values.examples) println(io, `    examples/ (${[...files.keys()].filter((f) => f.startsWith('examples')).length} files, importing from 'automesh')`);
-  const kept = manifest.kept ? ` (yours, kept; ${manifest.added.length ? `added ${manifest.added.join(', ')}` : 'it had everything'})` : '';
+  if (values.examples)
+    println(
+      io,
+      `    examples/ (${[...files.keys()].filter((f) => f.startsWith('examples')).length} files, importing from 'automesh')`,
+    );
+  const kept = manifest.kept
+    ? ` (yours, kept; ${manifest.added.length ? `added ${manifest.added.join(', ')}` : 'it had everything'})`
+    : '';
   println(io, `    package.json${kept}`);
   println(io);
   println(io, 'Next:');
@@ -208,7 +254,10 @@ async function run(args: string[], io: Io): Promise<number> {
   const start = manifest.startScript === 'start' ? 'npm start' : `npm run ${manifest.startScript}`;
   println(io, `  ${start.padEnd(24)}  # runs main.ts`);
   println(io, '  npx automesh run --agents ./agents.ts workflow.json');
-  println(io, paint(io, 'dim', `automesh is not on the npm registry yet; package.json installs it from ${root} (file:).`));
+  println(
+    io,
+    paint(io, 'dim', `automesh is not on the npm registry yet; package.json installs it from ${root} (file:).`),
+  );
   return 0;
 }
 

@@ -3,13 +3,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Envelope } from '../../agent/envelope.js';
 import type { SettingsInput } from '../../config/settings.js';
-import { Mesh } from '../../mesh/mesh.js';
 import { isAutomeshError } from '../../core/errors.js';
-import { resolveWorkflow, type WorkflowValidationError, type WorkflowStep } from '../../mesh/workflow-spec.js';
-import type { Command } from '../command.js';
+import { Mesh } from '../../mesh/mesh.js';
+import { resolveWorkflow, type WorkflowStep, type WorkflowValidationError } from '../../mesh/workflow-spec.js';
 import { parseVerbArgs } from '../args.js';
-import { CliError, eprintln, paint, printJson, UsageError, type Io } from '../io.js';
-import { loadAgents, type LoadedAgents } from '../load-agents.js';
+import type { Command } from '../command.js';
+import { CliError, eprintln, type Io, paint, printJson, UsageError } from '../io.js';
+import { type LoadedAgents, loadAgents } from '../load-agents.js';
 import { Progress, printTaskResult, printWorkflowResult } from '../progress.js';
 import { cliSettings } from '../setup.js';
 
@@ -57,7 +57,10 @@ interface WorkflowFile {
 /** Workflow id from a file name: what the id rules allow. */
 function idFromFileName(file: string): string {
   const stem = basename(file).replace(/\.json$/i, '');
-  const id = stem.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const id = stem
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return id || 'workflow';
 }
 
@@ -74,11 +77,15 @@ function readWorkflowFile(path: string, shown: string, idOption: string | undefi
     steps = parsed;
   } else if (parsed && typeof parsed === 'object' && 'steps' in parsed) {
     ({ steps, id } = parsed as { steps: unknown; id?: unknown });
-    if (id !== undefined && typeof id !== 'string') throw new Error(`${shown}: "id" must be a string; got ${JSON.stringify(id)}.`);
+    if (id !== undefined && typeof id !== 'string')
+      throw new Error(`${shown}: "id" must be a string; got ${JSON.stringify(id)}.`);
   } else {
-    throw new Error(`${shown} must hold { "id"?: "...", "steps": [ { "agent", "task", ... } ] } or a bare array of steps.`);
+    throw new Error(
+      `${shown} must hold { "id"?: "...", "steps": [ { "agent", "task", ... } ] } or a bare array of steps.`,
+    );
   }
-  if (!Array.isArray(steps) || steps.length === 0) throw new Error(`${shown}: "steps" must be a non-empty array of { "agent", "task", "dependsOn"?, "context"? }.`);
+  if (!Array.isArray(steps) || steps.length === 0)
+    throw new Error(`${shown}: "steps" must be a non-empty array of { "agent", "task", "dependsOn"?, "context"? }.`);
   return { id: idOption ?? (id as string | undefined) ?? idFromFileName(path), steps: steps as WorkflowStep[] };
 }
 
@@ -92,8 +99,12 @@ function meshConfig(io: Io): SettingsInput {
 }
 
 function defaultAgentsFile(io: Io): string {
-  for (const candidate of ['agents.ts', 'agents.js', 'agents.mjs']) if (existsSync(resolve(io.cwd, candidate))) return `./${candidate}`;
-  throw new UsageError('run needs --agents FILE: the module that exports your agents (there is no ./agents.ts here)', 'e.g. automesh run --agents ./src/agents.ts --agent calculator "Calculate 2**10"');
+  for (const candidate of ['agents.ts', 'agents.js', 'agents.mjs'])
+    if (existsSync(resolve(io.cwd, candidate))) return `./${candidate}`;
+  throw new UsageError(
+    'run needs --agents FILE: the module that exports your agents (there is no ./agents.ts here)',
+    'e.g. automesh run --agents ./src/agents.ts --agent calculator "Calculate 2**10"',
+  );
 }
 
 /**
@@ -108,7 +119,10 @@ function isWorkflowArgument(io: Io, positionals: string[], values: { agent?: str
   const isFile = existsSync(path) && statSync(path).isFile();
   if (values.agent !== undefined) {
     if (isFile && /\.json$/i.test(first)) {
-      throw new UsageError(`${first} is a workflow file, and --agent is for a single task`, 'drop --agent (each step of a workflow names its agent), or quote a task sentence');
+      throw new UsageError(
+        `${first} is a workflow file, and --agent is for a single task`,
+        'drop --agent (each step of a workflow names its agent), or quote a task sentence',
+      );
     }
     return false;
   }
@@ -118,13 +132,21 @@ function isWorkflowArgument(io: Io, positionals: string[], values: { agent?: str
 /** The engine's words for options are the library's (`{ fresh: true }`); say the CLI's instead. */
 function inCliTerms(err: unknown): unknown {
   if (!(err instanceof Error) || !err.message.includes('{ fresh: true }')) return err;
-  return new CliError(err.message.replace(/run it with \{ fresh: true \}/, 'run it again with --fresh').replace('{ fresh: true }', '--fresh'),
-    [], 'automesh run <workflow.json> --fresh runs every step again and replaces the saved state');
+  return new CliError(
+    err.message
+      .replace(/run it with \{ fresh: true \}/, 'run it again with --fresh')
+      .replace('{ fresh: true }', '--fresh'),
+    [],
+    'automesh run <workflow.json> --fresh runs every step again and replaces the saved state',
+  );
 }
 
 /** Names in .env that are no setting but look like one (they are ignored: say so before the run). */
 function settingWarnings(io: Io): string[] {
-  return cliSettings(io).misnamed.map(({ name, suggestion }) => `.env sets ${name}, which is not an automesh setting (ignored): did you mean ${suggestion}?`);
+  return cliSettings(io).misnamed.map(
+    ({ name, suggestion }) =>
+      `.env sets ${name}, which is not an automesh setting (ignored): did you mean ${suggestion}?`,
+  );
 }
 
 /** Ctrl-C cancels the run (steps in flight end cancelled, the rest skipped); a second Ctrl-C quits at once. */
@@ -145,25 +167,39 @@ async function run(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: OPTIONS,
   });
-  if (positionals.length === 0) throw new UsageError('run needs a task (in quotes) or a workflow file', 'e.g. automesh run --agent calculator "Calculate 2**10", or automesh run workflow.json');
+  if (positionals.length === 0)
+    throw new UsageError(
+      'run needs a task (in quotes) or a workflow file',
+      'e.g. automesh run --agent calculator "Calculate 2**10", or automesh run workflow.json',
+    );
 
   const first = positionals[0] as string;
   const workflowMode = isWorkflowArgument(io, positionals, values);
   if (workflowMode) {
-    if (!existsSync(resolve(io.cwd, first))) throw new UsageError(`workflow file ${first} not found`, `to run it as a task, quote a sentence: automesh run --agent NAME "..."`);
-    if (values.context !== undefined) throw new UsageError('--context is for a single task', 'in a workflow file give each step a "context"');
+    if (!existsSync(resolve(io.cwd, first)))
+      throw new UsageError(
+        `workflow file ${first} not found`,
+        `to run it as a task, quote a sentence: automesh run --agent NAME "..."`,
+      );
+    if (values.context !== undefined)
+      throw new UsageError('--context is for a single task', 'in a workflow file give each step a "context"');
   } else {
     if (values.id !== undefined) throw new UsageError('--id names a workflow; it does not apply to a single task');
-    if (values.fresh) throw new UsageError('--fresh is for workflows; a single task always runs (or reuses registered code)');
+    if (values.fresh)
+      throw new UsageError('--fresh is for workflows; a single task always runs (or reuses registered code)');
   }
   let context: Record<string, unknown> | undefined;
   if (values.context !== undefined) {
     try {
       context = JSON.parse(values.context) as Record<string, unknown>;
     } catch (err) {
-      throw new UsageError(`--context is not JSON: ${err instanceof Error ? err.message : String(err)}`, 'give a JSON object, e.g. --context \'{"n": 12}\'');
+      throw new UsageError(
+        `--context is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+        'give a JSON object, e.g. --context \'{"n": 12}\'',
+      );
     }
-    if (!context || typeof context !== 'object' || Array.isArray(context)) throw new UsageError('--context must be a JSON object', 'e.g. --context \'{"n": 12}\'');
+    if (!context || typeof context !== 'object' || Array.isArray(context))
+      throw new UsageError('--context must be a JSON object', 'e.g. --context \'{"n": 12}\'');
   }
   const workflow = workflowMode ? readWorkflowFile(resolve(io.cwd, first), first, values.id) : null;
 
@@ -175,7 +211,8 @@ async function run(args: string[], io: Io): Promise<number> {
     if (isAutomeshError(err, 'agents-file')) throw new CliError(err.message);
     throw err;
   }
-  for (const warning of [...settingWarnings(io), ...loaded.warnings]) eprintln(io, `${paint(io, 'yellow', 'warning:')} ${warning}`);
+  for (const warning of [...settingWarnings(io), ...loaded.warnings])
+    eprintln(io, `${paint(io, 'yellow', 'warning:')} ${warning}`);
 
   const mesh = new Mesh({ mode: 'autonomous', config });
   for (const entry of loaded.agents) {
@@ -195,12 +232,17 @@ async function run(args: string[], io: Io): Promise<number> {
   let stepRows: Array<{ id: string; role: string; task: string }> = [];
   if (workflow) {
     try {
-      stepRows = resolveWorkflow(workflow.id, workflow.steps, { resolve: (name) => mesh.resolveAgent(name), describe })
-        .map((s) => ({ id: s.id, role: s.role, task: s.task }));
+      stepRows = resolveWorkflow(workflow.id, workflow.steps, {
+        resolve: (name) => mesh.resolveAgent(name),
+        describe,
+      }).map((s) => ({ id: s.id, role: s.role, task: s.task }));
     } catch (err) {
       if (isAutomeshError(err, 'invalid-workflow')) {
         const { problems } = err as WorkflowValidationError;
-        throw new CliError(`${first} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):`, problems);
+        throw new CliError(
+          `${first} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
+          problems,
+        );
       }
       throw new CliError(`${first}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -208,7 +250,10 @@ async function run(args: string[], io: Io): Promise<number> {
     const agents = mesh.agents;
     if (values.agent === undefined) {
       if (agents.length !== 1) {
-        throw new UsageError(`${loaded.file} has ${agents.length} agents; say which one runs the task`, `add --agent NAME (${describe()})`);
+        throw new UsageError(
+          `${loaded.file} has ${agents.length} agents; say which one runs the task`,
+          `add --agent NAME (${describe()})`,
+        );
       }
       role = (agents[0] as (typeof agents)[number]).role;
     } else {
@@ -222,7 +267,11 @@ async function run(args: string[], io: Io): Promise<number> {
   const sigint = cancelOnSigint(io);
   try {
     if (workflow) {
-      const progress = new Progress(io, { title: `workflow ${workflow.id}`, idHeader: 'step', enabled: !values.json }, stepRows);
+      const progress = new Progress(
+        io,
+        { title: `workflow ${workflow.id}`, idHeader: 'step', enabled: !values.json },
+        stepRows,
+      );
       const unfollow = progress.follow(mesh, workflow.id);
       let results;
       try {
@@ -245,7 +294,9 @@ async function run(args: string[], io: Io): Promise<number> {
     const agent = mesh.getAgent(role);
     if (!agent) throw new Error(`internal: agent ${role} vanished`);
     const task = positionals.join(' ');
-    const progress = new Progress(io, { title: 'task', idHeader: 'agent', enabled: !values.json }, [{ id: role, role, task }]);
+    const progress = new Progress(io, { title: 'task', idHeader: 'agent', enabled: !values.json }, [
+      { id: role, role, task },
+    ]);
     let envelope: Envelope;
     try {
       progress.started(role, role, task);

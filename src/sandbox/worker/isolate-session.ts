@@ -11,8 +11,8 @@
  * isolated-vm option object has a null prototype.
  */
 import ivm from 'isolated-vm';
+import { type RawOutcome, type RunMessage, toolBytesMessage } from '../protocol.js';
 import type { ExecutionErrorCategory } from '../types.js';
-import { toolBytesMessage, type RawOutcome, type RunMessage } from '../protocol.js';
 
 /** Callbacks a session sends out of the worker. */
 export interface SessionHost {
@@ -57,10 +57,13 @@ export class IsolateHost {
   static create(runtimeSource: string, memoryMb: number): IsolateHost {
     const isolate = new ivm.Isolate(nullProto({ memoryLimit: memoryMb }));
     try {
-      const runtime = isolate.compileScriptSync(runtimeSource, nullProto({
-        filename: RUNTIME_FILENAME,
-        ...(runtimeCodeCache ? { cachedData: runtimeCodeCache } : { produceCachedData: true }),
-      }));
+      const runtime = isolate.compileScriptSync(
+        runtimeSource,
+        nullProto({
+          filename: RUNTIME_FILENAME,
+          ...(runtimeCodeCache ? { cachedData: runtimeCodeCache } : { produceCachedData: true }),
+        }),
+      );
       // The typings leave the produced cache off compileScriptSync's return type; it is there at run time.
       const produced = (runtime as ivm.Script & ivm.CachedDataResult).cachedData;
       if (!runtimeCodeCache && produced) runtimeCodeCache = produced;
@@ -88,21 +91,31 @@ export class IsolateHost {
       const jail = context.global;
       // Callbacks exist before the session does; they route through `prepared.session`, which is cleared when
       // the run ends, so code of a finished run can never reach a later run's logs, tools or result.
-      jail.setSync('__automesh_log__', new ivm.Callback((level: unknown, text: unknown) => {
-        prepared?.session?.onLog(level, text);
-      }));
-      jail.setSync('__automesh_done__', new ivm.Callback((kind: unknown, payload: unknown) => {
-        prepared?.session?.onDone(kind, payload);
-      }));
-      jail.setSync('__automesh_tool__', new ivm.Callback((name: unknown, argsJson: unknown): number => {
-        return prepared?.session?.onTool(name, argsJson) ?? -1;
-      }));
+      jail.setSync(
+        '__automesh_log__',
+        new ivm.Callback((level: unknown, text: unknown) => {
+          prepared?.session?.onLog(level, text);
+        }),
+      );
+      jail.setSync(
+        '__automesh_done__',
+        new ivm.Callback((kind: unknown, payload: unknown) => {
+          prepared?.session?.onDone(kind, payload);
+        }),
+      );
+      jail.setSync(
+        '__automesh_tool__',
+        new ivm.Callback((name: unknown, argsJson: unknown): number => {
+          return prepared?.session?.onTool(name, argsJson) ?? -1;
+        }),
+      );
       this.runtime.runSync(context, nullProto({ timeout: 5000 }));
       const start = jail.getSync('__automesh_start__', nullProto({ reference: true as const })) as ivm.Reference<
         (contextJson: string, toolsJson: string, logLimit: number) => void
       >;
-      const deliver = jail.getSync('__automesh_deliver__', nullProto({ reference: true as const })) as
-        ivm.Reference<(callId: number, replyJson: string) => void>;
+      const deliver = jail.getSync('__automesh_deliver__', nullProto({ reference: true as const })) as ivm.Reference<
+        (callId: number, replyJson: string) => void
+      >;
       jail.deleteSync('__automesh_start__');
       jail.deleteSync('__automesh_deliver__');
       prepared = new PreparedContext(this, context, start, deliver);
@@ -193,9 +206,11 @@ export class IsolateSession {
   async begin(): Promise<void> {
     const { isolate, context, start } = this.prepared;
     const { run } = this;
-    this.timers.push(setTimeout(() => {
-      this.terminate('timeout', `Execution exceeded the time limit of ${run.timeoutMs} ms.`);
-    }, run.timeoutMs));
+    this.timers.push(
+      setTimeout(() => {
+        this.terminate('timeout', `Execution exceeded the time limit of ${run.timeoutMs} ms.`);
+      }, run.timeoutMs),
+    );
     // isolated-vm disposes an isolate on its own when the heap limit is hit, sometimes while no call of
     // ours is in flight to report it; polling catches that case.
     this.timers.push(setInterval(() => this.poll(), 20));
@@ -204,8 +219,13 @@ export class IsolateSession {
       // One call compiles and runs the program text, which only defines `__automesh_main__`.
       await this.call(context.eval(run.code, nullProto({ filename: USER_FILENAME, timeout: run.timeoutMs })));
       if (this.finishedFlag) return;
-      await this.call(start.apply(undefined, [run.contextJson, JSON.stringify(run.toolNames), run.maxLogBytes],
-        nullProto({ arguments: nullProto({ copy: true as const }), timeout: run.timeoutMs })));
+      await this.call(
+        start.apply(
+          undefined,
+          [run.contextJson, JSON.stringify(run.toolNames), run.maxLogBytes],
+          nullProto({ arguments: nullProto({ copy: true as const }), timeout: run.timeoutMs }),
+        ),
+      );
     } catch (err) {
       this.onHostSideError(err);
     }
@@ -254,13 +274,19 @@ export class IsolateSession {
     }
     if (this.heapReadInFlight) return;
     this.heapReadInFlight = true;
-    isolate.getHeapStatistics().then((stats) => {
-      this.lastHeapBytes = Math.max(this.lastHeapBytes, stats.used_heap_size);
-    }, () => {
-      // Disposed while reading: the next poll reports it.
-    }).finally(() => {
-      this.heapReadInFlight = false;
-    });
+    isolate
+      .getHeapStatistics()
+      .then(
+        (stats) => {
+          this.lastHeapBytes = Math.max(this.lastHeapBytes, stats.used_heap_size);
+        },
+        () => {
+          // Disposed while reading: the next poll reports it.
+        },
+      )
+      .finally(() => {
+        this.heapReadInFlight = false;
+      });
   }
 
   private memoryMessage(): string {
@@ -286,11 +312,16 @@ export class IsolateSession {
     }
     if (/timed out/i.test(message)) {
       return {
-        outcome: this.failure('timeout', 'TimeoutError', `Execution exceeded the time limit of ${this.run.timeoutMs} ms.`),
+        outcome: this.failure(
+          'timeout',
+          'TimeoutError',
+          `Execution exceeded the time limit of ${this.run.timeoutMs} ms.`,
+        ),
         ownEnd: false,
       };
     }
-    if (MEMORY_MESSAGE.test(message)) return { outcome: this.failure('memory', 'RangeError', this.memoryMessage()), ownEnd: false };
+    if (MEMORY_MESSAGE.test(message))
+      return { outcome: this.failure('memory', 'RangeError', this.memoryMessage()), ownEnd: false };
     if (name === 'SyntaxError') {
       const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : null;
       return { outcome: { ...this.failure('syntax', name, message), stack }, ownEnd: true };
@@ -304,8 +335,10 @@ export class IsolateSession {
     this.logBytes += bytes(line) + 1;
     if (this.logBytes > this.run.maxLogBytes) {
       this.logs.push(`[automesh] console output cut at ${this.run.maxLogBytes} bytes`);
-      this.stopSoon('output',
-        `Console output exceeded the limit of ${this.run.maxLogBytes} bytes; log less, or summarize before logging.`);
+      this.stopSoon(
+        'output',
+        `Console output exceeded the limit of ${this.run.maxLogBytes} bytes; log less, or summarize before logging.`,
+      );
       return;
     }
     this.logs.push(line);
@@ -317,15 +350,30 @@ export class IsolateSession {
     if (kind === 'ok') {
       const size = bytes(payload);
       if (size > this.run.maxOutputBytes) {
-        setImmediate(() => this.finish(this.failure('output', 'RangeError',
-          `The result is ${size} bytes of JSON, over the limit of ${this.run.maxOutputBytes} bytes; ` +
-            'return a smaller summary.')));
+        setImmediate(() =>
+          this.finish(
+            this.failure(
+              'output',
+              'RangeError',
+              `The result is ${size} bytes of JSON, over the limit of ${this.run.maxOutputBytes} bytes; `
+                + 'return a smaller summary.',
+            ),
+          ),
+        );
         return;
       }
       setImmediate(() => void this.finishMeasured({ ...this.base(), kind: 'ok', outputJson: payload }));
     } else if (kind === 'no_result') {
-      setImmediate(() => void this.finishMeasured(this.failure('no_result', 'NoResult',
-        'The code finished without a result: assign the answer to `result` (e.g. `result = value`) or `return` it.')));
+      setImmediate(
+        () =>
+          void this.finishMeasured(
+            this.failure(
+              'no_result',
+              'NoResult',
+              'The code finished without a result: assign the answer to `result` (e.g. `result = value`) or `return` it.',
+            ),
+          ),
+      );
     } else {
       let parsed: { category?: string; name?: string; message?: string; stack?: string };
       try {
@@ -333,14 +381,19 @@ export class IsolateSession {
       } catch {
         parsed = { message: 'the sandbox runtime reported an unreadable error' };
       }
-      const category = (['tool', 'output', 'syntax'].includes(parsed.category ?? '') ? parsed.category : 'runtime') as
-        ExecutionErrorCategory;
+      const category = (
+        ['tool', 'output', 'syntax'].includes(parsed.category ?? '') ? parsed.category : 'runtime'
+      ) as ExecutionErrorCategory;
       const message = String(parsed.message ?? '');
-      const finalCategory = category === 'runtime' && /Array buffer allocation failed/.test(message) ? 'memory' : category;
-      setImmediate(() => void this.finishMeasured({
-        ...this.failure(finalCategory, String(parsed.name ?? 'Error'), message),
-        stack: typeof parsed.stack === 'string' ? parsed.stack : null,
-      }));
+      const finalCategory =
+        category === 'runtime' && /Array buffer allocation failed/.test(message) ? 'memory' : category;
+      setImmediate(
+        () =>
+          void this.finishMeasured({
+            ...this.failure(finalCategory, String(parsed.name ?? 'Error'), message),
+            stack: typeof parsed.stack === 'string' ? parsed.stack : null,
+          }),
+      );
     }
   }
 
@@ -372,9 +425,13 @@ export class IsolateSession {
       this.terminate('output', toolBytesMessage(this.run.maxToolBytes));
       return;
     }
-    this.call(this.prepared.deliver.apply(undefined, [callId, reply],
-      nullProto({ arguments: nullProto({ copy: true as const }), timeout: this.run.timeoutMs })))
-      .catch((err: unknown) => this.onHostSideError(err));
+    this.call(
+      this.prepared.deliver.apply(
+        undefined,
+        [callId, reply],
+        nullProto({ arguments: nullProto({ copy: true as const }), timeout: this.run.timeoutMs }),
+      ),
+    ).catch((err: unknown) => this.onHostSideError(err));
   }
 
   /**
@@ -444,7 +501,7 @@ export class IsolateSession {
     if (this.finishedFlag) return;
     this.endedOnItsOwn = true;
     const { isolate } = this.prepared;
-    let idle = !isolate.isDisposed && await this.whenIdle(IDLE_WAIT_MS);
+    let idle = !isolate.isDisposed && (await this.whenIdle(IDLE_WAIT_MS));
     if (this.finishedFlag) return;
     if (this.callError) {
       const classified = this.classify(this.callError.error);

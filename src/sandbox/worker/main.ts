@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { IsolateHost, IsolateSession, type PreparedContext } from './isolate-session.js';
 import type { HostToWorker, ObservedConfinement, RawOutcome, WorkerToHost } from '../protocol.js';
+import { IsolateHost, IsolateSession, type PreparedContext } from './isolate-session.js';
 
 const runtimePath = process.argv[2];
 if (!runtimePath || !process.send) {
@@ -128,9 +128,16 @@ function takeContext(memoryMb: number): PreparedContext {
 
 function reportSetupFailure(id: number, err: unknown): void {
   const outcome: RawOutcome = {
-    kind: 'error', outputJson: null, category: 'crashed', errorName: 'Error',
+    kind: 'error',
+    outputJson: null,
+    category: 'crashed',
+    errorName: 'Error',
     errorMessage: `The sandbox could not start an isolate: ${err instanceof Error ? err.message : String(err)}`,
-    stack: null, logs: [], cpuMs: 0, heapBytes: 0, toolCalls: 0,
+    stack: null,
+    logs: [],
+    cpuMs: 0,
+    heapBytes: 0,
+    toolCalls: 0,
   };
   send({ type: 'done', id, outcome });
 }
@@ -169,8 +176,10 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
       prepared.release();
       const host = prepared.host;
       host.runs += 1;
-      if (host === isolateHost &&
-        (host.runs >= RUNS_PER_ISOLATE || outcome.heapBytes > host.memoryMb * 1048576 * HEAP_RECYCLE_FRACTION)) {
+      if (
+        host === isolateHost
+        && (host.runs >= RUNS_PER_ISOLATE || outcome.heapBytes > host.memoryMb * 1048576 * HEAP_RECYCLE_FRACTION)
+      ) {
         retireIsolate();
       }
       if (spares.length > 0) send({ type: 'spare' });
@@ -204,8 +213,10 @@ setInterval(() => {
   const rss = process.memoryUsage.rss();
   if (rss > rssLimit) {
     exitAfterRun = true;
-    current.session.terminate('memory',
-      `The sandbox worker grew to ${Math.round(rss / 1048576)} MB outside the isolate's heap limit; execution stopped.`);
+    current.session.terminate(
+      'memory',
+      `The sandbox worker grew to ${Math.round(rss / 1048576)} MB outside the isolate's heap limit; execution stopped.`,
+    );
   }
 }, 50).unref();
 
@@ -213,8 +224,8 @@ setInterval(() => {
 function observeConfinement(): ObservedConfinement {
   const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
   return {
-    permissions: permission !== undefined &&
-      !permission.has('fs.write') && !permission.has('child') && !permission.has('worker'),
+    permissions:
+      permission !== undefined && !permission.has('fs.write') && !permission.has('child') && !permission.has('worker'),
     networkInterfaces: Object.keys(networkInterfaces()),
   };
 }

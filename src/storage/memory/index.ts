@@ -29,5 +29,5 @@ export function createMemoryStorage(data: MemoryData = emptyMemoryData()): Stora
   };
 }
 
-export { MemoryRegistryStore, MemoryResultStore, MemoryWorkflowStore };
 export type { MemoryEntryRow, MemoryResultRow, MemoryWorkflowRow };
+export { MemoryRegistryStore, MemoryResultStore, MemoryWorkflowStore };

@@ -1,7 +1,14 @@
 /** Code registry in memory: for tests and throwaway runs. Entries are kept as JSON text beside their task key. */
 import type { DamagedRecord, RegistryEntry, RegistryScan } from '../../registry/types.js';
 import { assertSafeName, assertTaskKey } from '../names.js';
-import { compareEntriesNewest, decodeEntry, entryOrReport, entryText, rankBySearchTerms, searchTerms } from '../records.js';
+import {
+  compareEntriesNewest,
+  decodeEntry,
+  entryOrReport,
+  entryText,
+  rankBySearchTerms,
+  searchTerms,
+} from '../records.js';
 import type { RegistryStore } from '../types.js';
 
 /** One stored entry: its task key (the index) beside its text. */

@@ -1,8 +1,23 @@
 /** Workflow state in memory (header, one record per step, owner lease): for tests and throwaway runs. */
-import { assertCurrent, assertHeaderOf, claimedLease, isCurrent, type LeaseRow, renewedLease, snapshotOf } from '../lease-rules.js';
+import {
+  assertCurrent,
+  assertHeaderOf,
+  claimedLease,
+  isCurrent,
+  type LeaseRow,
+  renewedLease,
+  snapshotOf,
+} from '../lease-rules.js';
 import { assertSafeName } from '../names.js';
 import { headerText, stepText } from '../records.js';
-import type { LeaseOwner, StepRecord, WorkflowHeader, WorkflowLease, WorkflowSnapshot, WorkflowStore } from '../types.js';
+import type {
+  LeaseOwner,
+  StepRecord,
+  WorkflowHeader,
+  WorkflowLease,
+  WorkflowSnapshot,
+  WorkflowStore,
+} from '../types.js';
 
 /** What is stored of one workflow. */
 export interface MemoryWorkflowRow {
@@ -12,7 +27,10 @@ export interface MemoryWorkflowRow {
 }
 
 export class MemoryWorkflowStore implements WorkflowStore {
-  constructor(private readonly rows: Map<string, MemoryWorkflowRow> = new Map(), private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly rows: Map<string, MemoryWorkflowRow> = new Map(),
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private row(workflowId: string): MemoryWorkflowRow {
     assertSafeName('workflow id', workflowId);
@@ -40,7 +58,8 @@ export class MemoryWorkflowStore implements WorkflowStore {
 
   async release(lease: WorkflowLease): Promise<void> {
     const row = this.row(lease?.workflowId);
-    if (isCurrent(row.lease, lease)) row.lease = { lease: row.lease!.lease, released: true };
+    const current = row.lease;
+    if (current && isCurrent(current, lease)) row.lease = { lease: current.lease, released: true };
   }
 
   async holder(workflowId: string): Promise<WorkflowLease | null> {

@@ -96,12 +96,16 @@ export class SqliteDatabase {
     if (error instanceof StorageError) return error;
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      const hint = code === 'SQLITE_BUSY'
-        ? `another process held the database's write lock for more than ${BUSY_TIMEOUT_MS} ms`
-        : code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') ? 'the file or its directory is not writable (read-only disk or permissions)'
-        : code === 'SQLITE_FULL' ? 'the disk is full'
-        : code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' ? 'the file is damaged or not an automesh database; move it aside and automesh starts a new one'
-        : 'a disk or file-system error';
+      const hint =
+        code === 'SQLITE_BUSY'
+          ? `another process held the database's write lock for more than ${BUSY_TIMEOUT_MS} ms`
+          : code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')
+            ? 'the file or its directory is not writable (read-only disk or permissions)'
+            : code === 'SQLITE_FULL'
+              ? 'the disk is full'
+              : code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB'
+                ? 'the file is damaged or not an automesh database; move it aside and automesh starts a new one'
+                : 'a disk or file-system error';
       return unavailable(`cannot ${doing} in ${this.file}: ${hint}`, error);
     }
     if (!this.db.open) return unavailable(`cannot ${doing}: the storage at ${this.file} was closed`, error);
@@ -112,22 +116,31 @@ export class SqliteDatabase {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version === SCHEMA_VERSION) return;
     if (version > SCHEMA_VERSION) {
-      throw new StorageError('unavailable', `${this.file} was written by a newer automesh (schema version ${version}; this ` +
-        `automesh knows up to ${SCHEMA_VERSION}). Upgrade automesh, or point LOG_DIRECTORY at another directory.`);
+      throw new StorageError(
+        'unavailable',
+        `${this.file} was written by a newer automesh (schema version ${version}; this `
+          + `automesh knows up to ${SCHEMA_VERSION}). Upgrade automesh, or point LOG_DIRECTORY at another directory.`,
+      );
     }
-    this.db.transaction(() => {
-      // Another process may have created the schema while this one waited for the write lock.
-      if ((this.db.pragma('user_version', { simple: true }) as number) !== 0) return;
-      this.db.exec(SCHEMA_V1);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        // Another process may have created the schema while this one waited for the write lock.
+        if ((this.db.pragma('user_version', { simple: true }) as number) !== 0) return;
+        this.db.exec(SCHEMA_V1);
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
   }
 }
 
 function unavailable(what: string, cause: unknown): StorageError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new StorageError('unavailable', `Storage unavailable: ${what} (${reason}). Check the disk and the directory's ` +
-    'permissions, or set LOG_DIRECTORY to a directory this process can write.', { cause });
+  return new StorageError(
+    'unavailable',
+    `Storage unavailable: ${what} (${reason}). Check the disk and the directory's `
+      + 'permissions, or set LOG_DIRECTORY to a directory this process can write.',
+    { cause },
+  );
 }
 
 /**
@@ -145,8 +158,11 @@ function refuseLinks(file: string): void {
       throw unavailable(`cannot inspect ${path}`, error);
     }
     if (isLink) {
-      throw new StorageError('unavailable', `Refusing to open ${file}: ${path} is a symbolic link, and automesh never writes ` +
-        `through a link planted in its storage directory. Remove the link (rm '${path}') if you did not create it on purpose.`);
+      throw new StorageError(
+        'unavailable',
+        `Refusing to open ${file}: ${path} is a symbolic link, and automesh never writes `
+          + `through a link planted in its storage directory. Remove the link (rm '${path}') if you did not create it on purpose.`,
+      );
     }
   }
 }

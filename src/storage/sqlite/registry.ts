@@ -4,7 +4,14 @@
  */
 import type { DamagedRecord, RegistryEntry, RegistryScan } from '../../registry/types.js';
 import { assertSafeName, assertTaskKey } from '../names.js';
-import { compareEntriesNewest, decodeEntry, entryOrReport, entryText, rankBySearchTerms, searchTerms } from '../records.js';
+import {
+  compareEntriesNewest,
+  decodeEntry,
+  entryOrReport,
+  entryText,
+  rankBySearchTerms,
+  searchTerms,
+} from '../records.js';
 import type { RegistryStore } from '../types.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -60,19 +67,32 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async findByTaskKey(taskKey: string): Promise<RegistryScan> {
     assertTaskKey(taskKey);
-    return this.scan(this.database.run('look up the registry', () =>
-      this.database.statement('SELECT id, body FROM registry_entries WHERE task_key = ?').all(taskKey) as EntryRow[]));
+    return this.scan(
+      this.database.run(
+        'look up the registry',
+        () =>
+          this.database
+            .statement('SELECT id, body FROM registry_entries WHERE task_key = ?')
+            .all(taskKey) as EntryRow[],
+      ),
+    );
   }
 
   async list(): Promise<RegistryScan> {
-    return this.scan(this.database.run('list the registry', () =>
-      this.database.statement('SELECT id, body FROM registry_entries').all() as EntryRow[]));
+    return this.scan(
+      this.database.run(
+        'list the registry',
+        () => this.database.statement('SELECT id, body FROM registry_entries').all() as EntryRow[],
+      ),
+    );
   }
 
   async remove(id: string): Promise<boolean> {
     assertSafeName('registry entry id', id);
     return this.database.write(`remove registry entry ${id}`, () => {
-      const row = this.database.statement('DELETE FROM registry_entries WHERE id = ? RETURNING rowid').get(id) as { rowid: number } | undefined;
+      const row = this.database.statement('DELETE FROM registry_entries WHERE id = ? RETURNING rowid').get(id) as
+        | { rowid: number }
+        | undefined;
       if (row) this.database.statement(DELETE_TEXT).run(row.rowid);
       return row !== undefined;
     });
@@ -84,17 +104,29 @@ export class SqliteRegistryStore implements RegistryStore {
     if (terms.length === 0) return { entries: [], damaged: [] };
     // Each term is quoted (words only, no quotes inside): the text is searched for, never read as query syntax.
     const query = terms.map((t) => `"${t}"*`).join(' OR ');
-    const rows = this.database.run('search the registry', () => this.database.statement(
-      `SELECT e.id, e.body FROM registry_search s JOIN registry_entries e ON e.rowid = s.rowid
-       WHERE registry_search MATCH ? ORDER BY s.rank`).all(query) as EntryRow[]);
+    const rows = this.database.run(
+      'search the registry',
+      () =>
+        this.database
+          .statement(
+            `SELECT e.id, e.body FROM registry_search s JOIN registry_entries e ON e.rowid = s.rowid
+       WHERE registry_search MATCH ? ORDER BY s.rank`,
+          )
+          .all(query) as EntryRow[],
+    );
     const damaged: DamagedRecord[] = [];
-    const entries = rows.map((r) => entryOrReport(r.body, r.id, this.database.file, damaged)).filter((e): e is RegistryEntry => e !== null);
+    const entries = rows
+      .map((r) => entryOrReport(r.body, r.id, this.database.file, damaged))
+      .filter((e): e is RegistryEntry => e !== null);
     const ranked = rankBySearchTerms(entries, terms);
     return { entries: ranked.slice(0, options.limit ?? ranked.length), damaged };
   }
 
   private read(id: string): RegistryEntry | null {
-    const row = this.database.run(`read registry entry ${id}`, () => this.database.statement(GET).get(id) as { body: string } | undefined);
+    const row = this.database.run(
+      `read registry entry ${id}`,
+      () => this.database.statement(GET).get(id) as { body: string } | undefined,
+    );
     return row ? decodeEntry(row.body, id, this.database.file) : null;
   }
 
@@ -118,7 +150,9 @@ export class SqliteRegistryStore implements RegistryStore {
 
   private scan(rows: EntryRow[]): RegistryScan {
     const damaged: DamagedRecord[] = [];
-    const entries = rows.map((r) => entryOrReport(r.body, r.id, this.database.file, damaged)).filter((e): e is RegistryEntry => e !== null);
+    const entries = rows
+      .map((r) => entryOrReport(r.body, r.id, this.database.file, damaged))
+      .filter((e): e is RegistryEntry => e !== null);
     return { entries: entries.sort(compareEntriesNewest), damaged: damaged.sort((a, b) => (a.id < b.id ? -1 : 1)) };
   }
 }

@@ -34,15 +34,21 @@ export class SqliteResultStore implements ResultStore {
     const s = summaryOf(result);
     const run = this.database.statement(SAVE);
     this.database.run(`save result ${result.resultId}`, () =>
-      run.run(s.role, s.resultId, s.task, s.status, s.createdAt, instantOf(s.createdAt), body));
+      run.run(s.role, s.resultId, s.task, s.status, s.createdAt, instantOf(s.createdAt), body),
+    );
   }
 
   async get(resultId: string, role?: string): Promise<StoredResult | null> {
     assertSafeName('result id', resultId);
-    const row = this.database.run(`read result ${resultId}`, () => (role === undefined
-      ? this.database.statement('SELECT body FROM results WHERE result_id = ? ORDER BY role LIMIT 1').get(resultId)
-      : this.database.statement('SELECT body FROM results WHERE role = ? AND result_id = ?').get(assertRoleName(role), resultId)) as
-      { body: string } | undefined);
+    const row = this.database.run(
+      `read result ${resultId}`,
+      () =>
+        (role === undefined
+          ? this.database.statement('SELECT body FROM results WHERE result_id = ? ORDER BY role LIMIT 1').get(resultId)
+          : this.database
+              .statement('SELECT body FROM results WHERE role = ? AND result_id = ?')
+              .get(assertRoleName(role), resultId)) as { body: string } | undefined,
+    );
     return row ? decodeResult(row.body, resultId, this.database.file) : null;
   }
 
@@ -50,9 +56,17 @@ export class SqliteResultStore implements ResultStore {
     assertLimit('list()', options.limit);
     const { where, params } = filterOf(options);
     const sql = `SELECT result_id, role, task, status, created_at FROM results ${where} ORDER BY created_ms DESC, result_id DESC LIMIT ?`;
-    const rows = this.database.run('list results', () =>
-      this.database.statement(sql).all(...params, options.limit ?? -1) as SummaryRow[]);
-    return rows.map((r) => ({ resultId: r.result_id, role: r.role, task: r.task, status: r.status, createdAt: r.created_at }));
+    const rows = this.database.run(
+      'list results',
+      () => this.database.statement(sql).all(...params, options.limit ?? -1) as SummaryRow[],
+    );
+    return rows.map((r) => ({
+      resultId: r.result_id,
+      role: r.role,
+      task: r.task,
+      status: r.status,
+      createdAt: r.created_at,
+    }));
   }
 
   async *scan(options: ResultFilter = {}): AsyncIterable<ResultScanItem> {
@@ -61,7 +75,10 @@ export class SqliteResultStore implements ResultStore {
     const sql = `SELECT result_id, role, body, created_ms FROM results ${after} ORDER BY created_ms, role, result_id LIMIT ${SCAN_PAGE}`;
     let cursor: [number, string, string] = [Number.MIN_SAFE_INTEGER, '', ''];
     for (;;) {
-      const page = this.database.run('scan results', () => this.database.statement(sql).all(...params, ...cursor) as BodyRow[]);
+      const page = this.database.run(
+        'scan results',
+        () => this.database.statement(sql).all(...params, ...cursor) as BodyRow[],
+      );
       for (const row of page) {
         try {
           yield { result: decodeResult(row.body, row.result_id, this.database.file) };

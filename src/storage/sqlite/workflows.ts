@@ -2,10 +2,25 @@
  * Workflow state in the database: a header row, one row per step, and the owner lease. Every write checks the lease
  * in the same transaction (fencing): a run whose lease was taken over cannot write.
  */
-import { assertCurrent, assertHeaderOf, claimedLease, isCurrent, type LeaseRow, renewedLease, snapshotOf } from '../lease-rules.js';
+import {
+  assertCurrent,
+  assertHeaderOf,
+  claimedLease,
+  isCurrent,
+  type LeaseRow,
+  renewedLease,
+  snapshotOf,
+} from '../lease-rules.js';
 import { assertSafeName } from '../names.js';
 import { headerText, stepText } from '../records.js';
-import type { LeaseOwner, StepRecord, WorkflowHeader, WorkflowLease, WorkflowSnapshot, WorkflowStore } from '../types.js';
+import type {
+  LeaseOwner,
+  StepRecord,
+  WorkflowHeader,
+  WorkflowLease,
+  WorkflowSnapshot,
+  WorkflowStore,
+} from '../types.js';
 import type { SqliteDatabase } from './database.js';
 
 interface LeaseColumns {
@@ -23,18 +38,25 @@ const READ_LEASE = 'SELECT * FROM workflow_leases WHERE workflow_id = ?';
 const WRITE_LEASE = `INSERT INTO workflow_leases (workflow_id, run_id, host, pid, since, generation, expires_at, released)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workflow_id) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
   pid = excluded.pid, since = excluded.since, generation = excluded.generation, expires_at = excluded.expires_at, released = excluded.released`;
-const SAVE_HEADER = 'INSERT INTO workflow_headers (workflow_id, body) VALUES (?, ?) ON CONFLICT (workflow_id) DO UPDATE SET body = excluded.body';
+const SAVE_HEADER =
+  'INSERT INTO workflow_headers (workflow_id, body) VALUES (?, ?) ON CONFLICT (workflow_id) DO UPDATE SET body = excluded.body';
 const SAVE_STEP = `INSERT INTO workflow_steps (workflow_id, step_id, body) VALUES (?, ?, ?)
   ON CONFLICT (workflow_id, step_id) DO UPDATE SET body = excluded.body`;
 
 function rowOf(columns: LeaseColumns | undefined): LeaseRow | null {
   if (!columns) return null;
   const { workflow_id: workflowId, run_id: runId, host, pid, since, generation, expires_at: expiresAt } = columns;
-  return { lease: { workflowId, owner: { runId, host, pid, since }, generation, expiresAt }, released: columns.released !== 0 };
+  return {
+    lease: { workflowId, owner: { runId, host, pid, since }, generation, expiresAt },
+    released: columns.released !== 0,
+  };
 }
 
 export class SqliteWorkflowStore implements WorkflowStore {
-  constructor(private readonly database: SqliteDatabase, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async claim(workflowId: string, owner: LeaseOwner, ttlMs: number): Promise<WorkflowLease> {
     assertSafeName('workflow id', workflowId);
@@ -71,12 +93,20 @@ export class SqliteWorkflowStore implements WorkflowStore {
   async load(workflowId: string): Promise<WorkflowSnapshot | null> {
     assertSafeName('workflow id', workflowId);
     const { header, steps } = this.database.run(`load workflow ${workflowId}`, () => ({
-      header: this.database.statement('SELECT body FROM workflow_headers WHERE workflow_id = ?').get(workflowId) as { body: string } | undefined,
-      steps: this.database.statement('SELECT step_id, body FROM workflow_steps WHERE workflow_id = ?').all(workflowId) as
-        Array<{ step_id: string; body: string }>,
+      header: this.database.statement('SELECT body FROM workflow_headers WHERE workflow_id = ?').get(workflowId) as
+        | { body: string }
+        | undefined,
+      steps: this.database
+        .statement('SELECT step_id, body FROM workflow_steps WHERE workflow_id = ?')
+        .all(workflowId) as Array<{ step_id: string; body: string }>,
     }));
     if (!header && steps.length === 0) return null;
-    return snapshotOf(workflowId, this.database.file, header?.body ?? null, steps.map((s) => [s.step_id, s.body] as [string, string]));
+    return snapshotOf(
+      workflowId,
+      this.database.file,
+      header?.body ?? null,
+      steps.map((s) => [s.step_id, s.body] as [string, string]),
+    );
   }
 
   async saveHeader(lease: WorkflowLease, header: WorkflowHeader): Promise<void> {
@@ -101,7 +131,9 @@ export class SqliteWorkflowStore implements WorkflowStore {
   async remove(workflowId: string): Promise<boolean> {
     assertSafeName('workflow id', workflowId);
     return this.database.write(`remove workflow ${workflowId}`, () => {
-      const headers = this.database.statement('DELETE FROM workflow_headers WHERE workflow_id = ?').run(workflowId).changes;
+      const headers = this.database
+        .statement('DELETE FROM workflow_headers WHERE workflow_id = ?')
+        .run(workflowId).changes;
       const steps = this.database.statement('DELETE FROM workflow_steps WHERE workflow_id = ?').run(workflowId).changes;
       return headers + steps > 0;
     });
@@ -113,7 +145,17 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   private storeLease({ lease, released }: LeaseRow): void {
     const { owner } = lease;
-    this.database.statement(WRITE_LEASE).run(lease.workflowId, owner.runId, owner.host, owner.pid, owner.since, lease.generation,
-      lease.expiresAt, released ? 1 : 0);
+    this.database
+      .statement(WRITE_LEASE)
+      .run(
+        lease.workflowId,
+        owner.runId,
+        owner.host,
+        owner.pid,
+        owner.since,
+        lease.generation,
+        lease.expiresAt,
+        released ? 1 : 0,
+      );
   }
 }

@@ -1,5 +1,15 @@
 // Anthropic Messages API: POST /v1/messages (non-streaming).
-import { defaultInputTokens, isRecord, jsonResponse, pad, retryHeaders, str, textOf, tokenCounts, truncatedJson } from './common.js';
+import {
+  defaultInputTokens,
+  isRecord,
+  jsonResponse,
+  pad,
+  retryHeaders,
+  str,
+  textOf,
+  tokenCounts,
+  truncatedJson,
+} from './common.js';
 import type { ChatMessage, ErrorReply, ParsedRequest, ProtocolModule, ReplyContext, WireResponse } from './types.js';
 
 const ERROR_TYPES: Record<number, string> = {
@@ -21,7 +31,12 @@ function requestId(ctx: ReplyContext): string {
   return `req_llmserver${pad(ctx.seq)}`;
 }
 
-function errorBody(status: number, message: string, ctx: ReplyContext, extra: Record<string, string> = {}): WireResponse {
+function errorBody(
+  status: number,
+  message: string,
+  ctx: ReplyContext,
+  extra: Record<string, string> = {},
+): WireResponse {
   const id = requestId(ctx);
   return jsonResponse(
     status,

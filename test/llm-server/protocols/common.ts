@@ -58,7 +58,11 @@ export function retryHeaders(reply: ErrorReply | null): Record<string, string> {
 /** A body that starts like the real thing and stops mid-way: not valid JSON. */
 export function truncatedJson(prefix: Json): WireResponse {
   const full = JSON.stringify(prefix);
-  return { status: 200, headers: { 'content-type': 'application/json' }, body: full.slice(0, Math.max(1, full.length - 7)) + '{"' };
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: full.slice(0, Math.max(1, full.length - 7)) + '{"',
+  };
 }
 
 export function pad(seq: number): string {

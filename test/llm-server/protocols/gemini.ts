@@ -1,6 +1,16 @@
 // Gemini Developer API: POST /{v1beta|v1|v1alpha}/models/{model}:generateContent (what @google/genai 2.32 calls with
 // httpOptions.baseUrl = server url; the default API version is v1beta). The key comes as header x-goog-api-key.
-import { defaultInputTokens, isRecord, jsonResponse, pad, retryHeaders, str, textOf, tokenCounts, truncatedJson } from './common.js';
+import {
+  defaultInputTokens,
+  isRecord,
+  jsonResponse,
+  pad,
+  retryHeaders,
+  str,
+  textOf,
+  tokenCounts,
+  truncatedJson,
+} from './common.js';
 import type { ChatMessage, ErrorReply, ParsedRequest, ProtocolModule, ReplyContext, WireResponse } from './types.js';
 
 const ROUTE = /^\/(v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -25,7 +35,12 @@ export function geminiStatus(status: number): string {
 
 const JSON_UTF8 = { 'content-type': 'application/json; charset=UTF-8' };
 
-function geminiError(status: number, message: string, retryDelay?: string, headers: Record<string, string> = {}): WireResponse {
+function geminiError(
+  status: number,
+  message: string,
+  retryDelay?: string,
+  headers: Record<string, string> = {},
+): WireResponse {
   const error: Record<string, unknown> = { code: status, message, status: geminiStatus(status) };
   if (retryDelay !== undefined) {
     error.details = [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }];
@@ -49,7 +64,8 @@ export const gemini: ProtocolModule = {
   parse(body, params): ParsedRequest {
     const model = params.model ?? null;
     if (!isRecord(body)) return { model, system: null, messages: [] };
-    const system = body.systemInstruction === undefined || body.systemInstruction === null ? null : textOf(body.systemInstruction);
+    const system =
+      body.systemInstruction === undefined || body.systemInstruction === null ? null : textOf(body.systemInstruction);
     const messages: ChatMessage[] = Array.isArray(body.contents)
       ? body.contents.map((c) => {
           const role = isRecord(c) ? (str(c.role) ?? 'user') : '';

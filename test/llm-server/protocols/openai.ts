@@ -1,7 +1,25 @@
 // OpenAI Chat Completions as served by vLLM: POST /v1/chat/completions (non-streaming).
 // The request parsing and success bodies are shared with Azure OpenAI (./azure.ts).
-import { defaultInputTokens, isRecord, jsonResponse, pad, retryHeaders, str, textOf, tokenCounts, truncatedJson } from './common.js';
-import type { ChatMessage, ErrorReply, ParsedRequest, ProtocolModule, ReplyContext, TextReply, WireResponse } from './types.js';
+import {
+  defaultInputTokens,
+  isRecord,
+  jsonResponse,
+  pad,
+  retryHeaders,
+  str,
+  textOf,
+  tokenCounts,
+  truncatedJson,
+} from './common.js';
+import type {
+  ChatMessage,
+  ErrorReply,
+  ParsedRequest,
+  ProtocolModule,
+  ReplyContext,
+  TextReply,
+  WireResponse,
+} from './types.js';
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
@@ -54,7 +72,11 @@ export function chatCompletion(reply: TextReply, model: string, ctx: ReplyContex
 }
 
 export function emptyCompletion(model: string, ctx: ReplyContext): Record<string, unknown> {
-  return chatCompletion({ kind: 'text', text: '', inputTokens: defaultInputTokens(ctx.req), outputTokens: 0 }, model, ctx);
+  return chatCompletion(
+    { kind: 'text', text: '', inputTokens: defaultInputTokens(ctx.req), outputTokens: 0 },
+    model,
+    ctx,
+  );
 }
 
 export function chatMalformed(ctx: ReplyContext): WireResponse {
