@@ -103,6 +103,22 @@ export interface ProgressOptions {
   enabled: boolean;
 }
 
+/** A row before anything happened to its step or agent. */
+function pendingRow(r: Pick<ProgressRow, 'id' | 'role' | 'task'>): ProgressRow {
+  return {
+    ...r,
+    status: 'pending',
+    repairs: 0,
+    tokens: 0,
+    costUsd: 0,
+    seconds: null,
+    startedAt: null,
+    note: '',
+    recovered: false,
+    cached: false,
+  };
+}
+
 /** The live display. Feed it events; `finish()` ends it (on a TTY it clears the live table). */
 export class Progress {
   readonly rows: ProgressRow[];
@@ -118,18 +134,7 @@ export class Progress {
     private readonly options: ProgressOptions,
     rows: Array<Pick<ProgressRow, 'id' | 'role' | 'task'>>,
   ) {
-    this.rows = rows.map((r) => ({
-      ...r,
-      status: 'pending',
-      repairs: 0,
-      tokens: 0,
-      costUsd: 0,
-      seconds: null,
-      startedAt: null,
-      note: '',
-      recovered: false,
-      cached: false,
-    }));
+    this.rows = rows.map(pendingRow);
     for (const row of this.rows) this.byId.set(row.id, row);
     if (!options.enabled) return;
     if (io.tty) {
@@ -152,20 +157,7 @@ export class Progress {
   private row(id: string): ProgressRow {
     let row = this.byId.get(id);
     if (!row) {
-      row = {
-        id,
-        role: '',
-        task: '',
-        status: 'pending',
-        repairs: 0,
-        tokens: 0,
-        costUsd: 0,
-        seconds: null,
-        startedAt: null,
-        note: '',
-        recovered: false,
-        cached: false,
-      };
+      row = pendingRow({ id, role: '', task: '' });
       this.rows.push(row);
       this.byId.set(id, row);
     }
