@@ -8,15 +8,17 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runScript } from './helpers/run-script.js';
 import { tempDir } from './helpers/temp.js';
+import { asNobody, nobodyCannotReachProject } from './helpers/unprivileged.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-test('a LOG_DIRECTORY made read-only mid-run loses nothing and fails the next opener fast', async () => {
+test('a LOG_DIRECTORY made read-only mid-run loses nothing and fails the next opener fast', {
+  skip: nobodyCannotReachProject(),
+}, async () => {
   const base = tempDir('storage-read-only');
   // The unprivileged user creates (and so owns) the log directory inside.
   chmodSync(base, 0o777);
   const dir = join(base, 'logs');
-  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
   const run = await runScript(join(here, 'fixtures', 'read-only-storage.ts'), {
     env: { ...process.env, READ_ONLY_TEST_DIR: dir },
     cwd: join(here, '..'),

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { AutoAgent, type Envelope, Mesh, type MeshEvents, resetCooldowns, WorkflowStorageError } from '../src/index.js';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { runScript } from './helpers/run-script.js';
+import { asNobody, nobodyCannotReachProject } from './helpers/unprivileged.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -113,12 +114,13 @@ describe('an unusable LOG_DIRECTORY is refused by mesh.start()', () => {
     await refused(join(file, 'logs'), /a part of .*blocker\/logs is a file, not a directory/);
   });
 
-  test('read-only, found before any model call (a real process, unprivileged)', async () => {
+  test('read-only, found before any model call (a real process, unprivileged)', {
+    skip: nobodyCannotReachProject(),
+  }, async () => {
     const dir = join(scratch, 'read-only');
     mkdirSync(dir);
     chmodSync(dir, 0o555);
     // Root writes anywhere, so the check runs as "nobody" when the tests run as root.
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const run = await runScript(join(here, 'fixtures', 'start-mesh.ts'), {
       env: { ...process.env, LLM_ENDPOINT: server.url, LOG_DIRECTORY: dir },
       cwd: join(here, '..'),
