@@ -1,0 +1,108 @@
+/**
+ * OpenAgentMesh's wire vocabulary, byte for byte as observed on a running system (`oam-wire.md` §2–§3): subjects,
+ * queue groups, header names (exact case), bucket names, request ids and JSON bodies. Nothing else in automesh
+ * spells these strings.
+ */
+import { randomUUID } from 'node:crypto';
+
+export const HEADER = {
+  requestId: 'X-Mesh-Request-Id',
+  stream: 'X-Mesh-Stream',
+  status: 'X-Mesh-Status',
+  source: 'X-Mesh-Source',
+  streamSeq: 'X-Mesh-Stream-Seq',
+  streamEnd: 'X-Mesh-Stream-End',
+  replyTo: 'X-Mesh-Reply-To',
+  instanceId: 'X-Mesh-Instance-Id',
+  contentType: 'X-Mesh-Content-Type',
+  usage: 'X-Mesh-Usage',
+} as const;
+
+export const BUCKET = {
+  catalog: 'mesh-catalog',
+  registry: 'mesh-registry',
+  context: 'mesh-context',
+  instances: 'mesh-instances',
+  observability: 'mesh-observability',
+  artifacts: 'mesh-artifacts',
+} as const;
+
+/** The one key of `mesh-catalog`: a JSON array of catalog entries. */
+export const CATALOG_KEY = 'catalog';
+
+export const subjects = {
+  /** Invocation (call, stream, send); providers subscribe with queue group {@link queueGroup}. */
+  agent: (name: string) => `mesh.agent.${name}`,
+  /** Streamed chunks, end frame and error frame of one stream request. */
+  stream: (requestId: string) => `mesh.stream.${requestId}`,
+  /** A copy of every error envelope a provider sends. */
+  errors: (name: string) => `mesh.errors.${name}`,
+  /** Reply subject of `send(…, onReply)`. */
+  results: (requestId: string) => `mesh.results.${requestId}`,
+  /** A publisher agent's events. */
+  events: (name: string) => `mesh.agent.${name}.events`,
+  /** Death notices (OAM main). */
+  death: (name: string) => `mesh.death.${name}`,
+  logs: (name: string) => `mesh.logs.${name}`,
+  /** Everything under a channel: `subscribe({ channel })` (also matches invocation subjects, as in OAM). */
+  channel: (channel: string) => `mesh.agent.${channel}.>`,
+};
+
+/** Replicas of one agent share its requests through this group; any other group would make every replica answer. */
+export const queueGroup = (name: string): string => `q.${name}`;
+
+/** NATS client name of a host, which OAM main's monitor matches against disconnect advisories. */
+export const clientName = (instanceId: string): string => `oam-host-${instanceId}`;
+
+/** uuid4 as 32 lowercase hex characters, no dashes: it becomes a subject token in `mesh.stream.{id}`. */
+export function newRequestId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+/** Same form as request ids (OAM main's `instance_id = uuid4().hex`). */
+export const newInstanceId = newRequestId;
+
+const NAME_SEGMENT = /^[a-zA-Z0-9_-]+$/;
+
+/** Why `name` is not a valid agent name (dotted, each segment `[a-zA-Z0-9_-]+`), or null when it is. */
+export function agentNameProblem(name: unknown): string | null {
+  if (typeof name !== 'string' || name.length === 0) return 'an agent name must be a non-empty string';
+  const bad = name.split('.').find((segment) => !NAME_SEGMENT.test(segment));
+  if (bad === undefined) return null;
+  return bad === ''
+    ? `agent name "${name}" has an empty segment (two dots in a row, or a dot at an end)`
+    : `agent name "${name}" has segment "${bad}", which is not made of letters, digits, "_" and "-" only`;
+}
+
+/** The channel of a dotted name: its leading segments (`finance.risk.scorer` → `finance.risk`); '' for none. */
+export function channelOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? '' : name.slice(0, dot);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A JSON body; `undefined` is "no payload" (an empty body). */
+export function encodeBody(value: unknown): Uint8Array {
+  return value === undefined ? new Uint8Array(0) : encoder.encode(JSON.stringify(value));
+}
+
+/**
+ * Parses a JSON body; an empty body is `undefined` ("no payload"; callers decide whether that means `{}`).
+ * Throws a SyntaxError naming the subject when the body is not UTF-8 JSON.
+ */
+export function decodeBody(data: Uint8Array, subject: string): unknown {
+  if (data.length === 0) return undefined;
+  let text: string;
+  try {
+    text = decoder.decode(data);
+  } catch {
+    throw new SyntaxError(`The message on ${subject} is not UTF-8 text, so not the JSON OpenAgentMesh sends.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new SyntaxError(`The message on ${subject} is not JSON: ${(err as Error).message}`);
+  }
+}
