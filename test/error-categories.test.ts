@@ -18,7 +18,7 @@ import { useLlmSuite } from './helpers/llm-suite.js';
 
 const suite = useLlmSuite('error-categories');
 
-test("the table holds the fourteen categories of the envelope; the sandbox's are those that arise in execution", () => {
+test("the table holds the fifteen categories of the envelope; the sandbox's are those that arise in execution", () => {
   assert.deepEqual(ERROR_CATEGORY_NAMES, [
     'syntax',
     'runtime',
@@ -33,6 +33,7 @@ test("the table holds the fourteen categories of the envelope; the sandbox's are
     'dependency',
     'crashed',
     'cancelled',
+    'mesh',
     'storage',
   ]);
   const execution = ERROR_CATEGORY_NAMES.filter((c) => ERROR_CATEGORIES[c].arises === 'execution');

@@ -80,6 +80,11 @@ export const ERROR_CATEGORIES = {
     repairable: false,
     hint: 'The task was cancelled: by its signal, or by mesh.stop() with MESH_STOP_MODE=cancel.',
   },
+  mesh: {
+    arises: 'task',
+    repairable: false,
+    hint: 'The agent on the mesh could not be reached or failed there (the error names its MeshError code); `automesh agents` lists who serves what.',
+  },
   storage: {
     arises: 'task',
     repairable: false,
