@@ -56,6 +56,11 @@ export const VERBS: readonly Verb[] = [
     summary: 'list, show or export the results of tasks',
     load: async () => (await import('./commands/logs.js')).logsCommand,
   },
+  {
+    name: 'mesh',
+    summary: 'mesh up: a local NATS server for agents in several processes (development)',
+    load: async () => (await import('./commands/mesh.js')).meshCommand,
+  },
 ];
 
 /** Every verb's command, loaded (its help and options; tests and docs checks). */

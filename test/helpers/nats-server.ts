@@ -3,10 +3,15 @@
  * port, a temporary store removed by `stop()`. `restart()` keeps the port and the store (a broker restart);
  * `kill()` is SIGKILL. Extra config (auth, system account) goes in `config`, in nats-server's config syntax.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type LocalNatsServer,
+  NATS_SERVER_INSTALL_HINT,
+  natsServerVersion,
+  startLocalNatsServer,
+} from '../../src/transport/local-nats-server.js';
 
 export interface NatsServer {
   /** `nats://127.0.0.1:PORT` */
@@ -26,36 +31,22 @@ export interface NatsServerOptions {
   config?: string;
 }
 
-const BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
-
 /** Whether a nats-server binary runs here; tests that need one say how to install it when not. */
 export function natsServerAvailable(): boolean {
-  return spawnSync(BINARY, ['--version'], { encoding: 'utf8' }).status === 0;
+  return natsServerVersion() !== null;
 }
 
-export const NATS_MISSING =
-  'nats-server is not installed: `apt-get install -y nats-server` (Debian) or set NATS_SERVER_BIN to its path.';
+export const NATS_MISSING = `nats-server is not installed. ${NATS_SERVER_INSTALL_HINT}`;
 
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'automesh-nats-'));
-  const configFile = join(dir, 'server.conf');
+  const storeDir = join(dir, 'store');
+  mkdirSync(storeDir);
   let port = -1;
-  let child: ChildProcess;
-  const writeConfig = (): void => {
-    writeFileSync(
-      configFile,
-      [
-        'host: 127.0.0.1',
-        `port: ${port}`,
-        `jetstream { store_dir: ${JSON.stringify(join(dir, 'store'))} }`,
-        options.config ?? '',
-      ].join('\n'),
-    );
-  };
+  let server: LocalNatsServer;
   const launch = async (): Promise<void> => {
-    writeConfig();
-    child = spawn(BINARY, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    port = await listeningPort(child);
+    server = await startLocalNatsServer({ storeDir, port, ...(options.config ? { config: options.config } : {}) });
+    port = server.port;
   };
   try {
     await launch();
@@ -63,60 +54,27 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const halt = async (signal: NodeJS.Signals): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-  };
   return {
     get url() {
-      return `nats://127.0.0.1:${port}`;
+      return server.url;
     },
     get port() {
       return port;
     },
     get pid() {
-      return child.pid ?? -1;
+      return server.process.pid ?? -1;
     },
     async restart() {
-      await halt('SIGTERM');
+      await server.stop();
       await launch();
     },
-    kill: () => halt('SIGKILL'),
+    kill: () => server.stop('SIGKILL'),
     async stop() {
       try {
-        await halt('SIGTERM');
+        await server.stop();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     },
   };
-}
-
-/** Waits for "Listening for client connections on 127.0.0.1:PORT" and returns PORT. */
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => fail(new Error(`nats-server did not start within 10 s:\n${log}`)), 10_000);
-    const fail = (err: Error): void => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(err);
-    };
-    child.once('error', (err) => fail(new Error(`nats-server could not be run (${err.message}). ${NATS_MISSING}`)));
-    child.once('exit', (code) => fail(new Error(`nats-server exited with ${code} before it was ready:\n${log}`)));
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      log += chunk;
-      const match = /Listening for client connections on [^\s]+:(\d+)/.exec(log);
-      if (match && /Server is ready/.test(log)) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        child.stderr?.removeAllListeners('data');
-        child.stderr?.resume();
-        resolve(Number(match[1]));
-      }
-    });
-  });
 }
