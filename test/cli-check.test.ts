@@ -173,6 +173,21 @@ describe('automesh check', () => {
     assertNoKeys(r.all);
   });
 
+  test('--verbose masks the NATS password and token and the credentials in NATS_URL', async () => {
+    const secrets = { NATS_PASSWORD: 'nats-password-0123456789', NATS_TOKEN: 'nats-token-0123456789abc' };
+    const r = await cli(['check', '--verbose'], {
+      ...allFour(),
+      ...secrets,
+      NATS_USER: 'mesh',
+      NATS_URL: 'nats://mesh:url-secret-0123@broker.example:4222',
+    });
+    assert.equal(r.code, 0, r.all);
+    assert.ok(r.stdout.includes(`NATS_PASSWORD=${maskSecret(secrets.NATS_PASSWORD)}`), r.stdout);
+    assert.ok(r.stdout.includes(`NATS_TOKEN=${maskSecret(secrets.NATS_TOKEN)}`));
+    assert.match(r.stdout, /NATS_URL=nats:\/\/\[redacted\]@broker\.example:4222/);
+    for (const secret of [...Object.values(secrets), 'url-secret-0123']) assert.ok(!r.all.includes(secret), secret);
+  });
+
   test('--json prints one object with every check', async () => {
     const r = await cli(['check', '--json'], allFour());
     assert.equal(r.code, 0, r.all);

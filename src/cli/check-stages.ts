@@ -19,6 +19,7 @@ import {
   type UnknownSettingName,
   unknownSettingNames,
 } from '../config/settings.js';
+import { redactUrlCredentials } from '../config/url-credentials.js';
 import { providerSetupLines } from '../llm/providers/index.js';
 import { agentsFileFor, checkAgentRoutes } from './agent-routes.js';
 import type { CheckItem, Reporter } from './check-report.js';
@@ -155,6 +156,7 @@ function settingValues(
     let value: unknown = raw;
     if (SECRET_SETTINGS.has(name)) value = raw === undefined ? undefined : maskSecret(String(raw));
     else if (typeof raw === 'string' && /ENDPOINT$/.test(name)) value = displayUrl(raw);
+    else if (typeof raw === 'string' && name === 'NATS_URL') value = redactUrlCredentials(raw);
     out[name] = { value: value ?? null, source: source(name) };
   }
   return out;

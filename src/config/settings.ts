@@ -17,7 +17,9 @@ import {
 } from '../llm/providers/index.js';
 import { readEnvFile } from './env-file.js';
 import { boolean, integer, number, text } from './fields.js';
+import { NATS_SECRET_SETTINGS, NATS_SETTINGS_SHAPE } from './nats-settings.js';
 import { closestName, editDistance } from './suggest.js';
+import { redactUrlCredentials } from './url-credentials.js';
 
 export { PROVIDER_ALIASES, PROVIDER_NAMES, type ProviderName };
 
@@ -99,6 +101,9 @@ export const settingsSchema = z.object({
 
   AUTOMESH_RECORD: text('AUTOMESH_RECORD').optional(),
   AUTOMESH_REPLAY: text('AUTOMESH_REPLAY').optional(),
+
+  /** The mesh across processes: NATS server, node name, credentials (src/config/nats-settings.ts). */
+  ...NATS_SETTINGS_SHAPE,
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -110,7 +115,7 @@ export type SettingsInput = Partial<Record<SettingName, string | number | boolea
 export const SETTING_ALIASES: Partial<Record<SettingName, readonly string[]>> = PROVIDER_SETTING_ALIASES;
 
 /** Settings whose values are secret (and their aliases): never echoed in an error, a log or a stored file. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(PROVIDER_SECRET_SETTINGS);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([...PROVIDER_SECRET_SETTINGS, ...NATS_SECRET_SETTINGS]);
 
 const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
 
@@ -222,7 +227,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
         ? ''
         : SECRET_SETTINGS.has(name) || SECRET_SETTINGS.has(entry.from)
           ? `${entry.from}=(hidden)`
-          : `${entry.from}=${JSON.stringify(entry.value)}`;
+          : `${entry.from}=${redactUrlCredentials(JSON.stringify(entry.value))}`;
       problems.push(`${shown ? `${shown}: ` : ''}${issue.message}`);
     }
   }

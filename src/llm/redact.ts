@@ -5,12 +5,10 @@
  * keeps passes through here first.
  */
 import { SECRET_SETTINGS, type Settings } from '../config/settings.js';
+import { redactUrlCredentials } from '../config/url-credentials.js';
 import { ENDPOINT_SETTINGS } from './providers/index.js';
 
 export const REDACTED = '[redacted]';
-
-/** `scheme://user:password@` (or `scheme://token@`) anywhere in a text. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
 
 /** Secrets at least this long are replaced wherever they appear; shorter ones only as a whole word. */
 const SUBSTRING_LENGTH = 8;
@@ -42,7 +40,7 @@ function escapeRegExp(text: string): string {
 
 /** The text with every given secret, and the credentials of any URL in it, replaced by `[redacted]`. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+  let out = redactUrlCredentials(text, REDACTED);
   for (const secret of secrets) {
     out =
       secret.length >= SUBSTRING_LENGTH
