@@ -1,0 +1,151 @@
+/**
+ * The in-process bus: one connection to an {@link InProcessBroker}, with the NATS bus's semantics (subjects and
+ * wildcards, queue groups, request/reply with no-responders, headers exact-case, `max_payload`, KV, object store)
+ * and nothing to install. Closing a connection ends its own subscriptions; the broker and its buckets stay, as a
+ * NATS server's do when one client leaves.
+ */
+
+import type {
+  Bus,
+  BusHandler,
+  BusMessage,
+  BusSubscription,
+  ConnectionEvent,
+  KvBucket,
+  KvBucketOptions,
+  ObjectBucket,
+  PublishOptions,
+  RequestOptions,
+  SubscribeOptions,
+} from '../bus.js';
+import type { BusError } from '../bus-errors.js';
+import { busClosed, noResponders } from '../failures.js';
+import {
+  assertBucketName,
+  assertHeaders,
+  assertPayloadSize,
+  assertPublishSubject,
+  assertQueueGroup,
+  assertSubscribeSubject,
+} from '../names.js';
+import { raceRequest } from '../request-race.js';
+import { BrokerSubscription, type InProcessBroker, sharedBroker } from './broker.js';
+import { InProcessKvBucket, newKvBucketState } from './kv.js';
+import { InProcessObjectBucket } from './objects.js';
+
+const LOCATION = 'in-process';
+
+let inboxCounter = 0;
+
+export class InProcessBus implements Bus {
+  readonly kind = 'in-process' as const;
+  readonly location = LOCATION;
+  private readonly subscriptions = new Set<BrokerSubscription>();
+  private readonly inFlight = new Set<(error: BusError) => void>();
+  private readonly listeners = new Set<(event: ConnectionEvent) => void>();
+  private closed = false;
+
+  constructor(private readonly broker: InProcessBroker) {}
+
+  get maxPayload(): number {
+    return this.broker.maxPayload;
+  }
+
+  publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
+    this.checkMessage(subject, data, options);
+    if (options.reply !== undefined) assertPublishSubject(options.reply);
+    this.broker.route({ subject, data, ...options });
+  }
+
+  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+    try {
+      this.checkMessage(subject, data, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return raceRequest(subject, options, LOCATION, this.inFlight, (settle) => {
+      const inbox = `_INBOX.${process.pid}.${++inboxCounter}`;
+      const listener = this.listen(inbox, (reply) => settle.reply(reply), undefined);
+      const receivers = this.broker.route({ subject, reply: inbox, data, headers: options.headers });
+      if (receivers === 0) settle.fail(noResponders(subject, LOCATION));
+      return () => this.drop(listener);
+    });
+  }
+
+  subscribe(subject: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
+    this.ensureOpen();
+    assertSubscribeSubject(subject);
+    if (options.queue !== undefined) assertQueueGroup(options.queue);
+    const subscription = this.listen(subject, handler, options.queue);
+    return { subject, unsubscribe: () => this.drop(subscription) };
+  }
+
+  async flush(): Promise<void> {
+    this.ensureOpen();
+  }
+
+  async kv(bucket: string, options: KvBucketOptions = {}): Promise<KvBucket> {
+    this.ensureOpen();
+    assertBucketName(bucket);
+    let state = this.broker.kvBuckets.get(bucket);
+    if (!state) {
+      state = newKvBucketState(bucket, options);
+      this.broker.kvBuckets.set(bucket, state);
+    }
+    return new InProcessKvBucket(state, () => this.ensureOpen());
+  }
+
+  async objectStore(bucket: string): Promise<ObjectBucket> {
+    this.ensureOpen();
+    assertBucketName(bucket);
+    let objects = this.broker.objectBuckets.get(bucket);
+    if (!objects) {
+      objects = new Map();
+      this.broker.objectBuckets.set(bucket, objects);
+    }
+    return new InProcessObjectBucket(bucket, objects, () => this.ensureOpen());
+  }
+
+  onConnection(listener: (event: ConnectionEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const subscription of this.subscriptions) this.broker.remove(subscription);
+    this.subscriptions.clear();
+    for (const fail of [...this.inFlight]) fail(busClosed(LOCATION));
+    for (const listener of [...this.listeners]) listener({ type: 'closed', location: LOCATION });
+    this.listeners.clear();
+  }
+
+  private listen(subject: string, handler: BusHandler, queue: string | undefined): BrokerSubscription {
+    const subscription = new BrokerSubscription(subject, queue, handler);
+    this.subscriptions.add(subscription);
+    this.broker.add(subscription);
+    return subscription;
+  }
+
+  private drop(subscription: BrokerSubscription): void {
+    this.subscriptions.delete(subscription);
+    this.broker.remove(subscription);
+  }
+
+  private checkMessage(subject: string, data: Uint8Array, options: PublishOptions | RequestOptions): void {
+    this.ensureOpen();
+    assertPublishSubject(subject);
+    assertHeaders(options.headers);
+    assertPayloadSize(subject, data, options.headers, this.maxPayload, LOCATION);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw busClosed(LOCATION);
+  }
+}
+
+/** A new connection to `broker`, by default the process-wide one (the embedded default transport). */
+export function connectInProcess(broker: InProcessBroker = sharedBroker()): Bus {
+  return new InProcessBus(broker);
+}

@@ -1,0 +1,114 @@
+/**
+ * What both buses accept as subjects, queue groups, headers, bucket names and keys, checked the same way before
+ * anything is sent, so an unusable name fails at once with `invalid_subject` on either transport (the NATS client
+ * alone would let `a..b` or a wildcard publish through and the server would drop it silently).
+ */
+
+import type { BusHeaders } from './bus.js';
+import { BusError } from './bus-errors.js';
+
+const WHITESPACE = /\s/;
+
+function refuse(what: string, value: string, why: string): never {
+  throw new BusError('invalid_subject', `${what} ${JSON.stringify(value)} is not valid: ${why}.`);
+}
+
+/** Checks the tokens of a subject; `wildcards` allows `*` tokens and a final `>` (subscriptions, watches). */
+function checkSubject(what: string, subject: string, wildcards: boolean): void {
+  if (typeof subject !== 'string' || subject.length === 0) refuse(what, String(subject), 'it is empty');
+  if (WHITESPACE.test(subject)) refuse(what, subject, 'it contains white space');
+  const tokens = subject.split('.');
+  tokens.forEach((token, index) => {
+    if (token === '') refuse(what, subject, 'it has an empty token (two dots in a row, or a dot at an end)');
+    if (token !== '*' && token !== '>') return;
+    if (!wildcards) refuse(what, subject, `"${token}" is a wildcard, and a message goes to one literal subject`);
+    if (token === '>' && index !== tokens.length - 1) refuse(what, subject, '">" may only be the last token');
+  });
+}
+
+/** A subject a message is sent to: literal tokens only. */
+export function assertPublishSubject(subject: string): void {
+  checkSubject('Subject', subject, false);
+}
+
+/** A subject a subscription listens on: tokens, `*` for one token, a final `>` for the rest. */
+export function assertSubscribeSubject(subject: string): void {
+  checkSubject('Subject', subject, true);
+}
+
+export function assertQueueGroup(queue: string): void {
+  if (typeof queue !== 'string' || queue.length === 0) refuse('Queue group', String(queue), 'it is empty');
+  if (WHITESPACE.test(queue)) refuse('Queue group', queue, 'it contains white space');
+}
+
+const HEADER_NAME = /^[!-9;-~]+$/;
+
+/** Header names are printable ASCII without `:`; values have no line break (NATS's header block is line-based). */
+export function assertHeaders(headers: BusHeaders | undefined): void {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!HEADER_NAME.test(name)) {
+      throw new TypeError(`Header name ${JSON.stringify(name)} is not printable ASCII without ":" or spaces.`);
+    }
+    if (typeof value !== 'string' || /[\r\n]/.test(value)) {
+      throw new TypeError(`Header ${name} must be a string without line breaks, got ${JSON.stringify(value)}.`);
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The bytes a message takes against `max_payload`: its body plus its header block as NATS encodes it
+ * (`NATS/1.0\r\n`, one `Name: value\r\n` per header, a blank line); no block when there are no headers.
+ */
+export function messageSize(data: Uint8Array, headers: BusHeaders | undefined): number {
+  const entries = Object.entries(headers ?? {});
+  if (entries.length === 0) return data.length;
+  const block = `NATS/1.0\r\n${entries.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+  return data.length + encoder.encode(block).length;
+}
+
+/** Refuses a message larger than `maxPayload` bytes, saying how large it is and what the limit is. */
+export function assertPayloadSize(
+  subject: string,
+  data: Uint8Array,
+  headers: BusHeaders | undefined,
+  maxPayload: number,
+  location: string,
+): void {
+  const size = messageSize(data, headers);
+  if (size <= maxPayload) return;
+  throw new BusError(
+    'payload_too_large',
+    `The message to ${subject} is ${size} bytes with its headers, over the ${maxPayload}-byte limit (max_payload) of ${location}; `
+      + 'send less per message (split it, or put large data in the object store) or raise max_payload in the server config.',
+  );
+}
+
+const BUCKET_NAME = /^[-\w]+$/;
+const KEY = /^[-/=.\w]+$/;
+const KEY_PATTERN = /^[-/=.>*\w]+$/;
+
+export function assertBucketName(bucket: string): void {
+  if (typeof bucket !== 'string' || !BUCKET_NAME.test(bucket)) {
+    refuse('Bucket name', String(bucket), 'use letters, digits, "_" and "-" only');
+  }
+}
+
+/** A key-value key: letters, digits and `-/=_.`, dotted like a subject (no empty token). */
+export function assertKey(key: string): void {
+  if (typeof key !== 'string' || !KEY.test(key)) refuse('Key', String(key), 'use letters, digits and "-/=_." only');
+  checkSubject('Key', key, false);
+}
+
+/** A key or a pattern with `*` / `>` tokens, for watches. */
+export function assertKeyPattern(pattern: string): void {
+  if (typeof pattern !== 'string' || !KEY_PATTERN.test(pattern)) {
+    refuse('Key pattern', String(pattern), 'use letters, digits, "-/=_." and the wildcards "*" and ">" only');
+  }
+  checkSubject('Key pattern', pattern, true);
+}
+
+export function assertObjectName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0) refuse('Object name', String(name), 'it is empty');
+}
