@@ -38,6 +38,8 @@ export const MESH_ERROR_CODES = [
   'invalid_definition',
   /** automesh: the caller's signal aborted the operation. */
   'cancelled',
+  /** automesh: a compare-and-set (catalog registration, `kv.update`) lost to other writers on every try. */
+  'kv_conflict',
 ] as const;
 
 export type KnownMeshErrorCode = (typeof MESH_ERROR_CODES)[number];
