@@ -18,14 +18,16 @@
  * re-registers everything: registry documents, catalog entries, the instance record. The broker's store may have
  * been lost, so nothing is assumed to have survived.
  */
-import type { Bus, KvBucket, KvEntry, KvWatch } from '../bus.js';
+import type { Bus, BusMessage, BusSubscription, KvBucket, KvEntry, KvWatch } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import type { Catalog } from './catalog.js';
 import type { RegistryDocument } from './contract-types.js';
 import { pythonJsonBytes } from './python-json.js';
 import type { Registry } from './registry.js';
 import { catalogEntryOf, pythonIsoTime } from './registry-document.js';
-import { BUCKET, decodeBody, encodeBody, subjects } from './wire.js';
+import { BUCKET, clientName, decodeBody, encodeBody, subjects } from './wire.js';
+
+const CLIENT_PREFIX = clientName('');
 
 /** automesh's heartbeat bucket (not an OAM bucket; OAM peers never read it). */
 export const HOSTS_BUCKET = 'automesh-hosts';
@@ -57,7 +59,16 @@ export interface HostOptions {
   heartbeatMs?: number;
   /** A host silent this long is dead. Default {@link DEFAULT_DEAD_AFTER_MS}. */
   deadAfterMs?: number;
+  /**
+   * A connection under the server's system account, when one is configured: the host then also listens to
+   * `$SYS.ACCOUNT.*.DISCONNECT` and sweeps an automesh host whose connection closed at once (tens of ms after a
+   * SIGKILL) instead of after `deadAfterMs`. Heartbeats still catch hosts that hang with their connection open.
+   */
+  advisories?: Bus;
 }
+
+/** The server's disconnect advisories (system account only), as OAM main's monitor reads them. */
+export const DISCONNECT_ADVISORIES = '$SYS.ACCOUNT.*.DISCONNECT';
 
 interface HostRecord {
   node: string;
@@ -122,6 +133,8 @@ export class Host {
   #running = false;
   #heartbeatFailing = false;
   #offConnection: (() => void) | null = null;
+  readonly #advisories: Bus | null;
+  #advisorySubscription: BusSubscription | null = null;
   #recovery: Promise<void> = Promise.resolve();
   #reassertQueued = false;
 
@@ -134,6 +147,7 @@ export class Host {
     this.#warn = options.onWarning;
     this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.#deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+    this.#advisories = options.advisories ?? null;
   }
 
   /** The agents this host serves, sorted. */
@@ -157,6 +171,21 @@ export class Host {
     this.#offConnection = this.#bus.onConnection((event) => {
       if (event.type === 'reconnected') this.#recovery = this.#recovery.then(() => this.recover());
     });
+    this.#advisorySubscription =
+      this.#advisories?.subscribe(DISCONNECT_ADVISORIES, (message) => this.#onDisconnect(message)) ?? null;
+  }
+
+  /** A client closed its connection: when it was an automesh host we have seen, sweep it now. */
+  #onDisconnect(message: BusMessage): void {
+    let name: unknown;
+    try {
+      name = (decodeBody(message.data, message.subject) as { client?: { name?: unknown } } | undefined)?.client?.name;
+    } catch {
+      return;
+    }
+    if (typeof name !== 'string' || !name.startsWith(CLIENT_PREFIX)) return;
+    const id = name.slice(CLIENT_PREFIX.length);
+    if (id !== this.instanceId && this.#seen.has(id) && this.#running) void this.#sweep(id);
   }
 
   /** Registers one more agent on a running host and lists it in the instance record. */
@@ -403,6 +432,7 @@ export class Host {
     this.#running = false;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#offConnection?.();
+    this.#advisorySubscription?.unsubscribe();
     this.#watch?.stop();
     this.#watch = null;
   }
@@ -414,12 +444,8 @@ export class Host {
    */
   async stop(): Promise<string[]> {
     if (!this.#running) return [];
-    this.#running = false;
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#offConnection?.();
+    this.halt();
     await this.#recovery;
-    this.#watch?.stop();
-    this.#watch = null;
     while (this.#beating) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.#hosts.delete(this.instanceId);
     const gone = await this.#cleanUp(this.instanceId, this.agents, 'graceful_shutdown');

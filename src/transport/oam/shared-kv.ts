@@ -36,6 +36,8 @@ export interface SharedKvWatch extends AsyncIterable<SharedKvChange> {
 
 /** Tries of `update`, as OAM's `max_retries`. */
 export const KV_UPDATE_TRIES = 10;
+/** Longest pause between two tries of `update`. */
+const KV_UPDATE_MAX_PAUSE_MS = 10;
 
 /** NATS KV keys: letters, digits, `-`, `_`, `=`, `/` and `.`, not starting or ending with a dot. */
 const KEY = /^[-/_=.a-zA-Z0-9]+$/;
@@ -142,8 +144,8 @@ export class SharedKv {
 
   /**
    * Read-modify-write by compare-and-set: `fn` gets the current text (null when the key is missing) and returns the
-   * new value; on a conflict it runs again on the fresh value, up to {@link KV_UPDATE_TRIES} times (`kv_conflict`
-   * after that). When `fn` returns the value unchanged nothing is written. Resolves with the revision.
+   * new value; on a conflict it runs again on the fresh value after a short random pause, up to
+   * {@link KV_UPDATE_TRIES} times (`kv_conflict` after that). When `fn` returns the value unchanged nothing is written. Resolves with the revision.
    */
   async update(
     key: string,
@@ -163,6 +165,8 @@ export class SharedKv {
       } catch (err) {
         if (!isBusError(err, 'kv_conflict') && !isBusError(err, 'kv_key_exists')) throw err;
       }
+      // A random pause, so writers that collided do not collide again in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * KV_UPDATE_MAX_PAUSE_MS));
     }
     throw new MeshError(
       'kv_conflict',
