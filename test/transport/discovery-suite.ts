@@ -356,10 +356,15 @@ export function discoverySuite(name: string, harness: DiscoveryHarness): void {
       const changed = agentDocument('math.add', {
         inputSchema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] },
       });
-      const err = await rejectsWithMesh(startHost(broker, [changed]), 'invalid_definition', /math\.add/);
+      const err = await rejectsWithMesh(
+        startHost(broker, [agentDocument('math.extra'), changed]),
+        'invalid_definition',
+        /math\.add/,
+      );
       assert.match(err.message, /"type":"integer"/);
       assert.match(err.message, /"type":"string"/);
       assert.equal(typeOfA(await first.registry.contract('math.add')), 'integer', 'not overwritten');
+      await waitFor(() => first.catalog.lookup('math.extra') === undefined, 'the refused host to take math.extra off');
       await replica.host.stop();
       await first.host.stop();
       // Nobody serves it any more: a new definition replaces the leftover.

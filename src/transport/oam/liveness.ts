@@ -158,14 +158,24 @@ export class Host {
   /**
    * Opens the buckets, starts watching the other hosts, and registers `documents` (each: registry put, then catalog
    * compare-and-set, per §7), then writes the instance record and the first heartbeat. Throws `invalid_definition`
-   * when a function agent's name is served elsewhere with other schemas.
+   * when a function agent's name is served elsewhere with other schemas; the agents registered before the refusal
+   * are then taken off the mesh again, as on a graceful stop.
    */
   async start(documents: readonly RegistryDocument[] = []): Promise<void> {
     await this.#openBuckets();
     await this.#openWatch();
     this.#running = true;
-    for (const document of documents) await this.#register(document);
-    await this.#writeRecords();
+    try {
+      for (const document of documents) await this.#register(document);
+      await this.#writeRecords();
+    } catch (err) {
+      await this.stop().catch((cleanup: unknown) =>
+        this.#warn(
+          `Taking this host's agents off the mesh after a failed start failed too: ${(cleanup as Error).message}`,
+        ),
+      );
+      throw err;
+    }
     this.#timer = setInterval(() => this.#tick(), this.#heartbeatMs);
     this.#timer.unref();
     this.#offConnection = this.#bus.onConnection((event) => {
