@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectInProcess, InProcessBroker } from '../src/transport/memory/index.js';
-import { busConformance } from './transport/bus-conformance.js';
+import { busConformance, throwingHandlerTest } from './transport/bus-conformance.js';
 
 const broker = new InProcessBroker();
 busConformance('in-process bus', { kind: 'in-process', connect: async () => connectInProcess(broker) });
+throwingHandlerTest(() => ({}));
 
 test('connections without a broker of their own share the process-wide one; an isolated broker sees none of it', async () => {
   const first = connectInProcess();

@@ -5,9 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Bus, BusMessage, KvEntry, KvWatch } from '../../src/transport/bus.js';
 import { type BusErrorCode, isBusError } from '../../src/transport/bus-errors.js';
+import { runScript } from '../helpers/run-script.js';
 
 /** How the suite reaches a bus. */
 export interface BusHarness {
@@ -336,10 +339,10 @@ export function busConformance(name: string, harness: BusHarness): void {
         responder.subscribe(subject, () => undefined);
         await responder.flush();
         const bucket = await bus.kv(unique());
-        const pending = bus.request(subject, bytes('{}'), { timeoutMs: 10_000 });
+        const pending = rejectsWith(bus.request(subject, bytes('{}'), { timeoutMs: 10_000 }), 'closed');
         await bus.close();
         await bus.close();
-        await rejectsWith(pending, 'closed');
+        await pending;
         throwsWith(() => bus.publish(subject, bytes('x')), 'closed');
         throwsWith(() => bus.subscribe(subject, () => undefined), 'closed');
         await rejectsWith(bus.request(subject, bytes('x'), { timeoutMs: 1_000 }), 'closed');
@@ -527,5 +530,22 @@ export function busConformance(name: string, harness: BusHarness): void {
           assert.equal(text((await store.get('data/big.bin')) ?? new Uint8Array()), 'smaller');
         }));
     });
+  });
+}
+
+/**
+ * A handler that throws has a bug: its error reaches the process as an uncaught exception (never swallowed) and the
+ * subscription goes on. Run in a child process (`test/fixtures/bus-throwing-handler.ts`) with `env`.
+ */
+export function throwingHandlerTest(env: () => Record<string, string>): void {
+  test('a handler that throws: its error is raised as an uncaught exception, and the next messages still arrive', async () => {
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'bus-throwing-handler.ts');
+    const run = await runScript(fixture, { env: { PATH: process.env.PATH ?? '', ...env() } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n').sort(), [
+      'delivered: three',
+      'delivered: two',
+      'uncaught: the handler broke on its first message',
+    ]);
   });
 }

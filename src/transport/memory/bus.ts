@@ -4,13 +4,11 @@
  * and nothing to install. Closing a connection ends its own subscriptions; the broker and its buckets stay, as a
  * NATS server's do when one client leaves.
  */
-
 import type {
   Bus,
   BusHandler,
   BusMessage,
   BusSubscription,
-  ConnectionEvent,
   KvBucket,
   KvBucketOptions,
   ObjectBucket,
@@ -18,16 +16,9 @@ import type {
   RequestOptions,
   SubscribeOptions,
 } from '../bus.js';
-import type { BusError } from '../bus-errors.js';
-import { busClosed, noResponders } from '../failures.js';
-import {
-  assertBucketName,
-  assertHeaders,
-  assertPayloadSize,
-  assertPublishSubject,
-  assertQueueGroup,
-  assertSubscribeSubject,
-} from '../names.js';
+import { BusBase } from '../bus-base.js';
+import { noResponders } from '../failures.js';
+import { assertBucketName } from '../names.js';
 import { raceRequest } from '../request-race.js';
 import { BrokerSubscription, type InProcessBroker, sharedBroker } from './broker.js';
 import { InProcessKvBucket, newKvBucketState } from './kv.js';
@@ -37,29 +28,28 @@ const LOCATION = 'in-process';
 
 let inboxCounter = 0;
 
-export class InProcessBus implements Bus {
+export class InProcessBus extends BusBase implements Bus {
   readonly kind = 'in-process' as const;
   readonly location = LOCATION;
   private readonly subscriptions = new Set<BrokerSubscription>();
-  private readonly inFlight = new Set<(error: BusError) => void>();
-  private readonly listeners = new Set<(event: ConnectionEvent) => void>();
   private closed = false;
 
-  constructor(private readonly broker: InProcessBroker) {}
+  constructor(private readonly broker: InProcessBroker) {
+    super();
+  }
 
   get maxPayload(): number {
     return this.broker.maxPayload;
   }
 
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
-    this.checkMessage(subject, data, options);
-    if (options.reply !== undefined) assertPublishSubject(options.reply);
+    this.checkMessage(subject, data, options.headers, options.reply);
     this.broker.route({ subject, data, ...options });
   }
 
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     try {
-      this.checkMessage(subject, data, options);
+      this.checkMessage(subject, data, options.headers);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -73,9 +63,7 @@ export class InProcessBus implements Bus {
   }
 
   subscribe(subject: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
-    this.ensureOpen();
-    assertSubscribeSubject(subject);
-    if (options.queue !== undefined) assertQueueGroup(options.queue);
+    this.checkSubscription(subject, options.queue);
     const subscription = this.listen(subject, handler, options.queue);
     return { subject, unsubscribe: () => this.drop(subscription) };
   }
@@ -106,19 +94,13 @@ export class InProcessBus implements Bus {
     return new InProcessObjectBucket(bucket, objects, () => this.ensureOpen());
   }
 
-  onConnection(listener: (event: ConnectionEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const subscription of this.subscriptions) this.broker.remove(subscription);
     this.subscriptions.clear();
-    for (const fail of [...this.inFlight]) fail(busClosed(LOCATION));
-    for (const listener of [...this.listeners]) listener({ type: 'closed', location: LOCATION });
-    this.listeners.clear();
+    this.failInFlight();
+    this.emit({ type: 'closed', location: LOCATION });
   }
 
   private listen(subject: string, handler: BusHandler, queue: string | undefined): BrokerSubscription {
@@ -133,15 +115,8 @@ export class InProcessBus implements Bus {
     this.broker.remove(subscription);
   }
 
-  private checkMessage(subject: string, data: Uint8Array, options: PublishOptions | RequestOptions): void {
-    this.ensureOpen();
-    assertPublishSubject(subject);
-    assertHeaders(options.headers);
-    assertPayloadSize(subject, data, options.headers, this.maxPayload, LOCATION);
-  }
-
-  private ensureOpen(): void {
-    if (this.closed) throw busClosed(LOCATION);
+  protected isClosed(): boolean {
+    return this.closed;
   }
 }
 

@@ -1,0 +1,59 @@
+/**
+ * What both buses do the same way around their transport: the checks before a message or a subscription goes
+ * anywhere, the connection listeners, the requests in flight that closing fails, the `closed` error after close().
+ */
+
+import type { BusHeaders, ConnectionEvent } from './bus.js';
+import type { BusError } from './bus-errors.js';
+import { busClosed } from './failures.js';
+import {
+  assertHeaders,
+  assertPayloadSize,
+  assertPublishSubject,
+  assertQueueGroup,
+  assertSubscribeSubject,
+} from './names.js';
+
+export abstract class BusBase {
+  abstract readonly location: string;
+  abstract readonly maxPayload: number;
+  /** One closer per request in flight: close() fails them with `closed`. */
+  protected readonly inFlight = new Set<(error: BusError) => void>();
+  private readonly listeners = new Set<(event: ConnectionEvent) => void>();
+
+  /** Whether the bus may no longer be used (closed by us, or gone for good). */
+  protected abstract isClosed(): boolean;
+
+  onConnection(listener: (event: ConnectionEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  protected emit(event: ConnectionEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  protected ensureOpen(): void {
+    if (this.isClosed()) throw busClosed(this.location);
+  }
+
+  /** Fails every request in flight with `closed`. */
+  protected failInFlight(): void {
+    for (const fail of [...this.inFlight]) fail(busClosed(this.location));
+  }
+
+  /** A message may go: the bus is open, the subjects and headers are valid, and it fits `maxPayload`. */
+  protected checkMessage(subject: string, data: Uint8Array, headers: BusHeaders | undefined, reply?: string): void {
+    this.ensureOpen();
+    assertPublishSubject(subject);
+    if (reply !== undefined) assertPublishSubject(reply);
+    assertHeaders(headers);
+    assertPayloadSize(subject, data, headers, this.maxPayload, this.location);
+  }
+
+  protected checkSubscription(subject: string, queue: string | undefined): void {
+    this.ensureOpen();
+    assertSubscribeSubject(subject);
+    if (queue !== undefined) assertQueueGroup(queue);
+  }
+}
