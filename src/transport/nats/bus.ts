@@ -1,0 +1,246 @@
+/**
+ * The NATS bus, on `@nats-io/transport-node` 3.x: the same contract as the in-process bus over a real server.
+ * It reconnects forever after a broker restart (subscriptions are restored by the client), reports
+ * `disconnected` / `reconnected`, checks every message against the server's `max_payload` before sending (the
+ * client would otherwise fail deep inside, or the server drop the connection), and keeps header names exact-case.
+ */
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import {
+  connect,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  headers as natsHeaders,
+  type Subscription,
+} from '@nats-io/transport-node';
+import type {
+  Bus,
+  BusHandler,
+  BusHeaders,
+  BusMessage,
+  BusSubscription,
+  KvBucket,
+  KvBucketOptions,
+  ObjectBucket,
+  PublishOptions,
+  RequestOptions,
+  SubscribeOptions,
+} from '../bus.js';
+import { BusBase } from '../bus-base.js';
+import type { BusError } from '../bus-errors.js';
+import { runHandler } from '../deliver.js';
+import { noResponders, requestTimeout } from '../failures.js';
+import { assertBucketName } from '../names.js';
+import { raceRequest } from '../request-race.js';
+import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './connect-options.js';
+import { connectError, type ErrorContext, operationError } from './errors.js';
+import { openKvBucket } from './kv.js';
+import { NatsObjectBucket } from './objects.js';
+
+export interface NatsBusOptions {
+  settings: NatsConnectSettings;
+  /** The client name the server shows (the mesh: `oam-host-{instanceId}`, which OAM's monitor matches). */
+  name?: string;
+  /** How long the first connect may take (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Pause between reconnect attempts (default 0.5 s); attempts never stop. */
+  reconnectWaitMs?: number;
+}
+
+/** Connects to the NATS server(s) of `NATS_URL`; fails with `connection_failed` / `connection_denied` saying why. */
+export async function connectNats(options: NatsBusOptions): Promise<Bus> {
+  const plan = connectPlan(options.settings, options);
+  let nc: NatsConnection;
+  try {
+    nc = await connect(plan.options);
+  } catch (error) {
+    throw connectError(error, plan);
+  }
+  return new NatsBus(nc, plan);
+}
+
+class NatsBus extends BusBase implements Bus {
+  readonly kind = 'nats' as const;
+  readonly location: string;
+  private readonly context: ErrorContext;
+  private jsm: Promise<JetStreamManager> | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    plan: ConnectPlan,
+  ) {
+    super();
+    this.location = plan.location;
+    this.context = plan;
+    void this.watchStatus();
+    void this.nc
+      .closed()
+      .then((error) => this.emit({ type: 'closed', location: this.location, ...this.closedError(error ?? undefined) }));
+  }
+
+  /** The limit of the server we are connected to now (a reconnect may land on another one). */
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
+    this.checkMessage(subject, data, options.headers, options.reply);
+    try {
+      this.nc.publish(subject, data, {
+        ...(options.reply ? { reply: options.reply } : {}),
+        ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
+      });
+    } catch (error) {
+      throw operationError(error, `Publishing to ${subject}`, this.context);
+    }
+  }
+
+  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+    try {
+      this.checkMessage(subject, data, options.headers);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return raceRequest(subject, options, this.location, this.inFlight, (settle) => {
+      this.nc
+        .request(subject, data, {
+          timeout: options.timeoutMs,
+          ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
+        })
+        .then(
+          (reply) => settle.reply(toBusMessage(reply)),
+          (error: unknown) => settle.fail(this.requestError(error, subject, options.timeoutMs)),
+        );
+      // A reply after a timeout or an abort finds the request settled and is dropped by the client's muxer.
+      return () => undefined;
+    });
+  }
+
+  subscribe(subject: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
+    this.checkSubscription(subject, options.queue);
+    let subscription: Subscription;
+    try {
+      subscription = this.nc.subscribe(subject, {
+        ...(options.queue ? { queue: options.queue } : {}),
+        callback: (error, message) => {
+          if (error) this.reportSubscriptionError(error, subject);
+          else runHandler(handler, toBusMessage(message));
+        },
+      });
+    } catch (error) {
+      throw operationError(error, `Subscribing to ${subject}`, this.context);
+    }
+    return {
+      subject,
+      unsubscribe: () => {
+        if (!subscription.isClosed() && !this.nc.isClosed()) subscription.unsubscribe();
+      },
+    };
+  }
+
+  async flush(): Promise<void> {
+    this.ensureOpen();
+    try {
+      await this.nc.flush();
+    } catch (error) {
+      throw operationError(error, 'Flushing', this.context);
+    }
+  }
+
+  async kv(bucket: string, options: KvBucketOptions = {}): Promise<KvBucket> {
+    this.ensureOpen();
+    assertBucketName(bucket);
+    try {
+      return await openKvBucket(this.nc, await this.manager(), bucket, options, this.context, () => this.ensureOpen());
+    } catch (error) {
+      throw operationError(error, `Opening key-value bucket ${bucket}`, this.context);
+    }
+  }
+
+  async objectStore(bucket: string): Promise<ObjectBucket> {
+    this.ensureOpen();
+    assertBucketName(bucket);
+    try {
+      await this.manager();
+      const store = await new Objm(this.nc).create(bucket);
+      return new NatsObjectBucket(bucket, store, this.context, () => this.ensureOpen());
+    } catch (error) {
+      throw operationError(error, `Opening object store ${bucket}`, this.context);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.failInFlight();
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch {
+      // Draining needs the server; while it is away, closing at once is all that is left to do.
+      await this.nc.close();
+    }
+  }
+
+  private manager(): Promise<JetStreamManager> {
+    this.jsm ??= jetstreamManager(this.nc).catch((error: unknown) => {
+      this.jsm = null;
+      throw error;
+    });
+    return this.jsm;
+  }
+
+  protected isClosed(): boolean {
+    return this.closing || this.nc.isClosed();
+  }
+
+  private requestError(error: unknown, subject: string, timeoutMs: number): unknown {
+    const name = (error as { name?: string })?.name;
+    const cause = (error as { cause?: { name?: string } })?.cause?.name;
+    if (name === 'NoRespondersError' || cause === 'NoResponders' || cause === 'NoRespondersError') {
+      return noResponders(subject, this.location);
+    }
+    if (name === 'TimeoutError') return requestTimeout(subject, timeoutMs, this.location);
+    return operationError(error, `Request to ${subject}`, this.context);
+  }
+
+  /** A subscription the server refused (permissions): said on stderr, as the contract has no caller to tell. */
+  private reportSubscriptionError(error: Error, subject: string): void {
+    const mapped = operationError(error, `Subscription to ${subject}`, this.context);
+    process.emitWarning(mapped instanceof Error ? mapped.message : String(mapped), { code: 'AUTOMESH_BUS' });
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.emit({ type: 'disconnected', location: this.location });
+      else if (status.type === 'reconnect') this.emit({ type: 'reconnected', location: this.location });
+    }
+  }
+
+  private closedError(error: Error | undefined): { error?: BusError } {
+    return error ? { error: connectError(error, this.context) } : {};
+  }
+}
+
+function toNatsHeaders(headers: BusHeaders): MsgHdrs | undefined {
+  const entries = Object.entries(headers);
+  if (entries.length === 0) return undefined;
+  const out = natsHeaders();
+  for (const [name, value] of entries) out.set(name, value);
+  return out;
+}
+
+function toBusMessage(message: Msg): BusMessage {
+  const headers: BusHeaders = {};
+  if (message.headers) {
+    for (const name of message.headers.keys()) headers[name] = message.headers.get(name);
+  }
+  return {
+    subject: message.subject,
+    ...(message.reply ? { reply: message.reply } : {}),
+    headers,
+    data: message.data,
+  };
+}
