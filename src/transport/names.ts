@@ -68,6 +68,13 @@ export function messageSize(data: Uint8Array, headers: BusHeaders | undefined): 
   return data.length + encoder.encode(block).length;
 }
 
+/** An upper bound of the header block's encoded size (at most 3 UTF-8 bytes per UTF-16 unit), without encoding it. */
+function headerBlockBound(headers: BusHeaders | undefined): number {
+  let bound = 12;
+  for (const name in headers) bound += 3 * (name.length + (headers[name]?.length ?? 0)) + 4;
+  return bound;
+}
+
 /** Refuses a message larger than `maxPayload` bytes, saying how large it is and what the limit is. */
 export function assertPayloadSize(
   subject: string,
@@ -76,6 +83,7 @@ export function assertPayloadSize(
   maxPayload: number,
   location: string,
 ): void {
+  if (data.length + headerBlockBound(headers) <= maxPayload) return;
   const size = messageSize(data, headers);
   if (size <= maxPayload) return;
   throw new BusError(
