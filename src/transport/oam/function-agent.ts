@@ -1,0 +1,269 @@
+/**
+ * Function agents: an async function with a spec, served on the mesh under its name (OpenAgentMesh's "Agents" page,
+ * `docs/concepts/agents.md` on OAM main). The shape is inferred from the handler and the spec, the way OAM infers it
+ * from the handler's signature and type hints (its `inspect_handler`, ADR-0031/0042/0043): OAM's type hints are our
+ * zod schemas, OAM's `async def` vs `async def … yield` is our `async function` vs `async function*`.
+ *
+ * | shape     | handler                                   | spec            | invocable | streaming | contract                           |
+ * | responder | `async (input, ctx) => out`               | input (+output) | yes       | no        | inputSchema (+outputSchema)        |
+ * | streamer  | `async function* (input, ctx) { yield }`  | input (+output) | yes       | yes       | inputSchema, chunk_schema = output |
+ * | trigger   | `async (ctx) => out`                      | output, no input| yes       | no        | outputSchema; called with no body  |
+ * | publisher | `async function* (ctx) { yield }`         | no input        | no        | yes       | chunk_schema = the event type      |
+ * | watcher   | `async (ctx) => void`                     | no input/output | no        | no        | neither; a background task         |
+ *
+ * What OAM says of each (and automesh does the same): a responder answers a call; a streamer answers a stream request
+ * with chunks; a trigger takes no input but declares an output, so "the call itself is the signal" and it is served
+ * like a responder; a publisher takes no input and yields events on `mesh.agent.{name}.events`, started when the
+ * agent is served and stopped (with an End frame) when it stops; a watcher has "no input, no output, no yield", runs
+ * as a background task that does its own watching (a subscription, a KV watch), is in the catalog with both flags
+ * false and is never invoked. OAM records the shape only through the two capability flags; automesh also writes it
+ * as `x-agentmesh['x-automesh'].shape`.
+ *
+ * Input is validated before the handler runs (`invalid_input`, with the issues in pydantic's shape so Python callers
+ * read them as from a Python agent); output, chunks and events are validated against the output schema
+ * (`invalid_output`). Names are checked when the agent is defined (`invalid_definition`).
+ */
+import { z } from 'zod';
+import { type AgentDescriptor, catalogEntryOf, type RegistrationInfo, registryDocumentOf } from './agent-document.js';
+import type { AgentShape, CatalogEntry, RegistryDocument } from './contract-types.js';
+import { MeshError } from './mesh-error.js';
+import type { SubscribeOptions, SubscribeTarget } from './subscription.js';
+import { pydanticErrors } from './validation-errors.js';
+import { agentNameProblem } from './wire.js';
+
+type JsonSchema = Record<string, unknown>;
+type Schema = z.ZodType;
+
+/** What a handler gets besides its input. */
+export interface AgentContext {
+  /** The agent's name. */
+  readonly agent: string;
+  /** The request's `X-Mesh-Request-Id` ('' for publishers and watchers, and for a request that sent none). */
+  readonly requestId: string;
+  /**
+   * Aborted when the agent stops: at once for publishers and watchers, after the drain time for a request still
+   * running. A long handler should pass it on (to fetch, to a model call) or check it.
+   */
+  readonly signal: AbortSignal;
+  /** Messages on the mesh (an agent's events, a channel, a subject), ending when the agent stops. */
+  subscribe(target: SubscribeTarget, options?: Omit<SubscribeOptions, 'signal'>): AsyncIterable<unknown>;
+}
+
+export interface FunctionAgentSpec<I extends Schema | undefined = undefined, O extends Schema | undefined = undefined> {
+  /** Dotted name, each segment `[a-zA-Z0-9_-]+`; the leading segments are the channel (`nlp.summarizer`). */
+  name: string;
+  /** What it does, for people and for models choosing a tool; required (OAM's catalog readers need it). */
+  description: string;
+  /** Default `0.1.0`, as OAM's AgentSpec. */
+  version?: string;
+  tags?: string[];
+  /** The input: present for responders and streamers, absent for triggers, publishers and watchers. */
+  input?: I;
+  /** A responder's or trigger's output, a streamer's chunk, a publisher's event. */
+  output?: O;
+}
+
+type Produced<O> = O extends Schema ? z.input<O> : unknown;
+type Received<I> = I extends Schema ? z.output<I> : never;
+
+/** The handler a spec takes: with an input schema `(input, ctx)`, without one `(ctx)`; `async function*` streams. */
+export type FunctionAgentHandler<I extends Schema | undefined, O extends Schema | undefined> = I extends Schema
+  ?
+      | ((input: Received<I>, context: AgentContext) => Promise<Produced<O>> | Produced<O>)
+      | ((input: Received<I>, context: AgentContext) => AsyncIterable<Produced<O>>)
+  :
+      | ((context: AgentContext) => Promise<Produced<O>> | Produced<O>)
+      | ((context: AgentContext) => AsyncIterable<Produced<O>>);
+
+/** The handler as the provider calls it. */
+export type AnyHandler = (...args: unknown[]) => unknown;
+
+const DEFAULT_VERSION = '0.1.0';
+
+export class FunctionAgent implements AgentDescriptor {
+  readonly kind = 'function' as const;
+  readonly name: string;
+  readonly description: string;
+  readonly version: string;
+  readonly tags: string[];
+  readonly shape: AgentShape;
+  readonly inputSchema: JsonSchema | null;
+  readonly outputSchema: JsonSchema | null;
+  readonly chunkSchema: JsonSchema | null;
+  readonly handler: AnyHandler;
+  readonly #input: Schema | undefined;
+  readonly #output: Schema | undefined;
+
+  constructor(spec: FunctionAgentSpec<Schema | undefined, Schema | undefined>, handler: AnyHandler) {
+    this.name = checkedName(spec?.name);
+    this.description = checkedDescription(this.name, spec.description);
+    this.version = checkedVersion(this.name, spec.version);
+    this.tags = checkedTags(this.name, spec.tags);
+    this.#input = checkedSchema(this.name, 'input', spec.input);
+    this.#output = checkedSchema(this.name, 'output', spec.output);
+    this.handler = checkedHandler(this.name, handler);
+    this.shape = shapeOf(isAsyncGeneratorFunction(handler), this.#input !== undefined, this.#output !== undefined);
+    this.inputSchema = this.#input ? jsonSchemaOf(this.name, 'input', this.#input) : null;
+    const outputJson = this.#output ? jsonSchemaOf(this.name, 'output', this.#output) : null;
+    const streams = this.shape === 'streamer' || this.shape === 'publisher';
+    this.outputSchema = streams ? null : outputJson;
+    this.chunkSchema = streams ? outputJson : null;
+  }
+
+  get invocable(): boolean {
+    return this.shape === 'responder' || this.shape === 'streamer' || this.shape === 'trigger';
+  }
+
+  get streaming(): boolean {
+    return this.shape === 'streamer' || this.shape === 'publisher';
+  }
+
+  /** Whether the handler takes an input (responders and streamers). */
+  get takesInput(): boolean {
+    return this.#input !== undefined;
+  }
+
+  catalogEntry(): CatalogEntry {
+    return catalogEntryOf(this);
+  }
+
+  registryDocument(registration: RegistrationInfo): RegistryDocument {
+    return registryDocumentOf(this, registration);
+  }
+
+  /**
+   * The input the handler gets: the body parsed by the input schema (defaults applied). An empty body is "no input"
+   * (`undefined`), which only a schema that accepts `undefined` lets through. Throws `invalid_input`.
+   */
+  async parseInput(input: unknown, requestId: string): Promise<unknown> {
+    if (this.#input === undefined) return undefined;
+    const result = await this.#input.safeParseAsync(input);
+    if (result.success) return result.data;
+    const hint =
+      input === undefined
+        ? ' (the request had no body: send the input as JSON, `{}` for an object with no required fields)'
+        : '';
+    throw new MeshError('invalid_input', `Input failed validation for agent '${this.name}'${hint}`, {
+      agent: this.name,
+      requestId,
+      details: { errors: pydanticErrors(result.error.issues, input, this.inputSchema) },
+    });
+  }
+
+  /** A result, chunk or event checked by the output schema (what is sent is what the schema makes of it). */
+  async parseOutput(value: unknown, requestId: string): Promise<unknown> {
+    if (this.#output === undefined) return value;
+    const result = await this.#output.safeParseAsync(value);
+    if (result.success) return result.data;
+    const what = this.shape === 'streamer' ? 'a chunk' : this.shape === 'publisher' ? 'an event' : 'output';
+    throw new MeshError(
+      'invalid_output',
+      `Agent '${this.name}' produced ${what} that fails its output schema; fix the handler or the schema`,
+      {
+        agent: this.name,
+        requestId,
+        details: { errors: pydanticErrors(result.error.issues, value, this.chunkSchema ?? this.outputSchema) },
+      },
+    );
+  }
+}
+
+/**
+ * Defines a function agent, checking the spec at once: a bad name, a missing description, a schema that is not a
+ * zod schema or cannot be written as JSON Schema, a handler that is not a function: `invalid_definition`.
+ */
+export function defineFunctionAgent<I extends Schema | undefined = undefined, O extends Schema | undefined = undefined>(
+  spec: FunctionAgentSpec<I, O>,
+  handler: FunctionAgentHandler<I, O>,
+): FunctionAgent {
+  return new FunctionAgent(spec, handler as AnyHandler);
+}
+
+/** OAM's shape rules, with our schemas standing for its type hints. */
+function shapeOf(generator: boolean, hasInput: boolean, hasOutput: boolean): AgentShape {
+  if (generator) return hasInput ? 'streamer' : 'publisher';
+  if (hasInput) return 'responder';
+  return hasOutput ? 'trigger' : 'watcher';
+}
+
+function isAsyncGeneratorFunction(fn: unknown): boolean {
+  return Object.prototype.toString.call(fn) === '[object AsyncGeneratorFunction]';
+}
+
+function definitionError(name: string, message: string): MeshError {
+  return new MeshError('invalid_definition', message, { agent: name });
+}
+
+function checkedName(name: unknown): string {
+  const problem = agentNameProblem(name);
+  if (problem !== null) {
+    throw definitionError(
+      typeof name === 'string' ? name : '',
+      `Cannot define the agent: ${problem}. Use dotted segments of letters, digits, "_" and "-", e.g. "nlp.summarizer".`,
+    );
+  }
+  return name as string;
+}
+
+function checkedDescription(name: string, description: unknown): string {
+  if (typeof description !== 'string' || description.trim() === '') {
+    throw definitionError(
+      name,
+      `Agent "${name}" needs a description (a non-empty string): the catalog lists it, and OpenAgentMesh peers skip an entry without one.`,
+    );
+  }
+  return description;
+}
+
+function checkedVersion(name: string, version: unknown): string {
+  if (version === undefined) return DEFAULT_VERSION;
+  if (typeof version !== 'string' || version.trim() === '') {
+    throw definitionError(name, `Agent "${name}": version must be a non-empty string such as "1.0.0".`);
+  }
+  return version;
+}
+
+function checkedTags(name: string, tags: unknown): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string')) {
+    throw definitionError(name, `Agent "${name}": tags must be an array of strings.`);
+  }
+  return [...tags];
+}
+
+function checkedSchema(name: string, which: 'input' | 'output', schema: unknown): Schema | undefined {
+  if (schema === undefined) return undefined;
+  // Duck-typed rather than instanceof: the user's project may hold its own copy of zod 4.
+  const zodLike = typeof schema === 'object' && schema !== null && '_zod' in schema && 'safeParseAsync' in schema;
+  if (!zodLike) {
+    throw definitionError(name, `Agent "${name}": ${which} must be a zod schema (e.g. z.object({ … })).`);
+  }
+  return schema as Schema;
+}
+
+function checkedHandler(name: string, handler: unknown): AnyHandler {
+  if (typeof handler !== 'function') {
+    throw definitionError(name, `Agent "${name}": the handler must be a function.`);
+  }
+  if (Object.prototype.toString.call(handler) === '[object GeneratorFunction]') {
+    throw definitionError(
+      name,
+      `Agent "${name}": the handler is a synchronous generator; declare it \`async function*\` to stream.`,
+    );
+  }
+  return handler as AnyHandler;
+}
+
+/** The JSON Schema a caller sees: zod's, without its `$schema` line (pydantic's schemas have none). */
+function jsonSchemaOf(name: string, which: 'input' | 'output', schema: Schema): JsonSchema {
+  try {
+    const { $schema: _draft, ...rest } = z.toJSONSchema(schema, { io: which }) as JsonSchema;
+    return rest;
+  } catch (err) {
+    throw definitionError(
+      name,
+      `Agent "${name}": the ${which} schema cannot be written as JSON Schema (${(err as Error).message}); callers on `
+        + 'other machines and languages read it, so use JSON types (strings for dates, no transforms to non-JSON values).',
+    );
+  }
+}
