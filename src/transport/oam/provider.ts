@@ -53,6 +53,7 @@ export interface ServedAgent {
 }
 
 const DEFAULT_DRAIN_MS = 10_000;
+const ABORT_GRACE_MS = 1_000;
 
 /** Serves `agent` on `bus` according to its shape. */
 export function serveAgent(bus: Bus, agent: FunctionAgent, options: ServeOptions = {}): ServedAgent {
@@ -107,7 +108,10 @@ function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): Serv
       stopping ??= (async () => {
         subscription.unsubscribe();
         await drain([...running.keys()], settings.drainTimeoutMs);
+        if (running.size === 0) return;
         for (const controller of running.values()) controller.abort(stopReason(agent));
+        // A handler that honours its signal settles now; give it the time to tell its caller `cancelled`.
+        await drain([...running.keys()], Math.min(settings.drainTimeoutMs, ABORT_GRACE_MS));
       })();
       return stopping;
     },
