@@ -395,6 +395,31 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
       );
     });
 
+    test('a stream request whose request id cannot name a stream subject is refused on mesh.errors, the handler not run', async () => {
+      const m = await mesh();
+      const errors = collect(m.callerBus, `mesh.errors.${m.channel}.count`);
+      let runs = 0;
+      m.serve(
+        defineFunctionAgent(
+          { name: `${m.channel}.count`, description: 'counts', input: z.object({}) },
+          async function* () {
+            runs += 1;
+            yield { i: 0 };
+          },
+        ),
+      );
+      await sleep(20);
+      for (const headers of [{ 'X-Mesh-Stream': 'true' }, { 'X-Mesh-Stream': 'true', 'X-Mesh-Request-Id': 'a.>' }]) {
+        m.callerBus.publish(`mesh.agent.${m.channel}.count`, bytes('{}'), { headers });
+      }
+      await waitFor(() => errors.length === 2, 'two refusals');
+      assert.match(
+        JSON.parse(text(errors[1]?.data ?? bytes('{}'))).message,
+        /needs an X-Mesh-Request-Id that is one subject token/,
+      );
+      assert.equal(runs, 0);
+    });
+
     test('send: fire and forget still runs the handler; its failures go to mesh.errors.{name}', async () => {
       const m = await mesh();
       const errors = collect(m.callerBus, `mesh.errors.${m.channel}.>`);

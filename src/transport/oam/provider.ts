@@ -131,6 +131,13 @@ async function handleRequest(
   try {
     const mismatch = mismatchError(wantsStream ? 'stream' : 'call', agent.name, agent, requestId);
     if (mismatch) throw mismatch;
+    if (wantsStream && !answer.streamable) {
+      throw new MeshError(
+        'invalid_input',
+        `A stream request to agent '${agent.name}' needs an X-Mesh-Request-Id that is one subject token (32 hex characters), got ${JSON.stringify(requestId)}`,
+        { agent: agent.name, requestId },
+      );
+    }
     const input = agent.takesInput
       ? await agent.parseInput(requestBody(agent, message, requestId), requestId)
       : undefined;
@@ -222,6 +229,11 @@ class Answer {
     private readonly wantsStream: boolean,
   ) {}
 
+  /** Whether the request id can name a stream subject (`mesh.stream.{id}`): one subject token. */
+  get streamable(): boolean {
+    return /^[A-Za-z0-9_-]+$/.test(this.requestId);
+  }
+
   ok(output: unknown): void {
     if (!this.message.reply) return; // fire and forget: nobody waits for the result
     this.send(
@@ -247,7 +259,7 @@ class Answer {
     const body = encodeBody(error.toEnvelope());
     const { instanceId } = this.settings;
     try {
-      if (this.wantsStream && this.requestId !== '') {
+      if (this.wantsStream && this.streamable) {
         this.bus.publish(subjects.stream(this.requestId), body, {
           headers: streamErrorHeaders(this.requestId, instanceId),
         });
