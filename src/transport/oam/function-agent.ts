@@ -24,9 +24,10 @@
  * (`invalid_output`). Names are checked when the agent is defined (`invalid_definition`).
  */
 import { z } from 'zod';
-import { type AgentDescriptor, catalogEntryOf, type RegistrationInfo, registryDocumentOf } from './agent-document.js';
+import { catalogEntry as checkedCatalogEntry } from './catalog-document.js';
 import type { AgentShape, CatalogEntry, RegistryDocument } from './contract-types.js';
 import { MeshError } from './mesh-error.js';
+import { buildRegistryDocument, capabilitiesOf } from './registry-document.js';
 import type { SubscribeOptions, SubscribeTarget } from './subscription.js';
 import { pydanticErrors } from './validation-errors.js';
 import { agentNameProblem } from './wire.js';
@@ -80,7 +81,16 @@ export type AnyHandler = (...args: unknown[]) => unknown;
 
 const DEFAULT_VERSION = '0.1.0';
 
-export class FunctionAgent implements AgentDescriptor {
+/** Who registers an agent, and when: what its registry document records besides the agent itself. */
+export interface RegistrationInfo {
+  /** The automesh node (NODE_NAME). */
+  node: string;
+  instanceId: string;
+  /** Default: now. */
+  registeredAt?: Date;
+}
+
+export class FunctionAgent {
   readonly kind = 'function' as const;
   readonly name: string;
   readonly description: string;
@@ -111,11 +121,11 @@ export class FunctionAgent implements AgentDescriptor {
   }
 
   get invocable(): boolean {
-    return this.shape === 'responder' || this.shape === 'streamer' || this.shape === 'trigger';
+    return capabilitiesOf(this.shape).invocable;
   }
 
   get streaming(): boolean {
-    return this.shape === 'streamer' || this.shape === 'publisher';
+    return capabilitiesOf(this.shape).streaming;
   }
 
   /** Whether the handler takes an input (responders and streamers). */
@@ -123,12 +133,20 @@ export class FunctionAgent implements AgentDescriptor {
     return this.#input !== undefined;
   }
 
+  /** The `mesh-catalog` element: exactly OAM's six fields, flags true to the shape. */
   catalogEntry(): CatalogEntry {
-    return catalogEntryOf(this);
+    const { name, description, version, tags, invocable, streaming } = this;
+    return checkedCatalogEntry({ name, description, version, tags, invocable, streaming });
   }
 
+  /** The `mesh-registry` document, as OAM writes it; automesh's fields under `x-agentmesh['x-automesh']`. */
   registryDocument(registration: RegistrationInfo): RegistryDocument {
-    return registryDocumentOf(this, registration);
+    return buildRegistryDocument({ ...this.#descriptor(), ...registration, kind: this.kind });
+  }
+
+  #descriptor() {
+    const { name, description, version, tags, shape, inputSchema, outputSchema, chunkSchema } = this;
+    return { name, description, version, tags, shape, inputSchema, outputSchema, chunkSchema };
   }
 
   /**
