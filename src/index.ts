@@ -40,9 +40,10 @@ export type {
   ProviderFailure,
   TokenUsage,
 } from './llm/types.js';
-export type { MeshEventName, MeshEvents, WorkflowSummary } from './mesh/events.js';
+export type { MeshEventName, MeshEvents, MeshWarning, WorkflowSummary } from './mesh/events.js';
 export type { MeshMiddleware, MeshOptions } from './mesh/mesh.js';
 export { Mesh } from './mesh/mesh.js';
+export type { AutoAgentInput } from './mesh/served-auto-agent.js';
 export type { StepBudget, StepCall, StepProgress, StepRunner, StepSchema } from './mesh/step-runner.js';
 export type { WorkflowOptions, WorkflowResult } from './mesh/workflow-engine.js';
 export { WorkflowStorageError } from './mesh/workflow-engine.js';
@@ -81,3 +82,27 @@ export {
   StorageError,
   WorkflowLockedError,
 } from './storage/index.js';
+export type {
+  Bus,
+  BusErrorCode,
+  BusMessage,
+  ConnectionEvent,
+  KvBucket,
+  KvEntry,
+  ObjectBucket,
+} from './transport/index.js';
+export { BusError, connectInProcess, InProcessBroker, isBusError } from './transport/index.js';
+export type {
+  CallOptions as MeshCallOptions,
+  PublishOptions,
+  SendOptions,
+  StreamOptions,
+} from './transport/oam/caller.js';
+export type { CatalogFilter } from './transport/oam/catalog.js';
+export type { AgentContract, AgentShape, CatalogEntry, RegistryDocument } from './transport/oam/contract-types.js';
+export type { AgentContext, FunctionAgentHandler, FunctionAgentSpec } from './transport/oam/function-agent.js';
+export type { ErrorEnvelope, MeshErrorCode } from './transport/oam/mesh-error.js';
+export { isMeshError, MESH_ERROR_CODES, MeshError } from './transport/oam/mesh-error.js';
+export type { SharedKv, SharedKvChange, SharedKvWatch, SharedValue } from './transport/oam/shared-kv.js';
+export type { SubscribeOptions, SubscribeTarget } from './transport/oam/subscription.js';
+export type { Workspace } from './transport/oam/workspace.js';

@@ -80,6 +80,11 @@ export const settingsSchema = z.object({
    * keeps another from taking its workflow id over.
    */
   WORKFLOW_LEASE_TTL: number('WORKFLOW_LEASE_TTL', 0.05, 86_400).default(30),
+  /**
+   * Seconds a workflow step waits for an agent of another process to answer (the whole task: model calls, repairs,
+   * execution) before it fails with category `mesh`.
+   */
+  MESH_STEP_TIMEOUT: number('MESH_STEP_TIMEOUT', 0.05, 86_400).default(600),
   /** What `mesh.stop()` does with work in flight: wait for it, or cancel it. */
   MESH_STOP_MODE: z.enum(['wait', 'cancel'], { error: 'MESH_STOP_MODE must be wait or cancel' }).default('wait'),
 

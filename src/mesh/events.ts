@@ -2,6 +2,16 @@
 import { EventEmitter } from 'node:events';
 import type { Envelope } from '../agent/envelope.js';
 import type { TaskWarning } from '../agent/warning.js';
+
+/**
+ * Something on the mesh went wrong that this process survives: a malformed catalog entry another process wrote
+ * (skipped), a heartbeat that could not be written, a host found dead and cleaned up.
+ */
+export interface MeshWarning {
+  kind: 'mesh';
+  message: string;
+}
+
 import type { LlmCallEvent } from '../llm/call-events.js';
 
 export interface WorkflowSummary {
@@ -44,7 +54,7 @@ export interface MeshEvents {
   'step:skipped': { workflowId: string; stepId: string; reason: string; envelope: Envelope };
   'step:recovered': { workflowId: string; stepId: string; envelope: Envelope };
   /** Something a task survived (e.g. a damaged registry record it skipped). Written to stderr when nobody listens. */
-  warning: TaskWarning;
+  warning: TaskWarning | MeshWarning;
   /** A step's model call is retried on the same provider after `delayMs` (see `LlmCallEvent`). */
   'llm:retry': { workflowId: string; stepId: string; role: string } & LlmCallEvent;
   /** A step's model call moves on to the next provider of the chain. */
@@ -78,7 +88,7 @@ export class MeshEventEmitter {
    */
   emit<K extends MeshEventName>(event: K, payload: MeshEvents[K]): void {
     if (event === 'warning' && this.emitter.listenerCount(event) === 0) {
-      process.stderr.write(`automesh: warning: ${(payload as TaskWarning).message}\n`);
+      process.stderr.write(`automesh: warning: ${(payload as TaskWarning | MeshWarning).message}\n`);
     }
     for (const listener of this.emitter.listeners(event)) {
       try {

@@ -3,6 +3,7 @@
  * and stops them. Workflows build on it.
  */
 import { resolve } from 'node:path';
+import type { z } from 'zod';
 import { agentModels } from '../agent/agent-llm.js';
 import { type AgentClass, type AgentOptions, AutoAgent } from '../agent/auto-agent.js';
 import { workflowBudget } from '../agent/budget.js';
@@ -18,15 +19,41 @@ import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
 import { checkExecutorMiddleware, type ExecutorMiddleware, wrapExecutor } from '../sandbox/executor-middleware.js';
 import { assertUsableDirectory, openStorageFromSettings, type Storage, type WorkflowStore } from '../storage/index.js';
+import type { Bus } from '../transport/bus.js';
+import type { CallOptions, PublishOptions, SendOptions, StreamOptions } from '../transport/oam/caller.js';
+import type { CatalogFilter } from '../transport/oam/catalog.js';
+import type { AgentContract, CatalogEntry } from '../transport/oam/contract-types.js';
+import {
+  defineFunctionAgent,
+  type FunctionAgent,
+  type FunctionAgentHandler,
+  type FunctionAgentSpec,
+} from '../transport/oam/function-agent.js';
+import { MeshError } from '../transport/oam/mesh-error.js';
+import type { SharedKv } from '../transport/oam/shared-kv.js';
+import type { SubscribeOptions, SubscribeTarget } from '../transport/oam/subscription.js';
+import type { Workspace } from '../transport/oam/workspace.js';
 import { MeshEventEmitter } from './events.js';
 import { InProcessStepRunner } from './in-process-runner.js';
+import { MeshNetwork } from './network.js';
+import { RemoteStepRunner } from './remote-runner.js';
+import { RoutingStepRunner } from './routing-runner.js';
+import { servedAutoAgent } from './served-auto-agent.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowPlan, type WorkflowResult } from './workflow-engine.js';
 import { type AgentDirectory, resolveWorkflow, type WorkflowStep } from './workflow-spec.js';
 import { leaseTiming } from './workflow-state.js';
 
 export interface MeshOptions {
-  /** Only `autonomous` exists: agents act on their own tasks. */
-  mode?: 'autonomous';
+  /**
+   * `autonomous` (default): agents act on their own tasks; the mesh is in-process unless `NATS_URL` is set.
+   * `distributed`: the mesh is on NATS, and `NATS_URL` must be set.
+   */
+  mode?: 'autonomous' | 'distributed';
+  /**
+   * The bus to use instead of the one the settings name (an isolated in-process broker in tests, a NATS bus
+   * shared by several meshes). Its owner closes it.
+   */
+  bus?: Bus;
   /** Settings over `.env` and the environment (highest precedence). */
   config?: SettingsInput;
   /** Providers to use instead of those the settings configure (custom providers, tests). */
@@ -76,6 +103,12 @@ function checkMiddleware(middleware: unknown): MeshMiddleware {
   return { model: [...(model ?? [])], executor: [...(executor ?? [])] };
 }
 
+/** The errors of the promises that rejected (undefined entries are skipped). */
+async function settledErrors(work: Array<Promise<unknown> | undefined>): Promise<unknown[]> {
+  const results = await Promise.allSettled(work.filter((p): p is Promise<unknown> => p !== undefined));
+  return results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+}
+
 export class Mesh extends MeshEventEmitter {
   private readonly byRole = new Map<string, AutoAgent>();
   private runtime: AgentRuntime | null = null;
@@ -96,13 +129,17 @@ export class Mesh extends MeshEventEmitter {
   private readonly taskIds = new Set<string>();
   private readonly workflowIds = new Set<string>();
   private readonly options: MeshOptions;
-  private readonly stepRunner = new InProcessStepRunner(this.byRole);
+  private readonly localRunner = new InProcessStepRunner(this.byRole);
+  private readonly stepRunner = new RoutingStepRunner(this.byRole, this.localRunner, () => this.remoteRunner());
   private readonly middleware: MeshMiddleware;
+  /** Function agents (`mesh.agent`), by name. */
+  private readonly functionAgents = new Map<string, FunctionAgent>();
+  private network: MeshNetwork | null = null;
 
   constructor(options: MeshOptions = {}) {
     super();
-    if (options.mode !== undefined && options.mode !== 'autonomous') {
-      throw new TypeError(`Unknown mesh mode "${String(options.mode)}": the only mode is "autonomous".`);
+    if (options.mode !== undefined && options.mode !== 'autonomous' && options.mode !== 'distributed') {
+      throw new TypeError(`Unknown mesh mode "${String(options.mode)}": the modes are "autonomous" and "distributed".`);
     }
     this.options = options;
     this.middleware = checkMiddleware(options.middleware);
@@ -126,10 +163,34 @@ export class Mesh extends MeshEventEmitter {
     } else {
       throw new TypeError('mesh.add() takes a class extending AutoAgent or a defineAgent({...}) object.');
     }
-    if (this.byRole.has(instance.role)) {
+    if (this.byRole.has(instance.role) || this.functionAgents.has(instance.role)) {
       throw new Error(`An agent with role "${instance.role}" is already in this mesh; roles must be unique.`);
     }
     this.byRole.set(instance.role, instance);
+    return this;
+  }
+
+  /**
+   * Adds a function agent: your own handler served on the mesh under `spec.name`, with zod schemas for its input
+   * and output (OpenAgentMesh's agents). The shape follows from the handler: `async function*` streams (or, with
+   * no input, publishes events); no input and an output make a trigger; no input and no output a watcher.
+   */
+  agent<I extends z.ZodType | undefined = undefined, O extends z.ZodType | undefined = undefined>(
+    spec: FunctionAgentSpec<I, O>,
+    handler: FunctionAgentHandler<I, O>,
+  ): this {
+    if (this.runtime || this.starting) {
+      throw new Error('Agents cannot be added after mesh.start(); add every agent first, or stop the mesh.');
+    }
+    const agent = defineFunctionAgent(spec, handler);
+    if (this.functionAgents.has(agent.name) || this.byRole.has(agent.name)) {
+      throw new MeshError(
+        'invalid_definition',
+        `An agent named "${agent.name}" is already in this mesh; names must be unique.`,
+        { agent: agent.name },
+      );
+    }
+    this.functionAgents.set(agent.name, agent);
     return this;
   }
 
@@ -157,10 +218,18 @@ export class Mesh extends MeshEventEmitter {
     return this.requireRuntime('use the registry').registry;
   }
 
-  /** Role of the agent named by a role or, failing that, the first agent added with that capability. */
+  /**
+   * The agent a step or call names: a role of this process, the first agent added here with that capability, or
+   * (after start) an agent of the mesh's catalog by name or, failing that, by tag.
+   */
   resolveAgent(name: string): string | undefined {
     if (this.byRole.has(name)) return name;
-    return this.agents.find((agent) => agent.capabilities.includes(name))?.role;
+    const local = this.agents.find((agent) => agent.capabilities.includes(name))?.role;
+    if (local !== undefined) return local;
+    const catalog = this.network?.catalog;
+    if (!catalog) return undefined;
+    if (catalog.lookup(name)?.invocable) return name;
+    return catalog.list({ tags: [name], invocable: true })[0]?.name;
   }
 
   private directory(): AgentDirectory {
@@ -169,7 +238,11 @@ export class Mesh extends MeshEventEmitter {
       describe: () => {
         const roles = [...this.byRole.keys()].join(', ');
         const caps = [...new Set(this.agents.flatMap((a) => [...a.capabilities]))].join(', ');
-        return `roles: ${roles || 'none'}; capabilities: ${caps || 'none'}`;
+        const remote = (this.network?.catalog.list({ invocable: true }) ?? [])
+          .map((entry) => entry.name)
+          .filter((name) => !this.byRole.has(name));
+        const local = `roles: ${roles || 'none'}; capabilities: ${caps || 'none'}`;
+        return remote.length > 0 ? `${local}; on the mesh: ${remote.join(', ')}` : local;
       },
     };
   }
@@ -235,12 +308,13 @@ export class Mesh extends MeshEventEmitter {
   ): WorkflowPlan & { release: () => void } {
     const resolved = resolveWorkflow(workflowId, steps, this.directory());
     const roles = new Set(resolved.map((step) => step.role));
+    // Remote agents price their own model calls; the budget reaches them as what is left of it.
     const budget = workflowBudget(
       workflowId,
       options.budgetUsd,
-      [...roles].map((role) => this.byRole.get(role) as AutoAgent),
+      [...roles].flatMap((role) => this.byRole.get(role) ?? []),
     );
-    const { steps: planned, release } = this.stepRunner.plan(workflowId, resolved);
+    const { steps: planned, release } = this.localRunner.plan(workflowId, resolved);
     return {
       workflowId,
       steps: planned,
@@ -283,7 +357,6 @@ export class Mesh extends MeshEventEmitter {
   async start(): Promise<void> {
     if (this.runtime || this.starting) throw new Error('The mesh is already started.');
     if (this.stopping) throw new Error('The mesh is stopping: await mesh.stop() before starting it again.');
-    if (this.byRole.size === 0) throw new Error('The mesh has no agents: mesh.add(...) at least one before start().');
     this.starting = true;
     this.stopRequested = false;
     this.startup = this.open();
@@ -297,6 +370,7 @@ export class Mesh extends MeshEventEmitter {
 
   private async open(): Promise<void> {
     const settings = loadSettings({ config: this.options.config });
+    this.checkTransport(settings);
     const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
     const model = wrapModel(
       createCodeModel(settings, this.options.providers ? { providers: this.options.providers } : {}),
@@ -316,16 +390,26 @@ export class Mesh extends MeshEventEmitter {
       await executor.close();
       await own?.close();
     };
-    // The providers' SDKs load while the sandbox warms, not in the first task.
-    const sdksLoaded = Promise.all([model, ...models.values()].map((m) => m.prepare?.()));
+    // The providers' SDKs load while the sandbox warms, not in the first task. A mesh with no AutoAgent (function
+    // agents, or a caller only) needs neither.
+    const generates = this.byRole.size > 0;
+    const sdksLoaded = generates ? Promise.all([model, ...models.values()].map((m) => m.prepare?.())) : null;
+    let network: MeshNetwork | null = null;
     try {
-      await executor.warm();
+      network = await MeshNetwork.open({
+        settings,
+        ...(this.options.bus ? { bus: this.options.bus } : {}),
+        onWarning: (message) => this.emit('warning', { kind: 'mesh', message }),
+      });
+      if (generates) await executor.warm();
       await sdksLoaded;
     } catch (err) {
+      await network?.close();
       await closeAll();
       throw err;
     }
     if (this.stopRequested) {
+      await network.close();
       await closeAll();
       throw new Error(
         'mesh.stop() was called while mesh.start() was in progress: the mesh did not start, and the '
@@ -357,6 +441,146 @@ export class Mesh extends MeshEventEmitter {
       admitTask: (id) => this.admitTask(id),
     };
     for (const agent of this.byRole.values()) agent.attach(this.runtime);
+    this.network = network;
+    try {
+      await network.serve(this.servedAgents());
+    } catch (err) {
+      this.network = null;
+      this.runtime = null;
+      this.workflows = null;
+      for (const agent of this.byRole.values()) agent.attach(null);
+      this.ownStorage = null;
+      await network.close();
+      await closeAll();
+      throw err;
+    }
+  }
+
+  /** Refuses a mode and transport that do not fit: distributed needs NATS_URL; no agents at all needs a network. */
+  private checkTransport(settings: Settings): void {
+    const networked = Boolean(settings.NATS_URL) || this.options.bus !== undefined;
+    if (this.options.mode === 'distributed' && !settings.NATS_URL && !this.options.bus) {
+      throw new Error(
+        'Mesh mode "distributed" runs on NATS, and NATS_URL is not set: set it (e.g. NATS_URL=nats://127.0.0.1:4222; '
+          + '`automesh mesh up` starts a local server), or leave mode out for one process.',
+      );
+    }
+    if (this.byRole.size === 0 && this.functionAgents.size === 0 && !networked) {
+      throw new Error(
+        'The mesh has no agents: mesh.add(...) or mesh.agent(...) at least one before start() '
+          + '(a mesh with no agents of its own, that only calls others, needs NATS_URL).',
+      );
+    }
+  }
+
+  /** What this process serves: each AutoAgent by its role, then the function agents. */
+  private servedAgents(): FunctionAgent[] {
+    const auto = [...this.byRole.values()].map(servedAutoAgent);
+    return [...auto, ...this.functionAgents.values()];
+  }
+
+  /** Steps for agents of other processes go over the mesh, as calls of up to MESH_STEP_TIMEOUT. */
+  private remoteRunner(): RemoteStepRunner {
+    const network = this.requireNetwork('run a step on another process');
+    const timeoutMs = this.requireRuntime('run a step').settings.MESH_STEP_TIMEOUT * 1000;
+    return new RemoteStepRunner(
+      (name, input, options) => network.caller.call(name, input, options) as Promise<unknown>,
+      timeoutMs,
+    );
+  }
+
+  private requireNetwork(doing: string): MeshNetwork {
+    if (!this.network) throw new Error(`Cannot ${doing} before mesh.start(): await mesh.start() first.`);
+    return this.network;
+  }
+
+  /** Calls an agent anywhere on the mesh (an AutoAgent takes `{ task, context? }` and answers with its envelope). */
+  call(name: string, input?: unknown, options?: CallOptions): Promise<unknown> {
+    try {
+      return this.requireNetwork('call an agent').caller.call(name, input, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Streams from a streamer agent anywhere on the mesh. */
+  stream(name: string, input?: unknown, options?: StreamOptions): AsyncGenerator<unknown, void, undefined> {
+    return this.requireNetwork('stream from an agent').caller.stream(name, input, options);
+  }
+
+  /**
+   * Sends to an agent without waiting: fire and forget, or with `onReply` / `onError`. Resolves with the request id
+   * once the request is sent.
+   */
+  send(name: string, input?: unknown, options?: SendOptions): Promise<string> {
+    try {
+      return this.requireNetwork('send to an agent').caller.send(name, input, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Publishes an event: a name (or `{ agent }`) publishes as that agent's events (`mesh.agent.{name}.events`, what
+   * `subscribe({ agent })` and `subscribe({ channel })` receive); `{ subject }` publishes on that subject.
+   */
+  async publish(
+    target: string | { agent: string } | { subject: string },
+    payload?: unknown,
+    options?: PublishOptions,
+  ): Promise<void> {
+    const network = this.requireNetwork('publish');
+    network.caller.publish(target, payload, options);
+    await network.bus.flush();
+  }
+
+  /** Messages of an agent's events, a channel or a subject, as they come. */
+  subscribe(target: SubscribeTarget, options?: SubscribeOptions): AsyncIterable<unknown> {
+    return this.requireNetwork('subscribe').caller.subscribe(target, options);
+  }
+
+  /** The agents on the mesh (any process, any language), from the live catalog cache. */
+  async catalog(filter?: CatalogFilter): Promise<CatalogEntry[]> {
+    return this.requireNetwork('read the catalog').catalog.list(filter);
+  }
+
+  /** The contracts of the agents the filter selects (descriptions, JSON Schemas, shapes). */
+  async discover(filter?: CatalogFilter): Promise<AgentContract[]> {
+    const network = this.requireNetwork('discover agents');
+    const found = await Promise.allSettled(
+      network.catalog.list(filter).map((entry) => network.registry.contract(entry.name)),
+    );
+    return found.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  }
+
+  /** One agent's contract from the registry; `not_found` when no agent has that name. */
+  contract(name: string): Promise<AgentContract> {
+    try {
+      return this.requireNetwork('read a contract').registry.contract(name);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Shared key-value state on the mesh (`mesh-context`). */
+  get kv(): SharedKv {
+    return this.requireNetwork('use mesh.kv').kv;
+  }
+
+  /** Shared files on the mesh (`mesh-artifacts` object store). */
+  get workspace(): Workspace {
+    return this.requireNetwork('use mesh.workspace').workspace;
+  }
+
+  /** This process on the mesh: node name, instance id, where the bus is. */
+  get node(): { name: string; instanceId: string; transport: 'in-process' | 'nats'; location: string } {
+    const network = this.requireNetwork('read the node');
+    return {
+      name: network.node,
+      instanceId: network.instanceId,
+      transport: network.bus.kind,
+      location: network.bus.location,
+    };
   }
 
   /**
@@ -382,6 +606,14 @@ export class Mesh extends MeshEventEmitter {
 
   private async drain(runtime: AgentRuntime): Promise<void> {
     if (runtime.settings.MESH_STOP_MODE === 'cancel') this.stopController.abort(new Error('mesh stopped'));
+    // Leaving the mesh takes no new requests and lets those in flight finish (tracked work too); calls to other
+    // processes keep working until the work in flight has ended.
+    const network = this.network;
+    // Settled at once so a failure to leave is not an unhandled rejection while the work drains; reported below.
+    const left = network?.leave().then(
+      () => null,
+      (err: unknown) => err,
+    );
     // Work in flight may add more while it ends (a workflow's next steps, background registry writes).
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     this.runtime = null;
@@ -389,10 +621,11 @@ export class Mesh extends MeshEventEmitter {
     for (const agent of this.byRole.values()) agent.attach(null);
     const own = this.ownStorage;
     this.ownStorage = null;
-    try {
-      await runtime.executor.close();
-    } finally {
-      await own?.close();
-    }
+    this.network = null;
+    const failures = [await left, ...(await settledErrors([network?.close(), runtime.executor.close()]))];
+    failures.push(...(await settledErrors([own?.close()])));
+    const failed = failures.filter((err) => err !== null && err !== undefined);
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1) throw new AggregateError(failed, 'mesh.stop() could not close everything cleanly.');
   }
 }
