@@ -4,6 +4,12 @@
  * wait for each other (busy timeout) instead of lock files, and a process killed mid-transaction loses only that
  * transaction (SQLite rolls it back on the next open). `synchronous=NORMAL` in WAL mode survives any process crash;
  * only a power loss may drop the last commits, never corrupt the file.
+ *
+ * Writes are group-committed: the writes asked for in one turn of the event loop run together in one transaction
+ * (each in a savepoint of its own, so one that fails rolls back alone) and each resolves once that transaction
+ * has committed. A commit costs ~0.1 ms of CPU whatever it holds, and a workflow step writes its result, its
+ * record and its registry entry within a few turns of each other: many steps' writes share a commit instead of
+ * paying one each.
  */
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,12 +25,23 @@ export const BUSY_TIMEOUT_MS = 5000;
 
 const COMPANIONS = ['', '-wal', '-shm', '-journal'];
 
+/** A write waiting for the next group commit. */
+interface QueuedWrite {
+  doing: string;
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 /** One open database file with its prepared statements, shared by the three stores of a storage. */
 export class SqliteDatabase {
   readonly db: Database.Database;
   /** Absolute path of the file, for messages. */
   readonly file: string;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Writes asked for since the last group commit; committed at the end of this turn of the event loop. */
+  private queued: QueuedWrite[] = [];
+  private readonly flushSoon = (): void => this.flush();
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
@@ -73,9 +90,57 @@ export class SqliteDatabase {
     return prepared;
   }
 
-  /** Runs `work` in a write transaction taken at once (`BEGIN IMMEDIATE`), so read-modify-writes of several processes never interleave. */
-  write<T>(doing: string, work: () => T): T {
-    return this.run(doing, () => this.db.transaction(work).immediate());
+  /**
+   * Runs `work` in the next group commit: a write transaction taken at once (`BEGIN IMMEDIATE`, so read-modify-writes
+   * of several processes never interleave) that holds every write asked for in this turn of the event loop, each
+   * in a savepoint of its own. Resolves with what `work` returned once the transaction has committed; rejects with
+   * what `work` threw (only its own writes are rolled back) or with the commit's failure.
+   */
+  write<T>(doing: string, work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(this.flushSoon);
+      this.queued.push({ doing, work, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  /** Commits the queued writes: one alone in its own transaction, several in one transaction of savepoints. */
+  private flush(): void {
+    const batch = this.queued;
+    if (batch.length === 0) return;
+    this.queued = [];
+    if (batch.length === 1) {
+      const [only] = batch as [QueuedWrite];
+      try {
+        only.resolve(this.run(only.doing, () => this.db.transaction(only.work).immediate()));
+      } catch (error) {
+        only.reject(error);
+      }
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const write of batch) {
+            try {
+              // A transaction inside a transaction is a savepoint: a write that throws rolls back alone.
+              outcomes.push({ ok: true, value: this.db.transaction(write.work)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error: this.failure(write.doing, error) });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      // The transaction itself failed (busy, read-only, full disk): nothing of it was stored.
+      for (const write of batch) write.reject(this.failure(write.doing, error));
+      return;
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i] as (typeof outcomes)[number];
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
   }
 
   /** Runs a read (or a single-statement write), turning driver failures into `StorageError`s. */
@@ -87,7 +152,9 @@ export class SqliteDatabase {
     }
   }
 
+  /** Commits the writes still queued, then closes the file. */
   close(): void {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 

@@ -41,7 +41,9 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async put(entry: RegistryEntry): Promise<void> {
     const body = entryText(entry);
-    this.database.write(`store registry entry ${entry.id}`, () => this.store(this.readQuietly(entry.id), entry, body));
+    await this.database.write(`store registry entry ${entry.id}`, () =>
+      this.store(this.readQuietly(entry.id), entry, body),
+    );
   }
 
   async update(id: string, change: (entry: RegistryEntry) => RegistryEntry): Promise<RegistryEntry | null> {

@@ -33,7 +33,7 @@ export class SqliteResultStore implements ResultStore {
     const body = resultText(result);
     const s = summaryOf(result);
     const run = this.database.statement(SAVE);
-    this.database.run(`save result ${result.resultId}`, () =>
+    await this.database.write(`save result ${result.resultId}`, () =>
       run.run(s.role, s.resultId, s.task, s.status, s.createdAt, instantOf(s.createdAt), body),
     );
   }

@@ -78,7 +78,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
 
   async release(lease: WorkflowLease): Promise<void> {
     assertSafeName('workflow id', lease?.workflowId);
-    this.database.write(`release workflow ${lease.workflowId}`, () => {
+    await this.database.write(`release workflow ${lease.workflowId}`, () => {
       const row = this.lease(lease.workflowId);
       if (row && isCurrent(row, lease)) this.storeLease({ lease: row.lease, released: true });
     });
@@ -113,7 +113,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     assertSafeName('workflow id', lease?.workflowId);
     assertHeaderOf(lease, header);
     const body = headerText(header);
-    this.database.write(`save the header of workflow ${lease.workflowId}`, () => {
+    await this.database.write(`save the header of workflow ${lease.workflowId}`, () => {
       assertCurrent(this.lease(lease.workflowId), lease, 'save the header');
       this.database.statement(SAVE_HEADER).run(lease.workflowId, body);
     });
@@ -122,7 +122,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
   async saveStep(lease: WorkflowLease, step: StepRecord): Promise<void> {
     assertSafeName('workflow id', lease?.workflowId);
     const body = stepText(lease.workflowId, step);
-    this.database.write(`save step ${step.stepId} of workflow ${lease.workflowId}`, () => {
+    await this.database.write(`save step ${step.stepId} of workflow ${lease.workflowId}`, () => {
       assertCurrent(this.lease(lease.workflowId), lease, `save step ${step.stepId}`);
       this.database.statement(SAVE_STEP).run(lease.workflowId, step.stepId, body);
     });
