@@ -70,3 +70,17 @@ describe('scanLine', () => {
     assert.deepEqual(state.stack, []);
   });
 });
+
+describe('analyze, again', () => {
+  test('a block extraction looks at several times is scanned once', () => {
+    const code = 'function f(a) {\n  return a + 1;\n}\nresult = f(1); // done';
+    const first = analyze(code);
+    assert.equal(analyze(code), first, 'the second look reuses the first scan');
+    assert.deepEqual(
+      first.map((l) => l.top),
+      [true, false, false, true],
+    );
+    // A change of one character is another block, scanned on its own.
+    assert.notEqual(analyze(`${code} `), first);
+  });
+});

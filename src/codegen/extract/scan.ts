@@ -22,13 +22,29 @@ export function newScanState(): ScanState {
   return { stack: [], comment: false };
 }
 
-export function analyze(code: string): LineInfo[] {
+/**
+ * The lines of `code`, scanned. Extraction looks at the same block several times (classify, score, definitions):
+ * the last few scans are kept (read-only, like every caller treats them), so a block is scanned once.
+ */
+export function analyze(code: string): readonly LineInfo[] {
+  const hit = recent.get(code);
+  if (hit) return hit;
   const state = newScanState();
-  return code.split('\n').map((text) => {
+  const lines = code.split('\n').map((text): LineInfo => {
     const top = state.stack.length === 0 && !state.comment;
     return { text, stripped: scanLine(text, state), top };
   });
+  if (code.length > RECENT_SCAN_CHARS) return lines;
+  if (recent.size >= RECENT_SCANS) recent.delete(recent.keys().next().value as string);
+  recent.set(code, lines);
+  return lines;
 }
+
+/** Scans kept by {@link analyze}: a reply has a few blocks, and each is looked at within one extraction. */
+const RECENT_SCANS = 8;
+/** Longer blocks are not kept: a huge reply must not stay alive after its task. */
+const RECENT_SCAN_CHARS = 256 * 1024;
+const recent = new Map<string, readonly LineInfo[]>();
 
 export function strip(code: string): string {
   return analyze(code)
