@@ -124,3 +124,28 @@ test('an idle executor does not keep the process alive', () => {
   });
   assert.equal(out.trim(), '42');
 });
+
+test('an execution costs one message back from its worker (the result says whether a spare context is ready)', async () => {
+  const executor = new Executor({ workers: 1 });
+  try {
+    await executor.warm();
+    // Reading the pool's worker process is this test's one liberty: the messages on its channel are what it counts.
+    const pool = (executor as unknown as { pool: { slots: Set<{ child: import('node:child_process').ChildProcess }> } })
+      .pool;
+    const [slot] = [...pool.slots];
+    assert.ok(slot, 'the warmed worker');
+    // Let the idle worker prepare its spare contexts first, so that every run below starts on one.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const kinds: string[] = [];
+    const count = (message: { type: string }): void => {
+      kinds.push(message.type);
+    };
+    slot.child.on('message', count);
+    for (let i = 0; i < 20; i++) assert.equal((await executor.execute({ code: `result = ${i}` })).output, i);
+    slot.child.off('message', count);
+    assert.equal(kinds.filter((k) => k === 'done').length, 20);
+    assert.ok(kinds.length <= 22, `20 executions brought ${kinds.length} messages: ${kinds.join(', ')}`);
+  } finally {
+    await executor.close();
+  }
+});

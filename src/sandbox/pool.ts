@@ -254,6 +254,7 @@ export class WorkerPool {
     if (!job || job.id !== message.id) return;
     slot.job = null;
     slot.idleSince = performance.now();
+    slot.spareReady = message.spare === true;
     this.complete(job, message.outcome);
     if (message.retire) {
       // The worker is about to exit (its memory outside the isolate grew too much). Never hand it another

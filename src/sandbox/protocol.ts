@@ -70,6 +70,8 @@ export interface DoneMessage {
    * execution, which would otherwise die with the exiting process.
    */
   retire?: boolean;
+  /** The worker has a context prepared for its next execution (said here rather than in a `spare` message of its own). */
+  spare?: boolean;
 }
 
 /** What a worker sees of its own confinement (see `confine.ts`), from inside. */
@@ -85,7 +87,10 @@ export interface ReadyMessage {
   confinement?: ObservedConfinement;
 }
 
-/** The worker has a context prepared: an execution sent now starts without waiting for one. */
+/**
+ * The worker has a context prepared: an execution sent now starts without waiting for one. Sent when the first spare
+ * of an idle worker is ready; a worker that ends an execution with one ready says so in its `done` instead.
+ */
 export interface SpareMessage {
   type: 'spare';
 }

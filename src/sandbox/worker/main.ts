@@ -172,17 +172,15 @@ async function handleRun(message: Extract<HostToWorker, { type: 'run' }>): Promi
         sendAndExit({ type: 'done', id: message.id, outcome, retire: true });
         return;
       }
-      send({ type: 'done', id: message.id, outcome });
-      prepared.release();
       const host = prepared.host;
       host.runs += 1;
-      if (
+      const recycle =
         host === isolateHost
-        && (host.runs >= RUNS_PER_ISOLATE || outcome.heapBytes > host.memoryMb * 1048576 * HEAP_RECYCLE_FRACTION)
-      ) {
-        retireIsolate();
-      }
-      if (spares.length > 0) send({ type: 'spare' });
+        && (host.runs >= RUNS_PER_ISOLATE || outcome.heapBytes > host.memoryMb * 1048576 * HEAP_RECYCLE_FRACTION);
+      // The spares die with a recycled isolate; the result goes out before the isolate is torn down.
+      send({ type: 'done', id: message.id, outcome, spare: !recycle && spares.length > 0 });
+      prepared.release();
+      if (recycle) retireIsolate();
       setImmediate(() => void fillSpares(message.memoryMb));
     },
   });
