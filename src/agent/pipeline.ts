@@ -107,7 +107,11 @@ export function registryLookupFor(
 /** One task through the stages; throws only for programmer errors (a bad input, a budget that cannot be kept). */
 export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
   const run = prepareTask(agent, runtime, input);
-  if (runtime.settings.REGISTRY_REUSE && (await reuseRegistered(run))) return recordResult(run);
-  await generateAndRepair(run);
-  return recordResult(run);
+  try {
+    if (runtime.settings.REGISTRY_REUSE && (await reuseRegistered(run))) return await recordResult(run);
+    await generateAndRepair(run);
+    return await recordResult(run);
+  } finally {
+    run.releaseSignal();
+  }
 }

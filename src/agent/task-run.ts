@@ -3,9 +3,10 @@
  * spent and tried, and how it ended. `prepareTask` checks the input and builds it; `executeCode` is the one way a
  * stage runs code.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { findNonJsonData } from '../codegen/json-data.js';
+import { anyAbort } from '../core/abort.js';
 import type { ErrorCategory } from '../core/error-categories.js';
 import type { CodeModel } from '../llm/code-model.js';
 import type { LlmReply } from '../llm/types.js';
@@ -44,6 +45,8 @@ export interface TaskRun {
   readonly budgets: Budget[];
   /** The task's signal joined with the mesh's stop signal. */
   readonly signal: AbortSignal;
+  /** Stops following the task's and the mesh's signals: called once the task has ended. */
+  readonly releaseSignal: () => void;
   readonly context: Record<string, unknown>;
   readonly outputSchema: z.ZodType | undefined;
   readonly dependencies: CodeDependencies;
@@ -65,8 +68,10 @@ export interface TaskRun {
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function newResultId(): string {
-  // Sortable by time, unique across processes.
-  return `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
+  // Sortable by time, unique across processes: 40 random bits. A UUID's first ten hex digits are random, and
+  // randomUUID draws from a pool where randomBytes makes a system call each time.
+  const random = randomUUID();
+  return `${Date.now().toString(36)}-${random.slice(0, 8)}${random.slice(9, 11)}`;
 }
 
 export const CANCELLED_MESSAGE = 'The task was cancelled by the caller.';
@@ -104,6 +109,7 @@ export function prepareTask(agent: AgentIdentity, runtime: AgentRuntime, input: 
   const outputSchema = outputSchemaFor(input.outputSchema, agent.outputSchema);
   const model = modelOf(runtime, agent.role);
   const context = input.context ?? {};
+  const joined = input.signal ? anyAbort([input.signal, runtime.stopSignal]) : null;
   return {
     agent,
     runtime,
@@ -114,7 +120,8 @@ export function prepareTask(agent: AgentIdentity, runtime: AgentRuntime, input: 
     context,
     resultId: input.id ?? newResultId(),
     budgets: taskBudgets(runtime.settings, model, `agent "${agent.role}"`, input),
-    signal: input.signal ? AbortSignal.any([input.signal, runtime.stopSignal]) : runtime.stopSignal,
+    signal: joined?.signal ?? runtime.stopSignal,
+    releaseSignal: joined?.release ?? (() => undefined),
     dependencies: dependenciesOf(agent, context, outputSchema),
     attempts: [],
     replies: [],

@@ -11,6 +11,7 @@
  *   in the process for LLM_COOLDOWN seconds.
  */
 import { loadSettings, type Settings } from '../config/settings.js';
+import { anyAbort } from '../core/abort.js';
 import { type BackoffPolicy, retryDelay, sleep } from './backoff.js';
 import type { CallEstimate, CodeModel, ModelRef } from './code-model.js';
 import { clearCooldown, cooldownKey, cooldownRemaining, startCooldown } from './cooldown.js';
@@ -334,7 +335,8 @@ export class LlmChain implements CodeModel {
     const timeoutMs = Math.round(this.settings.LLM_TIMEOUT * 1000);
     const timer = new AbortController();
     const handle = setTimeout(() => timer.abort(new Error('LLM_TIMEOUT')), timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timer.signal]) : timer.signal;
+    const joined = request.signal ? anyAbort([request.signal, timer.signal]) : { signal: timer.signal, release: null };
+    const { signal } = joined;
     let completion: Completion;
     try {
       completion = await provider.complete(request, {
@@ -356,6 +358,7 @@ export class LlmChain implements CodeModel {
       return this.redacted(isProviderError(err) ? err : classifyOther(err, provider.name, provider.model));
     } finally {
       clearTimeout(handle);
+      joined.release?.();
     }
     if (completion.finishReason === 'length') {
       return new ProviderError(

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loadSandboxSettings, type SandboxSettings } from '../config/sandbox-settings.js';
+import { watchAbort } from '../core/abort.js';
 import { type CompiledProgram, compileProgram, toUserPosition } from './compile.js';
 import { confirmedConfinement, type WorkerConfinement } from './confine.js';
 import type { CodeExecutor, ExecutionRequest } from './executor-contract.js';
@@ -91,33 +92,6 @@ function locate(program: CompiledProgram, stack: string | null): { line: number;
     }
   }
   return null;
-}
-
-/** What each signal's single 'abort' listener calls: the executions currently running with that signal. */
-const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
-
-/**
- * Calls `onAbort` when `signal` aborts, until the returned function is called. A signal gets one listener,
- * however many executions share it: a mesh hands its stop signal to every task, and one listener per
- * execution made Node warn of a possible EventTarget memory leak as soon as more than ten ran at once.
- */
-function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
-  let watchers = abortWatchers.get(signal);
-  if (!watchers) {
-    const created = new Set<() => void>();
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const watcher of [...created]) watcher();
-      },
-      { once: true },
-    );
-    abortWatchers.set(signal, created);
-    watchers = created;
-  }
-  const set = watchers;
-  set.add(onAbort);
-  return () => set.delete(onAbort);
 }
 
 /** The sandbox: a {@link CodeExecutor} over a pool of isolated-vm worker processes. */
