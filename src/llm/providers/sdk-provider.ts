@@ -22,10 +22,20 @@ export abstract class SdkProvider<Client> implements Provider {
   }
 
   prepare(): Promise<void> {
+    loadFetch();
     // A failed load is kept by clientOf() and reported by complete().
     return this.clientOf().then(
       () => undefined,
       () => undefined,
     );
   }
+}
+
+/**
+ * Node loads its `fetch` (undici, ~45 ms) on first use, and the SDKs call the global `fetch`: reading one of the
+ * globals it defines loads it now, while the mesh starts, instead of in the first task's model call.
+ */
+function loadFetch(): void {
+  if (typeof globalThis.Headers !== 'function')
+    throw new Error('This Node.js has no fetch (Node.js 20 or later is needed).');
 }
