@@ -233,6 +233,76 @@ function defineTests(): void {
   });
 }
 
+const summarizer = {
+  name: 'nlp.summarizer',
+  description: 'Summarizes text to a target length.',
+  output: z.object({ summary: z.string() }),
+};
+
+describe('two meshes serving one name', () => {
+  beforeEach(transports[0]?.setUp ?? (() => undefined));
+
+  test('with other schemas the second is refused at start, both schemas shown; with the same, they are replicas', async () => {
+    const { caller, stop } = await pair((provider) => {
+      provider.agent({ ...summarizer, input: z.object({ text: z.string() }) }, async ({ text }) => ({
+        summary: text.slice(0, 3),
+      }));
+    });
+    const rival = new Mesh(transport.meshOptions());
+    rival.agent({ ...summarizer, input: z.object({ words: z.array(z.string()) }) }, async ({ words }) => ({
+      summary: words.join(' '),
+    }));
+    const replica = new Mesh(transport.meshOptions());
+    replica.agent({ ...summarizer, input: z.object({ text: z.string() }) }, async ({ text }) => ({
+      summary: text.slice(0, 3),
+    }));
+    try {
+      const refused = await rival.start().catch((err: unknown) => err);
+      assert.ok(isMeshError(refused, 'invalid_definition'), String(refused));
+      assert.match(refused.message, /"text"/);
+      assert.match(refused.message, /"words"/);
+      assert.equal(rival.started, false);
+      await replica.start();
+      assert.deepEqual(await caller.call('nlp.summarizer', { text: 'abcdef' }), { summary: 'abc' });
+      await replica.stop();
+      // One replica left: the entry stays, and calls still work.
+      assert.deepEqual(
+        (await caller.catalog({ channel: 'nlp' })).map((e) => e.name),
+        ['nlp.summarizer'],
+      );
+      assert.deepEqual(await caller.call('nlp.summarizer', { text: 'xyz123' }), { summary: 'xyz' });
+    } finally {
+      await replica.stop();
+      await rival.stop();
+      await stop();
+    }
+  });
+});
+
+test('a mesh of function agents only starts with no LLM provider configured, and serves', async () => {
+  const broker = new InProcessBroker();
+  const [busA, busB] = [connectInProcess(broker), connectInProcess(broker)];
+  // Only LOG_DIRECTORY: no provider key or endpoint anywhere (the environment has none in tests).
+  const only = { LOG_DIRECTORY: tempDir('mesh-no-llm'), LLM_PROVIDER_ORDER: 'claude' };
+  const provider = new Mesh({ bus: busA, config: only });
+  provider.agent(
+    { name: 'math.double', description: 'Doubles a number.', input: z.object({ n: z.number() }) },
+    async ({ n }) => ({ n: n * 2 }),
+  );
+  const caller = new Mesh({ bus: busB, config: only });
+  caller.agent({ name: 'local.noop', description: 'Keeps the caller a mesh with an agent.' }, () => undefined);
+  try {
+    await provider.start();
+    await caller.start();
+    assert.deepEqual(await caller.call('math.double', { n: 21 }), { n: 42 });
+  } finally {
+    await caller.stop();
+    await provider.stop();
+    await busA.close();
+    await busB.close();
+  }
+});
+
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {

@@ -12,7 +12,9 @@ import type { AgentRuntime } from '../agent/pipeline.js';
 import { loadPromptTemplates } from '../codegen/prompts.js';
 import { sandboxSettingsOf } from '../config/sandbox-settings.js';
 import { loadSettings, type Settings, type SettingsInput } from '../config/settings.js';
+import type { CodeModel } from '../llm/code-model.js';
 import { createCodeModel } from '../llm/create-model.js';
+import { lazyCodeModel } from '../llm/lazy-model.js';
 import { checkModelMiddleware, type ModelMiddleware, wrapModel } from '../llm/model-middleware.js';
 import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
@@ -372,10 +374,13 @@ export class Mesh extends MeshEventEmitter {
     const settings = loadSettings({ config: this.options.config });
     this.checkTransport(settings);
     const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
-    const model = wrapModel(
-      createCodeModel(settings, this.options.providers ? { providers: this.options.providers } : {}),
-      ...(this.middleware.model ?? []),
-    );
+    const buildModel = (): CodeModel =>
+      wrapModel(
+        createCodeModel(settings, this.options.providers ? { providers: this.options.providers } : {}),
+        ...(this.middleware.model ?? []),
+      );
+    // Only AutoAgents ask a model for code: a mesh of function agents (or a caller) starts with no provider set up.
+    const model = this.byRole.size > 0 ? buildModel() : lazyCodeModel(buildModel);
     const models = agentModels(settings, model, this.byRole.values());
     // Before the sandbox warms and long before any model call: a log directory that cannot hold results
     // would otherwise lose the first task's result after it was paid for.

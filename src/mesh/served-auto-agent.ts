@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { AutoAgent } from '../agent/auto-agent.js';
 import type { Envelope } from '../agent/envelope.js';
-import { defineFunctionAgent, type FunctionAgent } from '../transport/oam/function-agent.js';
+import { type AnyHandler, FunctionAgent } from '../transport/oam/function-agent.js';
 
 export const autoAgentInput = z.object({
   task: z.string().min(1, 'task must be a non-empty string: what the agent should do'),
@@ -83,10 +83,7 @@ export function runServedTask(agent: AutoAgent, input: AutoAgentInput, signal?: 
 
 /** The agent as served on the mesh: a responder whose handler runs the request as a task (or a workflow step). */
 export function servedAutoAgent(agent: AutoAgent): FunctionAgent {
-  return defineFunctionAgent(
-    autoAgentSpec(agent),
-    // The envelope is the output; the zod schema only describes it for the contract.
-    async (input, context) =>
-      (await runServedTask(agent, input, context.signal)) as unknown as z.input<typeof envelopeOutput>,
-  );
+  const handler = (input: AutoAgentInput, context: { signal: AbortSignal }): Promise<Envelope> =>
+    runServedTask(agent, input, context.signal);
+  return new FunctionAgent(autoAgentSpec(agent), handler as AnyHandler, 'auto');
 }

@@ -91,7 +91,8 @@ export interface RegistrationInfo {
 }
 
 export class FunctionAgent {
-  readonly kind = 'function' as const;
+  /** What serves it, recorded in the contract: your handler (`function`), an AutoAgent (`auto`), a CustomAgent. */
+  readonly kind: 'function' | 'auto' | 'custom';
   readonly name: string;
   readonly description: string;
   readonly version: string;
@@ -104,7 +105,12 @@ export class FunctionAgent {
   readonly #input: Schema | undefined;
   readonly #output: Schema | undefined;
 
-  constructor(spec: FunctionAgentSpec<Schema | undefined, Schema | undefined>, handler: AnyHandler) {
+  constructor(
+    spec: FunctionAgentSpec<Schema | undefined, Schema | undefined>,
+    handler: AnyHandler,
+    kind: 'function' | 'auto' | 'custom' = 'function',
+  ) {
+    this.kind = kind;
     this.name = checkedName(spec?.name);
     this.description = checkedDescription(this.name, spec.description);
     this.version = checkedVersion(this.name, spec.version);
