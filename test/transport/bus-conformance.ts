@@ -99,6 +99,12 @@ const iterate = (watch: KvWatch): AsyncIterator<KvEntry> => watch[Symbol.asyncIt
 
 const ONE_MIB = 1024 * 1024;
 
+/** What a bus hands out is a plain Uint8Array (not a Node Buffer), whatever was sent, so bytes compare alike. */
+function assertPlainBytes(data: Uint8Array | null | undefined, what: string): void {
+  assert.ok(data, `${what}: no bytes`);
+  assert.equal(Object.getPrototypeOf(data), Uint8Array.prototype, `${what} is a ${data.constructor.name}`);
+}
+
 export function busConformance(name: string, harness: BusHarness): void {
   describe(`${name}: bus conformance`, () => {
     /** Runs `body` with `count` fresh connections to the broker, closed afterwards whatever happens. */
@@ -127,13 +133,18 @@ export function busConformance(name: string, harness: BusHarness): void {
         const headers = { 'X-Mesh-Request-Id': '0123abcd', 'lower-case': 'v', MiXeD: 'A b' };
         a.publish(subject, bytes('{"hello":"world"}'), { headers });
         a.publish(subject, new Uint8Array(0));
-        await waitFor(() => got.length === 2, 'two messages');
+        const sent = Buffer.from('from a Buffer');
+        a.publish(subject, sent);
+        sent.fill(0);
+        await waitFor(() => got.length === 3, 'three messages');
         assert.equal(got[0]?.subject, subject);
         assert.equal(got[0]?.reply, undefined);
         assert.deepEqual(got[0]?.headers, headers);
         assert.equal(text(got[0]?.data ?? new Uint8Array()), '{"hello":"world"}');
         assert.deepEqual(got[1]?.headers, {});
         assert.equal(got[1]?.data.length, 0);
+        assert.equal(text(got[2]?.data ?? new Uint8Array()), 'from a Buffer', 'the bytes as sent, not changed after');
+        for (const message of got) assertPlainBytes(message.data, 'a message body');
       }));
 
     test('wildcards: * matches one token, a final > one or more; literal subjects only themselves', () =>
@@ -360,7 +371,7 @@ export function busConformance(name: string, harness: BusHarness): void {
           assert.equal(await kv.get('missing'), null);
           const r1 = await kv.put('a', bytes('1'));
           const r2 = await kv.put('b', bytes('2'));
-          const r3 = await kv.put('a', bytes('3'));
+          const r3 = await kv.put('a', Buffer.from('3'));
           assert.deepEqual([r1, r2, r3], [1, 2, 3]);
           const entry = await kv.get('a');
           assert.ok(entry);
@@ -369,6 +380,7 @@ export function busConformance(name: string, harness: BusHarness): void {
           assert.equal(text(entry.value), '3');
           assert.equal(entry.revision, 3);
           assert.equal(entry.operation, 'PUT');
+          assertPlainBytes(entry.value, 'a KV value');
           assert.ok(entry.created instanceof Date && Math.abs(entry.created.getTime() - Date.now()) < 60_000);
         }));
 
@@ -431,6 +443,7 @@ export function busConformance(name: string, harness: BusHarness): void {
           await kv.delete('z');
           const live = await nextEntries(entries, 2);
           watch.stop();
+          for (const entry of [...initial, ...live]) assertPlainBytes(entry.value, 'a watched value');
           assert.deepEqual(
             live.map((e) => [e.key, text(e.value), e.operation]),
             [
@@ -503,7 +516,7 @@ export function busConformance(name: string, harness: BusHarness): void {
           const name = unique();
           const store = await a.objectStore(name);
           const big = new Uint8Array(2 * ONE_MIB + 123).map((_, i) => i % 251);
-          const info = await store.put('report.md', bytes('# Report'));
+          const info = await store.put('report.md', Buffer.from('# Report'));
           assert.equal(info.name, 'report.md');
           assert.equal(info.size, 8);
           assert.ok(info.modified instanceof Date);
@@ -511,6 +524,7 @@ export function busConformance(name: string, harness: BusHarness): void {
           const other = await b.objectStore(name);
           assert.equal(text((await other.get('report.md')) ?? new Uint8Array()), '# Report');
           assert.deepEqual(await other.get('data/big.bin'), big);
+          assertPlainBytes(await other.get('report.md'), 'an object');
           assert.equal(await other.get('missing'), null);
           assert.deepEqual(
             (await other.list()).map((o) => [o.name, o.size]),

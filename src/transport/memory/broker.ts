@@ -97,13 +97,13 @@ export class InProcessBroker {
   }
 }
 
-/** Each receiver gets its own bytes and headers, as each NATS client decodes its own copy. */
+/** Each receiver gets its own bytes (a plain Uint8Array, whatever was sent) and headers, as each NATS client decodes its own copy. */
 function copyOf(message: RoutedMessage): BusMessage {
   return {
     subject: message.subject,
     ...(message.reply === undefined ? {} : { reply: message.reply }),
     headers: { ...message.headers },
-    data: message.data.slice(),
+    data: new Uint8Array(message.data),
   };
 }
 

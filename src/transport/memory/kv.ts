@@ -117,7 +117,7 @@ export class InProcessKvBucket implements KvBucket {
     const entry: KvEntry = {
       bucket: this.name,
       key,
-      value: value.slice(),
+      value: new Uint8Array(value),
       revision: ++this.state.sequence,
       operation,
       created: new Date(),
@@ -140,5 +140,5 @@ export class InProcessKvBucket implements KvBucket {
 
 /** Callers get their own bytes, so changing them changes nothing stored. */
 function copyEntry(entry: KvEntry): KvEntry {
-  return { ...entry, value: entry.value.slice(), created: new Date(entry.created) };
+  return { ...entry, value: new Uint8Array(entry.value), created: new Date(entry.created) };
 }

@@ -17,14 +17,15 @@ export class InProcessObjectBucket implements ObjectBucket {
 
   async put(name: string, data: Uint8Array): Promise<ObjectInfo> {
     this.ready(name);
-    const stored = { data: data.slice(), modified: new Date() };
+    const stored = { data: new Uint8Array(data), modified: new Date() };
     this.objects.set(name, stored);
     return infoOf(name, stored);
   }
 
   async get(name: string): Promise<Uint8Array | null> {
     this.ready(name);
-    return this.objects.get(name)?.data.slice() ?? null;
+    const stored = this.objects.get(name);
+    return stored ? new Uint8Array(stored.data) : null;
   }
 
   async delete(name: string): Promise<boolean> {

@@ -33,6 +33,7 @@ import { runHandler } from '../deliver.js';
 import { noResponders, requestTimeout } from '../failures.js';
 import { assertBucketName } from '../names.js';
 import { raceRequest } from '../request-race.js';
+import { plainBytes } from './bytes.js';
 import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './connect-options.js';
 import { connectError, type ErrorContext, operationError } from './errors.js';
 import { openKvBucket } from './kv.js';
@@ -88,7 +89,8 @@ class NatsBus extends BusBase implements Bus {
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
     this.checkMessage(subject, data, options.headers, options.reply);
     try {
-      this.nc.publish(subject, data, {
+      // The client queues the bytes it is given and writes them later: a copy keeps what was sent as it was.
+      this.nc.publish(subject, new Uint8Array(data), {
         ...(options.reply ? { reply: options.reply } : {}),
         ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
       });
@@ -105,7 +107,7 @@ class NatsBus extends BusBase implements Bus {
     }
     return raceRequest(subject, options, this.location, this.inFlight, (settle) => {
       this.nc
-        .request(subject, data, {
+        .request(subject, new Uint8Array(data), {
           timeout: options.timeoutMs,
           ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
         })
@@ -241,6 +243,6 @@ function toBusMessage(message: Msg): BusMessage {
     subject: message.subject,
     ...(message.reply ? { reply: message.reply } : {}),
     headers,
-    data: message.data,
+    data: plainBytes(message.data),
   };
 }

@@ -10,6 +10,7 @@ import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { KvBucket, KvBucketOptions, KvEntry, KvWatch, KvWatchOptions } from '../bus.js';
 import { BusError } from '../bus-errors.js';
 import { assertKey, assertKeyPattern } from '../names.js';
+import { plainBytes } from './bytes.js';
 import { type ErrorContext, isApiError, mapFailure } from './errors.js';
 
 const STREAM_NOT_FOUND = 10059;
@@ -157,5 +158,5 @@ function toEntry(entry: {
   created: Date;
 }): KvEntry {
   const { bucket, key, value, revision, operation, created } = entry;
-  return { bucket, key, value, revision, operation, created };
+  return { bucket, key, value: plainBytes(value), revision, operation, created };
 }

@@ -2,6 +2,7 @@
 import type { ObjectInfo as NatsObjectInfo, ObjectStore } from '@nats-io/obj';
 import type { ObjectBucket, ObjectInfo } from '../bus.js';
 import { assertObjectName } from '../names.js';
+import { plainBytes } from './bytes.js';
 import { type ErrorContext, mapFailure } from './errors.js';
 
 export class NatsObjectBucket implements ObjectBucket {
@@ -17,7 +18,10 @@ export class NatsObjectBucket implements ObjectBucket {
   }
 
   get(name: string): Promise<Uint8Array | null> {
-    return this.run(name, 'get', () => this.store.getBlob(name));
+    return this.run(name, 'get', async () => {
+      const data = await this.store.getBlob(name);
+      return data && plainBytes(data);
+    });
   }
 
   delete(name: string): Promise<boolean> {
