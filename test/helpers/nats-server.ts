@@ -1,7 +1,8 @@
 /**
  * A real nats-server (Debian's package, 2.9.10 is enough) for tests: JetStream on, loopback only, a random free
- * port, a temporary store removed by `stop()`. `restart()` keeps the port and the store (a broker restart);
- * `kill()` is SIGKILL. Extra config (auth, system account) goes in `config`, in nats-server's config syntax.
+ * port, a temporary store removed by `stop()`. `restart()` keeps the port and the store (a broker restart), or
+ * empties the store in between; `kill()` is SIGKILL. Extra config (auth, system account) goes in `config`, in
+ * nats-server's config syntax.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,8 @@ export interface NatsServer {
   readonly port: number;
   /** The server's process id (for SIGSTOP/SIGKILL tests). */
   readonly pid: number;
-  restart(): Promise<void>;
+  /** Stops and starts again on the same port; `{ loseStore: true }` empties the store in between (a lost disk). */
+  restart(options?: { loseStore?: boolean }): Promise<void>;
   /** SIGKILL, without removing the store (restart() brings it back). */
   kill(): Promise<void>;
   /** Stops the server and removes its store and config. */
@@ -64,8 +66,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     get pid() {
       return server.process.pid ?? -1;
     },
-    async restart() {
+    async restart(restartOptions = {}) {
       await server.stop();
+      if (restartOptions.loseStore) {
+        rmSync(storeDir, { recursive: true, force: true });
+        mkdirSync(storeDir);
+      }
       await launch();
     },
     kill: () => server.stop('SIGKILL'),

@@ -91,22 +91,14 @@ export async function startHost(
 ): Promise<TestHost> {
   const bus = await broker.connect();
   const warnings: string[] = [];
-  const onWarning = (message: string): void => {
-    warnings.push(message);
-  };
-  const catalog = await Catalog.open(bus, { onWarning });
-  await catalog.start();
-  const registry = await Registry.open(bus);
-  const host = new Host({
-    bus,
-    catalog,
-    registry,
+  const host = await Host.open(bus, {
     instanceId: newInstanceId(),
     node: 'node-test',
-    onWarning,
+    onWarning: (message) => warnings.push(message),
     ...options,
   });
   await host.start(documents);
+  const { catalog, registry } = host;
   return { bus, catalog, registry, host, warnings };
 }
 

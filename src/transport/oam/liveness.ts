@@ -20,10 +20,10 @@
  */
 import type { Bus, BusMessage, BusSubscription, KvBucket, KvEntry, KvWatch } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
-import type { Catalog } from './catalog.js';
+import { Catalog } from './catalog.js';
 import type { RegistryDocument } from './contract-types.js';
 import { pythonJsonBytes } from './python-json.js';
-import type { Registry } from './registry.js';
+import { Registry } from './registry.js';
 import { catalogEntryOf, pythonIsoTime } from './registry-document.js';
 import { BUCKET, clientName, decodeBody, encodeBody, subjects } from './wire.js';
 
@@ -45,10 +45,14 @@ export interface DeathNotice {
   instance_id: string;
 }
 
-export interface HostOptions {
+export interface HostOptions extends HostSettings {
   bus: Bus;
   catalog: Catalog;
   registry: Registry;
+}
+
+/** Everything {@link Host.open} needs besides the bus. */
+export interface HostSettings {
   /** 32 hex characters (`newInstanceId()`); also the NATS client name's suffix (`oam-host-{id}`). */
   instanceId: string;
   /** NODE_NAME, for people reading the hosts bucket. */
@@ -148,6 +152,25 @@ export class Host {
     this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.#deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
     this.#advisories = options.advisories ?? null;
+  }
+
+  /**
+   * Opens the catalog (loaded and watched), the registry and a host on `bus`; the host is started by
+   * {@link Host.start}. The catalog's `lookup` is what the caller's pre-flight reads.
+   */
+  static async open(bus: Bus, settings: HostSettings): Promise<Host> {
+    const catalog = await Catalog.open(bus, { onWarning: settings.onWarning });
+    await catalog.start();
+    return new Host({ ...settings, bus, catalog, registry: await Registry.open(bus) });
+  }
+
+  /** The catalog this host registers in (a warm cache of every agent on the mesh). */
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  get registry(): Registry {
+    return this.#registry;
   }
 
   /** The agents this host serves, sorted. */
