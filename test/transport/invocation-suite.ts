@@ -41,10 +41,11 @@ export async function waitFor(condition: () => boolean, what: string, ms = 5_000
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Every message on `subject` from now on. */
-export function collect(bus: Bus, subject: string): BusMessage[] {
+/** Every message on `subject` from the moment this resolves (the subscription has reached the broker). */
+export async function collect(bus: Bus, subject: string): Promise<BusMessage[]> {
   const got: BusMessage[] = [];
   bus.subscribe(subject, (message) => got.push(message));
+  await bus.flush();
   return got;
 }
 
@@ -104,9 +105,11 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
         providerBus,
         callerBus,
         caller: new Caller(callerBus, callerOptions),
-        serve(agent: FunctionAgent, options: ServeOptions = {}): ServedAgent {
+        /** Serves `agent` and waits until requests can reach it. */
+        async serve(agent: FunctionAgent, options: ServeOptions = {}): Promise<ServedAgent> {
           const handle = serveAgent(providerBus, agent, options);
           served.push(handle);
+          await handle.ready;
           return handle;
         },
       };
@@ -115,8 +118,8 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
     test('call: the result; an input of {} arrives as {} (never an empty body), no result answers {}', async () => {
       const m = await mesh();
       const seen: unknown[] = [];
-      m.serve(defineFunctionAgent(addSpec(`${m.channel}.add`), async ({ a, b }) => ({ sum: a + b })));
-      m.serve(
+      await m.serve(defineFunctionAgent(addSpec(`${m.channel}.add`), async ({ a, b }) => ({ sum: a + b })));
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.note`, description: 'notes', input: z.looseObject({}) },
           async (input) => {
@@ -132,7 +135,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
     test('a trigger is called with no input and answers its output', async () => {
       const m = await mesh();
       let runs = 0;
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.refresh`, description: 'refreshes', output: z.object({ keys_refreshed: z.int() }) },
           async () => ({ keys_refreshed: ++runs }),
@@ -143,7 +146,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('requests run concurrently: a slow request never holds up the others', async () => {
       const m = await mesh();
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.slow`, description: 'slow', input: z.object({ ms: z.int() }) },
           async ({ ms }) => {
@@ -167,7 +170,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('stream: the chunks in order, then the end', async () => {
       const m = await mesh();
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           {
             name: `${m.channel}.count`,
@@ -191,8 +194,8 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('an error mid-stream: the chunks before it arrive, then the MeshError with the remote code and message', async () => {
       const m = await mesh();
-      const errors = collect(m.callerBus, `mesh.errors.${m.channel}.count`);
-      m.serve(
+      const errors = await collect(m.callerBus, `mesh.errors.${m.channel}.count`);
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.count`, description: 'counts', input: z.object({ n: z.int(), fail_at: z.int() }) },
           async function* ({ n, fail_at }) {
@@ -217,8 +220,8 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('a handler that throws: handler_error with its message, and the envelope copied to mesh.errors.{name}', async () => {
       const m = await mesh();
-      const errors = collect(m.callerBus, `mesh.errors.${m.channel}.fail`);
-      m.serve(
+      const errors = await collect(m.callerBus, `mesh.errors.${m.channel}.fail`);
+      await m.serve(
         defineFunctionAgent({ name: `${m.channel}.fail`, description: 'fails', input: z.object({}) }, async () => {
           throw new Error('kaput');
         }),
@@ -244,7 +247,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
           return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
         },
       );
-      const handle = m.serve(hung, { drainTimeoutMs: 50 });
+      const handle = await m.serve(hung, { drainTimeoutMs: 50 });
       const started = Date.now();
       await meshError(m.caller.call(`${m.channel}.hang`, {}, { timeoutMs: 300 }), 'timeout', /within 300 ms/);
       const elapsed = Date.now() - started;
@@ -256,7 +259,9 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('a result its own schema rejects is invalid_output; an input that fails is invalid_input with the issues', async () => {
       const m = await mesh();
-      m.serve(defineFunctionAgent(addSpec(`${m.channel}.add`), async ({ a, b }) => ({ sum: `${a}${b}` }) as never));
+      await m.serve(
+        defineFunctionAgent(addSpec(`${m.channel}.add`), async ({ a, b }) => ({ sum: `${a}${b}` }) as never),
+      );
       const bad = await meshError(m.caller.call(`${m.channel}.add`, { a: 2, b: 3 }), 'invalid_output');
       assert.deepEqual((bad.details.errors as Array<{ loc: unknown }>)[0]?.loc, ['sum']);
       const invalid = await meshError(
@@ -270,7 +275,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
     test('a MeshError the handler throws keeps its code and details across the wire (unknown codes too)', async () => {
       const m = await mesh();
       const { MeshError } = await import('../../src/transport/oam/mesh-error.js');
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.picky`, description: 'picky', input: z.object({ code: z.string() }) },
           async ({ code }) => {
@@ -314,7 +319,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
           return flags ? entry(name, flags[0], flags[1]) : undefined;
         },
       });
-      const sent = collect(m.providerBus, `mesh.agent.${m.channel}.>`);
+      const sent = await collect(m.providerBus, `mesh.agent.${m.channel}.>`);
       const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
         [
           'call streamer',
@@ -370,7 +375,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('the provider checks the stream flag too: a call to a streamer is answered invocation_mismatch, a stream to a responder gets an error frame', async () => {
       const m = await mesh(); // no catalog: nothing to pre-flight against
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.count`, description: 'counts', input: z.object({}) },
           async function* () {
@@ -378,7 +383,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
           },
         ),
       );
-      m.serve(
+      await m.serve(
         defineFunctionAgent({ name: `${m.channel}.add`, description: 'adds', input: z.object({}) }, async () => ({
           sum: 1,
         })),
@@ -397,9 +402,9 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('a stream request whose request id cannot name a stream subject is refused on mesh.errors, the handler not run', async () => {
       const m = await mesh();
-      const errors = collect(m.callerBus, `mesh.errors.${m.channel}.count`);
+      const errors = await collect(m.callerBus, `mesh.errors.${m.channel}.count`);
       let runs = 0;
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.count`, description: 'counts', input: z.object({}) },
           async function* () {
@@ -422,9 +427,9 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('send: fire and forget still runs the handler; its failures go to mesh.errors.{name}', async () => {
       const m = await mesh();
-      const errors = collect(m.callerBus, `mesh.errors.${m.channel}.>`);
+      const errors = await collect(m.callerBus, `mesh.errors.${m.channel}.>`);
       const got: unknown[] = [];
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.audit`, description: 'audits', input: z.object({ event: z.string() }) },
           async ({ event }) => {
@@ -443,7 +448,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('send with onReply: every instant reply is heard (subscribed before publishing), once, with no timeout after it', async () => {
       const m = await mesh();
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.echo`, description: 'echoes', input: z.object({ n: z.int() }) },
           ({ n }) => {
@@ -480,7 +485,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('send with onReply to an agent that never answers: onError gets `timeout`', async () => {
       const m = await mesh();
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.mute`, description: 'never answers', input: z.object({}) },
           () => new Promise(() => {}),
@@ -504,8 +509,9 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
       const name = `${m.channel}.prices`;
       const events = m.caller.subscribe({ agent: name });
       const channel = m.caller.subscribe({ channel: m.channel }, { idleTimeoutMs: 2_000 });
+      await Promise.all([events.ready, channel.ready]);
       let emitted = 0;
-      const handle = m.serve(
+      const handle = await m.serve(
         defineFunctionAgent(
           { name, description: 'prices', output: z.object({ price: z.number() }) },
           async function* ({ signal }) {
@@ -532,7 +538,8 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
       const m = await mesh();
       const name = `${m.channel}.news`;
       const byAgent = m.caller.subscribe({ agent: name });
-      const frames = collect(m.providerBus, `mesh.agent.${name}.events`);
+      await byAgent.ready;
+      const frames = await collect(m.providerBus, `mesh.agent.${name}.events`);
       m.caller.publish(name, { headline: 'a' });
       m.caller.publish({ agent: name }, { headline: 'b' });
       assert.deepEqual((await byAgent.next()).value, { headline: 'a' });
@@ -546,6 +553,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
       const subject = `${m.channel}.raw`;
       const bySubject = m.caller.subscribe({ subject });
+      await bySubject.ready;
       m.caller.publish({ subject }, { json: true });
       m.caller.publish({ subject }, 'plain text');
       m.caller.publish({ subject }, new Uint8Array([1, 2, 3]));
@@ -561,7 +569,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
       const watched = `${m.channel}.raw-docs`;
       const seen: unknown[] = [];
       let ended = false;
-      const handle = m.serve(
+      const handle = await m.serve(
         defineFunctionAgent({ name: `${m.channel}.extract`, description: 'extracts' }, async (context) => {
           for await (const doc of context.subscribe({ subject: watched })) seen.push(doc);
           ended = true;
@@ -579,7 +587,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
     test('a result over the server max_payload is a payload_too_large error reply, not a silent drop', async () => {
       const m = await mesh();
       const size = m.providerBus.maxPayload + 1024;
-      m.serve(
+      await m.serve(
         defineFunctionAgent({ name: `${m.channel}.big`, description: 'big', input: z.object({}) }, async () => ({
           blob: 'x'.repeat(size),
         })),
@@ -595,11 +603,11 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
     test('agent_died: a death notice for the agent fails the call and the stream in flight at once, with the notice as details', async () => {
       const m = await mesh();
       const name = `${m.channel}.dies`;
-      m.serve(
+      await m.serve(
         defineFunctionAgent({ name, description: 'never answers', input: z.object({}) }, () => new Promise(() => {})),
         { drainTimeoutMs: 10 },
       );
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${name}s`, description: 'never streams', input: z.object({}) },
           async function* () {
@@ -629,7 +637,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('an aborted signal cancels a call and a stream with `cancelled`', async () => {
       const m = await mesh();
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.slow`, description: 'slow', input: z.object({}) },
           (_input, { signal }) => delay(2_000, {}, { signal }),
@@ -648,7 +656,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('a stream with no frame for idleTimeoutMs, or not done in totalTimeoutMs, fails with `timeout`', async () => {
       const m = await mesh();
-      m.serve(
+      await m.serve(
         defineFunctionAgent(
           { name: `${m.channel}.trickle`, description: 'slow chunks', input: z.object({ gap: z.int() }) },
           async function* ({ gap }, { signal }) {
@@ -676,7 +684,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
 
     test('stop() drains: a request in flight is still answered; afterwards the name has no responders', async () => {
       const m = await mesh();
-      const handle = m.serve(
+      const handle = await m.serve(
         defineFunctionAgent({ name: `${m.channel}.work`, description: 'works', input: z.object({}) }, async () => {
           await sleep(200);
           return { done: true };

@@ -27,9 +27,10 @@ function meshTraffic(tap: BusMessage[], names: string[]): BusMessage[] {
   return tap.filter((m) => m.subject.startsWith('mesh.') && names.some((n) => m.subject.includes(n)));
 }
 
-/** A bare OAM-shaped agent: a subscriber in OAM's queue group, answering with `answer`. */
-function rawAgent(bus: Bus, name: string, answer: (message: BusMessage) => void): void {
+/** A bare OAM-shaped agent: a subscriber in OAM's queue group, answering with `answer`; resolves once subscribed. */
+async function rawAgent(bus: Bus, name: string, answer: (message: BusMessage) => void): Promise<void> {
   bus.subscribe(`mesh.agent.${name}`, answer, { queue: `q.${name}` });
+  await bus.flush();
 }
 
 /** Publishes exactly these headers and body, as nats-py would. */
@@ -61,7 +62,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
       const provider = await connect();
       const python = await connect();
       const tapBus = await connect();
-      const tap = collect(tapBus, '>');
+      const tap = await collect(tapBus, '>');
       const options = { instanceId: PROVIDER_INSTANCE };
       served.push(
         serveAgent(
@@ -98,7 +99,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
           options,
         ),
       );
-      await sleep(50); // the tap and the providers' subscriptions reach the broker
+      await Promise.all([...served.map((agent) => agent.ready), tapBus.flush()]);
       return { provider, python, tap };
     }
 
@@ -134,8 +135,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
     test('provider, stream: the captured stream request gets Seq 0, 1 and the End frame with the count and an empty body', async () => {
       const { python, tap } = await automeshPeers();
       const requestId = 'dc14471f99ad4c25ad2bdb2d93271050';
-      const frames = collect(python, `mesh.stream.${requestId}`);
-      await sleep(20);
+      const frames = await collect(python, `mesh.stream.${requestId}`);
       pySend(python, 'mesh.agent.peer.count', '{"n": 2}', {
         'X-Mesh-Request-Id': requestId,
         'X-Mesh-Stream': 'true',
@@ -163,9 +163,8 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
     test('provider, error mid-stream: a chunk, the error frame without Seq, and the envelope copied to mesh.errors minus Source', async () => {
       const { python } = await automeshPeers();
       const requestId = '2ca8994f0e1d2c3b4a5968778695a4b3';
-      const frames = collect(python, `mesh.stream.${requestId}`);
-      const errors = collect(python, 'mesh.errors.peer.count');
-      await sleep(20);
+      const frames = await collect(python, `mesh.stream.${requestId}`);
+      const errors = await collect(python, 'mesh.errors.peer.count');
       pySend(python, 'mesh.agent.peer.count', '{"n": 3, "fail_at": 1}', {
         'X-Mesh-Request-Id': requestId,
         'X-Mesh-Stream': 'true',
@@ -209,7 +208,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
     test('provider, invalid input: the envelope OAM main captured, on the reply and on mesh.errors', async () => {
       const { python } = await automeshPeers();
       const requestId = 'c8207a12aa1b4c2d8e9f00112233445a';
-      const errors = collect(python, 'mesh.errors.peer.add');
+      const errors = await collect(python, 'mesh.errors.peer.add');
       const reply = await python.request('mesh.agent.peer.add', bytes('{"a": "x"}'), {
         headers: { 'X-Mesh-Request-Id': requestId },
         timeoutMs: 5_000,
@@ -230,8 +229,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
         'X-Mesh-Request-Id': 'aaaa0000bbbb1111cccc2222dddd3333',
       });
       const requestId = 'eeee4444ffff5555aaaa6666bbbb7777';
-      const results = collect(python, `mesh.results.${requestId}`);
-      await sleep(20);
+      const results = await collect(python, `mesh.results.${requestId}`);
       pySend(
         python,
         'mesh.agent.peer.add',
@@ -260,7 +258,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
       const { python } = await automeshPeers();
       const replica = await connect();
       let replicaGot = 0;
-      rawAgent(replica, 'peer.add', (message) => {
+      await rawAgent(replica, 'peer.add', (message) => {
         replicaGot += 1;
         replica.publish(message.reply ?? '', bytes('{"sum":-1}'), {
           headers: {
@@ -270,7 +268,6 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
           },
         });
       });
-      await sleep(50);
       const answers = await Promise.all(
         Array.from({ length: 30 }, (_, n) =>
           python
@@ -292,8 +289,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
     test('provider, publisher: events on mesh.agent.{name}.events with Seq and End false, no request id; an End frame at stop', async () => {
       const provider = await connect();
       const python = await connect();
-      const events = collect(python, 'mesh.agent.peer.ticks.events');
-      await sleep(20);
+      const events = await collect(python, 'mesh.agent.peer.ticks.events');
       const handle = serveAgent(
         provider,
         defineFunctionAgent(
@@ -328,7 +324,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
     test('caller: the request automesh sends is what OAM sends (32-hex request id, instance id, JSON body, inbox reply)', async () => {
       const { agentBus, callerBus } = await pair();
       const seen: BusMessage[] = [];
-      rawAgent(agentBus, 'peer.add', (message) => {
+      await rawAgent(agentBus, 'peer.add', (message) => {
         seen.push(message);
         agentBus.publish(message.reply ?? '', bytes('{"sum":5}'), {
           headers: {
@@ -339,7 +335,6 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
           },
         });
       });
-      await sleep(50);
       const caller = new Caller(callerBus, { instanceId: CALLER_INSTANCE });
       assert.deepEqual(await caller.call('peer.add', { a: 2, b: 3 }), { sum: 5 });
       const request = seen[0];
@@ -363,7 +358,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
       const { agentBus, callerBus } = await pair();
       const bodies = ['{"sum":5}', '{"sum": 5}', '', '[1, 2]'];
       let turn = 0;
-      rawAgent(agentBus, 'peer.any', (message) => {
+      await rawAgent(agentBus, 'peer.any', (message) => {
         const body = bodies[turn++] ?? '';
         const headers =
           turn === 4
@@ -375,7 +370,6 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
               };
         agentBus.publish(message.reply ?? '', bytes(body), headers ? { headers } : {});
       });
-      await sleep(50);
       const caller = new Caller(callerBus);
       assert.deepEqual(await caller.call('peer.any', {}), { sum: 5 });
       assert.deepEqual(await caller.call('peer.any', {}), { sum: 5 });
@@ -389,7 +383,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
 
     test("caller of a raw OAM agent: the captured invalid_input envelope (json.dumps) becomes MeshError invalid_input with pydantic's errors; unknown codes are kept", async () => {
       const { agentBus, callerBus } = await pair();
-      rawAgent(agentBus, 'peer.add', (message) => {
+      await rawAgent(agentBus, 'peer.add', (message) => {
         const id = message.headers['X-Mesh-Request-Id'] ?? '';
         const code = text(message.data).includes('future') ? 'future_code' : 'invalid_input';
         const envelope =
@@ -400,7 +394,6 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
           headers: { 'X-Mesh-Status': 'error', 'X-Mesh-Request-Id': id, 'X-Mesh-Instance-Id': PROVIDER_INSTANCE },
         });
       });
-      await sleep(50);
       const caller = new Caller(callerBus);
       const err = await meshError(
         caller.call('peer.add', { a: 'x' }),
@@ -416,7 +409,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
     test('caller of a raw OAM streamer: subscribed before the request; frames without body or headers dropped; End ends; an error frame throws', async () => {
       const { agentBus, callerBus } = await pair();
       const requests: BusMessage[] = [];
-      rawAgent(agentBus, 'peer.count', (message) => {
+      await rawAgent(agentBus, 'peer.count', (message) => {
         requests.push(message);
         const id = message.headers['X-Mesh-Request-Id'] ?? '';
         const subject = `mesh.stream.${id}`;
@@ -441,7 +434,6 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
           frame(seq(2, true), '');
         }
       });
-      await sleep(50);
       const caller = new Caller(callerBus, { instanceId: CALLER_INSTANCE });
       const chunks: unknown[] = [];
       for await (const chunk of caller.stream('peer.count', { n: 2 })) chunks.push(chunk);
@@ -466,7 +458,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
 
     test('caller of a raw OAM streamer out of order: chunk_sequence_error with expected and got', async () => {
       const { agentBus, callerBus } = await pair();
-      rawAgent(agentBus, 'peer.jumpy', (message) => {
+      await rawAgent(agentBus, 'peer.jumpy', (message) => {
         const id = message.headers['X-Mesh-Request-Id'] ?? '';
         for (const n of [0, 2]) {
           pySend(agentBus, `mesh.stream.${id}`, `{"i":${n}}`, {
@@ -476,7 +468,6 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
           });
         }
       });
-      await sleep(50);
       const got: unknown[] = [];
       const err = await meshError(
         (async () => {
@@ -492,7 +483,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
     test('caller, send with onReply to a raw OAM agent: reply subject mesh.results.{request id}, an instant reply is heard', async () => {
       const { agentBus, callerBus } = await pair();
       const requests: BusMessage[] = [];
-      rawAgent(agentBus, 'peer.add', (message) => {
+      await rawAgent(agentBus, 'peer.add', (message) => {
         requests.push(message);
         if (!message.reply) return; // fire and forget
         agentBus.publish(message.reply, bytes('{"sum":3}'), {
@@ -503,7 +494,6 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
           },
         });
       });
-      await sleep(50);
       const replies: unknown[] = [];
       const id = await new Caller(callerBus).send(
         'peer.add',
@@ -523,7 +513,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
       const publisherBus = await connect();
       const callerBus = await connect();
       const events = new Caller(callerBus).subscribe({ agent: 'peer.ticks' });
-      await sleep(50);
+      await events.ready;
       for (const n of [0, 1]) {
         pySend(publisherBus, 'mesh.agent.peer.ticks.events', `{"seq":${n}}`, {
           'X-Mesh-Stream-Seq': String(n),
@@ -541,8 +531,7 @@ export function wireSuite(label: string, harness: InvocationHarness): void {
 
     test("caller, agent_died: OAM main's death notice (no headers) fails the call in flight to a raw agent", async () => {
       const { agentBus, callerBus } = await pair();
-      rawAgent(agentBus, 'peer.add', () => undefined); // takes the request and dies before answering
-      await sleep(50);
+      await rawAgent(agentBus, 'peer.add', () => undefined); // takes the request and dies before answering
       const call = new Caller(callerBus).call('peer.add', { a: 1, b: 1 }, { timeoutMs: 10_000 });
       await sleep(100);
       const notice =

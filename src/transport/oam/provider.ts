@@ -29,7 +29,7 @@ import {
 } from './frames.js';
 import type { AgentContext, FunctionAgent } from './function-agent.js';
 import { isMeshError, MeshError } from './mesh-error.js';
-import { subscribeMessages } from './subscription.js';
+import { readiness, subscribeMessages } from './subscription.js';
 import { decodeBody, encodeBody, HEADER, queueGroup, subjects } from './wire.js';
 
 export interface ServeOptions {
@@ -46,6 +46,11 @@ export interface ServeOptions {
 
 export interface ServedAgent {
   readonly agent: FunctionAgent;
+  /**
+   * Resolves once the agent's subscription has reached the broker (on NATS a subscription travels to the server
+   * like a message; a request another process sends before that finds no responders). In-process: at once.
+   */
+  readonly ready: Promise<void>;
   /** Requests being handled now (publishers and watchers: 1 while they run). */
   readonly inFlight: number;
   /** Stops taking requests and waits for those in flight; a publisher sends its End frame. Idempotent. */
@@ -101,6 +106,7 @@ function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): Serv
   let stopping: Promise<void> | null = null;
   return {
     agent,
+    ready: readiness(bus),
     get inFlight() {
       return running.size;
     },
@@ -408,6 +414,7 @@ function backgroundTask(
   let stopped: Promise<void> | null = null;
   return {
     agent,
+    ready: readiness(bus),
     get inFlight() {
       return running ? 1 : 0;
     },

@@ -26,6 +26,8 @@ export interface SubscribeOptions {
 /** A live subscription: iterate it; `stop()` ends the iteration (also `break` out of `for await`). */
 export interface MeshSubscription extends AsyncIterableIterator<unknown> {
   readonly subject: string;
+  /** Resolves once the subscription has reached the broker: what others publish after that is received. */
+  readonly ready: Promise<void>;
   stop(): void;
 }
 
@@ -85,8 +87,10 @@ export function subscribeMessages(bus: Bus, target: SubscribeTarget, options: Su
   else options.signal?.addEventListener('abort', stop, { once: true });
 
   const done = (): IteratorResult<unknown> => ({ done: true, value: undefined });
+  const ready = readiness(bus);
   const iterator: MeshSubscription = {
     subject,
+    ready,
     stop,
     async next(): Promise<IteratorResult<unknown>> {
       for (;;) {
@@ -126,13 +130,20 @@ export function subscribeMessages(bus: Bus, target: SubscribeTarget, options: Su
   return iterator;
 }
 
+/** `bus.flush()`, marked handled so nobody has to await it; whoever does still sees a failure. */
+export function readiness(bus: Bus): Promise<void> {
+  const flushed = bus.flush();
+  flushed.catch(() => undefined);
+  return flushed;
+}
+
 /**
  * A message body as its sender meant it: OAM main's `mesh.publish` says so in `X-Mesh-Content-Type` (text, bytes or
  * JSON); without it the body is JSON, as every other OAM message. A body that is not JSON is given as its text.
  */
 export function decodeEvent(message: BusMessage): unknown {
   const contentType = message.headers[HEADER.contentType];
-  if (contentType === 'application/octet-stream') return message.data;
+  if (contentType === 'application/octet-stream') return new Uint8Array(message.data); // a plain copy, whatever the bus hands over
   const text = Buffer.from(message.data).toString('utf8');
   if (contentType === 'text/plain') return text;
   try {
