@@ -1,11 +1,13 @@
 // Every example in examples/ runs, as a user would run it, against the local wire-protocol server standing
 // in for the model, and prints what its README section promises.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { waitFor } from './helpers/mesh-processes.js';
+import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
@@ -42,18 +44,24 @@ function routes(table: Record<string, string>): void {
   });
 }
 
-async function runExample(file: string): Promise<string> {
+/** The environment an example runs in: the local LLM server as its provider, a log folder of its own. */
+function exampleEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LLM_PROVIDER_ORDER: 'vllm',
+    LLM_ENDPOINT: server.url,
+    LLM_MODEL: 'qwen2.5-coder-32b-instruct',
+    LLM_MAX_RETRIES: '0',
+    LOG_DIRECTORY: tempDir('example'),
+    ...extra,
+  };
+}
+
+async function runExample(file: string, extraEnv: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', join('examples', file)], {
     cwd: root,
     timeout: 60_000,
-    env: {
-      ...process.env,
-      LLM_PROVIDER_ORDER: 'vllm',
-      LLM_ENDPOINT: server.url,
-      LLM_MODEL: 'qwen2.5-coder-32b-instruct',
-      LLM_MAX_RETRIES: '0',
-      LOG_DIRECTORY: tempDir('example'),
-    },
+    env: exampleEnv(extraEnv),
   });
   return stdout;
 }
@@ -139,4 +147,44 @@ test('examples/resume-after-crash.ts: finished steps are recovered without a mod
   assert.equal(calls.filter((t) => t.includes('even numbers')).length, 1);
   // The crash lands while "load" may already be asking the model: an interrupted step runs again.
   assert.ok(calls.filter((t) => t.includes('Sum the numbers')).length >= 1);
+});
+
+test('examples/multi-process: the provider in one process, the caller in another, on a real nats-server', {
+  skip: natsServerAvailable() ? false : NATS_MISSING,
+}, async () => {
+  routes({
+    'Sum the sales amounts':
+      'const sales: Array<{ amount: number }> = context.sales;\nresult = sales.reduce((sum, s) => sum + s.amount, 0);',
+    '20 percent of the total': 'result = context.total.output * 0.2;',
+  });
+  const nats = await startNatsServer();
+  const provider = spawn(process.execPath, ['--import', 'tsx', join('examples', 'multi-process', 'provider.ts')], {
+    cwd: root,
+    env: exampleEnv({ NATS_URL: nats.url, NODE_NAME: 'provider-node', SANDBOX_WORKERS: '1' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let providerOut = '';
+  provider.stdout.on('data', (chunk: Buffer) => {
+    providerOut += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => provider.once('exit', resolve));
+  try {
+    await waitFor(async () => providerOut.includes('provider ready'), 'the provider', 30_000);
+    const out = await runExample(join('multi-process', 'caller.ts'), { NATS_URL: nats.url, NODE_NAME: 'caller-node' });
+    assert.match(out, /agent nlp\.summarizer \(responder\) on node provider-node: /);
+    assert.match(out, /agent nlp\.words \(streamer\) on node provider-node: /);
+    assert.match(out, /agent analyst \(responder\) on node provider-node: /);
+    assert.match(out, /summary: NATS carries every request between …/);
+    assert.match(out, /streamed 5 chunks: one process provides another calls/);
+    assert.match(out, /step total: success -> 250/);
+    assert.match(out, /step share: success -> 50/);
+    assert.match(out, /workflow: 2\/2 steps succeeded on the provider/);
+    // One model call per step, made by the provider process (the caller has no AutoAgent of its own).
+    assert.equal(server.requests('vllm').length, 2);
+  } finally {
+    provider.kill('SIGINT');
+    await exited;
+    await nats.stop();
+  }
+  assert.match(providerOut, /provider stopped and left the mesh/);
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `automesh`: check the setup, run a smoke test, scaffold a project, run tasks and workflows, inspect the
- * registry and the result logs. Exit code 0 on success, 1 on any problem.
+ * registry and the result logs, start a local mesh server, list and call the agents on the mesh. Exit code 0 on
+ * success, 1 on any problem.
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -60,6 +61,16 @@ export const VERBS: readonly Verb[] = [
     name: 'mesh',
     summary: 'mesh up: a local NATS server for agents in several processes (development)',
     load: async () => (await import('./commands/mesh.js')).meshCommand,
+  },
+  {
+    name: 'agents',
+    summary: 'list the agents on the mesh (NATS_URL): name, shape, node, tags',
+    load: async () => (await import('./commands/agents.js')).agentsCommand,
+  },
+  {
+    name: 'call',
+    summary: 'call an agent on the mesh with a JSON input (--stream: print chunks as they arrive)',
+    load: async () => (await import('./commands/call.js')).callCommand,
   },
 ];
 

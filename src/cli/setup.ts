@@ -2,7 +2,13 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readEnvFile } from '../config/env-file.js';
-import { loadSettings, type Settings, type UnknownSettingName, unknownSettingNames } from '../config/settings.js';
+import {
+  loadSettings,
+  type Settings,
+  type SettingsInput,
+  type UnknownSettingName,
+  unknownSettingNames,
+} from '../config/settings.js';
 import { CodeRegistry } from '../registry/index.js';
 import { databasePath, openSqliteStorage, type Storage } from '../storage/index.js';
 import type { Io } from './io.js';
@@ -25,6 +31,15 @@ export function cliSettings(io: Io): CliSetup {
     envFile: found ? envFile : null,
     misnamed: found ? unknownSettingNames(Object.keys(readEnvFile(envFile))) : [],
   };
+}
+
+/** Settings as the CLI read them, handed to a mesh as its config (so .env is read from `io.cwd`). */
+export function meshConfig(io: Io): SettingsInput {
+  const { settings } = cliSettings(io);
+  const config: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(settings)) if (value !== undefined) config[name] = value;
+  config.LOG_DIRECTORY = resolve(io.cwd, settings.LOG_DIRECTORY);
+  return config as SettingsInput;
 }
 
 /** The stores a verb reads: the database `automesh.db` under LOG_DIRECTORY (relative to the working folder). */

@@ -1,5 +1,5 @@
 // Runs a TypeScript file in its own Node process (through tsx) and collects what it printed.
-import { type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
@@ -12,10 +12,15 @@ export interface ScriptRun {
   stderr: string;
 }
 
-export async function runScript(
-  file: string,
-  options: Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'>,
-): Promise<ScriptRun> {
+/** A script running in its own Node process (through tsx), its output collected as it comes. */
+export interface StartedScript {
+  child: ChildProcess;
+  out(): string;
+  err(): string;
+  exited: Promise<number | null>;
+}
+
+export function startScript(file: string, options: Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'>): StartedScript {
   const child = spawn(process.execPath, ['--import', tsxLoader, file], {
     ...options,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,6 +33,15 @@ export async function runScript(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr };
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, out: () => stdout, err: () => stderr, exited };
+}
+
+export async function runScript(
+  file: string,
+  options: Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'>,
+): Promise<ScriptRun> {
+  const started = startScript(file, options);
+  const code = await started.exited;
+  return { code, stdout: started.out(), stderr: started.err() };
 }

@@ -2,7 +2,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Envelope } from '../../agent/envelope.js';
-import type { SettingsInput } from '../../config/settings.js';
 import { isAutomeshError } from '../../core/errors.js';
 import { Mesh } from '../../mesh/mesh.js';
 import { resolveWorkflow, type WorkflowStep, type WorkflowValidationError } from '../../mesh/workflow-spec.js';
@@ -11,7 +10,7 @@ import type { Command } from '../command.js';
 import { CliError, eprintln, type Io, paint, printJson, UsageError } from '../io.js';
 import { type LoadedAgents, loadAgents } from '../load-agents.js';
 import { Progress, printTaskResult, printWorkflowResult } from '../progress.js';
-import { cliSettings } from '../setup.js';
+import { cliSettings, meshConfig } from '../setup.js';
 
 const HELP = `Usage: automesh run [--agents FILE] [--agent NAME] "<task>"
        automesh run [--agents FILE] <workflow.json>
@@ -87,15 +86,6 @@ function readWorkflowFile(path: string, shown: string, idOption: string | undefi
   if (!Array.isArray(steps) || steps.length === 0)
     throw new Error(`${shown}: "steps" must be a non-empty array of { "agent", "task", "dependsOn"?, "context"? }.`);
   return { id: idOption ?? (id as string | undefined) ?? idFromFileName(path), steps: steps as WorkflowStep[] };
-}
-
-/** Settings as the CLI read them, handed to the mesh as its config (so .env is read from `io.cwd`). */
-function meshConfig(io: Io): SettingsInput {
-  const { settings } = cliSettings(io);
-  const config: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(settings)) if (value !== undefined) config[name] = value;
-  config.LOG_DIRECTORY = resolve(io.cwd, settings.LOG_DIRECTORY);
-  return config as SettingsInput;
 }
 
 function defaultAgentsFile(io: Io): string {
