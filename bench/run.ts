@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseAgentArgs, runAgentBenchmark } from './agent.js';
 import { type Figure, summaryTable, verdict } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
+import { parseMeshArgs, runMeshBenchmark } from './mesh.js';
 import { parseOverheadArgs, runOverheadBenchmark } from './overhead.js';
 import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
 import { parseWorkflowArgs, runWorkflowBenchmark } from './workflow.js';
@@ -26,6 +27,7 @@ const benchmarks: Benchmark[] = [
   { name: 'overhead', run: (argv) => runOverheadBenchmark(parseOverheadArgs(argv)) },
   { name: 'agent', run: (argv) => runAgentBenchmark(parseAgentArgs(argv)) },
   { name: 'workflow', run: (argv) => runWorkflowBenchmark(parseWorkflowArgs(argv)) },
+  { name: 'mesh', run: (argv) => runMeshBenchmark(parseMeshArgs(argv)) },
 ];
 
 const argv = process.argv.slice(2);
