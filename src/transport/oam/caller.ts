@@ -420,9 +420,23 @@ function reporter(onError: SendOptions['onError'], name: string): (error: MeshEr
  * One subscription per agent name to `mesh.death.{name}`, shared by every call and stream to it in flight (the same
  * race as OAM main's per-request subscription, without a subscribe/unsubscribe pair per request on the wire).
  */
+/**
+ * How long the `mesh.death.{name}` subscription outlives the last request to `name`. Subscribing and unsubscribing
+ * around every call cost two protocol messages per call, a third of what the mesh added to a serial call on NATS;
+ * a notice that arrives while nobody waits is dropped.
+ */
+const DEATH_WATCH_LINGER_MS = 30_000;
+
+interface DeathWatcher {
+  listeners: Set<(notice: unknown) => void>;
+  release(): void;
+  /** The pending unsubscribe, while no request listens. */
+  idle: NodeJS.Timeout | undefined;
+}
+
 class DeathWatch {
   readonly #bus: Bus;
-  readonly #watchers = new Map<string, { release(): void; listeners: Set<(notice: unknown) => void> }>();
+  readonly #watchers = new Map<string, DeathWatcher>();
 
   constructor(bus: Bus) {
     this.#bus = bus;
@@ -442,9 +456,11 @@ class DeathWatch {
         }
         for (const listener of [...listeners]) listener(notice);
       });
-      entry = { listeners, release: () => subscription.unsubscribe() };
+      entry = { listeners, release: () => subscription.unsubscribe(), idle: undefined };
       this.#watchers.set(name, entry);
     }
+    clearTimeout(entry.idle);
+    entry.idle = undefined;
     const current = entry;
     let listener: (notice: unknown) => void = () => undefined;
     const died = new Promise<never>((_, reject) => {
@@ -469,10 +485,14 @@ class DeathWatch {
       died,
       release: () => {
         current.listeners.delete(listener);
-        if (current.listeners.size === 0 && this.#watchers.get(name) === current) {
+        if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
+        clearTimeout(current.idle);
+        current.idle = setTimeout(() => {
+          if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
           this.#watchers.delete(name);
           current.release();
-        }
+        }, DEATH_WATCH_LINGER_MS);
+        current.idle.unref();
       },
     };
   }
