@@ -20,12 +20,9 @@ export function victimAgent(index: number): string {
 /** The lines the process prints, one JSON object each. */
 export type ProviderLine = { event: 'starting'; at: number } | { event: 'ready'; at: number; pid: number };
 
-/**
- * Settings of a mesh that serves and calls function agents only. No model is ever asked, but a Mesh refuses to
- * start without a provider configured, so one is named that nothing calls.
- */
+/** Settings of a mesh on NATS that serves and calls function agents only (no model is configured or needed). */
 export function meshConfig(url?: string): Record<string, string> {
-  return { ...(url ? { NATS_URL: url } : {}), LLM_PROVIDER_ORDER: 'vllm', LLM_ENDPOINT: 'http://127.0.0.1:9/v1' };
+  return url ? { NATS_URL: url } : {};
 }
 
 export function wallClock(): number {
