@@ -6,9 +6,7 @@
  * `mesh` naming the MeshError code, so the workflow goes on exactly as for a step that failed locally.
  */
 import type { Envelope } from '../agent/envelope.js';
-import { ZERO_TOKENS } from '../agent/envelope.js';
-import { newResultId } from '../agent/task-run.js';
-import type { StepCall, StepProgress, StepRunner } from './step-runner.js';
+import { type StepCall, type StepProgress, type StepRunner, unranStepEnvelope } from './step-runner.js';
 
 /** What the runner needs from the mesh: a call by name that rejects with an error carrying a `code`. */
 export type MeshInvoke = (
@@ -88,25 +86,5 @@ export function envelopeProblem(value: unknown): string | null {
 }
 
 function failedStep(call: StepCall, category: 'mesh' | 'cancelled', error: string): Envelope {
-  return {
-    status: 'failure',
-    output: null,
-    code: null,
-    repairs: 0,
-    executionTime: 0,
-    tokens: { ...ZERO_TOKENS },
-    costUsd: 0,
-    resultId: newResultId(),
-    functionId: null,
-    error,
-    errorCategory: category,
-    attempts: [],
-    cached: false,
-    logs: [],
-    agentId: call.role,
-    role: call.role,
-    provider: null,
-    model: null,
-    stepId: call.stepId,
-  };
+  return unranStepEnvelope(call, 'failure', error, category);
 }

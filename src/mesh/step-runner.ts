@@ -4,7 +4,8 @@
  * machine; the engine never sees an agent, a closure or a schema object. The in-process runner
  * (`in-process-runner.ts`) is one implementation.
  */
-import type { Envelope } from '../agent/envelope.js';
+import { type Envelope, ZERO_TOKENS } from '../agent/envelope.js';
+import { newResultId } from '../agent/task-run.js';
 import type { LlmCallEvent } from '../llm/call-events.js';
 
 /** A step's output schema: as JSON Schema (what any runner can check), and a reference its owner can resolve. */
@@ -59,4 +60,37 @@ export interface StepRunner {
    * an unknown role or schema reference).
    */
   run(call: StepCall, signal: AbortSignal, onProgress: (event: StepProgress) => void): Promise<Envelope>;
+}
+
+/**
+ * The envelope of a step no agent ran to its end (skipped by the engine, or failed before reaching its agent):
+ * nothing spent, nothing produced. The role stands for the agent, which may live in another process.
+ */
+export function unranStepEnvelope(
+  step: { role: string; stepId: string },
+  status: 'failure' | 'skipped',
+  error: string,
+  category: Envelope['errorCategory'],
+): Envelope {
+  return {
+    status,
+    output: null,
+    code: null,
+    repairs: 0,
+    executionTime: 0,
+    tokens: { ...ZERO_TOKENS },
+    costUsd: 0,
+    resultId: newResultId(),
+    functionId: null,
+    error,
+    errorCategory: category,
+    attempts: [],
+    cached: false,
+    logs: [],
+    agentId: step.role,
+    role: step.role,
+    provider: null,
+    model: null,
+    stepId: step.stepId,
+  };
 }

@@ -9,12 +9,11 @@
  * only data: no agent, no closure of the user's, no schema object.
  */
 import { addTokens, type Envelope, ZERO_TOKENS } from '../agent/envelope.js';
-import { newResultId } from '../agent/pipeline.js';
 import { isStorageError } from '../storage/errors.js';
 import type { StepRecord, WorkflowHeader, WorkflowStatus, WorkflowStore } from '../storage/types.js';
 import type { MeshEventEmitter, WorkflowSummary } from './events.js';
 import { type Decision, type Halts, Scheduler, type SkipReason } from './scheduler.js';
-import type { StepCall, StepProgress, StepRunner } from './step-runner.js';
+import { type StepCall, type StepProgress, type StepRunner, unranStepEnvelope } from './step-runner.js';
 import type { PlannedStep } from './workflow-spec.js';
 import {
   claimWorkflow,
@@ -88,28 +87,7 @@ function checkConcurrency(concurrency: number): number {
 }
 
 function skippedEnvelope(step: PlannedStep, error: string, category: Envelope['errorCategory']): Envelope {
-  return {
-    status: 'skipped',
-    output: null,
-    code: null,
-    repairs: 0,
-    executionTime: 0,
-    tokens: { ...ZERO_TOKENS },
-    costUsd: 0,
-    resultId: newResultId(),
-    functionId: null,
-    error,
-    errorCategory: category,
-    attempts: [],
-    cached: false,
-    logs: [],
-    // No agent ran it: the role stands for the agent (the step may have been meant for another process).
-    agentId: step.role,
-    role: step.role,
-    provider: null,
-    model: null,
-    stepId: step.id,
-  };
+  return unranStepEnvelope({ role: step.role, stepId: step.id }, 'skipped', error, category);
 }
 
 /** Summed cost; null when any envelope used a model with no known price. */
