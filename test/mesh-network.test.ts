@@ -303,6 +303,15 @@ test('a mesh of function agents only starts with no LLM provider configured, and
   }
 });
 
+test('mode distributed without NATS_URL is refused at start, saying what to set', async () => {
+  const mesh = new Mesh({ mode: 'distributed', config: { LOG_DIRECTORY: tempDir('mesh-no-url') } });
+  mesh.agent({ name: 'math.one', description: 'Returns one.', output: z.object({ n: z.number() }) }, async () => ({
+    n: 1,
+  }));
+  await assert.rejects(mesh.start(), /Mesh mode "distributed" runs on NATS, and NATS_URL is not set: set it/);
+  assert.equal(mesh.started, false);
+});
+
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
