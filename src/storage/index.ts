@@ -16,6 +16,13 @@ export {
   MemoryWorkflowStore,
 } from './memory/index.js';
 export { assertRoleName, assertSafeName, RESERVED_ROLE_NAMES, SAFE_NAME } from './names.js';
+export {
+  BUCKET_OPTIONS,
+  type BusStorageOptions,
+  openBusStorage,
+  REGISTRY_BUCKET,
+  WORKFLOWS_BUCKET,
+} from './nats/index.js';
 export { DATABASE_FILE, databasePath, openSqliteStorage, openStorageFromSettings } from './sqlite/index.js';
 export type {
   DamagedResult,

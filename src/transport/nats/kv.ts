@@ -16,6 +16,8 @@ import { type ErrorContext, isApiError, mapFailure } from './errors.js';
 const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
 const WRONG_LAST_SEQUENCE = 10071;
+/** Literal key tokens, each followed by a dot: a prefix the server can filter as `prefix>`. */
+const SERVER_FILTERABLE = /^(?:[-/=\w]+\.)+$/;
 
 /** Opens bucket `name`, creating its stream first when there is none. */
 export async function openKvBucket(
@@ -115,7 +117,10 @@ class NatsKvBucket implements KvBucket {
     this.ensureOpen();
     return mapFailure(`Listing the keys of bucket ${this.name}`, this.context, async () => {
       const keys: string[] = [];
-      for await (const key of await this.kv.keys()) if (key.startsWith(prefix)) keys.push(key);
+      // A prefix that ends a token is filtered by the server (`prefix>`), so listing one workflow's keys does not
+      // send every key of the bucket; any other prefix is filtered here.
+      const filter = SERVER_FILTERABLE.test(prefix) ? `${prefix}>` : undefined;
+      for await (const key of await this.kv.keys(filter)) if (key.startsWith(prefix)) keys.push(key);
       return keys;
     });
   }

@@ -1,0 +1,231 @@
+/**
+ * Workflow state on the `automesh-workflows` KV bucket (key layout in ./keys.ts): the owner lease on its own key,
+ * changed only by compare-and-set on its revision (so of two claims at once exactly one wins), and the header and
+ * each step on their own keys. The lease rules are the shared ones (`../lease-rules.ts`).
+ *
+ * Fencing: every header or step write first reads the lease key and checks that the lease is still the writer's
+ * (same generation, same run, not released), then writes. KV has no transaction over two keys, so a window remains
+ * between that check and the write: a takeover that lands inside it lets one last write of the old holder through.
+ * That is acceptable because a takeover needs the old lease to have expired: the old holder stalled for its whole
+ * lease (it renews at a fraction of the TTL), so the window is a few milliseconds after a stall of the full TTL,
+ * and the write it lets through is a step record the new holder, which reads state only after its claim, rewrites
+ * when it runs that step. Every write after the window is refused with `conflict`.
+ */
+
+import type { KvBucket } from '../../transport/bus.js';
+import { StorageError } from '../errors.js';
+import {
+  assertCurrent,
+  assertHeaderOf,
+  claimedLease,
+  isCurrent,
+  type LeaseRow,
+  renewedLease,
+  snapshotOf,
+} from '../lease-rules.js';
+import { assertSafeName } from '../names.js';
+import { ADVICE, damagedError, headerText, stepText } from '../records.js';
+import type {
+  DamagedWorkflowRecord,
+  LeaseOwner,
+  StepRecord,
+  WorkflowHeader,
+  WorkflowLease,
+  WorkflowSnapshot,
+  WorkflowStore,
+} from '../types.js';
+import { isCasRefusal, kvCall } from './failures.js';
+import { headerKey, leaseKey, parseWorkflowKey, stepKey, workflowPrefix } from './keys.js';
+import { leaseRowOf, leaseRowText } from './lease-row.js';
+import { backoff, CAS_TRIES } from './retry.js';
+import { type KvPlace, KvTexts, readAll } from './texts.js';
+
+const encoder = new TextEncoder();
+
+/** The lease key as read: its row (null when free) and the revision a compare-and-set must match (0: absent). */
+interface LeaseRead {
+  row: LeaseRow | null;
+  revision: number;
+  /** Set when the stored row cannot be read. */
+  damage?: StorageError;
+}
+
+/** A copy of the lease a claim or renewal wrote (they always write one). */
+function leaseOf(row: LeaseRow | null): WorkflowLease {
+  if (row === null) throw new Error('A claim or renewal wrote no lease');
+  return { ...row.lease, owner: { ...row.lease.owner } };
+}
+
+export class BusWorkflowStore implements WorkflowStore {
+  private readonly texts: KvTexts;
+
+  constructor(
+    private readonly place: KvPlace,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.texts = new KvTexts(place);
+  }
+
+  private bucket(): KvBucket {
+    return this.place.bucket();
+  }
+
+  async claim(workflowId: string, owner: LeaseOwner, ttlMs: number): Promise<WorkflowLease> {
+    assertSafeName('workflow id', workflowId);
+    const row = await this.changeLease(workflowId, `claim workflow ${workflowId}`, (read) => {
+      // A lease row nobody can read is treated as released, with a generation above any it can have held: a KV
+      // revision only grows and each generation was written at its own revision, so this one fences off every
+      // earlier holder.
+      const stored = read.damage
+        ? { lease: { workflowId, owner, generation: read.revision, expiresAt: 0 }, released: true }
+        : read.row;
+      return { lease: claimedLease(stored, workflowId, owner, ttlMs, this.now()), released: false };
+    });
+    return leaseOf(row);
+  }
+
+  async renew(lease: WorkflowLease, ttlMs: number): Promise<WorkflowLease> {
+    assertSafeName('workflow id', lease?.workflowId);
+    const row = await this.changeLease(lease.workflowId, `renew the lease of workflow ${lease.workflowId}`, (read) => {
+      if (read.damage) throw read.damage;
+      return { lease: renewedLease(read.row, lease, ttlMs, this.now()), released: false };
+    });
+    return leaseOf(row);
+  }
+
+  async release(lease: WorkflowLease): Promise<void> {
+    assertSafeName('workflow id', lease?.workflowId);
+    await this.changeLease(lease.workflowId, `release workflow ${lease.workflowId}`, (read) =>
+      read.row && !read.damage && isCurrent(read.row, lease) ? { lease: read.row.lease, released: true } : null,
+    );
+  }
+
+  async holder(workflowId: string): Promise<WorkflowLease | null> {
+    assertSafeName('workflow id', workflowId);
+    const read = await this.readLease(workflowId);
+    if (read.damage) throw read.damage;
+    return read.row && !read.row.released ? read.row.lease : null;
+  }
+
+  async load(workflowId: string): Promise<WorkflowSnapshot | null> {
+    assertSafeName('workflow id', workflowId);
+    const keys = await this.keysOf(workflowId);
+    const records = keys.flatMap((key) => {
+      const kind = parseWorkflowKey(key);
+      return kind.kind === 'other' ? [] : [{ key, kind }];
+    });
+    if (records.length === 0) return null;
+    const reads = await readAll(records, (record) => this.texts.read(record.key));
+    let headerText: string | null = null;
+    const steps: Array<[string, string]> = [];
+    const unreadable: DamagedWorkflowRecord[] = [];
+    records.forEach(({ key, kind }, i) => {
+      const read = reads[i];
+      if (!read) return; // deleted between the listing and the read
+      if (read.problem !== undefined) {
+        const isHeader = kind.kind === 'header';
+        const id = kind.kind === 'step' ? kind.stepId : workflowId;
+        const what = isHeader ? `The header of workflow ${workflowId}` : `Step ${id} of workflow ${workflowId}`;
+        const error = damagedError(what, this.where(key), read.problem, isHeader ? ADVICE.header : ADVICE.step);
+        unreadable.push({ kind: isHeader ? 'header' : 'step', id, reason: error.message });
+      } else if (kind.kind === 'header') headerText = read.text;
+      else if (kind.kind === 'step') steps.push([kind.stepId, read.text]);
+    });
+    if (headerText === null && steps.length === 0 && unreadable.length === 0) return null;
+    const snapshot = snapshotOf(workflowId, this.where(workflowPrefix(workflowId)), headerText, steps);
+    const damaged = [...snapshot.damaged, ...unreadable].sort((a, b) =>
+      a.kind !== b.kind ? (a.kind === 'header' ? -1 : 1) : a.id < b.id ? -1 : 1,
+    );
+    return { ...snapshot, damaged };
+  }
+
+  async saveHeader(lease: WorkflowLease, header: WorkflowHeader): Promise<void> {
+    assertSafeName('workflow id', lease?.workflowId);
+    await this.fence(lease, 'save the header');
+    assertHeaderOf(lease, header);
+    const text = headerText(header);
+    await this.writeRecord(headerKey(lease.workflowId), text);
+  }
+
+  async saveStep(lease: WorkflowLease, step: StepRecord): Promise<void> {
+    assertSafeName('workflow id', lease?.workflowId);
+    await this.fence(lease, `save step ${String(step?.stepId)}`);
+    const text = stepText(lease.workflowId, step);
+    await this.writeRecord(stepKey(lease.workflowId, step.stepId), text);
+  }
+
+  async remove(workflowId: string): Promise<boolean> {
+    assertSafeName('workflow id', workflowId);
+    const keys = await this.keysOf(workflowId);
+    await this.texts.delete(keys);
+    return keys.some((key) => parseWorkflowKey(key).kind !== 'other');
+  }
+
+  private where(key?: string): string {
+    return this.place.where(key);
+  }
+
+  private keysOf(workflowId: string): Promise<string[]> {
+    const prefix = workflowPrefix(workflowId);
+    return kvCall(`list the records of workflow ${workflowId}`, this.where(), () => this.bucket().keys(prefix));
+  }
+
+  private async writeRecord(key: string, text: string): Promise<void> {
+    const { manifest } = await this.texts.write(key, text, { kind: 'put' });
+    // A large record may have replaced another large one: the old version's parts go (see ./texts.ts).
+    if (manifest) await this.texts.dropParts(key, manifest.version);
+  }
+
+  /** Throws `conflict` unless `lease` is the stored one (see the file comment for the window this leaves). */
+  private async fence(lease: WorkflowLease, doing: string): Promise<void> {
+    const read = await this.readLease(lease.workflowId);
+    if (read.damage) throw read.damage;
+    assertCurrent(read.row, lease, doing);
+  }
+
+  private async readLease(workflowId: string): Promise<LeaseRead> {
+    const key = leaseKey(workflowId);
+    const entry = await kvCall(`read the lease of workflow ${workflowId}`, this.where(), () => this.bucket().get(key));
+    if (entry === null) return { row: null, revision: 0 };
+    try {
+      return {
+        row: leaseRowOf(new TextDecoder().decode(entry.value), workflowId, this.where(key)),
+        revision: entry.revision,
+      };
+    } catch (error) {
+      return { row: null, revision: entry.revision, damage: error as StorageError };
+    }
+  }
+
+  /**
+   * Read the lease, decide, write it back at the revision read (create when absent); on a lost race read again.
+   * `decide` returns the row to store, or null for nothing to write.
+   */
+  private async changeLease(
+    workflowId: string,
+    doing: string,
+    decide: (read: LeaseRead) => LeaseRow | null,
+  ): Promise<LeaseRow | null> {
+    const key = leaseKey(workflowId);
+    for (let attempt = 1; attempt <= CAS_TRIES; attempt++) {
+      const read = await this.readLease(workflowId);
+      const next = decide(read);
+      if (next === null) return null;
+      const value = encoder.encode(leaseRowText(next));
+      try {
+        await kvCall(doing, this.where(key), () =>
+          read.revision === 0 ? this.bucket().create(key, value) : this.bucket().update(key, value, read.revision),
+        );
+        return next;
+      } catch (error) {
+        if (!isCasRefusal(error)) throw error;
+        await backoff(attempt);
+      }
+    }
+    throw new StorageError(
+      'conflict',
+      `Could not ${doing}: its lease changed under each of ${CAS_TRIES} tries (other runs are claiming it at the `
+        + 'same moment); try again.',
+    );
+  }
+}

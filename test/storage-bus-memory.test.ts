@@ -1,0 +1,12 @@
+// The KV storage (registry and workflows on KV buckets) passes the storage conformance suite on the in-process bus.
+import { connectInProcess, InProcessBroker } from '../src/transport/index.js';
+import { busStorageHarness } from './storage/bus-harness.js';
+import { runStorageConformance } from './storage/conformance.js';
+
+runStorageConformance(
+  'KV on the in-process bus',
+  busStorageHarness(async () => {
+    const broker = new InProcessBroker();
+    return { connect: async () => connectInProcess(broker) };
+  }),
+);
