@@ -6,6 +6,7 @@
  * contract in `oam/`, so both transports share one behaviour, errors and catalog included, and one test suite.
  */
 import type { BusError } from './bus-errors.js';
+import type { WorkQueue, WorkQueueOptions } from './work-queue.js';
 
 /** Header names are exact-case: OpenAgentMesh's Python peers look them up case-sensitively. Single-valued. */
 export type BusHeaders = Record<string, string>;
@@ -75,6 +76,11 @@ export interface Bus {
   kv(bucket: string, options?: KvBucketOptions): Promise<KvBucket>;
   /** Opens an object store, creating it when it does not exist. */
   objectStore(bucket: string): Promise<ObjectBucket>;
+  /**
+   * Opens work queue `name` (letters, digits, `_`, `-`), creating it when it does not exist (`work-queue.ts`).
+   * `options` are this connection's: its takers' ack wait and deliveries.
+   */
+  workQueue(name: string, options: WorkQueueOptions): Promise<WorkQueue>;
 
   /** Connection changes (a broker restart: `disconnected`, then `reconnected`). Returns the unsubscribe. */
   onConnection(listener: (event: ConnectionEvent) => void): () => void;

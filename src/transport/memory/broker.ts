@@ -1,6 +1,6 @@
 /**
  * The in-process broker: what nats-server is to NATS clients, inside one process. It routes messages between the
- * subscriptions of every in-process bus connected to it and keeps their key-value buckets and object stores. One
+ * subscriptions of every in-process bus connected to it and keeps their key-value buckets, object stores and work queues. One
  * process-wide broker is shared by default (two `Mesh`es in one process find each other); tests make their own.
  */
 import type { BusHandler, BusHeaders, BusMessage } from '../bus.js';
@@ -8,6 +8,7 @@ import { runHandler } from '../deliver.js';
 import type { KvBucketState } from './kv.js';
 import { subjectMatches } from './match.js';
 import type { StoredObject } from './objects.js';
+import type { WorkQueueState } from './work-queue.js';
 
 /** nats-server's default `max_payload`: 1 MiB. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -55,6 +56,7 @@ export class InProcessBroker {
   private readonly groupTurns = new Map<string, number>();
   readonly kvBuckets = new Map<string, KvBucketState>();
   readonly objectBuckets = new Map<string, Map<string, StoredObject>>();
+  readonly workQueues = new Map<string, WorkQueueState>();
 
   constructor(options: { maxPayload?: number } = {}) {
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;

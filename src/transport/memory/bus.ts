@@ -1,6 +1,7 @@
 /**
  * The in-process bus: one connection to an {@link InProcessBroker}, with the NATS bus's semantics (subjects and
- * wildcards, queue groups, request/reply with no-responders, headers exact-case, `max_payload`, KV, object store)
+ * wildcards, queue groups, request/reply with no-responders, headers exact-case, `max_payload`, KV, object store,
+ * work queues)
  * and nothing to install. Closing a connection ends its own subscriptions; the broker and its buckets stay, as a
  * NATS server's do when one client leaves.
  */
@@ -20,9 +21,12 @@ import { BusBase } from '../bus-base.js';
 import { noResponders } from '../failures.js';
 import { assertBucketName } from '../names.js';
 import { raceRequest } from '../request-race.js';
+import type { WorkQueue, WorkQueueOptions } from '../work-queue.js';
+import { assertWorkQueueOptions } from '../work-queue-rules.js';
 import { BrokerSubscription, type InProcessBroker, sharedBroker } from './broker.js';
 import { InProcessKvBucket, newKvBucketState } from './kv.js';
 import { InProcessObjectBucket } from './objects.js';
+import { InProcessWorkQueue, WorkQueueState } from './work-queue.js';
 
 const LOCATION = 'in-process';
 
@@ -32,6 +36,8 @@ export class InProcessBus extends BusBase implements Bus {
   readonly kind = 'in-process' as const;
   readonly location = LOCATION;
   private readonly subscriptions = new Set<BrokerSubscription>();
+  /** Work-queue takers and exhaustion listeners of this connection: closing halts them, as a dropped client's. */
+  private readonly takers = new Set<{ halt(): void }>();
   private closed = false;
 
   constructor(private readonly broker: InProcessBroker) {
@@ -94,11 +100,36 @@ export class InProcessBus extends BusBase implements Bus {
     return new InProcessObjectBucket(bucket, objects, () => this.ensureOpen());
   }
 
+  async workQueue(name: string, options: WorkQueueOptions): Promise<WorkQueue> {
+    this.ensureOpen();
+    assertWorkQueueOptions(name, options);
+    let state = this.broker.workQueues.get(name);
+    if (!state) {
+      state = new WorkQueueState(name);
+      this.broker.workQueues.set(name, state);
+    }
+    return new InProcessWorkQueue(
+      state,
+      { ackWaitMs: options.ackWaitMs, maxDeliver: options.maxDeliver },
+      {
+        location: LOCATION,
+        maxPayload: this.maxPayload,
+        ensureOpen: () => this.ensureOpen(),
+        track: (taker) => {
+          this.takers.add(taker);
+          return () => this.takers.delete(taker);
+        },
+      },
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const subscription of this.subscriptions) this.broker.remove(subscription);
     this.subscriptions.clear();
+    for (const taker of this.takers) taker.halt();
+    this.takers.clear();
     this.failInFlight();
     this.emit({ type: 'closed', location: LOCATION });
   }

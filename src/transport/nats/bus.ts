@@ -3,15 +3,14 @@
  * It reconnects forever after a broker restart (subscriptions are restored by the client), reports
  * `disconnected` / `reconnected`, checks every message against the server's `max_payload` before sending (the
  * client would otherwise fail deep inside, or the server drop the connection), and keeps header names exact-case.
+ * Key-value buckets, object stores and work queues live in JetStream.
  */
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import { MsgHdrsImpl } from '@nats-io/nats-core';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import { connect, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type {
   Bus,
   BusHandler,
-  BusHeaders,
   BusMessage,
   BusSubscription,
   KvBucket,
@@ -27,11 +26,15 @@ import { runHandler } from '../deliver.js';
 import { noResponders, requestTimeout } from '../failures.js';
 import { assertBucketName } from '../names.js';
 import { raceRequest } from '../request-race.js';
+import type { WorkQueue, WorkQueueOptions } from '../work-queue.js';
+import { assertWorkQueueOptions } from '../work-queue-rules.js';
 import { plainBytes } from './bytes.js';
 import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './connect-options.js';
 import { connectError, type ErrorContext, operationError } from './errors.js';
+import { fromNatsHeaders, toNatsHeaders } from './headers.js';
 import { openKvBucket } from './kv.js';
 import { NatsObjectBucket } from './objects.js';
+import { openWorkQueue } from './work-queue.js';
 
 export interface NatsBusOptions {
   settings: NatsConnectSettings;
@@ -60,6 +63,7 @@ class NatsBus extends BusBase implements Bus {
   readonly location: string;
   private readonly context: ErrorContext;
   private jsm: Promise<JetStreamManager> | null = null;
+  private js: JetStreamClient | null = null;
   private closing = false;
 
   constructor(
@@ -167,6 +171,33 @@ class NatsBus extends BusBase implements Bus {
     }
   }
 
+  async workQueue(name: string, options: WorkQueueOptions): Promise<WorkQueue> {
+    this.ensureOpen();
+    assertWorkQueueOptions(name, options);
+    try {
+      const jsm = await this.manager();
+      this.js ??= jetstream(this.nc);
+      const bus = this;
+      return await openWorkQueue(
+        {
+          nc: this.nc,
+          jsm,
+          js: this.js,
+          context: this.context,
+          get maxPayload() {
+            return bus.maxPayload;
+          },
+          ensureOpen: () => this.ensureOpen(),
+          isClosed: () => this.isClosed(),
+        },
+        name,
+        options,
+      );
+    } catch (error) {
+      throw operationError(error, `Opening work queue ${name}`, this.context);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -220,25 +251,11 @@ class NatsBus extends BusBase implements Bus {
   }
 }
 
-/**
- * The client's header object, filled directly: `set()` looks every key up twice, canonicalizes it and tests the
- * value with a regex, which made headers cost as much as the rest of a request. The names and values were checked
- * by `checkMessage` already; the value is trimmed as `set()` trims it, so the bytes on the wire are the same.
- */
-function toNatsHeaders(headers: BusHeaders): MsgHdrs | undefined {
-  const out = new MsgHdrsImpl();
-  for (const name in headers) out.headers.set(name, [(headers[name] as string).trim()]);
-  return out.size() === 0 ? undefined : out;
-}
-
 function toBusMessage(message: Msg): BusMessage {
-  const headers: BusHeaders = {};
-  // Iterated, not `keys()` + `get()`: each `get()` copies and filters every key again. The first value, as `get()`.
-  if (message.headers) for (const [name, values] of message.headers) headers[name] = values[0] ?? '';
   return {
     subject: message.subject,
     ...(message.reply ? { reply: message.reply } : {}),
-    headers,
+    headers: fromNatsHeaders(message.headers),
     data: plainBytes(message.data),
   };
 }
