@@ -28,11 +28,24 @@ interface Opened {
 
 const encoder = new TextEncoder();
 
-export function busStorageHarness(newPlace: () => Promise<BusPlace>): StorageHarness {
+/** The conformance harness, and for the KV storage's own tests: another storage on the same buckets through a bus of its own making. */
+export interface BusStorageHarness extends StorageHarness {
+  /** Like `reopen`, with the new connection passed through `wrap` first (e.g. to hold back its watches). */
+  reopenWith(storage: Storage, wrap: (bus: Bus) => Bus): Promise<Storage>;
+  /** The bus and bucket names of a storage of this harness. */
+  busOf(storage: Storage): { bus: Bus; names: { registry: string; workflows: string } };
+}
+
+export function busStorageHarness(newPlace: () => Promise<BusPlace>): BusStorageHarness {
   const opened = new WeakMap<Storage, Opened>();
   let count = 0;
-  const openOn = async (place: BusPlace, names: Opened['names'], data: MemoryData): Promise<Storage> => {
-    const bus = await place.connect();
+  const openOn = async (
+    place: BusPlace,
+    names: Opened['names'],
+    data: MemoryData,
+    wrap: (bus: Bus) => Bus = (bus) => bus,
+  ): Promise<Storage> => {
+    const bus = wrap(await place.connect());
     const storage = await openBusStorage({
       bus,
       results: new MemoryResultStore(data.results),
@@ -60,6 +73,11 @@ export function busStorageHarness(newPlace: () => Promise<BusPlace>): StorageHar
       const { place, names, data } = of(storage);
       return openOn(place, names, data);
     },
+    reopenWith: async (storage, wrap) => {
+      const { place, names, data } = of(storage);
+      return openOn(place, names, data, wrap);
+    },
+    busOf: (storage) => of(storage),
     damage: {
       result: async (storage, role, resultId, text) => {
         const row = of(storage).data.results.get(`${role}/${resultId}`);

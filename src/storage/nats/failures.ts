@@ -17,23 +17,23 @@ function withoutCredentials(text: string): string {
   return text.replace(/(\w+:\/\/)[^/@\s]+@/g, '$1');
 }
 
-/** The storage error of a failed KV call. */
-export function unavailable(error: unknown, doing: string, location: string): unknown {
+/** The storage error of a failed KV call; `where` is the bucket and its server (`automesh-registry on nats://…`). */
+export function unavailable(error: unknown, doing: string, where: string): unknown {
   if (isStorageError(error) || isCasRefusal(error)) return error;
   const reason = withoutCredentials(error instanceof Error ? error.message : String(error));
   return new StorageError(
     'unavailable',
-    `Could not ${doing}: the key-value store on ${location} cannot be used (${reason}). Check that nats-server is `
+    `Could not ${doing}: the KV bucket ${where} cannot be used (${reason}). Check that nats-server is `
       + 'running with JetStream and reachable (NATS_URL), then run again: a workflow resumes where it stopped.',
     { cause: error },
   );
 }
 
 /** Runs one KV call, turning its failure into {@link unavailable}. */
-export async function kvCall<T>(doing: string, location: string, call: () => Promise<T>): Promise<T> {
+export async function kvCall<T>(doing: string, where: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw unavailable(error, doing, location);
+    throw unavailable(error, doing, where);
   }
 }

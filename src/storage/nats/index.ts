@@ -45,7 +45,7 @@ export async function openBusStorage(options: BusStorageOptions): Promise<Storag
     workflows: options.buckets?.workflows ?? WORKFLOWS_BUCKET,
   };
   const open = (which: 'registry' | 'workflows'): Promise<KvBucket> =>
-    kvCall(`open the KV bucket ${names[which]}`, location, () => bus.kv(names[which], BUCKET_OPTIONS[which]));
+    kvCall('open it', `${names[which]} on ${location}`, () => bus.kv(names[which], BUCKET_OPTIONS[which]));
   let registryBucket = await open('registry');
   let workflowsBucket = await open('workflows');
   const maxPayload = (): number => bus.maxPayload;
