@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { z } from 'zod';
 import { AutoAgent, type Envelope, Mesh } from '../src/index.js';
-import { type Bus, connectInProcess, InProcessBroker, isMeshError } from '../src/transport/index.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
+import { connectInProcess, InProcessBroker, isMeshError } from '../src/transport/index.js';
+import { type MeshTransport, meshTransports, type TransportCase } from './helpers/mesh-transports.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest } from './llm-server/server.js';
 
@@ -51,11 +51,7 @@ after(() => server.close());
 beforeEach(() => server.reset());
 
 /** How a test's meshes meet: their own in-process broker, or the file's nats-server. */
-let transport: {
-  name: string;
-  meshOptions(): { bus?: Bus; config: ReturnType<typeof config> };
-  close(): Promise<void>;
-};
+let transport: MeshTransport;
 
 /** Two meshes: a provider and a caller, stopped by the returned function. */
 async function pair(setup: (provider: Mesh) => void): Promise<{ provider: Mesh; caller: Mesh; stop(): Promise<void> }> {
@@ -80,43 +76,13 @@ async function pair(setup: (provider: Mesh) => void): Promise<{ provider: Mesh; 
 }
 
 /** The tests below, once per transport. */
-const transports: Array<{ name: string; skip: string | false; setUp(): Promise<void> }> = [
-  {
-    name: 'in-process',
-    skip: false,
-    async setUp() {
-      const broker = new InProcessBroker();
-      const buses: Bus[] = [];
-      transport = {
-        name: 'in-process',
-        meshOptions() {
-          const bus = connectInProcess(broker);
-          buses.push(bus);
-          return { bus, config: config() };
-        },
-        close: async () => {
-          await Promise.all(buses.map((bus) => bus.close()));
-        },
-      };
-    },
-  },
-  {
-    name: 'nats',
-    skip: natsServerAvailable() ? false : NATS_MISSING,
-    async setUp() {
-      const nats: NatsServer = await startNatsServer();
-      transport = {
-        name: 'nats',
-        meshOptions: () => ({ config: config({ NATS_URL: nats.url }) }),
-        close: () => nats.stop(),
-      };
-    },
-  },
-];
+const transports = meshTransports(config);
 
 for (const { name, skip, setUp } of transports) {
   describe(`on the ${name} transport`, { skip }, () => {
-    beforeEach(setUp);
+    beforeEach(async () => {
+      transport = await setUp();
+    });
     defineTests();
   });
 }
@@ -201,7 +167,7 @@ function defineTests(): void {
     }
   });
 
-  test('a step on a remote agent that answers no envelope fails with category mesh; a stopped agent leaves the catalog', async () => {
+  test("a step on a remote function agent gets the step's task and context, and its answer is the step's output; a stopped agent leaves the catalog", async () => {
     const { caller, provider, stop } = await pair((p) => {
       p.agent(
         { name: 'slow.echo', description: 'Echoes after a while.', input: z.object({ task: z.string() }) },
@@ -213,11 +179,12 @@ function defineTests(): void {
         (await caller.catalog({ channel: 'slow' })).map((e) => e.name),
         ['slow.echo'],
       );
-      // A function agent answers with its own output, not an envelope: the step fails, saying so.
+      // A function agent answers with its own output, not an envelope: that output is the step's.
       const [step] = await caller.workflow('echo-flow', [{ id: 'echo', agent: 'slow.echo', task: 'hello' }]);
-      assert.equal(step?.status, 'failure');
-      assert.equal(step?.errorCategory, 'mesh');
-      assert.match(step?.error ?? '', /answered step "echo" with something that is not a result envelope/);
+      assert.equal(step?.status, 'success', step?.error ?? '');
+      assert.deepEqual(step?.output, { task: 'hello' });
+      assert.equal(step?.code, null);
+      assert.equal(step?.stepId, 'echo');
       await provider.stop();
       await waitFor(
         async () => (await caller.catalog({ channel: 'slow' })).length === 0,
@@ -240,7 +207,9 @@ const summarizer = {
 };
 
 describe('two meshes serving one name', () => {
-  beforeEach(transports[0]?.setUp ?? (() => undefined));
+  beforeEach(async () => {
+    transport = await (transports[0] as TransportCase).setUp();
+  });
 
   test('with other schemas the second is refused at start, both schemas shown; with the same, they are replicas', async () => {
     const { caller, stop } = await pair((provider) => {

@@ -113,8 +113,9 @@ describe('validation', () => {
     assert.match(text, /duplicate step id "a" \(steps 0 and 3\)/);
     assert.match(
       text,
-      /step "b": unknown agent "nobody" \(roles: researcher, writer, reviewer; capabilities: research, writing, review\)/,
+      /step "b": unknown agent "nobody", not_found \(roles: researcher, writer, reviewer; capabilities: research, writing, review\)/,
     );
+    assert.deepEqual(err.notFound, ['nobody']);
     assert.match(text, /step "b": depends on unknown step "missing"/);
     assert.match(text, /step "step4": task is required/);
     assert.match(text, /step "step4": depends on step index 9, but indices run from 0 to 4/);

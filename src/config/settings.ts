@@ -85,6 +85,15 @@ export const settingsSchema = z.object({
    * execution) before it fails with category `mesh`.
    */
   MESH_STEP_TIMEOUT: number('MESH_STEP_TIMEOUT', 0.05, 86_400).default(600),
+  /**
+   * Distributed mode: seconds a node running a step may go without a heartbeat (it sends one every third of this
+   * while the step runs) before the step is delivered again to another node: how long a killed node delays a step.
+   */
+  STEP_ACK_WAIT: number('STEP_ACK_WAIT', 0.1, 3600).default(10),
+  /** Distributed mode: deliveries of one step (its nodes died each time) before it fails with category `crashed`. */
+  STEP_MAX_DELIVER: integer('STEP_MAX_DELIVER', 1, 100).default(3),
+  /** Distributed mode: most workflow steps one node runs at once, per agent it serves. */
+  WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 1, 10_000).default(16),
   /** What `mesh.stop()` does with work in flight: wait for it, or cancel it. */
   MESH_STOP_MODE: z.enum(['wait', 'cancel'], { error: 'MESH_STOP_MODE must be wait or cancel' }).default('wait'),
 

@@ -20,11 +20,17 @@ import type { Provider } from '../llm/types.js';
 import { CodeRegistry } from '../registry/index.js';
 import { Executor } from '../sandbox/executor.js';
 import { checkExecutorMiddleware, type ExecutorMiddleware, wrapExecutor } from '../sandbox/executor-middleware.js';
-import { assertUsableDirectory, openStorageFromSettings, type Storage, type WorkflowStore } from '../storage/index.js';
+import {
+  assertUsableDirectory,
+  openBusStorage,
+  openStorageFromSettings,
+  type Storage,
+  type WorkflowStore,
+} from '../storage/index.js';
 import type { Bus } from '../transport/bus.js';
 import type { CallOptions, PublishOptions, SendOptions, StreamOptions } from '../transport/oam/caller.js';
 import type { CatalogFilter } from '../transport/oam/catalog.js';
-import type { AgentContract, CatalogEntry } from '../transport/oam/contract-types.js';
+import type { AgentContract, CatalogEntry, RegistryDocument } from '../transport/oam/contract-types.js';
 import {
   defineFunctionAgent,
   type FunctionAgent,
@@ -35,6 +41,7 @@ import { MeshError } from '../transport/oam/mesh-error.js';
 import type { SharedKv } from '../transport/oam/shared-kv.js';
 import type { SubscribeOptions, SubscribeTarget } from '../transport/oam/subscription.js';
 import type { Workspace } from '../transport/oam/workspace.js';
+import { Dispatch } from './distributed/dispatch.js';
 import { MeshEventEmitter } from './events.js';
 import { InProcessStepRunner } from './in-process-runner.js';
 import { MeshNetwork } from './network.js';
@@ -137,6 +144,10 @@ export class Mesh extends MeshEventEmitter {
   /** Function agents (`mesh.agent`), by name. */
   private readonly functionAgents = new Map<string, FunctionAgent>();
   private network: MeshNetwork | null = null;
+  /** Distributed mode: the work-queue dispatch of workflow steps (and this node's worker). */
+  private dispatch: Dispatch | null = null;
+  /** This mesh's workflows in flight: in distributed mode, stop() keeps taking steps until they have ended. */
+  private readonly workflowRuns = new Set<Promise<unknown>>();
 
   constructor(options: MeshOptions = {}) {
     super();
@@ -279,10 +290,10 @@ export class Mesh extends MeshEventEmitter {
     }
     const tracked = options.wait !== true;
     if (tracked) this.workflowIds.add(workflowId);
-    return runtime.track(
+    const run = runtime.track(
       runWorkflow(
         {
-          runner: this.stepRunner,
+          runner: this.dispatch ?? this.stepRunner,
           events: this,
           store: this.workflows,
           storageLocation: this.storageLocation,
@@ -297,6 +308,12 @@ export class Mesh extends MeshEventEmitter {
         if (tracked) this.workflowIds.delete(workflowId);
       }),
     );
+    this.workflowRuns.add(run);
+    const forget = (): void => {
+      this.workflowRuns.delete(run);
+    };
+    run.then(forget, forget);
+    return run;
   }
 
   /**
@@ -385,8 +402,8 @@ export class Mesh extends MeshEventEmitter {
     // Before the sandbox warms and long before any model call: a log directory that cannot hold results
     // would otherwise lose the first task's result after it was paid for.
     await assertUsableDirectory(settings.LOG_DIRECTORY, 'LOG_DIRECTORY');
-    const own = this.options.storage ? null : openStorageFromSettings(settings);
-    const storage = this.options.storage ?? (own as Storage);
+    let own: Storage | null = this.options.storage ? null : openStorageFromSettings(settings);
+    let storage = this.options.storage ?? (own as Storage);
     const executor = wrapExecutor(
       new Executor({ settings: sandboxSettingsOf(settings) }),
       ...(this.middleware.executor ?? []),
@@ -406,6 +423,11 @@ export class Mesh extends MeshEventEmitter {
         ...(this.options.bus ? { bus: this.options.bus } : {}),
         onWarning: (message) => this.emit('warning', { kind: 'mesh', message }),
       });
+      if (own && this.options.mode === 'distributed') {
+        // One registry and one workflow state for every node; results stay in this node's database.
+        own = await this.sharedStorage(network, own);
+        storage = own;
+      }
       if (generates) await executor.warm();
       await sdksLoaded;
     } catch (err) {
@@ -424,7 +446,10 @@ export class Mesh extends MeshEventEmitter {
     this.stopController = new AbortController();
     this.workflows = storage.workflows;
     this.ownStorage = own;
-    this.storageLocation = own ? `LOG_DIRECTORY=${resolve(settings.LOG_DIRECTORY)}` : storage.location;
+    this.storageLocation =
+      own && this.options.mode !== 'distributed'
+        ? `LOG_DIRECTORY=${resolve(settings.LOG_DIRECTORY)}`
+        : storage.location;
     this.runtime = {
       settings,
       model,
@@ -449,6 +474,7 @@ export class Mesh extends MeshEventEmitter {
     this.network = network;
     try {
       await network.serve(this.servedAgents());
+      if (this.options.mode === 'distributed') this.dispatch = await this.openDispatch(network, settings);
     } catch (err) {
       this.network = null;
       this.runtime = null;
@@ -484,6 +510,47 @@ export class Mesh extends MeshEventEmitter {
     return [...auto, ...this.functionAgents.values()];
   }
 
+  /** Distributed mode's storage: registry and workflow state on the bus's KV, results in `local` (closed with it). */
+  private sharedStorage(network: MeshNetwork, local: Storage): Promise<Storage> {
+    return openBusStorage({
+      bus: network.bus,
+      results: local.results,
+      onClose: () => local.close(),
+      onWarning: (message) => this.emit('warning', { kind: 'mesh', message }),
+    });
+  }
+
+  /** Distributed mode: steps go to the work queue, taken by whichever node serves their agent (this one too). */
+  private openDispatch(network: MeshNetwork, settings: Settings): Promise<Dispatch> {
+    const runtime = this.requireRuntime('dispatch steps');
+    return Dispatch.open({
+      network,
+      settings,
+      agents: this.byRole,
+      callRunner: this.remoteRunner(),
+      onWarning: (message) => this.emit('warning', { kind: 'mesh', message }),
+      // A copy of another node's result in this node's log: `automesh logs show` on the orchestrator finds it.
+      onRemoteResult: async (call, envelope) => {
+        const saved = runtime.results.save({
+          resultId: envelope.resultId,
+          role: call.role,
+          task: call.task,
+          createdAt: new Date().toISOString(),
+          promptHashes: {},
+          envelope: envelope as unknown as Record<string, unknown>,
+        });
+        await saved.catch((err: unknown) =>
+          this.emit('warning', {
+            kind: 'mesh',
+            message:
+              `The result of step "${call.stepId}" (run on another node) could not be copied into this node's `
+              + `result log: ${err instanceof Error ? err.message : String(err)}`,
+          }),
+        );
+      },
+    });
+  }
+
   /** Steps for agents of other processes go over the mesh, as calls of up to MESH_STEP_TIMEOUT. */
   private remoteRunner(): RemoteStepRunner {
     const network = this.requireNetwork('run a step on another process');
@@ -491,6 +558,10 @@ export class Mesh extends MeshEventEmitter {
     return new RemoteStepRunner(
       (name, input, options) => network.caller.call(name, input, options) as Promise<unknown>,
       timeoutMs,
+      async (name) => {
+        const document = (await network.registry.document(name)) as RegistryDocument | null;
+        return document?.['x-agentmesh']?.['x-automesh']?.kind === 'auto';
+      },
     );
   }
 
@@ -615,7 +686,12 @@ export class Mesh extends MeshEventEmitter {
     // processes keep working until the work in flight has ended.
     const network = this.network;
     // Settled at once so a failure to leave is not an unhandled rejection while the work drains; reported below.
-    const left = network?.leave().then(
+    const dispatch = this.dispatch;
+    // This node may be the one that runs its own workflows' steps: it takes steps until they have ended.
+    const ownWorkflows = (async (): Promise<void> => {
+      while (this.workflowRuns.size > 0) await Promise.allSettled([...this.workflowRuns]);
+    })();
+    const left = Promise.all([network?.leave(), ownWorkflows.then(() => dispatch?.stopTaking())]).then(
       () => null,
       (err: unknown) => err,
     );
@@ -627,6 +703,8 @@ export class Mesh extends MeshEventEmitter {
     const own = this.ownStorage;
     this.ownStorage = null;
     this.network = null;
+    this.dispatch = null;
+    dispatch?.close();
     const failures = [await left, ...(await settledErrors([network?.close(), runtime.executor.close()]))];
     failures.push(...(await settledErrors([own?.close()])));
     const failed = failures.filter((err) => err !== null && err !== undefined);

@@ -1,11 +1,15 @@
 /**
- * The remote {@link StepRunner}: a step whose agent is not in this process is a mesh `call` to that agent by name
- * (an AutoAgent served on the mesh takes `{ task, context, id?, outputSchema?, budgetUsd? }` and answers with its
- * envelope). Everything a step call holds is JSON already, so the only translation is of failures: a call that
- * fails on the mesh (not found, timeout, the serving process died, …) becomes a failed envelope with category
- * `mesh` naming the MeshError code, so the workflow goes on exactly as for a step that failed locally.
+ * The remote {@link StepRunner}: a step whose agent is not in this process is a mesh `call` to that agent by name.
+ * An AutoAgent served on the mesh takes `{ task, context, id?, outputSchema?, budgetUsd? }` and answers with its
+ * envelope. Any other agent (a function agent, an agent of another language) takes the step's task and context as
+ * one flat object (`{ task, ...context }`: its own context keys, each dependency's envelope under the dependency's
+ * id, `previousStepResults`, `workflowId`, `stepId`; a schema that does not name a key ignores it) and answers with
+ * its own output, which becomes the step's `output`. A call that fails on the mesh (not found, timeout, the serving
+ * process died, …) becomes a failed envelope with category `mesh` naming the MeshError code, so the workflow goes
+ * on exactly as for a step that failed locally.
  */
-import type { Envelope } from '../agent/envelope.js';
+import { type Envelope, ZERO_TOKENS } from '../agent/envelope.js';
+import { newResultId } from '../agent/task-run.js';
 import { type StepCall, type StepProgress, type StepRunner, unranStepEnvelope } from './step-runner.js';
 
 /** What the runner needs from the mesh: a call by name that rejects with an error carrying a `code`. */
@@ -30,14 +34,65 @@ export interface RemoteTaskInput extends Record<string, unknown> {
   stepId?: string;
 }
 
+/** Whether the agent of that name is an automesh AutoAgent (answers with an envelope); rejects as a call would. */
+export type IsAutoAgent = (name: string) => Promise<boolean>;
+
 export class RemoteStepRunner implements StepRunner {
   constructor(
     private readonly invoke: MeshInvoke,
     /** How long a remote step may take before the call gives up (the serving node's own limits apply too). */
     private readonly timeoutMs: number,
+    private readonly isAutoAgent: IsAutoAgent,
   ) {}
 
   async run(call: StepCall, signal: AbortSignal, _onProgress: (event: StepProgress) => void): Promise<Envelope> {
+    let auto: boolean;
+    try {
+      auto = await this.isAutoAgent(call.role);
+    } catch (err) {
+      return failedStep(call, 'mesh', meshFailure(call, err));
+    }
+    return auto ? this.runAutoAgent(call, signal) : this.runOtherAgent(call, signal);
+  }
+
+  /** A function agent or an agent of another language: its answer is the step's output. */
+  private async runOtherAgent(call: StepCall, signal: AbortSignal): Promise<Envelope> {
+    const started = performance.now();
+    let answer: unknown;
+    try {
+      answer = await this.invoke(
+        call.role,
+        { task: call.task, ...call.context },
+        { signal, timeoutMs: this.timeoutMs },
+      );
+    } catch (err) {
+      if (signal.aborted) return failedStep(call, 'cancelled', `Step "${call.stepId}" was cancelled.`);
+      return failedStep(call, 'mesh', meshFailure(call, err));
+    }
+    return {
+      status: 'success',
+      output: answer ?? null,
+      code: null,
+      repairs: 0,
+      executionTime: (performance.now() - started) / 1000,
+      tokens: { ...ZERO_TOKENS },
+      costUsd: 0,
+      resultId: newResultId(),
+      functionId: null,
+      error: null,
+      errorCategory: null,
+      attempts: [],
+      cached: false,
+      logs: [],
+      agentId: call.role,
+      role: call.role,
+      provider: null,
+      model: null,
+      stepId: call.stepId,
+    };
+  }
+
+  private async runAutoAgent(call: StepCall, signal: AbortSignal): Promise<Envelope> {
     const input: RemoteTaskInput = {
       task: call.task,
       context: call.context,
@@ -59,7 +114,7 @@ export class RemoteStepRunner implements StepRunner {
         call,
         'mesh',
         `Agent "${call.role}" answered step "${call.stepId}" with something that is not a result envelope (${problem}); `
-          + 'a workflow step must name an AutoAgent or an agent that returns an envelope.',
+          + 'an AutoAgent answers a step with its envelope; is another program serving this name?',
       );
     }
     return { ...(answer as Envelope), stepId: call.stepId };

@@ -69,11 +69,15 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Keys of a step's context that the engine fills; a step with such an id would be hidden behind them. */
 const RESERVED_IDS = ['previousStepResults', 'workflowId', 'stepId'];
 
-/** A workflow spec with problems, every one listed in `problems`. Code `invalid-workflow`. */
+/**
+ * A workflow spec with problems, every one listed in `problems`. Code `invalid-workflow`; `notFound` names the
+ * agents that no agent of this process or of the mesh serves (OpenAgentMesh's `not_found`).
+ */
 export class WorkflowValidationError extends AutomeshError<'invalid-workflow'> {
   constructor(
     workflowId: string,
     readonly problems: string[],
+    readonly notFound: string[] = [],
   ) {
     super(
       'invalid-workflow',
@@ -131,6 +135,7 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
     ]);
   }
   const problems: string[] = [];
+  const notFound: string[] = [];
   const ids: string[] = steps.map((raw, index) => {
     const id = (raw as WorkflowStep | null)?.id;
     return id === undefined ? `step${index}` : String(id);
@@ -156,7 +161,10 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
       problems.push(`${label}: agent is required (a role or a capability)`);
     } else {
       role = agents.resolve(step.agent);
-      if (!role) problems.push(`${label}: unknown agent "${step.agent}" (${agents.describe()})`);
+      if (!role) {
+        notFound.push(step.agent);
+        problems.push(`${label}: unknown agent "${step.agent}", not_found (${agents.describe()})`);
+      }
     }
     if (typeof step.task !== 'string' || step.task.trim() === '')
       problems.push(`${label}: task is required (a non-empty string)`);
@@ -217,7 +225,7 @@ export function resolveWorkflow(workflowId: string, steps: unknown, agents: Agen
   for (const cycle of findCycles(parsed.map((p) => ({ id: p.id, deps: p.deps })))) {
     problems.push(`dependency cycle: ${cycle.join(' → ')}`);
   }
-  if (problems.length > 0) throw new WorkflowValidationError(workflowId, problems);
+  if (problems.length > 0) throw new WorkflowValidationError(workflowId, problems, [...new Set(notFound)]);
 
   const hashes = new Map<string, string>();
   const resolved = parsed.map(

@@ -1,0 +1,226 @@
+// Distributed mode on both transports (an in-process broker of the test's own, and a real nats-server): workflow
+// steps dispatched through the work queue to whichever mesh serves their agent, with their dependencies' outputs;
+// a node that stops mid-step hands the step to a node that joined meanwhile; cancellation reaches the node; an
+// agent nobody serves is refused up front; a function agent is a step too.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { z } from 'zod';
+import { AutoAgent, Mesh, WorkflowValidationError } from '../src/index.js';
+import { databasePath, openSqliteStorage } from '../src/storage/index.js';
+import { type MeshTransport, meshTransports } from './helpers/mesh-transports.js';
+import { tempDir } from './helpers/temp.js';
+import { LlmServer, type ReceivedRequest } from './llm-server/server.js';
+
+let server: LlmServer;
+
+class Researcher extends AutoAgent {
+  static override role = 'researcher';
+  static override capabilities = ['research'];
+  static override systemPrompt = 'You research a topic. Store your findings in `result`.';
+}
+
+class Writer extends AutoAgent {
+  static override role = 'writer';
+  static override capabilities = ['writing'];
+  static override systemPrompt = 'You write from research. Store the text in `result`.';
+}
+
+function config(extra: Record<string, string | number> = {}) {
+  return {
+    LLM_PROVIDER_ORDER: 'vllm',
+    LLM_ENDPOINT: server.url,
+    LLM_MODEL: 'qwen2.5-coder-32b-instruct',
+    LLM_MAX_RETRIES: 0,
+    EXECUTION_TIMEOUT: 2,
+    SANDBOX_WORKERS: 1,
+    STEP_ACK_WAIT: 1,
+    LOG_DIRECTORY: tempDir('mesh-distributed'),
+    ...extra,
+  };
+}
+
+const taskOf = (req: ReceivedRequest): string =>
+  /Task: (.*)/.exec(req.messages.map((m) => m.content).join('\n'))?.[1] ?? '';
+
+function reply(code: string, delayMs = 0) {
+  return {
+    kind: 'text' as const,
+    delayMs,
+    text: `Here is the program.\n\n\`\`\`typescript\n${code}\n\`\`\`\n\nIt stores the answer in \`result\`.`,
+  };
+}
+
+before(async () => {
+  server = await LlmServer.start();
+});
+after(() => server.close());
+beforeEach(() => server.reset());
+
+let transport: MeshTransport;
+
+interface Node {
+  mesh: Mesh;
+  /** Whether this node's result log holds that result. */
+  logged(resultId: string): Promise<boolean>;
+}
+
+/** A distributed mesh with the default storage (its own database; registry and workflows on the bus), started. */
+async function node(setup: (mesh: Mesh) => void, extra: Record<string, string | number> = {}): Promise<Node> {
+  const options = transport.meshOptions();
+  const config = { ...options.config, ...extra };
+  const mesh = new Mesh({ ...options, config, mode: 'distributed' });
+  setup(mesh);
+  await mesh.start();
+  return {
+    mesh,
+    async logged(resultId) {
+      const storage = openSqliteStorage(databasePath(config.LOG_DIRECTORY));
+      try {
+        return (await storage.results.get(resultId)) !== null;
+      } finally {
+        await storage.close();
+      }
+    },
+  };
+}
+
+async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const { name, skip, setUp } of meshTransports(config)) {
+  describe(`distributed mode on the ${name} transport`, { skip }, () => {
+    beforeEach(async () => {
+      transport = await setUp();
+    });
+
+    test("steps run on the nodes that serve their agents, with their dependencies' outputs; the orchestrator keeps each result", async () => {
+      server.respond('vllm', (req) => {
+        const task = taskOf(req);
+        if (task.startsWith('Research')) return reply(`const result: string = 'facts on ${task.split(' ')[1]}';`);
+        return reply("const result: string = [context.r1.output, context.r2.output].join(' + ');");
+      });
+      const researchers = await node((m) => m.add(Researcher));
+      const writers = await node((m) => m.add(Writer));
+      const orchestrator = await node(() => undefined);
+      try {
+        const results = await orchestrator.mesh.workflow('report', [
+          { id: 'r1', agent: 'research', task: 'Research tides' },
+          { id: 'r2', agent: 'researcher', task: 'Research winds' },
+          { id: 'w', agent: 'writer', task: 'Write the report', dependsOn: ['r1', 'r2'] },
+        ]);
+        assert.deepEqual(
+          results.map((r) => [r.stepId, r.status, r.output]),
+          [
+            ['r1', 'success', 'facts on tides'],
+            ['r2', 'success', 'facts on winds'],
+            ['w', 'success', 'facts on tides + facts on winds'],
+          ],
+        );
+        // Each ran where its agent is, and the orchestrator holds a copy of every result (`logs show` finds it).
+        for (const r of results) assert.ok(await orchestrator.logged(r.resultId), r.stepId);
+        assert.ok(await researchers.logged(results[0]?.resultId ?? ''));
+        assert.ok(await writers.logged(results[2]?.resultId ?? ''));
+        assert.equal(await researchers.logged(results[2]?.resultId ?? ''), false);
+      } finally {
+        await orchestrator.mesh.stop();
+        await writers.mesh.stop();
+        await researchers.mesh.stop();
+        await transport.close();
+      }
+    });
+
+    test('a node that stops mid-step hands it back; a node that joined meanwhile runs it', async () => {
+      let calls = 0;
+      server.respond('vllm', () => {
+        calls++;
+        // The first node's model call outlasts its stop; the second node's answers at once.
+        return reply("const result: string = 'done';", calls === 1 ? 5_000 : 0);
+      });
+      const first = await node((m) => m.add(Researcher), { MESH_STOP_MODE: 'cancel' });
+      const orchestrator = await node(() => undefined);
+      let second: Node | null = null;
+      try {
+        const run = orchestrator.mesh.workflow('handover', [{ id: 'r', agent: 'researcher', task: 'Research tides' }]);
+        await waitFor(() => calls === 1, 'the first node to start the step');
+        second = await node((m) => m.add(Researcher));
+        await first.mesh.stop();
+        const [step] = await run;
+        assert.equal(step?.status, 'success', step?.error ?? '');
+        assert.equal(calls, 2);
+        assert.ok(await second.logged(step?.resultId ?? ''), 'the second node ran it');
+      } finally {
+        await orchestrator.mesh.stop();
+        await second?.mesh.stop();
+        await first.mesh.stop();
+        await transport.close();
+      }
+    });
+
+    test('cancelling the workflow cancels the step on the node running it; an agent nobody serves is refused up front', async () => {
+      server.respond('vllm', () => reply("const result: string = 'late';", 10_000));
+      const researchers = await node((m) => m.add(Researcher));
+      const orchestrator = await node(() => undefined);
+      try {
+        const refused = await orchestrator.mesh
+          .workflow('nobody', [{ agent: 'astronomer', task: 'Map the stars' }])
+          .catch((err: unknown) => err);
+        assert.ok(refused instanceof WorkflowValidationError, String(refused));
+        assert.deepEqual(refused.notFound, ['astronomer']);
+        const controller = new AbortController();
+        const started = Date.now();
+        const run = orchestrator.mesh.workflow(
+          'cancelled',
+          [{ id: 'r', agent: 'researcher', task: 'Research tides' }],
+          {
+            signal: controller.signal,
+          },
+        );
+        await waitFor(() => server.requests('vllm').length === 1, 'the step to reach the model');
+        controller.abort();
+        const [step] = await run;
+        assert.equal(step?.status, 'failure');
+        assert.equal(step?.errorCategory, 'cancelled');
+        assert.ok(Date.now() - started < 5_000, 'the node stopped the step, not the model reply');
+      } finally {
+        await orchestrator.mesh.stop();
+        await researchers.mesh.stop();
+        await transport.close();
+      }
+    });
+
+    test("a function agent is a step: it gets the step's task and its dependencies' envelopes, its answer is the output", async () => {
+      server.respond('vllm', () => reply("const result: string = 'facts';"));
+      const researchers = await node((m) => m.add(Researcher));
+      const tools = await node((m) =>
+        m.agent(
+          {
+            name: 'text.shout',
+            description: 'Upper-cases the research it is given.',
+            input: z.object({ task: z.string(), r: z.object({ output: z.string() }) }),
+            output: z.object({ text: z.string() }),
+          },
+          async ({ task, r }) => ({ text: `${task}: ${r.output.toUpperCase()}` }),
+        ),
+      );
+      const orchestrator = await node(() => undefined);
+      try {
+        const [, shout] = await orchestrator.mesh.workflow('shout', [
+          { id: 'r', agent: 'researcher', task: 'Research tides' },
+          { id: 's', agent: 'text.shout', task: 'Shout it', dependsOn: ['r'] },
+        ]);
+        assert.equal(shout?.status, 'success', shout?.error ?? '');
+        assert.deepEqual(shout?.output, { text: 'Shout it: FACTS' });
+      } finally {
+        await orchestrator.mesh.stop();
+        await tools.mesh.stop();
+        await researchers.mesh.stop();
+        await transport.close();
+      }
+    });
+  });
+}
