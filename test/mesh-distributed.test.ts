@@ -193,6 +193,32 @@ for (const { name, skip, setUp } of meshTransports(config)) {
       }
     });
 
+    test('code verified on one node runs on another for the same task with no model call (one registry for the mesh)', async () => {
+      server.respond('vllm', () => reply('const result: number = [1, 2, 3].reduce((a, b) => a + b, 0);'));
+      const orchestrator = await node(() => undefined);
+      const first = await node((m) => m.add(Researcher));
+      let second: Node | null = null;
+      try {
+        const [a] = await orchestrator.mesh.workflow('sum-1', [{ id: 's', agent: 'researcher', task: 'Sum 1, 2 and 3' }]);
+        assert.equal(a?.status, 'success', a?.error ?? '');
+        assert.equal(a?.cached, false);
+        await first.mesh.stop();
+        second = await node((m) => m.add(Researcher));
+        const [b] = await orchestrator.mesh.workflow('sum-2', [{ id: 's', agent: 'researcher', task: 'Sum 1, 2 and 3' }]);
+        assert.equal(b?.status, 'success', b?.error ?? '');
+        assert.equal(b?.output, 6);
+        assert.equal(b?.cached, true, 'the second node reused the first node\'s code');
+        assert.equal(b?.functionId, a?.functionId);
+        assert.equal(server.requests('vllm').length, 1, 'one model call in all');
+        assert.ok(await second.logged(b?.resultId ?? ''), 'the second node ran it');
+      } finally {
+        await orchestrator.mesh.stop();
+        await second?.mesh.stop();
+        await first.mesh.stop();
+        await transport.close();
+      }
+    });
+
     test("a function agent is a step: it gets the step's task and its dependencies' envelopes, its answer is the output", async () => {
       server.respond('vllm', () => reply("const result: string = 'facts';"));
       const researchers = await node((m) => m.add(Researcher));
