@@ -199,15 +199,19 @@ for (const { name, skip, setUp } of meshTransports(config)) {
       const first = await node((m) => m.add(Researcher));
       let second: Node | null = null;
       try {
-        const [a] = await orchestrator.mesh.workflow('sum-1', [{ id: 's', agent: 'researcher', task: 'Sum 1, 2 and 3' }]);
+        const [a] = await orchestrator.mesh.workflow('sum-1', [
+          { id: 's', agent: 'researcher', task: 'Sum 1, 2 and 3' },
+        ]);
         assert.equal(a?.status, 'success', a?.error ?? '');
         assert.equal(a?.cached, false);
         await first.mesh.stop();
         second = await node((m) => m.add(Researcher));
-        const [b] = await orchestrator.mesh.workflow('sum-2', [{ id: 's', agent: 'researcher', task: 'Sum 1, 2 and 3' }]);
+        const [b] = await orchestrator.mesh.workflow('sum-2', [
+          { id: 's', agent: 'researcher', task: 'Sum 1, 2 and 3' },
+        ]);
         assert.equal(b?.status, 'success', b?.error ?? '');
         assert.equal(b?.output, 6);
-        assert.equal(b?.cached, true, 'the second node reused the first node\'s code');
+        assert.equal(b?.cached, true, "the second node reused the first node's code");
         assert.equal(b?.functionId, a?.functionId);
         assert.equal(server.requests('vllm').length, 1, 'one model call in all');
         assert.ok(await second.logged(b?.resultId ?? ''), 'the second node ran it');
@@ -215,6 +219,35 @@ for (const { name, skip, setUp } of meshTransports(config)) {
         await orchestrator.mesh.stop();
         await second?.mesh.stop();
         await first.mesh.stop();
+        await transport.close();
+      }
+    });
+
+    test("a step refused by the workflow's budget on its node stops the workflow from starting more steps", async () => {
+      server.respond('vllm', () => reply("const result: string = 'paid';"));
+      // A model with a price: the node's budget check can bound it.
+      const researchers = await node((m) => m.add(Researcher), { LLM_MODEL: 'gpt-4o' });
+      const orchestrator = await node(() => undefined);
+      try {
+        const results = await orchestrator.mesh.workflow(
+          'budgeted',
+          [
+            { id: 'a', agent: 'researcher', task: 'Research tides' },
+            { id: 'b', agent: 'researcher', task: 'Research winds' },
+          ],
+          { budgetUsd: 0.000001, concurrency: 1 },
+        );
+        assert.deepEqual(
+          results.map((r) => [r.stepId, r.status, r.errorCategory]),
+          [
+            ['a', 'failure', 'budget'],
+            ['b', 'skipped', 'budget'],
+          ],
+        );
+        assert.equal(server.requests('vllm').length, 0, 'no model call was made');
+      } finally {
+        await orchestrator.mesh.stop();
+        await researchers.mesh.stop();
         await transport.close();
       }
     });

@@ -103,6 +103,10 @@ export class StepWorker {
         job.nak();
         return;
       }
+      // The workflow's budget ran out: the orchestrator starts no more steps, as when a local step is refused.
+      if (envelope.errorCategory === 'budget') {
+        this.notifyProgress(step, { type: 'budget-refused', message: envelope.error ?? 'the workflow budget ran out' });
+      }
       const record = await this.record(step, envelope);
       this.notifyDone(record);
       await job.ack();
