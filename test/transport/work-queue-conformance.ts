@@ -46,7 +46,7 @@ async function rejectsWith(promise: Promise<unknown>, code: BusErrorCode, messag
 }
 
 /** A promise and its resolver, to hold a handler until the test lets it go. */
-function gate(): { wait: Promise<void>; open: () => void } {
+export function gate(): { wait: Promise<void>; open: () => void } {
   let open = (): void => undefined;
   const wait = new Promise<void>((resolve) => {
     open = resolve;

@@ -3,10 +3,10 @@
  * `$WQ.<name>.jobs.<topic token>`, a two-minute duplicate window for `Nats-Msg-Id`) and one durable pull consumer per
  * topic (explicit acks, `ack_wait` = `ackWaitMs`), shared by every taker of the topic in any process.
  *
- * Each taker slot keeps one pull request of one message waiting at the server, and asks again only when its handler
- * is done, so a busy worker never holds a job an idle one could run (the client's `consume()` asks for more as soon
- * as messages arrive, not as they are processed, and a job parked in its buffer would run out its ack wait there).
- * A job therefore reaches an idle worker as soon as the server stores it.
+ * Each taker slot keeps one pull request for one job waiting at the server and sends the next only when its handler
+ * is done, so a busy worker never holds a job an idle one could run, and a job reaches an idle worker as soon as the
+ * server stores it. (One `consume()` for a taker of concurrency N asks for more as it hands jobs over, not as
+ * handlers finish, so jobs would wait in its buffer behind N running handlers, their ack wait running out there.)
  *
  * Giving up: the server keeps a message that reached the consumer's `max_deliver` in a work-queue stream for ever,
  * and its advisory is lost when nobody listens at that moment. So the consumer delivers without limit and the
