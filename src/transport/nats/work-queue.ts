@@ -352,12 +352,14 @@ class NatsTaker implements JobTaker {
         continue;
       }
       if (!message) continue;
-      if (this.done) {
-        // Taken as the taker stopped: handed back at once rather than after its ack wait.
-        if (!this.queue.connection.isClosed()) message.nak();
-        return;
+      try {
+        await this.handle(message);
+      } catch (error) {
+        // A give-up or hand-back cut by the connection closing; a handler's own errors are raised by runJobHandler.
+        if (!this.queue.connection.isClosed()) {
+          warn(queueFailure(error, `Job ${message.seq} of ${this.topic}`, this.queue.connection.context));
+        }
       }
-      await this.handle(message);
     }
   }
 
@@ -374,6 +376,11 @@ class NatsTaker implements JobTaker {
   }
 
   private async handle(message: JsMsg): Promise<void> {
+    if (this.done) {
+      // Taken as the taker stopped: handed back at once rather than after its ack wait.
+      if (!this.queue.connection.isClosed()) message.nak();
+      return;
+    }
     if (message.info.deliveryCount > this.queue.options.maxDeliver) {
       await this.queue.giveUp(message, this.topic);
       return;
