@@ -17,6 +17,11 @@ export { loadSettings, maskSecret, PROVIDER_NAMES, SettingsError } from './confi
 export type { ErrorCategory, ErrorCategoryInfo } from './core/error-categories.js';
 export { categoryHint, ERROR_CATEGORIES, ERROR_CATEGORY_NAMES, isRepairable } from './core/error-categories.js';
 export { AutomeshError, isAutomeshError } from './core/errors.js';
+export type { AgentInfrastructure } from './infra/agent-infra.js';
+export type { BlobInfo, BlobStore } from './infra/blob-store.js';
+export { BLOB_BUCKET } from './infra/blob-store.js';
+export { MAILBOX_BUCKET } from './infra/kv-mailbox.js';
+export type { Mailbox, MailboxMessage, MailboxSender, ReceiveOptions, SentMessage } from './infra/mailbox.js';
 export type { LlmCallEvent, LlmCallObserver } from './llm/call-events.js';
 export type { ChainOptions } from './llm/chain.js';
 export { LlmChain } from './llm/chain.js';

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
+import { type AgentInfrastructure, notStartedInfrastructure } from '../infra/agent-infra.js';
 import type { CodeModel } from '../llm/code-model.js';
 import type { LlmRoute } from '../llm/route.js';
 import { normalizeTools, type ToolDefinition, type ToolsInput } from '../sandbox/tools.js';
@@ -40,6 +41,7 @@ export class AutoAgent {
   readonly agentId: string;
   readonly tools: ReadonlyMap<string, ToolDefinition>;
   private runtime: AgentRuntime | null = null;
+  private infra: AgentInfrastructure;
 
   constructor(definition?: AgentDefinition, options: AgentOptions = {}) {
     const statics = new.target as typeof AutoAgent;
@@ -58,6 +60,7 @@ export class AutoAgent {
         );
     this.agentId = `${this.definition.role}-${randomBytes(4).toString('hex')}`;
     this.tools = normalizeTools(options.tools);
+    this.infra = this.notStarted();
   }
 
   get role(): string {
@@ -79,9 +82,29 @@ export class AutoAgent {
     return modelOf(this.runtime, this.role);
   }
 
-  /** @internal Connects the agent to a started mesh (or disconnects it with null). */
-  attach(runtime: AgentRuntime | null): void {
+  /** Shared key-value state on the mesh (`mesh-context`, shared with OpenAgentMesh's Python agents); after start. */
+  get kv(): AgentInfrastructure['kv'] {
+    return this.infra.kv;
+  }
+
+  /** Blobs shared by the mesh's agents (`<LOG_DIRECTORY>/blobs` in one process, an object store on NATS); after start. */
+  get blobs(): AgentInfrastructure['blobs'] {
+    return this.infra.blobs;
+  }
+
+  /** This agent's mailbox: `send(role, message)` to any role, `receive()` the messages sent to its role; after start. */
+  get mailbox(): AgentInfrastructure['mailbox'] {
+    return this.infra.mailbox;
+  }
+
+  /** @internal Connects the agent to a started mesh, with what the mesh gives it (or disconnects it with null). */
+  attach(runtime: AgentRuntime | null, infra?: AgentInfrastructure): void {
     this.runtime = runtime;
+    this.infra = runtime && infra ? infra : this.notStarted();
+  }
+
+  private notStarted(): AgentInfrastructure {
+    return notStartedInfrastructure(`Agent "${this.role}"`, 'this');
   }
 
   /**

@@ -24,8 +24,8 @@ export interface AgentDefinition {
 
 const ROLE = /^[a-z][a-z0-9_-]{0,63}$/;
 
-/** Result logs live in <LOG_DIRECTORY>/<role>/, beside the registry/ and workflows/ stores. */
-const RESERVED_ROLES = ['registry', 'workflows'];
+/** Result logs live in <LOG_DIRECTORY>/<role>/, beside the registry/ and workflows/ stores and the blobs/ folder. */
+const RESERVED_ROLES = ['registry', 'workflows', 'blobs'];
 
 export const agentDefinitionSchema = z.object({
   role: z
@@ -36,7 +36,7 @@ export const agentDefinitionSchema = z.object({
     )
     .refine(
       (role) => !RESERVED_ROLES.includes(role),
-      'roles "registry" and "workflows" are reserved (they name storage folders); pick another role',
+      'roles "registry", "workflows" and "blobs" are reserved (they name storage folders); pick another role',
     ),
   capabilities: z
     .array(z.string().trim().min(1, 'capabilities must not contain empty names'), {

@@ -12,6 +12,8 @@ import type { AgentRuntime } from '../agent/pipeline.js';
 import { loadPromptTemplates } from '../codegen/prompts.js';
 import { sandboxSettingsOf } from '../config/sandbox-settings.js';
 import { loadSettings, type Settings, type SettingsInput } from '../config/settings.js';
+import type { BlobStore } from '../infra/blob-store.js';
+import type { MailboxSender } from '../infra/mailbox.js';
 import type { CodeModel } from '../llm/code-model.js';
 import { createCodeModel } from '../llm/create-model.js';
 import { lazyCodeModel } from '../llm/lazy-model.js';
@@ -470,7 +472,7 @@ export class Mesh extends MeshEventEmitter {
       },
       admitTask: (id) => this.admitTask(id),
     };
-    for (const agent of this.byRole.values()) agent.attach(this.runtime);
+    for (const agent of this.byRole.values()) agent.attach(this.runtime, network.infra.forAgent(agent.role));
     this.network = network;
     try {
       await network.serve(this.servedAgents());
@@ -641,6 +643,19 @@ export class Mesh extends MeshEventEmitter {
   /** Shared key-value state on the mesh (`mesh-context`). */
   get kv(): SharedKv {
     return this.requireNetwork('use mesh.kv').kv;
+  }
+
+  /**
+   * Blobs shared by the mesh's agents (what they have as `this.blobs`): `<LOG_DIRECTORY>/blobs` in one process, the
+   * `automesh-blobs` object store on NATS.
+   */
+  get blobs(): BlobStore {
+    return this.requireNetwork('use mesh.blobs').infra.blobs;
+  }
+
+  /** Sends durable messages to an agent by role, from outside any agent (`from` is `mesh@<NODE_NAME>`). */
+  get mailbox(): MailboxSender {
+    return this.requireNetwork('use mesh.mailbox').infra.mailbox;
   }
 
   /** Shared files on the mesh (`mesh-artifacts` object store). */

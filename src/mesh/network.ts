@@ -1,10 +1,11 @@
 /**
  * The mesh's network side: one bus (the in-process broker, or NATS when `NATS_URL` is set), and on it the pieces
  * of OpenAgentMesh's protocol: the catalog cache, the registry, this host's liveness, the caller, the agents this
- * process serves, the shared KV and the workspace. `Mesh` owns one while started; everything here speaks to the bus
+ * process serves, the shared KV and the workspace, and what agents get of them (`infra`: kv, blobs, mailboxes). `Mesh` owns one while started; everything here speaks to the bus
  * through `src/transport/oam/`, so both transports behave the same.
  */
 import type { Settings } from '../config/settings.js';
+import { MeshInfrastructure } from '../infra/agent-infra.js';
 import type { Bus } from '../transport/bus.js';
 import { connectInProcess } from '../transport/memory/index.js';
 import { Caller } from '../transport/oam/caller.js';
@@ -34,6 +35,8 @@ export class MeshNetwork {
   readonly registry: Registry;
   readonly kv: SharedKv;
   readonly workspace: Workspace;
+  /** What each agent gets: `this.kv`, `this.blobs`, `this.mailbox` (`ctx.…` for function agents). */
+  readonly infra: MeshInfrastructure;
   private readonly host: Host;
   private readonly ownsBus: boolean;
   private served: ServedAgent[] = [];
@@ -48,6 +51,7 @@ export class MeshNetwork {
     host: Host;
     kv: SharedKv;
     workspace: Workspace;
+    infra: MeshInfrastructure;
   }) {
     this.instanceId = parts.instanceId;
     this.node = parts.node;
@@ -58,6 +62,7 @@ export class MeshNetwork {
     this.host = parts.host;
     this.kv = parts.kv;
     this.workspace = parts.workspace;
+    this.infra = parts.infra;
     this.caller = new Caller(this.bus, { lookup: (name) => this.catalog.lookup(name), instanceId: this.instanceId });
   }
 
@@ -79,6 +84,13 @@ export class MeshNetwork {
         onWarning: options.onWarning,
       });
       const [kv, workspace] = await Promise.all([SharedKv.open(bus), Workspace.open(bus)]);
+      const infra = await MeshInfrastructure.open({
+        bus,
+        kv,
+        node: settings.NODE_NAME,
+        logDirectory: settings.LOG_DIRECTORY,
+        onWarning: options.onWarning,
+      });
       return new MeshNetwork({
         instanceId,
         node: settings.NODE_NAME,
@@ -89,6 +101,7 @@ export class MeshNetwork {
         host,
         kv,
         workspace,
+        infra,
       });
     } catch (err) {
       if (options.bus === undefined) await bus.close();
@@ -108,7 +121,12 @@ export class MeshNetwork {
       const conflict = await this.registry.schemaConflict(document);
       if (conflict) throw conflict;
     }
-    this.served = agents.map((agent) => serveAgent(this.bus, agent, { instanceId: this.instanceId }));
+    this.served = agents.map((agent) =>
+      serveAgent(this.bus, agent, {
+        instanceId: this.instanceId,
+        infrastructure: this.infra.forAgent(agent.name),
+      }),
+    );
     await this.host.start(documents);
   }
 

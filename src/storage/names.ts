@@ -13,9 +13,10 @@ const SAFE_RULE =
 
 /**
  * Role names that cannot be used by the result store: `<root>/registry` and `<root>/workflows` hold the other
- * stores (DESIGN.md section 6), so a role of that name would mix its results into them.
+ * stores (DESIGN.md section 6) and `<root>/blobs` the agents' blobs of a mesh in one process, so a role of that name
+ * would mix its results into them.
  */
-export const RESERVED_ROLE_NAMES: ReadonlySet<string> = new Set(['registry', 'workflows']);
+export const RESERVED_ROLE_NAMES: ReadonlySet<string> = new Set(['registry', 'workflows', 'blobs']);
 
 /** Throws {@link InvalidNameError} unless `value` is a safe file-name component; returns it. */
 export function assertSafeName(kind: string, value: unknown): string {

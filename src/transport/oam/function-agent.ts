@@ -23,7 +23,9 @@
  * read them as from a Python agent); output, chunks and events are validated against the output schema
  * (`invalid_output`). Names are checked when the agent is defined (`invalid_definition`).
  */
+
 import { z } from 'zod';
+import type { AgentInfrastructure } from '../../infra/agent-infra.js';
 import { catalogEntry as checkedCatalogEntry } from './catalog-document.js';
 import type { AgentShape, CatalogEntry, RegistryDocument } from './contract-types.js';
 import { MeshError } from './mesh-error.js';
@@ -48,6 +50,12 @@ export interface AgentContext {
   readonly signal: AbortSignal;
   /** Messages on the mesh (an agent's events, a channel, a subject), ending when the agent stops. */
   subscribe(target: SubscribeTarget, options?: Omit<SubscribeOptions, 'signal'>): AsyncIterable<unknown>;
+  /** Shared key-value state on the mesh (`mesh-context`, shared with OpenAgentMesh's Python agents). */
+  readonly kv: AgentInfrastructure['kv'];
+  /** Blobs shared by the mesh's agents (a local directory in one process, an object store on NATS). */
+  readonly blobs: AgentInfrastructure['blobs'];
+  /** This agent's mailbox: `send(role, message)` to any role, `receive()` the messages sent to this agent's name. */
+  readonly mailbox: AgentInfrastructure['mailbox'];
 }
 
 export interface FunctionAgentSpec<I extends Schema | undefined = undefined, O extends Schema | undefined = undefined> {

@@ -15,6 +15,7 @@
  *   or stop; watchers run from the start as background tasks;
  * - `stop()` takes no new requests and waits for those in flight (up to the drain time, then aborts their signal).
  */
+import { type AgentInfrastructure, notStartedInfrastructure } from '../../infra/agent-infra.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { mismatchError } from './capability-check.js';
@@ -42,6 +43,8 @@ export interface ServeOptions {
    * Default: a process warning.
    */
   onError?: (error: unknown) => void;
+  /** The handler's `ctx.kv`, `ctx.blobs`, `ctx.mailbox` (a Mesh gives them; without, they throw saying so). */
+  infrastructure?: AgentInfrastructure;
 }
 
 export interface ServedAgent {
@@ -66,6 +69,7 @@ export function serveAgent(bus: Bus, agent: FunctionAgent, options: ServeOptions
     instanceId: options.instanceId,
     drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_MS,
     onError: options.onError ?? warn,
+    infrastructure: options.infrastructure ?? notStartedInfrastructure(`Agent "${agent.name}"`, 'ctx'),
   };
   if (agent.invocable) return serveRequests(bus, agent, settings);
   return agent.shape === 'publisher' ? runPublisher(bus, agent, settings) : runWatcher(bus, agent, settings);
@@ -75,18 +79,35 @@ interface Settings {
   instanceId: string | undefined;
   drainTimeoutMs: number;
   onError: (error: unknown) => void;
+  infrastructure: AgentInfrastructure;
 }
 
 function warn(error: unknown): void {
   process.emitWarning(error instanceof Error ? error : new Error(String(error)), { code: 'AUTOMESH_MESH' });
 }
 
-function contextFor(bus: Bus, agent: FunctionAgent, requestId: string, signal: AbortSignal): AgentContext {
+function contextFor(
+  bus: Bus,
+  agent: FunctionAgent,
+  infra: AgentInfrastructure,
+  requestId: string,
+  signal: AbortSignal,
+): AgentContext {
   return {
     agent: agent.name,
     requestId,
     signal,
     subscribe: (target, subscribeOptions) => subscribeMessages(bus, target, { ...subscribeOptions, signal }),
+    // Getters: without a Mesh, reading one throws saying so (and building the context does not).
+    get kv() {
+      return infra.kv;
+    },
+    get blobs() {
+      return infra.blobs;
+    },
+    get mailbox() {
+      return infra.mailbox;
+    },
   };
 }
 
@@ -147,7 +168,7 @@ async function handleRequest(
     const input = agent.takesInput
       ? await agent.parseInput(requestBody(agent, message, requestId), requestId)
       : undefined;
-    const context = contextFor(bus, agent, requestId, signal);
+    const context = contextFor(bus, agent, settings.infrastructure, requestId, signal);
     if (agent.shape === 'streamer') await streamChunks(bus, agent, answer, input, context);
     else await reply(agent, answer, input, context);
   } catch (err) {
@@ -406,7 +427,7 @@ function backgroundTask(
   const controller = new AbortController();
   let stopping = false;
   let running = true;
-  const task = run(contextFor(bus, agent, '', controller.signal), () => stopping)
+  const task = run(contextFor(bus, agent, settings.infrastructure, '', controller.signal), () => stopping)
     .catch(settings.onError)
     .finally(() => {
       running = false;
