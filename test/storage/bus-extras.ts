@@ -244,6 +244,41 @@ export function runBusStorageExtras(backend: string, harness: BusStorageHarness)
     );
 
     test(
+      'a large record rewritten while another node reads it: every read is one whole version, never damage',
+      withStorage(async (storage) => {
+        const size = Math.ceil(harness.busOf(storage).bus.maxPayload * 1.3);
+        const big = (n: number) =>
+          step('big', 0, { envelope: { status: 'success', output: `${n % 10}`.repeat(size), n } });
+        const lease = await storage.workflows.claim('wf', owner('run-a'), 60_000);
+        await storage.workflows.saveStep(lease, big(0));
+        const other = await harness.reopen(storage);
+        try {
+          let done = false;
+          const writes = (async () => {
+            for (let n = 1; n <= 12; n++) await storage.workflows.saveStep(lease, big(n));
+          })().finally(() => {
+            done = true;
+          });
+          let reads = 0;
+          try {
+            while (!done || reads < 3) {
+              const loaded = await other.workflows.load('wf');
+              assert.deepEqual(loaded?.damaged, []);
+              const envelope = loaded?.steps[0]?.envelope;
+              assert.equal(envelope?.output, `${(envelope?.n as number) % 10}`.repeat(size), 'a whole version');
+              reads++;
+            }
+          } finally {
+            await writes;
+          }
+          assert.equal((await other.workflows.load('wf'))?.steps[0]?.envelope?.n, 12);
+        } finally {
+          await other.close();
+        }
+      }),
+    );
+
+    test(
       'a damaged part is reported as damage of its record only',
       withStorage(async (storage) => {
         const { bus, names } = harness.busOf(storage);

@@ -8,6 +8,7 @@
  *                       task.<taskKey>.<id>        index reference: entry <id> is filed under <taskKey>
  *   automesh-workflows  lease.<wf>                 the owner lease ({ lease, released }), the fencing token
  *                       wf.<wf>.header             the header's JSON
+ *                       wf.<wf>.steps              the step ids (JSON array), see ./step-index.ts
  *                       wf.<wf>.step.<step>        one step's JSON
  *                       wf.<wf>.<...>.part.<v>.<n> parts of a large header or step
  */
@@ -62,6 +63,7 @@ export const taskIndexKey = (taskKey: string, id: string): string => `${taskInde
 export const leaseKey = (workflowId: string): string => `lease.${keyToken(workflowId)}`;
 export const workflowPrefix = (workflowId: string): string => `wf.${keyToken(workflowId)}.`;
 export const headerKey = (workflowId: string): string => `${workflowPrefix(workflowId)}header`;
+export const stepIndexKey = (workflowId: string): string => `${workflowPrefix(workflowId)}steps`;
 export const stepKey = (workflowId: string, stepId: string): string =>
   `${workflowPrefix(workflowId)}step.${keyToken(stepId)}`;
 

@@ -129,6 +129,19 @@ export class RegistryMirror {
     this.apply({ key, revision: revision + 0.5, operation: 'DEL', value: new Uint8Array(0) });
   }
 
+  /** The entry ids filed under `taskKey`. */
+  idsOf(taskKey: string): string[] {
+    return [...(this.#index.get(taskKey) ?? [])];
+  }
+
+  /** The ids of every entry in the copy. */
+  entryIds(): string[] {
+    return [...this.#values.keys()].flatMap((key) => {
+      const parsed = parseRegistryKey(key);
+      return parsed.kind === 'entry' ? [parsed.id] : [];
+    });
+  }
+
   /** The task keys under which `id` is filed. */
   taskKeysOf(id: string): string[] {
     return [...this.#index].filter(([, ids]) => ids.has(id)).map(([taskKey]) => taskKey);

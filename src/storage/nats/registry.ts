@@ -13,6 +13,7 @@
  */
 import type { DamagedRecord, RegistryEntry, RegistryScan } from '../../registry/types.js';
 import type { KvBucket } from '../../transport/bus.js';
+import { isBusError } from '../../transport/bus-errors.js';
 import { StorageError } from '../errors.js';
 import { assertSafeName, assertTaskKey } from '../names.js';
 import {
@@ -78,23 +79,25 @@ export class BusRegistryStore implements RegistryStore {
     assertTaskKey(taskKey);
     const copy = this.mirror.find(taskKey);
     if (copy.entries.some((entry) => entry.stage !== 'candidate')) return copy;
-    const keys = await kvCall(`read the index of task key ${taskKey}`, this.where(), () =>
-      this.bucket().keys(taskIndexPrefix(taskKey)),
-    );
-    const ids = keys.flatMap((key) => {
-      const parsed = parseRegistryKey(key);
-      return parsed.kind === 'index' ? [parsed.id] : [];
-    });
-    return this.scan(ids, (entry) => entry.taskKey === taskKey);
+    const listed = await this.listed(taskIndexPrefix(taskKey), 'index');
+    return this.scan(union(listed, this.mirror.idsOf(taskKey)), (entry) => entry.taskKey === taskKey);
   }
 
   async list(): Promise<RegistryScan> {
-    const keys = await kvCall('list the registry', this.where(), () => this.bucket().keys('entry.'));
-    const ids = keys.flatMap((key) => {
+    const listed = await this.listed('entry.', 'entry');
+    return this.scan(union(listed, this.mirror.entryIds()), () => true);
+  }
+
+  /**
+   * The ids of the keys a listing under `prefix` finds. A JetStream key listing can leave out a key rewritten while
+   * it runs, so callers add the ids the live copy knows; index keys are never rewritten (see {@link file}).
+   */
+  private async listed(prefix: string, kind: 'entry' | 'index'): Promise<string[]> {
+    const keys = await kvCall(`list ${prefix}*`, this.where(), () => this.bucket().keys(prefix));
+    return keys.flatMap((key) => {
       const parsed = parseRegistryKey(key);
-      return parsed.kind === 'entry' ? [parsed.id] : [];
+      return parsed.kind === kind ? [parsed.id] : [];
     });
-    return this.scan(ids, () => true);
   }
 
   async remove(id: string): Promise<boolean> {
@@ -112,9 +115,9 @@ export class BusRegistryStore implements RegistryStore {
     }
     await kvCall(`delete ${key}`, this.where(), () => this.bucket().delete(key));
     this.mirror.forget(key);
-    const leftovers = [...[...taskKeys].map((taskKey) => taskIndexKey(taskKey, id))];
-    await this.texts.delete(leftovers);
-    for (const k of leftovers) this.mirror.forget(k);
+    const references = [...taskKeys].map((taskKey) => taskIndexKey(taskKey, id));
+    await this.texts.delete(references);
+    for (const reference of references) this.mirror.forget(reference);
     for (const part of await this.texts.dropParts(key)) this.mirror.forget(part);
     return true;
   }
@@ -209,11 +212,21 @@ export class BusRegistryStore implements RegistryStore {
     );
   }
 
-  /** Writes the index reference of `id` under `taskKey` (idempotent). */
+  /**
+   * Writes the index reference of `id` under `taskKey`, only if there is none: a reference is written once and
+   * never rewritten, so a key listing (which may leave out keys rewritten while it runs) always finds it.
+   */
   private async file(taskKey: string, id: string): Promise<void> {
     const key = taskIndexKey(taskKey, id);
     const value = encoder.encode(id);
-    const revision = await kvCall(`write ${key}`, this.where(), () => this.bucket().put(key, value));
-    this.mirror.apply({ key, revision, operation: 'PUT', value });
+    try {
+      const revision = await kvCall(`write ${key}`, this.where(), () => this.bucket().create(key, value));
+      this.mirror.apply({ key, revision, operation: 'PUT', value });
+    } catch (error) {
+      if (!isBusError(error, 'kv_key_exists')) throw error;
+    }
   }
 }
+
+/** The ids of both lists, each once, in first-seen order. */
+const union = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b])];

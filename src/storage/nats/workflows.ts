@@ -35,9 +35,10 @@ import type {
   WorkflowStore,
 } from '../types.js';
 import { isCasRefusal, kvCall } from './failures.js';
-import { headerKey, leaseKey, parseWorkflowKey, stepKey, workflowPrefix } from './keys.js';
+import { headerKey, leaseKey, parseWorkflowKey, stepIndexKey, stepKey, workflowPrefix } from './keys.js';
 import { leaseRowOf, leaseRowText } from './lease-row.js';
 import { backoff, CAS_TRIES } from './retry.js';
+import { addToStepIndex, readStepIndex } from './step-index.js';
 import { type KvPlace, KvTexts, readAll } from './texts.js';
 
 const encoder = new TextEncoder();
@@ -109,29 +110,36 @@ export class BusWorkflowStore implements WorkflowStore {
 
   async load(workflowId: string): Promise<WorkflowSnapshot | null> {
     assertSafeName('workflow id', workflowId);
-    const keys = await this.keysOf(workflowId);
-    const records = keys.flatMap((key) => {
-      const kind = parseWorkflowKey(key);
-      return kind.kind === 'other' ? [] : [{ key, kind }];
-    });
-    if (records.length === 0) return null;
-    const reads = await readAll(records, (record) => this.texts.read(record.key));
+    const [header, index] = await Promise.all([
+      this.texts.read(headerKey(workflowId)),
+      readStepIndex(this.texts, stepIndexKey(workflowId)),
+    ]);
+    // Without a readable index (damaged by hand), the step keys a listing finds.
+    const stepIds = index === null || index.ids ? (index?.ids ?? []) : await this.listedStepIds(workflowId);
+    const reads = await readAll(stepIds, (stepId) => this.texts.read(stepKey(workflowId, stepId)));
     let headerText: string | null = null;
     const steps: Array<[string, string]> = [];
     const unreadable: DamagedWorkflowRecord[] = [];
-    records.forEach(({ key, kind }, i) => {
+    if (header?.problem !== undefined) {
+      const error = damagedError(
+        `The header of workflow ${workflowId}`,
+        this.where(headerKey(workflowId)),
+        header.problem,
+        ADVICE.header,
+      );
+      unreadable.push({ kind: 'header', id: workflowId, reason: error.message });
+    } else if (header) headerText = header.text;
+    stepIds.forEach((stepId, i) => {
       const read = reads[i];
-      if (!read) return; // deleted between the listing and the read
-      if (read.problem !== undefined) {
-        const isHeader = kind.kind === 'header';
-        const id = kind.kind === 'step' ? kind.stepId : workflowId;
-        const what = isHeader ? `The header of workflow ${workflowId}` : `Step ${id} of workflow ${workflowId}`;
-        const error = damagedError(what, this.where(key), read.problem, isHeader ? ADVICE.header : ADVICE.step);
-        unreadable.push({ kind: isHeader ? 'header' : 'step', id, reason: error.message });
-      } else if (kind.kind === 'header') headerText = read.text;
-      else if (kind.kind === 'step') steps.push([kind.stepId, read.text]);
+      if (!read) return; // listed, but its first record was not written (or the workflow was removed meanwhile)
+      if (read.problem === undefined) steps.push([stepId, read.text]);
+      else {
+        const where = this.where(stepKey(workflowId, stepId));
+        const error = damagedError(`Step ${stepId} of workflow ${workflowId}`, where, read.problem, ADVICE.step);
+        unreadable.push({ kind: 'step', id: stepId, reason: error.message });
+      }
     });
-    if (headerText === null && steps.length === 0 && unreadable.length === 0) return null;
+    if (header === null && steps.length === 0 && unreadable.length === 0) return null;
     const snapshot = snapshotOf(workflowId, this.where(workflowPrefix(workflowId)), headerText, steps);
     const damaged = [...snapshot.damaged, ...unreadable].sort((a, b) =>
       a.kind !== b.kind ? (a.kind === 'header' ? -1 : 1) : a.id < b.id ? -1 : 1,
@@ -149,16 +157,36 @@ export class BusWorkflowStore implements WorkflowStore {
 
   async saveStep(lease: WorkflowLease, step: StepRecord): Promise<void> {
     assertSafeName('workflow id', lease?.workflowId);
-    await this.fence(lease, `save step ${String(step?.stepId)}`);
-    const text = stepText(lease.workflowId, step);
-    await this.writeRecord(stepKey(lease.workflowId, step.stepId), text);
+    const { workflowId } = lease;
+    const indexKey = stepIndexKey(workflowId);
+    const [, index] = await Promise.all([
+      this.fence(lease, `save step ${String(step?.stepId)}`),
+      readStepIndex(this.texts, indexKey),
+    ]);
+    const text = stepText(workflowId, step);
+    await addToStepIndex(this.texts, indexKey, step.stepId, index, () => this.listedStepIds(workflowId));
+    await this.writeRecord(stepKey(workflowId, step.stepId), text);
   }
 
   async remove(workflowId: string): Promise<boolean> {
     assertSafeName('workflow id', workflowId);
-    const keys = await this.keysOf(workflowId);
-    await this.texts.delete(keys);
-    return keys.some((key) => parseWorkflowKey(key).kind !== 'other');
+    const [keys, index] = await Promise.all([
+      this.keysOf(workflowId),
+      readStepIndex(this.texts, stepIndexKey(workflowId)),
+    ]);
+    const had =
+      keys.some((key) => parseWorkflowKey(key).kind !== 'other') || (index?.ids !== undefined && index.ids.length > 0);
+    const indexed = (index?.ids ?? []).map((stepId) => stepKey(workflowId, stepId));
+    await this.texts.delete([...new Set([...keys, ...indexed])]);
+    return had;
+  }
+
+  /** The step ids a listing of the workflow's keys finds (for an index that cannot be read). */
+  private async listedStepIds(workflowId: string): Promise<string[]> {
+    return (await this.keysOf(workflowId)).flatMap((key) => {
+      const kind = parseWorkflowKey(key);
+      return kind.kind === 'step' ? [kind.stepId] : [];
+    });
   }
 
   private where(key?: string): string {
