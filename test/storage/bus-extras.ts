@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CodeRegistry, functionId, taskKey } from '../../src/registry/index.js';
 import type { Storage } from '../../src/storage/index.js';
-import { fromKeyToken, keyToken, stepKey } from '../../src/storage/nats/keys.js';
+import { fromKeyToken, keyToken, stepIndexKey, stepKey } from '../../src/storage/nats/keys.js';
 import type { Bus, KvBucket, KvWatch } from '../../src/transport/bus.js';
 import type { BusStorageHarness } from './bus-harness.js';
 import { entry, header, owner, rejectsWith, step } from './conformance.js';
@@ -298,6 +298,29 @@ export function runBusStorageExtras(backend: string, harness: BusStorageHarness)
           [['step', 'big']],
         );
         assert.match(loaded?.damaged[0]?.reason ?? '', /Step big of workflow wf in .* is damaged \(its parts/);
+      }),
+    );
+
+    test(
+      'a damaged step list: load finds the steps by listing keys, and the next save writes the list again',
+      withStorage(async (storage) => {
+        const { workflows } = storage;
+        const { bus, names } = harness.busOf(storage);
+        const lease = await workflows.claim('wf', owner('run-a'), 60_000);
+        await workflows.saveStep(lease, step('fetch', 0));
+        await workflows.saveStep(lease, step('sum', 1));
+        const bucket = await bus.kv(names.workflows);
+        await bucket.put(stepIndexKey('wf'), new TextEncoder().encode('{"not": "a list"}'));
+        assert.deepEqual(
+          (await workflows.load('wf'))?.steps.map((s) => s.stepId),
+          ['fetch', 'sum'],
+        );
+        await workflows.saveStep(lease, step('more', 2));
+        assert.deepEqual(JSON.parse(new TextDecoder().decode((await bucket.get(stepIndexKey('wf')))?.value)), [
+          'fetch',
+          'sum',
+          'more',
+        ]);
       }),
     );
 
