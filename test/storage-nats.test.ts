@@ -128,6 +128,22 @@ describe('KV storage on nats-server: speed and outages', () => {
     }
   });
 
+  test('a bus closed before its storage ends the registry watch quietly', async () => {
+    const bus = await connectTo({ NATS_URL: server.url });
+    const warnings: string[] = [];
+    const storage = await openBusStorage({
+      bus,
+      results: new MemoryResultStore(),
+      buckets: { registry: 'quiet-registry', workflows: 'quiet-workflows' },
+      onWarning: (message) => warnings.push(message),
+    });
+    await register(storage);
+    await bus.close();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await storage.close();
+    assert.deepEqual(warnings, [], 'no "watch stopped, opening it again" for a bus closed on purpose');
+  });
+
   test('a restart that lost the store: the buckets are made again and the registry copy is emptied', async () => {
     const own = await startNatsServer();
     const bus = await connectTo({ NATS_URL: own.url });

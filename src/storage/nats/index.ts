@@ -54,6 +54,8 @@ export async function openBusStorage(options: BusStorageOptions): Promise<Storag
   await mirror.start();
   // After a broker restart the store may have been lost with its buckets: open (create) them again and reload.
   const stopListening = bus.onConnection((event) => {
+    // A bus closed for good (its owner stopping) ends the watch with it: nothing to open again, nothing to warn of.
+    if (event.type === 'closed') mirror.stop();
     if (event.type !== 'reconnected') return;
     void (async () => {
       registryBucket = await open('registry');

@@ -195,10 +195,10 @@ export class RegistryMirror {
     } catch (error) {
       problem = `it failed: ${reasonOf(error)}`;
     }
-    if (this.#stopped || generation !== this.#generation) return;
-    this.#onWarning(`The watch of the code registry on ${this.#place.where()} stopped (${problem}); opening it again.`);
+    // Wait before saying anything: a watch that ended because its bus is closing is stopped meanwhile.
     await new Promise((resolve) => setTimeout(resolve, WATCH_RETRY_MS));
     if (this.#stopped || generation !== this.#generation) return;
+    this.#onWarning(`The watch of the code registry on ${this.#place.where()} stopped (${problem}); opening it again.`);
     try {
       await this.restart();
     } catch (error) {
