@@ -2,10 +2,12 @@
 // in for the model, and prints what its README section promises.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { waitFor } from './helpers/mesh-processes.js';
 import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { tempDir } from './helpers/temp.js';
@@ -187,4 +189,156 @@ test('examples/multi-process: the provider in one process, the caller in another
     await nats.stop();
   }
   assert.match(providerOut, /provider stopped and left the mesh/);
+});
+
+/** A model's reply in prose around fenced TypeScript, as a code model writes it. */
+function typescriptReply(code: string): ScriptedReply {
+  return {
+    kind: 'text',
+    text: `Here is a program for this step. It reads what it needs and stores the answer in \`result\`.\n\n\`\`\`typescript\n${code}\n\`\`\`\n\nThe result is plain data, ready for the next step.`,
+  };
+}
+
+/** What each research node's agent writes: the three heaviest notes of its node, as a report. */
+const RESEARCH_CODE = `interface Note { id: string; claim: string; source: string; weight: number; themes: string[] }
+const found: { node: string; area: string; notes: Note[] } = await library.notes();
+const top = [...found.notes].sort((a, b) => b.weight - a.weight).slice(0, 3);
+result = {
+  area: found.area,
+  node: found.node,
+  headline: top[0].claim,
+  keyFindings: top.map((n) => n.claim),
+  themes: [...new Set(top.flatMap((n) => n.themes))],
+  sources: top.map((n) => n.source),
+};`;
+
+/** The synthesizer's code: every report from previousStepResults, the themes they all share. */
+const SYNTHESIS_CODE = `type Report = { area: string; node: string; headline: string; keyFindings: string[]; themes: string[]; sources: string[] };
+const reports: Report[] = Object.values(context.previousStepResults).map((step: any) => step.output);
+const shared = context.tech.output.themes.filter((t: string) => reports.every((r) => r.themes.includes(t)));
+result = {
+  title: "AI landscape Q1 2026",
+  sections: reports.map((r) => ({ area: r.area, node: r.node, headline: r.headline, findings: r.keyFindings.length })),
+  crossCuttingThemes: shared,
+  sources: reports.reduce((n, r) => n + r.sources.length, 0),
+};`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('examples/distributed: npm run example:distributed runs the research network as four processes on NATS', {
+  skip: natsServerAvailable() ? false : NATS_MISSING,
+}, async () => {
+  server.respond('vllm', (req) => {
+    const task = taskOf(req);
+    const repairing = req.messages[0]?.content.includes('Your code failed') ?? false;
+    if (task.includes('Synthesise')) return typescriptReply(SYNTHESIS_CODE);
+    // The market node's first program reads a field the library does not have: it is repaired on that node.
+    if (task.includes('investment trends') && !repairing)
+      return typescriptReply(RESEARCH_CODE.replace('[...found.notes]', 'found.entries'));
+    if (/AI chip|investment trends|regulatory developments/.test(task)) return typescriptReply(RESEARCH_CODE);
+    return { kind: 'error', status: 400, message: `no scripted answer for ${task}` };
+  });
+  const logs = tempDir('example-distributed-logs');
+  const tmp = tempDir('example-distributed-tmp');
+  // No NATS_URL: the example starts a nats-server of its own, with its store in the temporary folder.
+  const env = exampleEnv({ LOG_DIRECTORY: logs, TMPDIR: tmp, SANDBOX_WORKERS: '1' });
+  delete env.NATS_URL;
+  const { stdout } = await run('npm', ['run', '--silent', 'example:distributed'], { cwd: root, timeout: 120_000, env });
+
+  // Each research step ran on its own node: the tool that reads a node's notes printed in that node's process.
+  for (const [node, role] of [
+    ['research-node-1', 'tech_researcher'],
+    ['research-node-2', 'market_researcher'],
+    ['research-node-3', 'reg_researcher'],
+  ] as const) {
+    const printed = stdout.split('\n').filter((line) => line.includes(`${role} read its 4 notes`));
+    // The market node read them twice: its first program failed and was repaired there.
+    assert.equal(printed.length, role === 'market_researcher' ? 2 : 1, stdout);
+    for (const line of printed) assert.ok(line.startsWith(`${node.padEnd(15)} | ${node}: `), line);
+  }
+  const steps = new Map(
+    [...stdout.matchAll(/step (\w+) \((\w+) on ([\w-]+)\): success, repairs (\d+), result (\S+)/g)].map((m) => [
+      m[1],
+      { role: m[2], node: m[3], repairs: Number(m[4]), resultId: m[5] as string },
+    ]),
+  );
+  assert.deepEqual(
+    [...steps].map(([id, s]) => [id, s.role, s.node, s.repairs]),
+    [
+      ['tech', 'tech_researcher', 'research-node-1', 0],
+      ['market', 'market_researcher', 'research-node-2', 1],
+      ['reg', 'reg_researcher', 'research-node-3', 0],
+      ['synth', 'synthesizer', 'synthesizer', 0],
+    ],
+    stdout,
+  );
+  // Each step's result is stored by the process that ran it, in its own log folder, and by no other.
+  const nodes = ['research-node-1', 'research-node-2', 'research-node-3', 'synthesizer'];
+  for (const [id, step] of steps) {
+    for (const node of nodes) {
+      const storage = openSqliteStorage(databasePath(join(logs, node)));
+      try {
+        const stored = await storage.results.get(step.resultId);
+        assert.equal(stored !== null, node === step.node, `result of step ${id} in the log folder of ${node}`);
+      } finally {
+        await storage.close();
+      }
+    }
+  }
+
+  // The synthesis step received all three research outputs (through previousStepResults and context[dep]).
+  const synthesizerOut = stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`${'synthesizer'.padEnd(15)} | `))
+    .map((line) => line.slice(18))
+    .join('\n');
+  const briefing = JSON.parse(/^briefing: (\{[\s\S]*?\n\})/m.exec(synthesizerOut)?.[1] ?? 'null') as unknown;
+  assert.deepEqual(briefing, {
+    title: 'AI landscape Q1 2026',
+    sections: [
+      {
+        area: 'tech',
+        node: 'research-node-1',
+        headline: 'Inference accelerators ship with more high-bandwidth memory per chip',
+        findings: 3,
+      },
+      {
+        area: 'market',
+        node: 'research-node-2',
+        headline: 'Spending moves from training clusters to serving inference at scale',
+        findings: 3,
+      },
+      {
+        area: 'reg',
+        node: 'research-node-3',
+        headline: 'Rules for general-purpose models phase in, transparency duties first',
+        findings: 3,
+      },
+    ],
+    crossCuttingThemes: ['energy', 'datacenters'],
+    sources: 9,
+  });
+  assert.match(stdout, /workflow ai-landscape-q1: 4\/4 steps succeeded/);
+  // One model call per step, plus the market node's repair.
+  assert.equal(server.requests('vllm').length, 5);
+
+  // Nothing is left running: the nats-server, the three nodes and the synthesizer have exited, and the
+  // server's throwaway store is gone (only tsx's compile cache stays in the temporary folder).
+  const pids = [...stdout.matchAll(/^started ([\w-]+) .*\(pid (\d+)/gm)].map((m) => ({
+    name: m[1],
+    pid: Number(m[2]),
+  }));
+  assert.deepEqual(pids.map((p) => p.name).sort(), [...nodes, 'nats-server'].sort(), stdout);
+  for (const { name, pid } of pids) assert.equal(alive(pid), false, `${name} (pid ${pid}) still runs`);
+  assert.deepEqual(
+    readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)),
+    [],
+  );
 });

@@ -19,6 +19,11 @@ export interface LocalNatsServerOptions {
   config?: string;
   /** Where the server's log goes (default: kept only to explain a failed start). */
   log?: (chunk: string) => void;
+  /**
+   * Its own process group, so a Ctrl-C at the terminal (SIGINT to the whole foreground group) reaches only the
+   * parent, which can stop the processes using the server before it stops the server.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface LocalNatsServer {
@@ -58,7 +63,10 @@ export async function startLocalNatsServer(options: LocalNatsServerOptions): Pro
       options.config ?? '',
     ].join('\n'),
   );
-  const child = spawn(natsServerBinary(options.binary), ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(natsServerBinary(options.binary), ['-c', configFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.ownProcessGroup === true,
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await readyPort(child, options.log);
   const display = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
