@@ -232,9 +232,8 @@ function alive(pid: number): boolean {
   }
 }
 
-test('examples/distributed: npm run example:distributed runs the research network as four processes on NATS', {
-  skip: natsServerAvailable() ? false : NATS_MISSING,
-}, async () => {
+/** The research network's model: TypeScript per step; the market node's first program needs a repair. */
+function scriptResearchNetwork(): void {
   server.respond('vllm', (req) => {
     const task = taskOf(req);
     const repairing = req.messages[0]?.content.includes('Your code failed') ?? false;
@@ -245,11 +244,30 @@ test('examples/distributed: npm run example:distributed runs the research networ
     if (/AI chip|investment trends|regulatory developments/.test(task)) return typescriptReply(RESEARCH_CODE);
     return { kind: 'error', status: 400, message: `no scripted answer for ${task}` };
   });
-  const logs = tempDir('example-distributed-logs');
-  const tmp = tempDir('example-distributed-tmp');
-  // No NATS_URL: the example starts a nats-server of its own, with its store in the temporary folder.
+}
+
+/** No NATS_URL: the example starts a nats-server of its own, with its store in the temporary folder `tmp`. */
+function distributedEnv(logs: string, tmp: string): NodeJS.ProcessEnv {
   const env = exampleEnv({ LOG_DIRECTORY: logs, TMPDIR: tmp, SANDBOX_WORKERS: '1' });
   delete env.NATS_URL;
+  return env;
+}
+
+/** The processes the launcher says it started: the nats-server, the nodes, the synthesizer. */
+function startedProcesses(stdout: string): Array<{ name: string; pid: number }> {
+  return [...stdout.matchAll(/^started ([\w-]+) .*\(pid (\d+)/gm)].map((m) => ({
+    name: m[1] as string,
+    pid: Number(m[2]),
+  }));
+}
+
+test('examples/distributed: npm run example:distributed runs the research network as four processes on NATS', {
+  skip: natsServerAvailable() ? false : NATS_MISSING,
+}, async () => {
+  scriptResearchNetwork();
+  const logs = tempDir('example-distributed-logs');
+  const tmp = tempDir('example-distributed-tmp');
+  const env = distributedEnv(logs, tmp);
   const { stdout } = await run('npm', ['run', '--silent', 'example:distributed'], { cwd: root, timeout: 120_000, env });
 
   // Each research step ran on its own node: the tool that reads a node's notes printed in that node's process.
@@ -331,11 +349,47 @@ test('examples/distributed: npm run example:distributed runs the research networ
 
   // Nothing is left running: the nats-server, the three nodes and the synthesizer have exited, and the
   // server's throwaway store is gone (only tsx's compile cache stays in the temporary folder).
-  const pids = [...stdout.matchAll(/^started ([\w-]+) .*\(pid (\d+)/gm)].map((m) => ({
-    name: m[1],
-    pid: Number(m[2]),
-  }));
+  const pids = startedProcesses(stdout);
   assert.deepEqual(pids.map((p) => p.name).sort(), [...nodes, 'nats-server'].sort(), stdout);
+  for (const { name, pid } of pids) assert.equal(alive(pid), false, `${name} (pid ${pid}) still runs`);
+  assert.deepEqual(
+    readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)),
+    [],
+  );
+});
+
+test('examples/distributed: Ctrl-C stops the nodes, each leaving the mesh, then the nats-server, and nothing is left', {
+  skip: natsServerAvailable() ? false : NATS_MISSING,
+}, async () => {
+  scriptResearchNetwork();
+  const tmp = tempDir('example-distributed-tmp');
+  // Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the whole group.
+  const launcher = spawn(process.execPath, ['--import', 'tsx', join('examples', 'distributed', 'run.ts')], {
+    cwd: root,
+    env: distributedEnv(tempDir('example-distributed-logs'), tmp),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  launcher.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => launcher.once('exit', resolve));
+  try {
+    await waitFor(async () => stdout.includes('started synthesizer'), 'the synthesizer to start', 60_000);
+    process.kill(-(launcher.pid as number), 'SIGINT');
+    // The synthesizer is ended mid-run: the example fails, and says it stopped everything.
+    assert.equal(await exited, 1);
+  } finally {
+    if (launcher.exitCode === null) process.kill(-(launcher.pid as number), 'SIGKILL');
+  }
+  for (const node of ['research-node-1', 'research-node-2', 'research-node-3']) {
+    assert.match(stdout, new RegExp(`^${node} +\\| ${node} stopped and left the mesh$`, 'm'), stdout);
+    assert.match(stdout, new RegExp(`^stopped ${node} \\(exit 0\\)$`, 'm'), stdout);
+  }
+  assert.match(stdout, /^stopped nats-server /m);
+  const pids = startedProcesses(stdout);
+  assert.equal(pids.length, 5, stdout);
   for (const { name, pid } of pids) assert.equal(alive(pid), false, `${name} (pid ${pid}) still runs`);
   assert.deepEqual(
     readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)),
