@@ -100,20 +100,20 @@ function parse(entry: KvEntry): MailRecord | null {
 
 export class KvMailboxes {
   readonly #bucket: KvBucket;
-  readonly #maxPayload: number;
+  readonly #bus: Pick<Bus, 'maxPayload' | 'onConnection'>;
   readonly #onWarning: (message: string) => void;
   /** `key@revision` of damaged records already reported. */
   readonly #reported = new Set<string>();
 
-  constructor(bucket: KvBucket, maxPayload: number, options: MailboxesOptions) {
+  constructor(bucket: KvBucket, bus: Pick<Bus, 'maxPayload' | 'onConnection'>, options: MailboxesOptions) {
     this.#bucket = bucket;
-    this.#maxPayload = maxPayload;
+    this.#bus = bus;
     this.#onWarning = options.onWarning;
   }
 
   /** Opens (or creates, history 1) the `automesh-mailbox` bucket on `bus`. */
   static async open(bus: Bus, options: MailboxesOptions): Promise<KvMailboxes> {
-    return new KvMailboxes(await bus.kv(MAILBOX_BUCKET, { history: 1 }), bus.maxPayload, options);
+    return new KvMailboxes(await bus.kv(MAILBOX_BUCKET, { history: 1 }), bus, options);
   }
 
   /** Sends as `from` (`mesh.mailbox`: `mesh@<node>`). */
@@ -159,11 +159,11 @@ export class KvMailboxes {
       throw new MeshError('invalid_input', `mailbox.send("${role}") needs a message (JSON data), not undefined.`);
     }
     const bytes = encoder.encode(text);
-    if (bytes.length > this.#maxPayload - RECORD_OVERHEAD) {
+    if (bytes.length > this.#bus.maxPayload - RECORD_OVERHEAD) {
       throw new MeshError(
         'payload_too_large',
         `mailbox.send("${role}"): the message is ${bytes.length} bytes, more than the bus carries in one message `
-          + `(${this.#maxPayload - RECORD_OVERHEAD}); put the data in blobs and send its name.`,
+          + `(${this.#bus.maxPayload - RECORD_OVERHEAD}); put the data in blobs and send its name.`,
       );
     }
     await this.#bucket.create(`${role}.${record.id}`, bytes);
@@ -183,6 +183,12 @@ export class KvMailboxes {
     const waitMs = whole(options.waitMs, 'waitMs', 0, 0);
     const leaseMs = whole(options.leaseMs, 'leaseMs', 1, DEFAULT_LEASE_MS);
     const { signal } = options;
+    // The bus closing ends a wait at once: the next scan then fails saying so, instead of after waitMs.
+    const closed = new AbortController();
+    const unlisten = this.#bus.onConnection((event) => {
+      if (event.type === 'closed') closed.abort();
+    });
+    const wake = signal ? AbortSignal.any([signal, closed.signal]) : closed.signal;
     const deadline = Date.now() + waitMs;
     let watch: KvWatch | null = null;
     let iterator: AsyncIterator<KvEntry> | null = null;
@@ -205,7 +211,7 @@ export class KvMailboxes {
         const now = Date.now();
         if (taken.length > 0 || now >= deadline || signal?.aborted) return taken;
         const pending = next as Promise<IteratorResult<KvEntry>>;
-        if (!(await waitFor(pending, Math.min(deadline, nextExpiry) - now, signal))) continue;
+        if (!(await waitFor(pending, Math.min(deadline, nextExpiry) - now, wake))) continue;
         if ((await pending).done) {
           // The watch ended (the bus closed or reconnected): the next round opens a new one, or fails saying why.
           watch?.stop();
@@ -215,6 +221,7 @@ export class KvMailboxes {
         }
       }
     } finally {
+      unlisten();
       watch?.stop();
     }
   }

@@ -181,6 +181,16 @@ export function mailboxSuite(label: string, harness: MailboxHarness): void {
       await message?.ack();
     });
 
+    test('a waiting receive ends as soon as its bus closes, failing with why', async () => {
+      const bus = await harness.connect();
+      const inbox = (await KvMailboxes.open(bus, { onWarning: () => undefined })).forRole(role());
+      const start = Date.now();
+      const waiting = inbox.receive({ waitMs: 10_000 });
+      setTimeout(() => void bus.close(), 100);
+      await assert.rejects(waiting, /closed/);
+      assert.ok(Date.now() - start < 5_000, 'not at the end of waitMs');
+    });
+
     test('roles are exact: "a" never gets the messages of "a.b" (function agent names are dotted)', async () => {
       const base = role();
       const sender = (await mailboxes()).sender('mesh@test');
