@@ -9,6 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseAgentArgs, runAgentBenchmark } from './agent.js';
+import { parseDistributedArgs, runDistributedBenchmark } from './distributed.js';
 import { type Figure, summaryTable, verdict } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
 import { parseMeshArgs, runMeshBenchmark } from './mesh.js';
@@ -28,6 +29,7 @@ const benchmarks: Benchmark[] = [
   { name: 'agent', run: (argv) => runAgentBenchmark(parseAgentArgs(argv)) },
   { name: 'workflow', run: (argv) => runWorkflowBenchmark(parseWorkflowArgs(argv)) },
   { name: 'mesh', run: (argv) => runMeshBenchmark(parseMeshArgs(argv)) },
+  { name: 'distributed', run: (argv) => runDistributedBenchmark(parseDistributedArgs(argv)) },
 ];
 
 const argv = process.argv.slice(2);
