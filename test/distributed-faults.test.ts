@@ -331,7 +331,11 @@ describe('distributed mode under faults (real processes, real nats-server)', {
     try {
       const entry = await storage.registry.get(functionId ?? '');
       assert.ok(entry, 'the function is in the shared registry');
-      assert.equal(entry.successCount, count, 'every execution counted, none lost');
+      // At least once: a step whose heartbeats were late under load may also run on a second node, and that run
+      // counts too. Every run the nodes made is counted, none lost.
+      const runs = nodes.reduce((sum, node) => sum + results.reduce((n, r) => n + node.started(r.stepId), 0), 0);
+      assert.ok(runs >= count, `${runs} runs`);
+      assert.equal(entry.successCount, runs, 'every execution counted, none lost');
       assert.equal(entry.failureCount, 0);
     } finally {
       await storage.close();
