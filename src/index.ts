@@ -4,10 +4,23 @@
 
 export type { AgentClass, AgentOptions } from './agent/auto-agent.js';
 export { AutoAgent } from './agent/auto-agent.js';
+export { CustomAgent, type CustomAgentClass, type CustomTaskInput, type PeerContext } from './agent/custom-agent.js';
 export type { AgentDefinition } from './agent/definition.js';
 export { defineAgent } from './agent/definition.js';
 export type { Attempt, Envelope, EnvelopeErrorCategory } from './agent/envelope.js';
+export {
+  type AskOptions,
+  type BroadcastOptions,
+  type BroadcastReply,
+  type CollectedReply,
+  type DiscoverOptions,
+  type DiscoveryStrategy,
+  type PeerInfo,
+  type PeerRequest,
+  Peers,
+} from './agent/peers.js';
 export type { TaskInput } from './agent/pipeline.js';
+export { SESSION_HEADER, type Session, type SessionInput } from './agent/session.js';
 export type { TaskWarning } from './agent/warning.js';
 export { DEFAULT_PROMPT_DIRECTORY, loadPromptTemplates } from './codegen/prompts.js';
 export type { SandboxSettings } from './config/sandbox-settings.js';

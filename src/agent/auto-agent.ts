@@ -19,6 +19,7 @@ import { normalizeTools, type ToolDefinition, type ToolsInput } from '../sandbox
 import { modelOf } from './agent-llm.js';
 import { type AgentDefinition, validateAgentDefinition } from './definition.js';
 import type { Envelope } from './envelope.js';
+import type { Peers } from './peers.js';
 import { type AgentRuntime, runTask, type TaskInput } from './pipeline.js';
 
 export interface AgentOptions {
@@ -42,6 +43,7 @@ export class AutoAgent {
   readonly tools: ReadonlyMap<string, ToolDefinition>;
   private runtime: AgentRuntime | null = null;
   private infra: AgentInfrastructure;
+  private peerClient: Peers | null = null;
 
   constructor(definition?: AgentDefinition, options: AgentOptions = {}) {
     const statics = new.target as typeof AutoAgent;
@@ -97,10 +99,21 @@ export class AutoAgent {
     return this.infra.mailbox;
   }
 
+  /** The other agents of the mesh: ask, notify, broadcast, discover (`Peers`); after start. */
+  get peers(): Peers {
+    if (!this.peerClient) {
+      throw new Error(
+        `Agent "${this.role}": this.peers is available after mesh.start(); add the agent to a Mesh and await mesh.start() first.`,
+      );
+    }
+    return this.peerClient;
+  }
+
   /** @internal Connects the agent to a started mesh, with what the mesh gives it (or disconnects it with null). */
-  attach(runtime: AgentRuntime | null, infra?: AgentInfrastructure): void {
+  attach(runtime: AgentRuntime | null, infra?: AgentInfrastructure, peers?: Peers): void {
     this.runtime = runtime;
     this.infra = runtime && infra ? infra : this.notStarted();
+    this.peerClient = runtime ? (peers ?? null) : null;
   }
 
   private notStarted(): AgentInfrastructure {

@@ -7,7 +7,9 @@ import type { z } from 'zod';
 import { agentModels } from '../agent/agent-llm.js';
 import { type AgentClass, type AgentOptions, AutoAgent } from '../agent/auto-agent.js';
 import { workflowBudget } from '../agent/budget.js';
+import { type CustomAgent, type CustomAgentClass, isCustomAgentClass } from '../agent/custom-agent.js';
 import { type AgentDefinition, validateAgentDefinition } from '../agent/definition.js';
+import { Peers } from '../agent/peers.js';
 import type { AgentRuntime } from '../agent/pipeline.js';
 import { loadPromptTemplates } from '../codegen/prompts.js';
 import { sandboxSettingsOf } from '../config/sandbox-settings.js';
@@ -50,6 +52,7 @@ import { MeshNetwork } from './network.js';
 import { RemoteStepRunner } from './remote-runner.js';
 import { RoutingStepRunner } from './routing-runner.js';
 import { servedAutoAgent } from './served-auto-agent.js';
+import { servedCustomAgent } from './served-custom-agent.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowPlan, type WorkflowResult } from './workflow-engine.js';
 import { type AgentDirectory, resolveWorkflow, type WorkflowStep } from './workflow-spec.js';
 import { leaseTiming } from './workflow-state.js';
@@ -143,6 +146,11 @@ export class Mesh extends MeshEventEmitter {
   private readonly localRunner = new InProcessStepRunner(this.byRole);
   private readonly stepRunner = new RoutingStepRunner(this.byRole, this.localRunner, () => this.remoteRunner());
   private readonly middleware: MeshMiddleware;
+  /** CustomAgents (`mesh.add(class extends CustomAgent)`), by role. */
+  private readonly customAgents = new Map<string, CustomAgent>();
+  /** The CustomAgents' `run` loops while the mesh runs, and what aborts them. */
+  private runLoops: Promise<unknown>[] = [];
+  private runController = new AbortController();
   /** Function agents (`mesh.agent`), by name. */
   private readonly functionAgents = new Map<string, FunctionAgent>();
   private network: MeshNetwork | null = null;
@@ -160,10 +168,19 @@ export class Mesh extends MeshEventEmitter {
     this.middleware = checkMiddleware(options.middleware);
   }
 
-  /** Adds an agent class (extending AutoAgent) or a `defineAgent` definition, with its tools. */
-  add(agent: AgentClass | AgentDefinition, options: AgentOptions = {}): this {
+  /**
+   * Adds an agent class (extending AutoAgent) or a `defineAgent` definition, with its tools; or a class extending
+   * CustomAgent, served under its role.
+   */
+  add(agent: AgentClass | AgentDefinition | CustomAgentClass, options: AgentOptions = {}): this {
     if (this.runtime || this.starting) {
       throw new Error('Agents cannot be added after mesh.start(); add every agent first, or stop the mesh.');
+    }
+    if (isCustomAgentClass(agent)) {
+      const custom = new agent();
+      this.checkUniqueRole(custom.role);
+      this.customAgents.set(custom.role, custom);
+      return this;
     }
     let instance: AutoAgent;
     if (typeof agent === 'function') {
@@ -178,11 +195,15 @@ export class Mesh extends MeshEventEmitter {
     } else {
       throw new TypeError('mesh.add() takes a class extending AutoAgent or a defineAgent({...}) object.');
     }
-    if (this.byRole.has(instance.role) || this.functionAgents.has(instance.role)) {
-      throw new Error(`An agent with role "${instance.role}" is already in this mesh; roles must be unique.`);
-    }
+    this.checkUniqueRole(instance.role);
     this.byRole.set(instance.role, instance);
     return this;
+  }
+
+  private checkUniqueRole(role: string): void {
+    if (this.byRole.has(role) || this.functionAgents.has(role) || this.customAgents.has(role)) {
+      throw new Error(`An agent with role "${role}" is already in this mesh; roles must be unique.`);
+    }
   }
 
   /**
@@ -198,7 +219,7 @@ export class Mesh extends MeshEventEmitter {
       throw new Error('Agents cannot be added after mesh.start(); add every agent first, or stop the mesh.');
     }
     const agent = defineFunctionAgent(spec, handler);
-    if (this.functionAgents.has(agent.name) || this.byRole.has(agent.name)) {
+    if (this.functionAgents.has(agent.name) || this.byRole.has(agent.name) || this.customAgents.has(agent.name)) {
       throw new MeshError(
         'invalid_definition',
         `An agent named "${agent.name}" is already in this mesh; names must be unique.`,
@@ -238,7 +259,7 @@ export class Mesh extends MeshEventEmitter {
    * (after start) an agent of the mesh's catalog by name or, failing that, by tag.
    */
   resolveAgent(name: string): string | undefined {
-    if (this.byRole.has(name)) return name;
+    if (this.byRole.has(name) || this.customAgents.has(name)) return name;
     const local = this.agents.find((agent) => agent.capabilities.includes(name))?.role;
     if (local !== undefined) return local;
     const catalog = this.network?.catalog;
@@ -472,9 +493,15 @@ export class Mesh extends MeshEventEmitter {
       },
       admitTask: (id) => this.admitTask(id),
     };
-    for (const agent of this.byRole.values()) agent.attach(this.runtime, network.infra.forAgent(agent.role));
+    const peersOf = (role: string): Peers => new Peers(role, network.caller, network.catalog);
+    for (const agent of this.byRole.values()) {
+      agent.attach(this.runtime, network.infra.forAgent(agent.role), peersOf(agent.role));
+    }
+    for (const agent of this.customAgents.values())
+      agent.attach(peersOf(agent.role), network.infra.forAgent(agent.role));
     this.network = network;
     try {
+      for (const agent of this.customAgents.values()) await agent.setup();
       await network.serve(this.servedAgents());
       if (this.options.mode === 'distributed') this.dispatch = await this.openDispatch(network, settings);
     } catch (err) {
@@ -482,11 +509,32 @@ export class Mesh extends MeshEventEmitter {
       this.runtime = null;
       this.workflows = null;
       for (const agent of this.byRole.values()) agent.attach(null);
+      for (const agent of this.customAgents.values()) agent.attach(null);
       this.ownStorage = null;
       await network.close();
       await closeAll();
       throw err;
     }
+    this.startRunLoops();
+  }
+
+  /** Each CustomAgent's `run(signal)`, from now until stop() aborts it; a loop that fails is reported, not lost. */
+  private startRunLoops(): void {
+    this.runController = new AbortController();
+    const signal = this.runController.signal;
+    this.runLoops = [...this.customAgents.values()].flatMap((agent) => {
+      if (typeof agent.run !== 'function') return [];
+      const loop = Promise.resolve()
+        .then(() => agent.run?.(signal))
+        .catch((err: unknown) => {
+          if (signal.aborted) return;
+          this.emit('warning', {
+            kind: 'mesh',
+            message: `The run() loop of agent "${agent.role}" failed: ${err instanceof Error ? err.message : String(err)}`,
+          });
+        });
+      return [loop];
+    });
   }
 
   /** Refuses a mode and transport that do not fit: distributed needs NATS_URL; no agents at all needs a network. */
@@ -498,7 +546,7 @@ export class Mesh extends MeshEventEmitter {
           + '`automesh mesh up` starts a local server), or leave mode out for one process.',
       );
     }
-    if (this.byRole.size === 0 && this.functionAgents.size === 0 && !networked) {
+    if (this.byRole.size === 0 && this.functionAgents.size === 0 && this.customAgents.size === 0 && !networked) {
       throw new Error(
         'The mesh has no agents: mesh.add(...) or mesh.agent(...) at least one before start() '
           + '(a mesh with no agents of its own, that only calls others, needs NATS_URL).',
@@ -509,7 +557,8 @@ export class Mesh extends MeshEventEmitter {
   /** What this process serves: each AutoAgent by its role, then the function agents. */
   private servedAgents(): FunctionAgent[] {
     const auto = [...this.byRole.values()].map(servedAutoAgent);
-    return [...auto, ...this.functionAgents.values()];
+    const custom = [...this.customAgents.values()].map(servedCustomAgent);
+    return [...auto, ...custom, ...this.functionAgents.values()];
   }
 
   /** Distributed mode's storage: registry and workflow state on the bus's KV, results in `local` (closed with it). */
@@ -562,7 +611,9 @@ export class Mesh extends MeshEventEmitter {
       timeoutMs,
       async (name) => {
         const document = (await network.registry.document(name)) as RegistryDocument | null;
-        return document?.['x-agentmesh']?.['x-automesh']?.kind === 'auto';
+        // A CustomAgent answers a step with its envelope too (executeTask).
+        const kind = document?.['x-agentmesh']?.['x-automesh']?.kind;
+        return kind === 'auto' || kind === 'custom';
       },
     );
   }
@@ -697,6 +748,7 @@ export class Mesh extends MeshEventEmitter {
 
   private async drain(runtime: AgentRuntime): Promise<void> {
     if (runtime.settings.MESH_STOP_MODE === 'cancel') this.stopController.abort(new Error('mesh stopped'));
+    this.runController.abort(new Error('mesh stopped'));
     // Leaving the mesh takes no new requests and lets those in flight finish (tracked work too); calls to other
     // processes keep working until the work in flight has ended.
     const network = this.network;
@@ -712,16 +764,27 @@ export class Mesh extends MeshEventEmitter {
     );
     // Work in flight may add more while it ends (a workflow's next steps, background registry writes).
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await Promise.all(this.runLoops);
+    this.runLoops = [];
+    const teardowns = settledErrors(
+      [...this.customAgents.values()].map(async (agent) => {
+        // After it has left the mesh (no more requests) and its loop has ended.
+        await left;
+        await agent.teardown();
+      }),
+    );
     this.runtime = null;
     this.workflows = null;
     for (const agent of this.byRole.values()) agent.attach(null);
+    const teardownFailures = await teardowns;
+    for (const agent of this.customAgents.values()) agent.attach(null);
     const own = this.ownStorage;
     this.ownStorage = null;
     this.network = null;
     this.dispatch = null;
     dispatch?.close();
     const failures = [await left, ...(await settledErrors([network?.close(), runtime.executor.close()]))];
-    failures.push(...(await settledErrors([own?.close()])));
+    failures.push(...(await settledErrors([own?.close()])), ...teardownFailures);
     const failed = failures.filter((err) => err !== null && err !== undefined);
     if (failed.length === 1) throw failed[0];
     if (failed.length > 1) throw new AggregateError(failed, 'mesh.stop() could not close everything cleanly.');

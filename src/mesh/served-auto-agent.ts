@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import type { AutoAgent } from '../agent/auto-agent.js';
 import type { Envelope } from '../agent/envelope.js';
-import { type AnyHandler, FunctionAgent } from '../transport/oam/function-agent.js';
+import { sessionOfRequest, withSession } from '../agent/session.js';
+import { type AgentContext, type AnyHandler, FunctionAgent } from '../transport/oam/function-agent.js';
 
 export const autoAgentInput = z.object({
   task: z.string().min(1, 'task must be a non-empty string: what the agent should do'),
@@ -83,7 +84,10 @@ export function runServedTask(agent: AutoAgent, input: AutoAgentInput, signal?: 
 
 /** The agent as served on the mesh: a responder whose handler runs the request as a task (or a workflow step). */
 export function servedAutoAgent(agent: AutoAgent): FunctionAgent {
-  const handler = (input: AutoAgentInput, context: { signal: AbortSignal }): Promise<Envelope> =>
-    runServedTask(agent, input, context.signal);
+  // Within the request's session, so peers the agent's tools ask while the task runs carry it on.
+  const handler = (input: AutoAgentInput, context: AgentContext): Promise<Envelope> =>
+    withSession(sessionOfRequest(context.headers, context.requestId, agent.role), () =>
+      runServedTask(agent, input, context.signal),
+    );
   return new FunctionAgent(autoAgentSpec(agent), handler as AnyHandler, 'auto');
 }

@@ -46,6 +46,8 @@ export interface CallOptions {
   /** Default 30 s, as OAM. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Extra request headers (a peer's session); OAM's own headers win, and OAM peers ignore names they do not know. */
+  headers?: BusHeaders;
 }
 
 export interface StreamOptions {
@@ -63,6 +65,8 @@ export interface SendOptions {
   onError?: (error: MeshError) => void | Promise<void>;
   /** How long to wait for the reply (default 60 s, as OAM). */
   timeoutMs?: number;
+  /** Extra request headers, as for `call`. */
+  headers?: BusHeaders;
 }
 
 export interface PublishOptions {
@@ -106,7 +110,7 @@ export class Caller {
     try {
       const reply = await Promise.race([
         this.#bus.request(subjects.agent(name), encodeBody(input), {
-          headers: this.#requestHeaders(requestId),
+          headers: this.#requestHeaders(requestId, options.headers),
           timeoutMs,
           ...(options.signal ? { signal: options.signal } : {}),
         }),
@@ -204,7 +208,7 @@ export class Caller {
   async send(name: string, input?: unknown, options: SendOptions = {}): Promise<string> {
     this.#preflight(name, 'send');
     const requestId = newRequestId();
-    const headers = this.#requestHeaders(requestId);
+    const headers = this.#requestHeaders(requestId, options.headers);
     if (!options.onReply) {
       this.#publish(subjects.agent(name), encodeBody(input), { headers }, name, requestId);
       return requestId;
@@ -318,8 +322,8 @@ export class Caller {
     return this.#instanceId === undefined ? {} : { [HEADER.instanceId]: this.#instanceId };
   }
 
-  #requestHeaders(requestId: string): BusHeaders {
-    return { [HEADER.requestId]: requestId, ...this.#instanceHeader() };
+  #requestHeaders(requestId: string, extra: BusHeaders = {}): BusHeaders {
+    return { ...extra, [HEADER.requestId]: requestId, ...this.#instanceHeader() };
   }
 
   #publish(

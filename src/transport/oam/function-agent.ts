@@ -43,6 +43,8 @@ export interface AgentContext {
   readonly agent: string;
   /** The request's `X-Mesh-Request-Id` ('' for publishers and watchers, and for a request that sent none). */
   readonly requestId: string;
+  /** The request's headers (empty for publishers and watchers): what a session or another extension carries. */
+  readonly headers: Readonly<Record<string, string>>;
   /**
    * Aborted when the agent stops: at once for publishers and watchers, after the drain time for a request still
    * running. A long handler should pass it on (to fetch, to a model call) or check it.

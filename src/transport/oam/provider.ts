@@ -92,10 +92,12 @@ function contextFor(
   infra: AgentInfrastructure,
   requestId: string,
   signal: AbortSignal,
+  headers: Readonly<Record<string, string>> = {},
 ): AgentContext {
   return {
     agent: agent.name,
     requestId,
+    headers,
     signal,
     subscribe: (target, subscribeOptions) => subscribeMessages(bus, target, { ...subscribeOptions, signal }),
     // Getters: without a Mesh, reading one throws saying so (and building the context does not).
@@ -168,7 +170,7 @@ async function handleRequest(
     const input = agent.takesInput
       ? await agent.parseInput(requestBody(agent, message, requestId), requestId)
       : undefined;
-    const context = contextFor(bus, agent, settings.infrastructure, requestId, signal);
+    const context = contextFor(bus, agent, settings.infrastructure, requestId, signal, message.headers);
     if (agent.shape === 'streamer') await streamChunks(bus, agent, answer, input, context);
     else await reply(agent, answer, input, context);
   } catch (err) {
