@@ -25,6 +25,7 @@ import type { BusError } from '../bus-errors.js';
 import { runHandler } from '../deliver.js';
 import { noResponders, requestTimeout } from '../failures.js';
 import { assertBucketName } from '../names.js';
+import { copyBytes } from '../pooled-bytes.js';
 import { raceRequest } from '../request-race.js';
 import type { WorkQueue, WorkQueueOptions } from '../work-queue.js';
 import { assertWorkQueueOptions } from '../work-queue-rules.js';
@@ -88,7 +89,7 @@ class NatsBus extends BusBase implements Bus {
     this.checkMessage(subject, data, options.headers, options.reply);
     try {
       // The client queues the bytes it is given and writes them later: a copy keeps what was sent as it was.
-      this.nc.publish(subject, new Uint8Array(data), {
+      this.nc.publish(subject, copyBytes(data), {
         ...(options.reply ? { reply: options.reply } : {}),
         ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
       });
@@ -105,7 +106,7 @@ class NatsBus extends BusBase implements Bus {
     }
     return raceRequest(subject, options, this.location, this.inFlight, (settle) => {
       this.nc
-        .request(subject, new Uint8Array(data), {
+        .request(subject, copyBytes(data), {
           timeout: options.timeoutMs,
           ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
         })

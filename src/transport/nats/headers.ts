@@ -1,7 +1,21 @@
-/** Bus headers to and from the NATS client's header object, without its per-call copying and checks. */
+/**
+ * Bus headers to and from the NATS client's header object, without its per-call copying and checks.
+ *
+ * Out, the client's `set()` looks every key up twice, canonicalizes it and tests the value with a regex, and its
+ * `encode()` gives the block an ArrayBuffer of its own; here the map is filled directly (names and values were
+ * checked by `checkMessage`; values trimmed as `set()` trims them) and the block, the client's own `toString()`, is
+ * encoded into the shared buffer pool. Same bytes on the wire.
+ */
 import { MsgHdrsImpl } from '@nats-io/nats-core';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { BusHeaders } from '../bus.js';
+import { utf8Bytes } from '../pooled-bytes.js';
+
+class PooledHeaders extends MsgHdrsImpl {
+  override encode(): Uint8Array {
+    return utf8Bytes(this.toString());
+  }
+}
 
 /**
  * The client's header object, filled directly: `set()` looks every key up twice, canonicalizes it and tests the
@@ -9,7 +23,7 @@ import type { BusHeaders } from '../bus.js';
  * by `checkMessage` already; the value is trimmed as `set()` trims it, so the bytes on the wire are the same.
  */
 export function toNatsHeaders(headers: BusHeaders): MsgHdrs | undefined {
-  const out = new MsgHdrsImpl();
+  const out = new PooledHeaders();
   for (const name in headers) out.headers.set(name, [(headers[name] as string).trim()]);
   return out.size() === 0 ? undefined : out;
 }

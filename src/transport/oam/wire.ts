@@ -4,6 +4,7 @@
  * spells these strings.
  */
 import { randomUUID } from 'node:crypto';
+import { utf8Bytes } from '../pooled-bytes.js';
 
 export const HEADER = {
   requestId: 'X-Mesh-Request-Id',
@@ -80,12 +81,11 @@ export function channelOf(name: string): string {
   return dot < 0 ? '' : name.slice(0, dot);
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A JSON body; `undefined` is "no payload" (an empty body). */
 export function encodeBody(value: unknown): Uint8Array {
-  return value === undefined ? new Uint8Array(0) : encoder.encode(JSON.stringify(value));
+  return value === undefined ? new Uint8Array(0) : utf8Bytes(JSON.stringify(value));
 }
 
 /**
