@@ -32,7 +32,7 @@ import { assertWorkQueueOptions } from '../work-queue-rules.js';
 import { plainBytes } from './bytes.js';
 import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './connect-options.js';
 import { connectError, type ErrorContext, operationError } from './errors.js';
-import { fromNatsHeaders, toNatsHeaders } from './headers.js';
+import { messageHeaders, toNatsHeaders } from './headers.js';
 import { openKvBucket } from './kv.js';
 import { NatsObjectBucket } from './objects.js';
 import { openWorkQueue } from './work-queue.js';
@@ -253,10 +253,8 @@ class NatsBus extends BusBase implements Bus {
 }
 
 function toBusMessage(message: Msg): BusMessage {
-  return {
-    subject: message.subject,
-    ...(message.reply ? { reply: message.reply } : {}),
-    headers: fromNatsHeaders(message.headers),
-    data: plainBytes(message.data),
-  };
+  const headers = messageHeaders(message);
+  const data = plainBytes(message.data);
+  const { subject, reply } = message;
+  return reply ? { subject, reply, headers, data } : { subject, headers, data };
 }

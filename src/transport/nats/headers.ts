@@ -5,9 +5,13 @@
  * `encode()` gives the block an ArrayBuffer of its own; here the map is filled directly (names and values were
  * checked by `checkMessage`; values trimmed as `set()` trims them) and the block, the client's own `toString()`, is
  * encoded into the shared buffer pool. Same bytes on the wire.
+ *
+ * In, the client decodes a block with `split`, `slice`, `map` and, per header, a canonicalization, a key search and
+ * a regex; `messageHeaders` reads a received message's block directly, with the same names and first values. A
+ * block the client's decoder would refuse is left to the client, which says what is wrong as before.
  */
-import { MsgHdrsImpl } from '@nats-io/nats-core';
-import type { MsgHdrs } from '@nats-io/transport-node';
+import { MsgHdrsImpl, MsgImpl } from '@nats-io/nats-core/internal';
+import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { BusHeaders } from '../bus.js';
 import { utf8Bytes } from '../pooled-bytes.js';
 
@@ -33,4 +37,46 @@ export function fromNatsHeaders(headers: MsgHdrs | undefined): BusHeaders {
   const out: BusHeaders = {};
   if (headers) for (const [name, values] of headers) out[name] = values[0] ?? '';
   return out;
+}
+
+/** A header name the client's decoder accepts: printable ASCII without ':' (its `canonicalMIMEHeaderKey`). */
+const NAME = /^[!-9;-~]*$/;
+/** A value the client's decoder refuses (a lone CR or LF inside a line). */
+const LINE_BREAK = /[\r\n]/;
+/** The client's decoder: not fatal, a bad sequence becomes U+FFFD. */
+const decoder = new TextDecoder();
+
+/** A received message's headers, the first value of each name, in the order the block lists them. */
+export function messageHeaders(message: Msg): BusHeaders {
+  if (message instanceof MsgImpl && message._headers === undefined) {
+    if (message._msg.hdr < 0) return {};
+    const read = readBlock(decoder.decode(message._rdata.subarray(0, message._msg.hdr)));
+    if (read !== null) return read;
+  }
+  return fromNatsHeaders(message.headers);
+}
+
+/**
+ * The lines after the status line, as the client's `MsgHdrsImpl.decode` reads them: split at CRLF, empty lines and
+ * lines without ':' skipped, the name before the first ':' as is, the value after it trimmed. Null when the client
+ * would refuse a line (a name it cannot canonicalize, a value with a line break).
+ */
+function readBlock(text: string): BusHeaders | null {
+  const headers: BusHeaders = {};
+  let start = text.indexOf('\r\n');
+  if (start < 0) return headers;
+  start += 2;
+  while (start < text.length) {
+    let end = text.indexOf('\r\n', start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon > -1 && colon < end) {
+      const name = text.slice(start, colon);
+      const value = text.slice(colon + 1, end).trim();
+      if (!NAME.test(name) || LINE_BREAK.test(value)) return null;
+      if (!Object.hasOwn(headers, name)) headers[name] = value;
+    }
+    start = end + 2;
+  }
+  return headers;
 }
