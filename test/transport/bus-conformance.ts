@@ -421,6 +421,41 @@ export function busConformance(name: string, harness: BusHarness): void {
           assert.deepEqual(await kv.keys('nothing'), []);
         }));
 
+      test('keys() lists promptly while other clients update and delete keys (mailbox readers acknowledging)', () =>
+        withBuses(2, async (a, b) => {
+          const name = unique();
+          const kvA = await a.kv(name);
+          const kvB = await b.kv(name);
+          let slowest = 0;
+          for (let round = 0; round < 12; round++) {
+            const keys = Array.from({ length: 12 }, (_, i) => `m.r${round}k${i}`);
+            await Promise.all(keys.map((key) => kvA.put(key, bytes('new'))));
+            // B claims and deletes them one by one while A keeps listing, as readers sharing a mailbox do.
+            const churn = (async () => {
+              for (const key of keys) {
+                const entry = await kvB.get(key);
+                if (entry) await kvB.update(key, bytes('claimed'), entry.revision);
+                await kvB.delete(key);
+              }
+            })();
+            let churned = false;
+            void churn.then(() => {
+              churned = true;
+            });
+            while (!churned) {
+              // A turn of the event loop each time, so a bus whose operations settle without I/O still churns.
+              await new Promise((resolve) => setImmediate(resolve));
+              const started = Date.now();
+              const listed = await kvA.keys('m.');
+              slowest = Math.max(slowest, Date.now() - started);
+              assert.ok(listed.every((key) => key.startsWith('m.')));
+            }
+            await churn;
+            assert.deepEqual(await kvA.keys('m.'), [], 'every key deleted');
+          }
+          assert.ok(slowest < 2000, `the slowest listing took ${slowest} ms`);
+        }));
+
       test('watch yields the current values first, then live changes, delete markers included', () =>
         withBuses(2, async (a, b) => {
           const name = unique();

@@ -12,6 +12,7 @@ import { BusError } from '../bus-errors.js';
 import { assertKey, assertKeyPattern } from '../names.js';
 import { plainBytes } from './bytes.js';
 import { type ErrorContext, isApiError, mapFailure } from './errors.js';
+import { listKvKeys } from './kv-keys.js';
 
 const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
@@ -56,13 +57,14 @@ export async function openKvBucket(
     }
   }
   const kv = await new Kvm(nc).open(name, { allow_direct: allowDirect });
-  return new NatsKvBucket(name, kv, context, ensureOpen);
+  return new NatsKvBucket(name, kv, jsm, context, ensureOpen);
 }
 
 class NatsKvBucket implements KvBucket {
   constructor(
     readonly name: string,
     private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
     private readonly context: ErrorContext,
     private readonly ensureOpen: () => void,
   ) {}
@@ -116,12 +118,11 @@ class NatsKvBucket implements KvBucket {
   async keys(prefix = ''): Promise<string[]> {
     this.ensureOpen();
     return mapFailure(`Listing the keys of bucket ${this.name}`, this.context, async () => {
-      const keys: string[] = [];
       // A prefix that ends a token is filtered by the server (`prefix>`), so listing one workflow's keys does not
       // send every key of the bucket; any other prefix is filtered here.
-      const filter = SERVER_FILTERABLE.test(prefix) ? `${prefix}>` : undefined;
-      for await (const key of await this.kv.keys(filter)) if (key.startsWith(prefix)) keys.push(key);
-      return keys;
+      const filter = SERVER_FILTERABLE.test(prefix) ? `${prefix}>` : '>';
+      const all = await listKvKeys(this.jsm.jetstream(), this.jsm, this.name, filter);
+      return all.filter((key) => key.startsWith(prefix));
     });
   }
 
