@@ -8,8 +8,8 @@ import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
+import { NATS_MISSING, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import { waitFor } from './helpers/mesh-processes.js';
-import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
