@@ -28,6 +28,8 @@ export interface NatsServer {
   readonly port: number;
   /** The server's process id (for SIGSTOP/SIGKILL tests). */
   readonly pid: number;
+  /** JetStream's store, in a temporary folder that `stop()` removes. */
+  readonly storeDir: string;
   /** Stops and starts again on the same port; `{ loseStore: true }` empties the store in between (a lost disk). */
   restart(options?: { loseStore?: boolean }): Promise<void>;
   /** SIGKILL, without removing the store (restart() brings it back). */
@@ -87,6 +89,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     get pid() {
       return server.process.pid ?? -1;
     },
+    storeDir,
     async restart(restartOptions = {}) {
       await server.stop();
       if (restartOptions.loseStore) {
