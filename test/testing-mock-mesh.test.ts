@@ -30,7 +30,7 @@ class Triage extends CustomAgent {
 test('a CustomAgent under test asks and notifies mocked peers; the assertions pass on what it sent, with the session', async () => {
   const mock = new MockMesh();
   mock.add(Triage);
-  mock.onAsk('billing', (msg) => ({ refund: (msg as Ticket).amount !== undefined && (msg as Ticket).amount < 100 }), {
+  mock.onAsk('billing', (msg) => ({ refund: ((msg as Ticket).amount ?? 0) < 100 }), {
     capabilities: ['payments'],
   });
   mock.onAsk('helpdesk', { answer: 'restart it' }, { capabilities: ['tech'] });

@@ -4,7 +4,14 @@
  */
 
 export type { TextMatch, ValueMatch } from './match.js';
-export { type MockCall, MockMesh, type MockMeshOptions, type MockPeerOptions, type MockReply } from './mock-mesh.js';
+export {
+  type MockCall,
+  type MockHandler,
+  MockMesh,
+  type MockMeshOptions,
+  type MockPeerOptions,
+  type MockReply,
+} from './mock-mesh.js';
 export {
   NATS_MISSING,
   type NatsServer,

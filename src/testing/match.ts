@@ -12,7 +12,15 @@ export type TextMatch = string | RegExp;
  * matches a value that has each of its keys with a matching value (other keys are ignored), an array matches an
  * array of the same length item by item, anything else must be equal.
  */
-export type ValueMatch = ((value: unknown) => boolean) | RegExp | unknown;
+export type ValueMatch =
+  | ((value: unknown) => boolean)
+  | RegExp
+  | Record<string, unknown>
+  | unknown[]
+  | string
+  | number
+  | boolean
+  | null;
 
 export function textMatches(text: string, match: TextMatch): boolean {
   return typeof match === 'string' ? text.includes(match) : new RegExp(match.source, match.flags).test(text);

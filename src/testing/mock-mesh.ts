@@ -32,8 +32,11 @@ import type { Bus } from '../transport/bus.js';
 import { connectInProcess, InProcessBroker } from '../transport/index.js';
 import { describe, describeMatch, type ValueMatch, valueMatches } from './match.js';
 
-/** What a mocked peer answers: a value (the same for every request), or a function of the request. */
-export type MockReply = ((message: unknown, context: PeerContext) => unknown) | unknown;
+/** How a mocked peer answers: a function of the request (its return value, or what it resolves to, is the reply). */
+export type MockHandler = (message: unknown, context: PeerContext) => unknown;
+
+/** What a mocked peer answers: a handler, or a value (the same reply to every request). */
+export type MockReply = MockHandler | unknown;
 
 export interface MockPeerOptions {
   /** Its tags in the catalog: what `peers.discover({ capability })` and workflow steps find it by. */
@@ -91,7 +94,10 @@ export class MockMesh {
     return this;
   }
 
-  /** Mocks a peer that answers `peers.ask(role, …)` with `reply` (a value, or a function of the message). */
+  /** Mocks a peer that answers `peers.ask(role, …)` with what `handler` returns for the message. */
+  onAsk(role: string, handler: MockHandler, options?: MockPeerOptions): this;
+  /** Mocks a peer that answers `peers.ask(role, …)` with `reply`, whatever it is asked. */
+  onAsk(role: string, reply: unknown, options?: MockPeerOptions): this;
   onAsk(role: string, reply: MockReply, options: MockPeerOptions = {}): this {
     this.peer(role, options, 'onAsk').ask = { reply };
     return this;
