@@ -82,9 +82,11 @@ export class Triage extends CustomAgent {
     const reply =
       topic === 'usage'
         ? usageReply(await this.peers.ask(specialist.role, usageTask(text, ctx), { timeoutMs: 120_000 }))
-        : ((await this.peers.ask(specialist.role, { message: text, followUp: history.at(-1) === topic })) as {
-            reply: string;
-          }).reply;
+        : (
+            (await this.peers.ask(specialist.role, { message: text, followUp: history.at(-1) === topic })) as {
+              reply: string;
+            }
+          ).reply;
     return { turn, topic, routedTo: specialist.role, reply };
   }
 }
@@ -126,7 +128,9 @@ export class Billing extends CustomAgent {
     await this.kv.put(refundKey, { invoice: doubled.id, amount: doubled.amount });
     return plan === 'pro'
       ? { reply: `Refund of ${doubled.amount.toFixed(2)} EUR issued for ${doubled.id} (charged twice).` }
-      : { reply: `Refund of ${doubled.amount.toFixed(2)} EUR requested for ${doubled.id}; it is approved within 2 days.` };
+      : {
+          reply: `Refund of ${doubled.amount.toFixed(2)} EUR requested for ${doubled.id}; it is approved within 2 days.`,
+        };
   }
 }
 

@@ -9,7 +9,11 @@ import { Billing, type SupportReply, TechSupport, Triage, UsageAnalyst, usageToo
 
 // Unset NATS_URL: one process, in-process transport. Set: the same agents on NATS, where more could join them.
 const mesh = new Mesh();
-mesh.add(Triage).add(Billing).add(TechSupport).add(UsageAnalyst, { tools: [usageTool] });
+mesh
+  .add(Triage)
+  .add(Billing)
+  .add(TechSupport)
+  .add(UsageAnalyst, { tools: [usageTool] });
 await mesh.start();
 
 /** A conversation: a new session id each run (the sessions' turns live in the mesh's KV, which NATS keeps). */
