@@ -2,9 +2,10 @@
 // capability through this.peers), notifies one, carries its session to them; an AutoAgent under test (with the
 // scripted model) asks a mocked peer and uses its reply in its task; expectAsked / expectNotified / expectNotAsked
 // pass on what happened and throw AssertionErrors that say what did happen; a mocked peer that throws is the
-// agent's handler_error; bad use is refused; stop() removes the temporary log folder.
+// agent's handler_error; bad use is refused; stop() removes the temporary log folder, and a failed start leaves none.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { AutoAgent, CustomAgent, isMeshError, type PeerContext } from '../src/index.js';
 import { MockMesh, scriptedModel } from '../src/testing/index.js';
@@ -147,6 +148,25 @@ test('an AutoAgent under test asks a mocked peer and writes code over its reply,
   } finally {
     await mock.stop();
   }
+});
+
+test('a mocked peer with the role of an agent under test is refused at start, leaving no temporary folder; start runs once', async () => {
+  const folders = () => readdirSync(tmpdir()).filter((name) => name.startsWith('automesh-mock-mesh-'));
+  const before = folders();
+  const clash = new MockMesh();
+  clash.add(Triage);
+  clash.onAsk('triage', {});
+  await assert.rejects(clash.start(), /An agent with role "triage" is already in this mesh/);
+  assert.deepEqual(folders(), before);
+  const mock = new MockMesh();
+  mock.add(Triage);
+  await mock.start();
+  try {
+    await assert.rejects(mock.start(), /MockMesh\.start\(\) runs once: make a new MockMesh for the next test/);
+  } finally {
+    await mock.stop();
+  }
+  assert.deepEqual(folders(), before);
 });
 
 async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {

@@ -73,17 +73,19 @@ export class MockMesh {
   private readonly recorded: MockCall[] = [];
   private readonly broker = new InProcessBroker();
   private readonly bus: Bus;
-  private readonly logDirectory: string | null;
+  /** The mesh's settings: LOG_DIRECTORY is set at start() when the caller gave none (read by mesh.start()). */
+  private readonly config: Record<string, unknown>;
+  /** The temporary log folder made by start(), removed by stop(). */
+  private logDirectory: string | null = null;
   private served = false;
 
   constructor(options: MockMeshOptions = {}) {
-    const given = options.config?.LOG_DIRECTORY;
-    this.logDirectory = given === undefined ? mkdtempSync(join(tmpdir(), 'automesh-mock-mesh-')) : null;
     this.bus = connectInProcess(this.broker);
+    this.config = { ...options.config };
     this.mesh = new Mesh({
       bus: this.bus,
       storage: createMemoryStorage(),
-      config: { ...options.config, ...(this.logDirectory ? { LOG_DIRECTORY: this.logDirectory } : {}) },
+      config: this.config as SettingsInput,
       ...(options.providers ? { providers: options.providers } : {}),
     });
   }
@@ -124,13 +126,21 @@ export class MockMesh {
     return this.recorded.filter((c) => c.kind === 'notify' && c.role === role).map((c) => c.message);
   }
 
-  /** Starts the mesh: the mocked peers and the agents under test are served. */
+  /** Starts the mesh: the mocked peers and the agents under test are served. One start, one stop per MockMesh. */
   async start(): Promise<void> {
-    if (!this.served) {
+    if (this.served) throw new Error('MockMesh.start() runs once: make a new MockMesh for the next test.');
+    this.served = true;
+    try {
       for (const peer of this.peers.values()) this.mesh.add(this.mockAgentClass(peer));
-      this.served = true;
+      if (this.config.LOG_DIRECTORY === undefined) {
+        this.logDirectory = mkdtempSync(join(tmpdir(), 'automesh-mock-mesh-'));
+        this.config.LOG_DIRECTORY = this.logDirectory;
+      }
+      await this.mesh.start();
+    } catch (err) {
+      await this.stop();
+      throw err;
     }
-    await this.mesh.start();
   }
 
   /** Stops the mesh, closes its broker and removes the temporary log folder. */
@@ -140,6 +150,7 @@ export class MockMesh {
       await this.bus.close();
     } finally {
       if (this.logDirectory) rmSync(this.logDirectory, { recursive: true, force: true, maxRetries: 3 });
+      this.logDirectory = null;
     }
   }
 
