@@ -146,7 +146,7 @@ export class StepWorker {
   }
 
   /** Runs the step, records its result and acknowledges; says whether the result was recorded. */
-  private async runAndRecord(agent: AutoAgent, step: StepJob, job: Job, controller: AbortController): Promise<boolean> {
+  private async runAndRecord(agent: StepAgent, step: StepJob, job: Job, controller: AbortController): Promise<boolean> {
     const envelope = await this.runStep(agent, step, controller.signal);
     if (envelope.errorCategory === 'cancelled' && !controller.signal.aborted) {
       // Not the workflow cancelled it but this node, stopping (mesh.stop in cancel mode): another node runs it.
