@@ -32,7 +32,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Mesh, resetCooldowns, type SettingsInput, type WorkflowResult, type WorkflowStep } from '../src/index.js';
-import { type NatsServer, startNatsServer } from '../test/helpers/nats-server.js';
+import { type NatsServer, startNatsServer } from '../src/testing/index.js';
 import type { ScriptedReply } from '../test/llm-server/server.js';
 import { positiveInt } from './lib/args.js';
 import { calculatorAgent, NODE_ROLE, type NodeLine } from './lib/distributed-node.js';
