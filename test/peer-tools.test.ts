@@ -8,16 +8,11 @@ import { z } from 'zod';
 import { peerTools } from '../src/agent/peer-tools.js';
 import { CustomAgent, isMeshError, Mesh } from '../src/index.js';
 import { connectInProcess, InProcessBroker } from '../src/transport/index.js';
+import { frontAgent, running } from './helpers/front-agent.js';
+import { waitFor } from './helpers/mesh-processes.js';
 import { tempDir } from './helpers/temp.js';
 
-class Front extends CustomAgent {
-  static override role = 'front';
-  static override description = 'The agent whose model gets the tools.';
-  static self: Front | null = null;
-  override async setup() {
-    Front.self = this;
-  }
-}
+const Front = frontAgent('front', 'The agent whose model gets the tools.');
 
 class Echo extends CustomAgent {
   static override role = 'echo';
@@ -38,18 +33,7 @@ const broker = new InProcessBroker();
 const options = () => ({ bus: connectInProcess(broker), config: { LOG_DIRECTORY: tempDir('peer-tools') } });
 let mesh: Mesh;
 
-async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const until = Date.now() + 5_000;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const front = (): Front => {
-  assert.ok(Front.self);
-  return Front.self;
-};
+const front = () => running(Front);
 
 before(async () => {
   mesh = new Mesh(options()).add(Front).add(Echo);
