@@ -10,6 +10,7 @@ import type { CatalogEntry } from '../transport/oam/contract-types.js';
 import { isMeshError, MeshError } from '../transport/oam/mesh-error.js';
 import { cognitiveContextText } from './peer-context.js';
 import { type ContractSource, describePeers, type PeerDescription } from './peer-directory.js';
+import { peerAllowed } from './peer-patterns.js';
 import { type AnthropicTool, type OpenAiTool, type PeerToolFormat, peerTools, runPeerTool } from './peer-tools.js';
 import { checkedSession, currentSession, type Session, type SessionInput, sessionHeader } from './session.js';
 
@@ -202,9 +203,14 @@ export class Peers {
     }
   }
 
-  /** The peers (optionally with a capability) with the JSON Schemas of their contracts, as the catalog lists them now. */
-  describe(capability?: string): Promise<PeerDescription[]> {
-    return describePeers(this.list(capability), this.#contracts);
+  /**
+   * The peers with the JSON Schemas of their contracts, as the catalog lists them now: those with `capability`, and
+   * those `patterns` allow (agent names, `channel.*`, `*`; see `defineAgent({ peers })`) when given.
+   */
+  describe(options: { capability?: string; patterns?: readonly string[] } = {}): Promise<PeerDescription[]> {
+    const { capability, patterns } = options;
+    const listed = this.list(capability).filter((peer) => patterns === undefined || peerAllowed(patterns, peer.role));
+    return describePeers(listed, this.#contracts);
   }
 
   /**
@@ -229,7 +235,7 @@ export class Peers {
       {
         ask: (role, message) => this.ask(role, message),
         broadcast: (m, o) => this.broadcast(m, o),
-        describe: (c) => this.describe(c),
+        describe: (capability) => this.describe(capability === undefined ? {} : { capability }),
       },
       name,
       input,

@@ -26,10 +26,8 @@ export interface PeerAccess {
 }
 
 /** The allowed peers the catalog lists now, with their contracts. */
-export async function allowedPeersNow(access: PeerAccess): Promise<PeerDescription[]> {
-  const listed = access.peers.list().filter((peer) => peerAllowed(access.patterns, peer.role));
-  const described = await access.peers.describe();
-  return described.filter((peer) => listed.some((allowed) => allowed.role === peer.role));
+export function allowedPeersNow(access: PeerAccess): Promise<PeerDescription[]> {
+  return access.peers.describe({ patterns: access.patterns });
 }
 
 /** Per task: who asks, in which session, for how long at most, until when. */
