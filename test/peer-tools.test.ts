@@ -4,6 +4,8 @@
 // input; and a peer that joins or leaves after the first call shows up or disappears.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { z } from 'zod';
 import { peerTools } from '../src/agent/peer-tools.js';
 import { CustomAgent, isMeshError, Mesh } from '../src/index.js';
@@ -11,6 +13,7 @@ import { connectInProcess, InProcessBroker } from '../src/transport/index.js';
 import { frontAgent, running } from './helpers/front-agent.js';
 import { waitFor } from './helpers/mesh-processes.js';
 import { tempDir } from './helpers/temp.js';
+import { LlmServer } from './llm-server/server.js';
 
 const Front = frontAgent('front', 'The agent whose model gets the tools.');
 
@@ -99,6 +102,35 @@ describe('tool definitions', () => {
       openai.map((tool) => [tool.function.name, tool.function.description, tool.function.parameters]),
       anthropic.map((tool) => [tool.name, tool.description, tool.input_schema]),
     );
+  });
+
+  test('the real SDKs send them as they are, typed as their own tool types', async () => {
+    const server = await LlmServer.start();
+    try {
+      server.script('claude', { kind: 'text', text: 'ok' });
+      server.script('vllm', { kind: 'text', text: 'ok' });
+      const anthropicTools: Anthropic.Tool[] = await front().peers.asTools({ format: 'anthropic' });
+      await new Anthropic({ baseURL: server.anthropicBaseUrl, apiKey: 'k', maxRetries: 0 }).messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        tools: anthropicTools,
+        messages: [{ role: 'user', content: 'count the words of "a b"' }],
+      });
+      const openaiTools: OpenAI.Chat.Completions.ChatCompletionTool[] = await front().peers.asTools({
+        format: 'openai',
+      });
+      await new OpenAI({ baseURL: server.openaiBaseUrl, apiKey: 'k', maxRetries: 0 }).chat.completions.create({
+        model: 'qwen2.5-coder-32b-instruct',
+        tools: openaiTools,
+        messages: [{ role: 'user', content: 'count the words of "a b"' }],
+      });
+      const sent = (provider: 'claude' | 'vllm') =>
+        (server.requests(provider)[0]?.body as { tools?: unknown } | undefined)?.tools;
+      assert.deepEqual(sent('claude'), anthropicTools);
+      assert.deepEqual(sent('vllm'), openaiTools);
+    } finally {
+      await server.close();
+    }
   });
 
   test('nobody there: no empty enum (providers refuse one), and the description says so', () => {
