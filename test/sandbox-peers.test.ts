@@ -42,6 +42,13 @@ class Billing extends CustomAgent {
 
 const Front = frontAgent('front', 'Asks the planner with a session.');
 
+/** Allows every peer: all but itself. */
+class Roamer extends AutoAgent {
+  static override role = 'roamer';
+  static override systemPrompt = 'You roam. Store the answer in `result`.';
+  static override peers = ['*'];
+}
+
 class Planner extends AutoAgent {
   static override role = 'planner';
   static override systemPrompt = 'You plan. Store the answer in `result`.';
@@ -85,9 +92,9 @@ function assertComposed(envelope: Envelope, count: number): void {
 }
 
 /** Asks the planner as a peer would (served request, with a session), from the Front CustomAgent. */
-async function askPlanner(task: string, context: Record<string, unknown> = {}): Promise<Envelope> {
+async function askPlanner(task: string, context: Record<string, unknown> = {}, role = 'planner'): Promise<Envelope> {
   return (await running(Front).peers.ask(
-    'planner',
+    role,
     { task, context },
     { session: { id: 'sess-7', metadata: { user: 'ada' } } },
   )) as Envelope;
@@ -99,7 +106,7 @@ describe('in one process', () => {
   let mesh: Mesh;
 
   before(async () => {
-    mesh = addFunctionAgents(new Mesh(options()).add(Planner).add(Analyst).add(Billing).add(Front));
+    mesh = addFunctionAgents(new Mesh(options()).add(Planner).add(Roamer).add(Analyst).add(Billing).add(Front));
     await mesh.start();
   });
   after(() => mesh.stop());
@@ -169,6 +176,20 @@ try {
     assert.equal(uncaught.status, 'failure');
     assert.equal(uncaught.errorCategory, 'tool');
     assert.match(uncaught.error ?? '', /may not ask peer "billing": the peers it may ask are analyst, nlp\.\*/);
+
+    // '*' allows every peer, but not the agent itself (a task inside its own task).
+    llm.server.script('vllm', {
+      kind: 'text',
+      text: reply(`
+const roles = (await peers.list()).map((p) => p.role).sort();
+try { await peers.ask('roamer', { task: 'again' }); } catch (e) { result = { roles, code: e.code, message: e.message }; }`),
+    });
+    const roaming = await askPlanner('Ask yourself', {}, 'roamer');
+    assert.equal(roaming.status, 'success', roaming.error ?? '');
+    const self = roaming.output as { roles: string[]; code: string; message: string };
+    assert.deepEqual(self.roles, ['analyst', 'billing', 'front', 'nlp.fail', 'nlp.words', 'planner']);
+    assert.equal(self.code, 'not_allowed');
+    assert.match(self.message, /may not ask peer "roamer": an agent is not its own peer/);
   });
 
   test("a peer's failure is a catchable Error carrying the MeshError code: bad input, a throwing handler, nobody serving", async () => {

@@ -47,7 +47,7 @@ export function sandboxPeerTools(access: PeerAccess, scope: PeerCallScope): Tool
     description: 'Asks a peer agent and waits for its reply.',
     input: z.tuple([z.string(), z.unknown().optional()]) as unknown as z.ZodType<unknown[]>,
     run: async (role: string, message?: unknown) => {
-      if (!peerAllowed(access.patterns, role)) throw notAllowed(access, scope.agent, role);
+      if (!peerAllowed(access.patterns, role) || role === scope.agent) throw notAllowed(access, scope.agent, role);
       if (!allowedNow().some((peer) => peer.role === role)) throw notThere(allowedNow(), scope.agent, role);
       return access.peers.ask(role, message, {
         session: scope.session,
@@ -84,9 +84,11 @@ export function describeSandboxPeers(access: PeerAccess, present: readonly PeerD
 }
 
 function notAllowed(access: PeerAccess, agent: string, role: string): MeshError {
+  // Its own code asking the agent would run a task inside a task, each waiting for the next.
+  const why = role === agent ? 'an agent is not its own peer; ' : '';
   return new MeshError(
     'not_allowed',
-    `Agent "${agent}" may not ask peer "${role}": the peers it may ask are ${access.patterns.join(', ')}. Ask one of those (peers.list() shows those on the mesh now).`,
+    `Agent "${agent}" may not ask peer "${role}": ${why}the peers it may ask are ${access.patterns.join(', ')}. Ask one of those (peers.list() shows those on the mesh now).`,
     { agent: role },
   );
 }
