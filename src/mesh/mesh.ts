@@ -495,7 +495,8 @@ export class Mesh extends MeshEventEmitter {
       },
       admitTask: (id) => this.admitTask(id),
     };
-    const peersOf = (role: string): Peers => new Peers(role, network.caller, network.catalog);
+    const peersOf = (role: string): Peers =>
+      new Peers(role, network.caller, network.catalog, (name) => network.registry.contract(name));
     for (const agent of this.byRole.values()) {
       agent.attach(this.runtime, network.infra.forAgent(agent.role), peersOf(agent.role));
     }
