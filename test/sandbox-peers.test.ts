@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { z } from 'zod';
 import { AutoAgent, CustomAgent, type Envelope, Mesh, type PeerContext } from '../src/index.js';
+import { NATS_MISSING, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import { connectInProcess, InProcessBroker } from '../src/transport/index.js';
 import { frontAgent, running } from './helpers/front-agent.js';
 import { waitFor } from './helpers/mesh-processes.js';
-import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { scriptedLlm } from './helpers/scripted-llm.js';
 
 const llm = scriptedLlm();
