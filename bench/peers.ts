@@ -4,7 +4,8 @@
  *
  * 1. Peer ask. `this.peers.ask('bench.answerer', message)` from one CustomAgent (`bench.asker`) to another that
  *    replies with the message (a small JSON document), against the bare transport's request/reply of the same bytes
- *    in the same run, in alternating rounds (the one that goes first swaps each round), serial, medians:
+ *    in the same run, and beside them `mesh.call` of the same agent with the same message from the asker's mesh (the
+ *    mesh's own request, no peers: what peers add on top of it), in rounds whose order rotates, serial, medians:
  *    - in one process: both agents in one Mesh on an in-process broker; the floor: two bare buses on that broker,
  *      a subscriber that publishes the request's bytes back and a requester.
  *    - over NATS: a real nats-server the bench starts; the asker's Mesh in this process, the answerer's Mesh in a
@@ -26,7 +27,15 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { type AutoAgent, CustomAgent, defineAgent, defineTool, type Envelope, type MeshOptions } from '../src/index.js';
+import {
+  type AutoAgent,
+  CustomAgent,
+  defineAgent,
+  defineTool,
+  type Envelope,
+  type Mesh,
+  type MeshOptions,
+} from '../src/index.js';
 import { type NatsServer, scriptedModel, startNatsServer } from '../src/testing/index.js';
 import { connectInProcess, InProcessBroker } from '../src/transport/index.js';
 import { positiveIntOptions } from './lib/args.js';
@@ -37,7 +46,7 @@ import { ANSWERER, Answerer, benchMesh, PEER_FLOOR_SUBJECT } from './lib/peer-an
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
 import { ms, type Summary, summarize, table } from './lib/stats.js';
-import { alternate, type Once, serialTimes } from './lib/timing.js';
+import { type Once, rotated, serialTimes } from './lib/timing.js';
 
 const BENCH = 'peers';
 /** The message asked and answered: a small JSON document, as agents exchange. */
@@ -58,7 +67,7 @@ export interface PeersBenchOptions {
 }
 
 export function parsePeersArgs(argv: readonly string[]): PeersBenchOptions {
-  const values = positiveIntOptions(argv, { 'peers-serial': 250, 'peers-tasks': 30 });
+  const values = positiveIntOptions(argv, { 'peers-serial': 250, 'peers-tasks': 50 });
   return { serial: values['peers-serial'], tasks: values['peers-tasks'] };
 }
 
@@ -88,19 +97,26 @@ function peerAsk(asker: Asker): Once {
 
 interface AskFigures {
   peer: Summary;
+  /** `mesh.call` of the same agent with the same message from the asker's mesh: the mesh without peers. */
+  call: Summary;
   floor: Summary;
 }
 
-/** Warm-up, then alternating rounds of peer asks and floor requests. */
-async function measureAsks(ask: Once, floor: Once, options: PeersBenchOptions): Promise<AskFigures> {
-  await serialTimes(ask, WARMUP);
-  await serialTimes(floor, WARMUP);
-  const rounds = await alternate(
+function meshCall(mesh: Mesh): Once {
+  return async () => {
+    const reply = (await mesh.call(ANSWERER, MESSAGE, { timeoutMs: TIMEOUT_MS })) as { text?: string };
+    if (reply.text !== MESSAGE.text) throw new Error(`${ANSWERER} answered ${JSON.stringify(reply)}`);
+  };
+}
+
+/** Warm-up, then rounds of peer asks, mesh calls and floor requests, their order rotating each round. */
+async function measureAsks(ask: Once, call: Once, floor: Once, options: PeersBenchOptions): Promise<AskFigures> {
+  for (const once of [ask, call, floor]) await serialTimes(once, WARMUP);
+  const [peer = [], calls = [], floors = []] = await rotated(
     ROUNDS,
-    () => serialTimes(ask, options.serial),
-    () => serialTimes(floor, options.serial),
+    [ask, call, floor].map((once) => () => serialTimes(once, options.serial)),
   );
-  return { peer: summarize(rounds.mesh.flat()), floor: summarize(rounds.floor.flat()) };
+  return { peer: summarize(peer.flat()), call: summarize(calls.flat()), floor: summarize(floors.flat()) };
 }
 
 /** The in-process floor: a bare bus answering the request's bytes, a bare bus asking, on the mesh's broker. */
@@ -129,7 +145,7 @@ async function askInProcess(options: PeersBenchOptions): Promise<AskFigures> {
   const floor = inProcessFloor(broker);
   try {
     await mesh.start();
-    return await measureAsks(peerAsk(running()), floor.once, options);
+    return await measureAsks(peerAsk(running()), meshCall(mesh), floor.once, options);
   } finally {
     await mesh.stop();
     await floor.close();
@@ -168,7 +184,7 @@ async function askOverNats(url: string, options: PeersBenchOptions): Promise<Ask
     await whenListed(asker);
     const floor = await askFloor(url, PEER_FLOOR_SUBJECT, BODY, TIMEOUT_MS);
     requester = floor.connection;
-    return await measureAsks(peerAsk(asker), floor.once, options);
+    return await measureAsks(peerAsk(asker), meshCall(mesh), floor.once, options);
   } finally {
     await requester?.drain();
     await mesh.stop();
@@ -308,6 +324,14 @@ async function codegen(options: PeersBenchOptions): Promise<{ peer: PathTimes; t
 
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
+function askLine(where: string, f: AskFigures): string {
+  return (
+    `${where}: peer ask ${ratio(f.peer.median, f.floor.median)} the floor (medians), added `
+    + `${ms(f.peer.median - f.floor.median)}, of which the mesh call ${ms(f.call.median - f.floor.median)} `
+    + `and peers on top of it ${ms(f.peer.median - f.call.median)}`
+  );
+}
+
 function informational(name: string, value: string): Figure {
   return { benchmark: BENCH, name, value, target: '-', met: null };
 }
@@ -331,18 +355,15 @@ export async function runPeersBenchmark(options: PeersBenchOptions): Promise<Fig
       ['serial request/reply', 'median', 'p95', 'mean'],
       [
         askRow('peers.ask in one process (CustomAgent -> CustomAgent)', local.peer),
+        askRow('mesh.call of the same agent in one process', local.call),
         askRow('floor: in-process bus request/reply', local.floor),
         askRow('peers.ask over NATS (two processes)', remote.peer),
+        askRow('mesh.call of the same agent over NATS', remote.call),
         askRow('floor: bare @nats-io request/reply (two processes)', remote.floor),
       ],
     ),
   );
-  console.log(
-    `\nin one process: ${ratio(local.peer.median, local.floor.median)} the floor (medians), `
-      + `added ${ms(local.peer.median - local.floor.median)}`
-      + `\nover NATS: ${ratio(remote.peer.median, remote.floor.median)} the floor (medians), `
-      + `added ${ms(remote.peer.median - remote.floor.median)}`,
-  );
+  console.log(`\n${askLine('in one process', local)}\n${askLine('over NATS', remote)}`);
   const paths = {
     peerFirst: summarize(code.peer.first),
     toolFirst: summarize(code.tool.first),

@@ -16,19 +16,22 @@ export async function serialTimes(once: Once, count: number): Promise<number[]> 
 }
 
 /**
- * Runs `rounds` rounds of the measured thing and its floor, swapping which goes first each round, so the machine's
- * noise hits both alike.
+ * Runs `rounds` rounds of each of `runs`, the order rotating each round (the first goes last next time), so the
+ * machine's noise hits all alike. Returns each run's results, in the order of `runs`.
  */
-export async function alternate<T>(rounds: number, measured: () => Promise<T>, floor: () => Promise<T>) {
-  const out = { mesh: [] as T[], floor: [] as T[] };
+export async function rotated<T>(rounds: number, runs: ReadonlyArray<() => Promise<T>>): Promise<T[][]> {
+  const out = runs.map((): T[] => []);
   for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      out.mesh.push(await measured());
-      out.floor.push(await floor());
-    } else {
-      out.floor.push(await floor());
-      out.mesh.push(await measured());
+    for (let k = 0; k < runs.length; k++) {
+      const index = (round + k) % runs.length;
+      out[index]?.push(await (runs[index] as () => Promise<T>)());
     }
   }
   return out;
+}
+
+/** `rotated` for a measured thing and its floor. */
+export async function alternate<T>(rounds: number, measured: () => Promise<T>, floor: () => Promise<T>) {
+  const [mesh = [], floorResults = []] = await rotated(rounds, [measured, floor]);
+  return { mesh, floor: floorResults };
 }
