@@ -21,21 +21,23 @@
  * Usage: node --import tsx bench/mesh.ts [--mesh-serial N] [--mesh-inflight N]
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { createMemoryStorage, Mesh } from '../src/index.js';
 import { type NatsServer, startNatsServer } from '../src/testing/index.js';
 import { type Bus, connectInProcess, InProcessBroker, isMeshError } from '../src/transport/index.js';
 import { positiveInt } from './lib/args.js';
+import { killed, spawnChild } from './lib/child.js';
 import type { Figure } from './lib/figures.js';
 import { meshConfig, type ProviderLine, REPLICA_AGENT, victimAgent, wallClock } from './lib/mesh-provider.js';
+import { answerFloor, askFloor } from './lib/nats-floor.js';
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
 import { ms, summarize, table } from './lib/stats.js';
+import { alternate, type Once, serialTimes } from './lib/timing.js';
 
 const BENCH = 'mesh';
 const ADDED_LATENCY_TARGET_MS = 0.2;
@@ -81,24 +83,11 @@ export function parseMeshArgs(argv: readonly string[]): MeshBenchOptions {
 
 const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis));
 
-/** One request/reply, timed; throws when the reply is not the echo. */
-type Once = () => Promise<void>;
-
 function meshEcho(caller: Mesh): Once {
   return async () => {
     const reply = (await caller.call(ECHO, INPUT, { timeoutMs: CALL_TIMEOUT_MS })) as { text?: string };
     if (reply.text !== INPUT.text) throw new Error(`${ECHO} answered ${JSON.stringify(reply)}`);
   };
-}
-
-async function serialTimes(once: Once, count: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    await once();
-    times.push(performance.now() - started);
-  }
-  return times;
 }
 
 /** Requests per second with `inflight` requests outstanding until `total` have been answered. */
@@ -115,39 +104,15 @@ async function throughput(once: Once, inflight: number, total: number): Promise<
   return total / ((performance.now() - started) / 1000);
 }
 
-/** Runs `rounds` rounds of mesh and floor, swapping which goes first each round. */
-async function alternate<T>(rounds: number, mesh: () => Promise<T>, floor: () => Promise<T>) {
-  const out = { mesh: [] as T[], floor: [] as T[] };
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      out.mesh.push(await mesh());
-      out.floor.push(await floor());
-    } else {
-      out.floor.push(await floor());
-      out.mesh.push(await mesh());
-    }
-  }
-  return out;
-}
-
 /** The floor: a bare subscriber that replies with the request's bytes, and a bare requester, on two connections. */
 async function openFloor(url: string): Promise<{ once: Once; close(): Promise<void> }> {
-  const responder = await connect({ servers: url });
-  const requester = await connect({ servers: url });
-  responder.subscribe(FLOOR_SUBJECT, {
-    callback: (error, message) => {
-      if (!error) message.respond(message.data);
-    },
-  });
-  await responder.flush();
+  const responder = await answerFloor(url, FLOOR_SUBJECT);
   const body = new TextEncoder().encode(JSON.stringify(INPUT));
+  const requester = await askFloor(url, FLOOR_SUBJECT, body, CALL_TIMEOUT_MS);
   return {
-    once: async () => {
-      const reply = await requester.request(FLOOR_SUBJECT, body, { timeout: CALL_TIMEOUT_MS });
-      if (reply.data.length !== body.length) throw new Error(`the floor answered ${reply.data.length} bytes`);
-    },
+    once: requester.once,
     close: async () => {
-      await Promise.all([requester, responder].map((nc: NatsConnection) => nc.drain()));
+      await Promise.all([requester.connection, responder].map((nc: NatsConnection) => nc.drain()));
     },
   };
 }
@@ -283,16 +248,7 @@ async function nextLine(provider: Pick<Provider, 'lines' | 'index'>, event: Prov
 }
 
 function spawnProvider(url: string, index: number): { child: ChildProcess; ready: Promise<Provider> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', PROVIDER_SCRIPT, url, String(index)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // A provider never outlives the bench, even one that ends on an uncaught error.
-  const reap = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', reap);
-  child.once('exit', () => process.off('exit', reap));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  const { child, lines } = spawnChild(PROVIDER_SCRIPT, [url, String(index)]);
   const ready = (async () => {
     const starting = await nextLine({ lines, index }, 'starting');
     const ready = await nextLine({ lines, index }, 'ready');
@@ -306,14 +262,6 @@ function spawnProvider(url: string, index: number): { child: ChildProcess; ready
     };
   })();
   return { child, ready };
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 interface Death {

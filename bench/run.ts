@@ -14,6 +14,7 @@ import { type Figure, summaryTable, verdict } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
 import { parseMeshArgs, runMeshBenchmark } from './mesh.js';
 import { parseOverheadArgs, runOverheadBenchmark } from './overhead.js';
+import { parsePeersArgs, runPeersBenchmark } from './peers.js';
 import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
 import { parseWorkflowArgs, runWorkflowBenchmark } from './workflow.js';
 
@@ -30,6 +31,7 @@ const benchmarks: Benchmark[] = [
   { name: 'workflow', run: (argv) => runWorkflowBenchmark(parseWorkflowArgs(argv)) },
   { name: 'mesh', run: (argv) => runMeshBenchmark(parseMeshArgs(argv)) },
   { name: 'distributed', run: (argv) => runDistributedBenchmark(parseDistributedArgs(argv)) },
+  { name: 'peers', run: (argv) => runPeersBenchmark(parsePeersArgs(argv)) },
 ];
 
 const argv = process.argv.slice(2);

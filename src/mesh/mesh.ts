@@ -45,6 +45,7 @@ import { MeshError } from '../transport/oam/mesh-error.js';
 import type { SharedKv } from '../transport/oam/shared-kv.js';
 import type { SubscribeOptions, SubscribeTarget } from '../transport/oam/subscription.js';
 import type { Workspace } from '../transport/oam/workspace.js';
+import { startCustomAgents } from './custom-lifecycle.js';
 import { customStepAgent } from './distributed/custom-step-agent.js';
 import { Dispatch } from './distributed/dispatch.js';
 import type { StepAgent } from './distributed/step-worker.js';
@@ -504,9 +505,13 @@ export class Mesh extends MeshEventEmitter {
       agent.attach(peersOf(agent.role), network.infra.forAgent(agent.role));
     this.network = network;
     try {
-      for (const agent of this.customAgents.values()) await agent.setup();
-      await network.serve(this.servedAgents());
-      if (this.options.mode === 'distributed') this.dispatch = await this.openDispatch(network, settings);
+      await startCustomAgents(this.customAgents.values(), {
+        serve: async () => {
+          await network.serve(this.servedAgents());
+          if (this.options.mode === 'distributed') this.dispatch = await this.openDispatch(network, settings);
+        },
+        leave: () => network.leave(),
+      });
     } catch (err) {
       this.network = null;
       this.runtime = null;
