@@ -16,6 +16,7 @@
  * - `stop()` takes no new requests and waits for those in flight (up to the drain time, then aborts their signal).
  */
 import { type AgentInfrastructure, notStartedInfrastructure } from '../../infra/agent-infra.js';
+import { traceMeshServe } from '../../telemetry/mesh-spans.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { mismatchError } from './capability-check.js';
@@ -119,7 +120,9 @@ function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): Serv
   const running = new Map<Promise<void>, AbortController>();
   const onMessage = (message: BusMessage): void => {
     const controller = new AbortController();
-    const work = handleRequest(bus, agent, settings, message, controller.signal).catch(settings.onError);
+    const work = traceMeshServe(agent.name, message.subject, message.headers, () =>
+      handleRequest(bus, agent, settings, message, controller.signal),
+    ).catch(settings.onError);
     running.set(work, controller);
     void work.finally(() => running.delete(work));
   };

@@ -1,0 +1,197 @@
+/**
+ * A mesh's Prometheus metrics (prom-client), in a registry of the mesh's own rather than prom-client's global one, so
+ * two meshes in one process count apart. Label values come from small sets only: agent roles, providers, models,
+ * error categories, statuses; never task text, ids or error messages.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Envelope } from '../agent/envelope.js';
+import type { LlmCallEvent } from '../llm/call-events.js';
+import type { LlmReply } from '../llm/types.js';
+
+/** Seconds: a task, a model call (instant in tests, minutes for a slow model), an execution. */
+const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const LLM_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const EXECUTION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300];
+
+/** The label of "no error category" and of "outside any task". */
+export const NONE = 'none';
+
+export class MeshMetrics {
+  /** The mesh's own registry: render it (`metrics()`), or merge it into another with `Registry.merge`. */
+  readonly registry = new Registry();
+  private readonly tasks: Counter<'agent' | 'status' | 'error_category'>;
+  private readonly repairs: Counter<'agent'>;
+  private readonly generated: Counter<'agent'>;
+  private readonly firstTry: Counter<'agent'>;
+  private readonly registryHits: Counter<'agent'>;
+  private readonly taskSeconds: Histogram<'agent' | 'status'>;
+  private readonly llmCalls: Counter<'provider' | 'model' | 'status'>;
+  private readonly llmEvents: Counter<'provider' | 'kind'>;
+  private readonly llmSeconds: Histogram<'provider' | 'model'>;
+  private readonly tokens: Counter<'provider' | 'model' | 'agent' | 'type'>;
+  private readonly cost: Counter<'provider' | 'model' | 'agent'>;
+  private readonly executionSeconds: Histogram<'outcome'>;
+  private readonly steps: Counter<'agent' | 'status'>;
+  private readonly workflows: Counter<'status'>;
+
+  constructor() {
+    const registers = [this.registry];
+    this.tasks = new Counter({
+      name: 'automesh_tasks_total',
+      help: 'Tasks ended, by agent, status and error category (none for a success).',
+      labelNames: ['agent', 'status', 'error_category'],
+      registers,
+    });
+    this.repairs = new Counter({
+      name: 'automesh_task_repairs_total',
+      help: 'Repair calls made (the failure shown to the model, new code asked for).',
+      labelNames: ['agent'],
+      registers,
+    });
+    this.generated = new Counter({
+      name: 'automesh_tasks_generated_total',
+      help: 'Tasks that asked a model for code (not answered from the code registry).',
+      labelNames: ['agent'],
+      registers,
+    });
+    this.firstTry = new Counter({
+      name: 'automesh_tasks_first_try_success_total',
+      help: 'Generated tasks whose first code worked, with no repair.',
+      labelNames: ['agent'],
+      registers,
+    });
+    this.registryHits = new Counter({
+      name: 'automesh_registry_hits_total',
+      help: 'Tasks answered by registered code, with no model call.',
+      labelNames: ['agent'],
+      registers,
+    });
+    const generated = this.generated;
+    const firstTry = this.firstTry;
+    new Gauge({
+      name: 'automesh_first_try_success_ratio',
+      help: 'Of the generated tasks, the share whose first code worked (first_try_success / generated).',
+      labelNames: ['agent'],
+      registers,
+      async collect() {
+        this.reset();
+        const tried = new Map((await firstTry.get()).values.map((v) => [String(v.labels.agent), v.value]));
+        for (const { labels, value } of (await generated.get()).values) {
+          if (value > 0) this.set({ agent: String(labels.agent) }, (tried.get(String(labels.agent)) ?? 0) / value);
+        }
+      },
+    });
+    this.taskSeconds = new Histogram({
+      name: 'automesh_task_duration_seconds',
+      help: 'Wall time of a task, from its start to its envelope.',
+      labelNames: ['agent', 'status'],
+      buckets: TASK_BUCKETS,
+      registers,
+    });
+    this.llmCalls = new Counter({
+      name: 'automesh_llm_calls_total',
+      help: 'Model calls through the provider chain, by the provider that answered (or was last tried) and status.',
+      labelNames: ['provider', 'model', 'status'],
+      registers,
+    });
+    this.llmEvents = new Counter({
+      name: 'automesh_llm_retries_failovers_total',
+      help: 'Retries of a provider and failovers away from it (kind retry or failover), by that provider.',
+      labelNames: ['provider', 'kind'],
+      registers,
+    });
+    this.llmSeconds = new Histogram({
+      name: 'automesh_llm_call_duration_seconds',
+      help: 'Wall time of a model call, retries and failovers included.',
+      labelNames: ['provider', 'model'],
+      buckets: LLM_BUCKETS,
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'automesh_llm_tokens_total',
+      help: 'Tokens the providers reported (type input or output), by provider, model and agent.',
+      labelNames: ['provider', 'model', 'agent', 'type'],
+      registers,
+    });
+    this.cost = new Counter({
+      name: 'automesh_llm_cost_usd_total',
+      help: 'USD of the model calls with a known price, by provider, model and agent.',
+      labelNames: ['provider', 'model', 'agent'],
+      registers,
+    });
+    this.executionSeconds = new Histogram({
+      name: 'automesh_execution_duration_seconds',
+      help: 'Wall time of one sandbox execution, by outcome (success, or the error category).',
+      labelNames: ['outcome'],
+      buckets: EXECUTION_BUCKETS,
+      registers,
+    });
+    this.steps = new Counter({
+      name: 'automesh_workflow_steps_total',
+      help: 'Workflow steps ended, by agent and status (success, failure, skipped, recovered).',
+      labelNames: ['agent', 'status'],
+      registers,
+    });
+    this.workflows = new Counter({
+      name: 'automesh_workflows_total',
+      help: 'Workflow runs ended, by status (finished, failed, cancelled).',
+      labelNames: ['status'],
+      registers,
+    });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The content type of {@link render}'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  taskEnded(agent: string, envelope: Envelope, seconds: number): void {
+    const category = envelope.errorCategory ?? NONE;
+    this.tasks.inc({ agent, status: envelope.status, error_category: category });
+    this.taskSeconds.observe({ agent, status: envelope.status }, seconds);
+    if (envelope.repairs > 0) this.repairs.inc({ agent }, envelope.repairs);
+    if (envelope.cached) {
+      this.registryHits.inc({ agent });
+      return;
+    }
+    // A task that made no model call at all (refused by its budget before it, cancelled first) was not generated.
+    if (!envelope.attempts.some((a) => a.provider !== null || a.reply !== null)) return;
+    this.generated.inc({ agent });
+    if (envelope.status === 'success' && envelope.repairs === 0) this.firstTry.inc({ agent });
+  }
+
+  llmReplied(reply: LlmReply, agent: string, seconds: number): void {
+    const { provider, model } = reply;
+    this.llmCalls.inc({ provider, model, status: 'ok' });
+    this.llmSeconds.observe({ provider, model }, seconds);
+    this.tokens.inc({ provider, model, agent, type: 'input' }, reply.tokens.input);
+    this.tokens.inc({ provider, model, agent, type: 'output' }, reply.tokens.output);
+    if (reply.costUsd !== null) this.cost.inc({ provider, model, agent }, reply.costUsd);
+  }
+
+  llmFailed(provider: string, model: string, seconds: number): void {
+    this.llmCalls.inc({ provider, model, status: 'error' });
+    this.llmSeconds.observe({ provider, model }, seconds);
+  }
+
+  llmEvent(event: LlmCallEvent): void {
+    this.llmEvents.inc({ provider: event.provider, kind: event.kind });
+  }
+
+  executed(outcome: string, seconds: number): void {
+    this.executionSeconds.observe({ outcome }, seconds);
+  }
+
+  stepEnded(agent: string, status: string): void {
+    this.steps.inc({ agent, status });
+  }
+
+  workflowEnded(status: 'finished' | 'failed' | 'cancelled'): void {
+    this.workflows.inc({ status });
+  }
+}
