@@ -166,7 +166,12 @@ export class Caller {
         subjects.agent(name),
         encodeBody(input),
         {
-          headers: { [HEADER.requestId]: requestId, [HEADER.stream]: 'true', ...this.#instanceHeader() },
+          headers: {
+            ...currentTraceHeaders(),
+            [HEADER.requestId]: requestId,
+            [HEADER.stream]: 'true',
+            ...this.#instanceHeader(),
+          },
         },
         name,
         requestId,
