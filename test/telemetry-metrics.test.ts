@@ -28,6 +28,7 @@ function config(extra: Record<string, string | number | boolean> = {}) {
     LLM_COOLDOWN: 0,
     MAX_REPAIR_ATTEMPTS: 1,
     LOG_DIRECTORY: suite.logDir,
+    SANDBOX_WORKERS: 1,
     METRICS_PORT: 0,
     ...extra,
   };

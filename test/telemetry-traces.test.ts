@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { createMemoryStorage, defineAgent, Mesh, TRACEPARENT } from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
+import { tempDir } from './helpers/temp.js';
 
 const suite = useLlmSuite('telemetry-traces');
 const exporter = new InMemorySpanExporter();
@@ -34,6 +35,7 @@ function config(extra: Record<string, string | number | boolean> = {}) {
     LLM_API_KEY: API_KEY,
     LLM_MAX_RETRIES: 0,
     LOG_DIRECTORY: suite.logDir,
+    SANDBOX_WORKERS: 1,
     REGISTRY_REUSE: false,
     ...extra,
   };
@@ -241,6 +243,31 @@ describe('across two meshes on NATS', { skip: natsServerAvailable() ? false : NA
     } finally {
       await caller.stop();
       await server.stop();
+    }
+  });
+
+  test('distributed mode: a step taken from the work queue by another node continues the step span', async () => {
+    const distributed = (extra: Record<string, string | number> = {}) =>
+      config({ NATS_URL: nats.url, LOG_DIRECTORY: tempDir('telemetry-distributed'), STEP_ACK_WAIT: 1, ...extra });
+    const worker = new Mesh({ mode: 'distributed', config: distributed() });
+    worker.add(adder);
+    const orchestrator = new Mesh({ mode: 'distributed', config: distributed() });
+    await worker.start();
+    await orchestrator.start();
+    try {
+      suite.server.script('vllm', { kind: 'text', text: reply('result = 8 * 8;') });
+      const result = await orchestrator.workflow('dispatched', [{ id: 'sq', agent: 'adder', task: 'Eight squared' }]);
+      assert.equal(result[0]?.status, 'success', result[0]?.error ?? '');
+      const step = one('automesh.step');
+      const task = one('invoke_agent adder');
+      assert.equal(named('mesh.call').length, 0, 'the step went through the work queue, not a mesh call');
+      assert.equal(task.spanContext().traceId, step.spanContext().traceId);
+      assert.equal(parentOf(task), step.spanContext().spanId, 'the task is a child of the orchestrator step');
+      assert.equal(task.parentSpanContext?.isRemote, true, 'its parent came in the step job');
+      assert.equal(parentOf(step), one('automesh.workflow').spanContext().spanId);
+    } finally {
+      await orchestrator.stop();
+      await worker.stop();
     }
   });
 });
