@@ -1,34 +1,18 @@
 // `automesh stats`: the built CLI, in its own process, sums up a real result database (SQLite under LOG_DIRECTORY):
 // per agent and per model, --since, --json, and a clear error for a --since it cannot read.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseSince } from '../src/cli/since.js';
+import { unranStepEnvelope } from '../src/mesh/step-runner.js';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
+import { type CliRun, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
 const work = tempDir('cli-stats');
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [cliPath, ...args],
-      { cwd: work, env: { PATH: process.env.PATH ?? '', LOG_DIRECTORY: join(work, 'logs') }, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, work, { PATH: process.env.PATH ?? '', LOG_DIRECTORY: join(work, 'logs') }, 30_000);
 }
 
 const attempt = (provider: string | null, model: string | null, input: number, output: number, error?: string) => ({
@@ -44,27 +28,8 @@ const attempt = (provider: string | null, model: string | null, input: number, o
 });
 
 function envelope(role: string, fields: Record<string, unknown>): Record<string, unknown> {
-  return {
-    status: 'success',
-    output: 1,
-    code: 'result = 1;',
-    repairs: 0,
-    executionTime: 0.01,
-    tokens: { input: 0, output: 0, total: 0 },
-    costUsd: 0,
-    resultId: 'x',
-    functionId: null,
-    error: null,
-    errorCategory: null,
-    attempts: [],
-    cached: false,
-    logs: [],
-    agentId: role,
-    role,
-    provider: null,
-    model: null,
-    ...fields,
-  };
+  const base = unranStepEnvelope({ role, stepId: 'x' }, 'failure', '', null);
+  return { ...base, status: 'success', output: 1, code: 'result = 1;', error: null, ...fields };
 }
 
 const DAY = 86_400_000;

@@ -36,36 +36,39 @@ export class MeshMetrics {
 
   constructor() {
     const registers = [this.registry];
-    this.tasks = new Counter({
-      name: 'automesh_tasks_total',
-      help: 'Tasks ended, by agent, status and error category (none for a success).',
-      labelNames: ['agent', 'status', 'error_category'],
-      registers,
-    });
-    this.repairs = new Counter({
-      name: 'automesh_task_repairs_total',
-      help: 'Repair calls made (the failure shown to the model, new code asked for).',
-      labelNames: ['agent'],
-      registers,
-    });
-    this.generated = new Counter({
-      name: 'automesh_tasks_generated_total',
-      help: 'Tasks that asked a model for code (not answered from the code registry).',
-      labelNames: ['agent'],
-      registers,
-    });
-    this.firstTry = new Counter({
-      name: 'automesh_tasks_first_try_success_total',
-      help: 'Generated tasks whose first code worked, with no repair.',
-      labelNames: ['agent'],
-      registers,
-    });
-    this.registryHits = new Counter({
-      name: 'automesh_registry_hits_total',
-      help: 'Tasks answered by registered code, with no model call.',
-      labelNames: ['agent'],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
+      new Counter({ name, help, labelNames, registers });
+    const histogram = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      buckets: number[],
+    ): Histogram<L> => new Histogram({ name, help, labelNames, buckets, registers });
+    this.tasks = counter(
+      'automesh_tasks_total',
+      'Tasks ended, by agent, status and error category (none for a success).',
+      ['agent', 'status', 'error_category'],
+    );
+    this.repairs = counter(
+      'automesh_task_repairs_total',
+      'Repair calls made (the failure shown to the model, new code asked for).',
+      ['agent'],
+    );
+    this.generated = counter(
+      'automesh_tasks_generated_total',
+      'Tasks that asked a model for code (not answered from the code registry).',
+      ['agent'],
+    );
+    this.firstTry = counter(
+      'automesh_tasks_first_try_success_total',
+      'Generated tasks whose first code worked, with no repair.',
+      ['agent'],
+    );
+    this.registryHits = counter(
+      'automesh_registry_hits_total',
+      'Tasks answered by registered code, with no model call.',
+      ['agent'],
+    );
     const generated = this.generated;
     const firstTry = this.firstTry;
     new Gauge({
@@ -81,63 +84,54 @@ export class MeshMetrics {
         }
       },
     });
-    this.taskSeconds = new Histogram({
-      name: 'automesh_task_duration_seconds',
-      help: 'Wall time of a task, from its start to its envelope.',
-      labelNames: ['agent', 'status'],
-      buckets: TASK_BUCKETS,
-      registers,
-    });
-    this.llmCalls = new Counter({
-      name: 'automesh_llm_calls_total',
-      help: 'Model calls through the provider chain, by the provider that answered (or was last tried) and status.',
-      labelNames: ['provider', 'model', 'status'],
-      registers,
-    });
-    this.llmEvents = new Counter({
-      name: 'automesh_llm_retries_failovers_total',
-      help: 'Retries of a provider and failovers away from it (kind retry or failover), by that provider.',
-      labelNames: ['provider', 'kind'],
-      registers,
-    });
-    this.llmSeconds = new Histogram({
-      name: 'automesh_llm_call_duration_seconds',
-      help: 'Wall time of a model call, retries and failovers included.',
-      labelNames: ['provider', 'model'],
-      buckets: LLM_BUCKETS,
-      registers,
-    });
-    this.tokens = new Counter({
-      name: 'automesh_llm_tokens_total',
-      help: 'Tokens the providers reported (type input or output), by provider, model and agent.',
-      labelNames: ['provider', 'model', 'agent', 'type'],
-      registers,
-    });
-    this.cost = new Counter({
-      name: 'automesh_llm_cost_usd_total',
-      help: 'USD of the model calls with a known price, by provider, model and agent.',
-      labelNames: ['provider', 'model', 'agent'],
-      registers,
-    });
-    this.executionSeconds = new Histogram({
-      name: 'automesh_execution_duration_seconds',
-      help: 'Wall time of one sandbox execution, by outcome (success, or the error category).',
-      labelNames: ['outcome'],
-      buckets: EXECUTION_BUCKETS,
-      registers,
-    });
-    this.steps = new Counter({
-      name: 'automesh_workflow_steps_total',
-      help: 'Workflow steps ended, by agent and status (success, failure, skipped, recovered).',
-      labelNames: ['agent', 'status'],
-      registers,
-    });
-    this.workflows = new Counter({
-      name: 'automesh_workflows_total',
-      help: 'Workflow runs ended, by status (finished, failed, cancelled).',
-      labelNames: ['status'],
-      registers,
-    });
+    this.taskSeconds = histogram(
+      'automesh_task_duration_seconds',
+      'Wall time of a task, from its start to its envelope.',
+      ['agent', 'status'],
+      TASK_BUCKETS,
+    );
+    this.llmCalls = counter(
+      'automesh_llm_calls_total',
+      'Model calls through the provider chain, by the provider that answered (or was last tried) and status.',
+      ['provider', 'model', 'status'],
+    );
+    this.llmEvents = counter(
+      'automesh_llm_retries_failovers_total',
+      'Retries of a provider and failovers away from it (kind retry or failover), by that provider.',
+      ['provider', 'kind'],
+    );
+    this.llmSeconds = histogram(
+      'automesh_llm_call_duration_seconds',
+      'Wall time of a model call, retries and failovers included.',
+      ['provider', 'model'],
+      LLM_BUCKETS,
+    );
+    this.tokens = counter(
+      'automesh_llm_tokens_total',
+      'Tokens the providers reported (type input or output), by provider, model and agent.',
+      ['provider', 'model', 'agent', 'type'],
+    );
+    this.cost = counter(
+      'automesh_llm_cost_usd_total',
+      'USD of the model calls with a known price, by provider, model and agent.',
+      ['provider', 'model', 'agent'],
+    );
+    this.executionSeconds = histogram(
+      'automesh_execution_duration_seconds',
+      'Wall time of one sandbox execution, by outcome (success, or the error category).',
+      ['outcome'],
+      EXECUTION_BUCKETS,
+    );
+    this.steps = counter(
+      'automesh_workflow_steps_total',
+      'Workflow steps ended, by agent and status (success, failure, skipped, recovered).',
+      ['agent', 'status'],
+    );
+    this.workflows = counter(
+      'automesh_workflows_total',
+      'Workflow runs ended, by status (finished, failed, cancelled).',
+      ['status'],
+    );
   }
 
   /** The Prometheus text exposition of every metric. */
