@@ -214,6 +214,10 @@ describe('across two meshes on NATS', { skip: natsServerAvailable() ? false : NA
       { name: 'echo-trace', description: 'Answers with the traceparent header it was called with', output: z.string() },
       async (ctx) => ctx.headers[TRACEPARENT] ?? 'none',
     );
+    server.agent(
+      { name: 'relay', description: 'Calls echo-trace and answers with what it saw', output: z.string() },
+      async () => String(await server.call('echo-trace')),
+    );
     const caller = new Mesh({ config: config({ NATS_URL: nats.url }), storage: createMemoryStorage() });
     await server.start();
     await caller.start();
@@ -240,6 +244,17 @@ describe('across two meshes on NATS', { skip: natsServerAvailable() ? false : NA
       const callSpan = one('mesh.call echo-trace');
       assert.equal(seen, `00-${callSpan.spanContext().traceId}-${callSpan.spanContext().spanId}-01`);
       assert.equal(parentOf(one('mesh.serve echo-trace')), callSpan.spanContext().spanId);
+
+      // A caller's unsampled trace (flags 00) records nothing here, and still travels on to the next call.
+      exporter.reset();
+      const unsampled = `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-00`;
+      const relayed = String(await caller.call('relay', undefined, { headers: { [TRACEPARENT]: unsampled } }));
+      assert.match(relayed, new RegExp(`^00-${'ab'.repeat(16)}-[0-9a-f]{16}-00$`), relayed);
+      assert.deepEqual(
+        exporter.getFinishedSpans().map((span) => span.name),
+        ['mesh.call relay'],
+        'only the test caller span (a root: its header was replaced by the explicit one) is recorded',
+      );
     } finally {
       await caller.stop();
       await server.stop();

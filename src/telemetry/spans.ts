@@ -49,7 +49,7 @@ export function recordThrow(span: Span, err: unknown): void {
 /**
  * Runs `fn` in a new span that is the parent of every span `fn` starts; `describe` adds what the outcome says
  * before the span ends. A throw is recorded and rethrown. When the span is not recording (no SDK, or not sampled)
- * `fn` just runs.
+ * `fn` just runs, in `options.parent` when that is not the active context already.
  */
 export async function inSpan<T>(
   name: string,
@@ -57,9 +57,13 @@ export async function inSpan<T>(
   fn: (span: Span) => Promise<T>,
   describe?: (span: Span, outcome: T) => void,
 ): Promise<T> {
-  const parent = options.parent ?? activeContext();
+  const active = activeContext();
+  const parent = options.parent ?? active;
   const span = tracer.startSpan(name, { ...(options.kind !== undefined ? { kind: options.kind } : {}) }, parent);
-  if (!span.isRecording()) return fn(span);
+  if (!span.isRecording()) {
+    // An unsampled parent that came from elsewhere (a request's traceparent) still travels on with the work.
+    return parent === active ? fn(span) : withScope({ context: parent, role: currentRole() }, () => fn(span));
+  }
   if (options.attributes) span.setAttributes(options.attributes);
   let outcome: T;
   try {
