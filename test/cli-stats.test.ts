@@ -78,6 +78,16 @@ before(async () => {
       provider: 'vllm',
       model: 'qwen',
     });
+    // Refused by its budget before any call: a failure that asked no model.
+    await save('c5', 'calc', 5000, {
+      status: 'failure',
+      output: null,
+      error: 'over budget',
+      errorCategory: 'budget',
+      attempts: [
+        { ...attempt('claude', 'claude-sonnet-4-6', 0, 0, 'over budget'), errorCategory: 'budget', reply: null },
+      ],
+    });
     // writer: one task ten days ago, outside --since 1d.
     await save('w1', 'writer', 10 * DAY, {
       attempts: [attempt('claude', 'claude-sonnet-4-6', 1000, 100)],
@@ -95,7 +105,7 @@ test('--json sums every result by agent and by model', async () => {
   const out = await cli(['stats', '--json']);
   assert.equal(out.code, 0, out.stderr);
   const report = JSON.parse(out.stdout);
-  assert.equal(report.tasks, 5);
+  assert.equal(report.tasks, 6);
   assert.equal(report.since, null);
   assert.equal(report.damaged, 0);
   const calc = report.agents.find((a: { agent: string }) => a.agent === 'calc');
@@ -115,10 +125,10 @@ test('--json sums every result by agent and by model', async () => {
       errors: calc.errors,
     },
     {
-      tasks: 4,
+      tasks: 5,
       succeeded: 3,
-      failed: 1,
-      successRate: 0.75,
+      failed: 2,
+      successRate: 0.6,
       generated: 3,
       firstTry: 1,
       firstTryRate: 1 / 3,
@@ -126,7 +136,7 @@ test('--json sums every result by agent and by model', async () => {
       registryHits: 1,
       inputTokens: 500,
       unpricedTasks: 1,
-      errors: { runtime: 1 },
+      errors: { runtime: 1, budget: 1 },
     },
   );
   assert.ok(Math.abs(calc.costUsd - 0.04) < 1e-9);
@@ -141,8 +151,11 @@ test('--json sums every result by agent and by model', async () => {
 test('--since 1d leaves out older results; the table names agents, rates and models', async () => {
   const out = await cli(['stats', '--since', '1d']);
   assert.equal(out.code, 0, out.stderr);
-  assert.match(out.stdout, /^4 tasks since \d{4}-\d{2}-\d{2}T.*, \$0\.0400 in all/);
-  assert.match(out.stdout, /calc\s+4\s+75\.0%\s+33\.3%\s+2\s+1\s+500\/50\s+\$0\.0400 \(\+1 unpriced\)\s+runtime 1/);
+  assert.match(out.stdout, /^5 tasks since \d{4}-\d{2}-\d{2}T.*, \$0\.0400 in all/);
+  assert.match(
+    out.stdout,
+    /calc\s+5\s+60\.0%\s+33\.3%\s+2\s+1\s+500\/50\s+\$0\.0400 \(\+1 unpriced\)\s+budget 1, runtime 1/,
+  );
   assert.doesNotMatch(out.stdout, /writer/);
   assert.match(out.stdout, /claude\s+claude-sonnet-4-6\s+3\s+400\/40\s+2\s+\$0\.0400/);
   assert.match(out.stdout, /vllm\s+qwen\s+2\s+100\/10\s+1\s+\$0\.0000/);

@@ -104,6 +104,8 @@ describe('the metrics endpoint', () => {
       // Fails twice (one repair allowed): a failure of category runtime.
       suite.server.script('claude', ok('throw new Error("a");', 1000, 100), ok('throw new Error("b");', 1000, 100));
       assert.equal((await agent.executeTask({ task: 'Task five' })).errorCategory, 'runtime');
+      // Refused by its budget before any call: a failure, but not a task that asked a model.
+      assert.equal((await agent.executeTask({ task: 'Task budget', budgetUsd: 0 })).errorCategory, 'budget');
       // A workflow step, first try.
       suite.server.script('claude', ok('result = 6;', 1000, 100));
       const workflow = await mesh.workflow('metrics', [{ id: 'six', agent: 'adder', task: 'Task six' }]);
@@ -114,6 +116,10 @@ describe('the metrics endpoint', () => {
       assert.equal(value(s, 'automesh_tasks_total', { agent: 'adder', status: 'success', error_category: 'none' }), 5);
       assert.equal(
         value(s, 'automesh_tasks_total', { agent: 'adder', status: 'failure', error_category: 'runtime' }),
+        1,
+      );
+      assert.equal(
+        value(s, 'automesh_tasks_total', { agent: 'adder', status: 'failure', error_category: 'budget' }),
         1,
       );
       assert.equal(value(s, 'automesh_task_repairs_total', adderOnly), 2);

@@ -50,6 +50,7 @@ export interface StatsReport {
 
 interface StoredAttempt {
   provider?: unknown;
+  errorCategory?: unknown;
   model?: unknown;
   reply?: unknown;
   tokens?: { input?: unknown; output?: unknown };
@@ -106,7 +107,8 @@ export class StatsCollector {
     else agent.unpricedTasks += 1;
     const attempts = (Array.isArray(e.attempts) ? e.attempts : []) as StoredAttempt[];
     if (e.cached === true) agent.registryHits += 1;
-    else if (attempts.some((a) => typeof a.provider === 'string')) {
+    // A model was asked: an attempt with a provider that its budget did not refuse before the call.
+    else if (attempts.some((a) => typeof a.provider === 'string' && a.errorCategory !== 'budget')) {
       agent.generated += 1;
       if (e.status === 'success' && count(e.repairs) === 0) agent.firstTry += 1;
     }

@@ -153,8 +153,8 @@ export class MeshMetrics {
       this.registryHits.inc({ agent });
       return;
     }
-    // A task that made no model call at all (refused by its budget before it, cancelled first) was not generated.
-    if (!envelope.attempts.some((a) => a.provider !== null || a.reply !== null)) return;
+    // A task that made no model call at all (refused by its budget before it) was not generated.
+    if (!envelope.attempts.some((a) => a.provider !== null && a.errorCategory !== 'budget')) return;
     this.generated.inc({ agent });
     if (envelope.status === 'success' && envelope.repairs === 0) this.firstTry.inc({ agent });
   }

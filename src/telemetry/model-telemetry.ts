@@ -8,7 +8,7 @@ import type { ModelMiddleware } from '../llm/model-middleware.js';
 import type { LlmReply, LlmRequest } from '../llm/types.js';
 import { NONE } from './metrics.js';
 import { currentRole } from './scope.js';
-import { failSpan, recordThrow, startSpan } from './spans.js';
+import { recordThrow, startSpan } from './spans.js';
 import type { Telemetry } from './telemetry.js';
 
 /** automesh's provider names as the GenAI conventions' `gen_ai.system` values. */
@@ -98,7 +98,6 @@ export function telemetryModelMiddleware(telemetry: Telemetry): ModelMiddleware 
       } catch (err) {
         metrics.llmFailed(planned.provider ?? NONE, planned.model ?? NONE, (performance.now() - started) / 1000);
         recordThrow(span, err);
-        if (recording && !(err instanceof Error)) failSpan(span, String(err));
         throw err;
       } finally {
         span.end();
