@@ -218,6 +218,9 @@ describe('across two meshes on NATS', { skip: natsServerAvailable() ? false : NA
       { name: 'relay', description: 'Calls echo-trace and answers with what it saw', output: z.string() },
       async () => String(await server.call('echo-trace')),
     );
+    server.agent({ name: 'refuses', description: 'Always fails', output: z.string() }, async () => {
+      throw new Error('refused on purpose');
+    });
     const caller = new Mesh({ config: config({ NATS_URL: nats.url }), storage: createMemoryStorage() });
     await server.start();
     await caller.start();
@@ -244,6 +247,14 @@ describe('across two meshes on NATS', { skip: natsServerAvailable() ? false : NA
       const callSpan = one('mesh.call echo-trace');
       assert.equal(seen, `00-${callSpan.spanContext().traceId}-${callSpan.spanContext().spanId}-01`);
       assert.equal(parentOf(one('mesh.serve echo-trace')), callSpan.spanContext().spanId);
+
+      // A request answered with an error fails both sides' spans, with the mesh's error code.
+      await assert.rejects(caller.call('refuses'), /refused on purpose/);
+      const refusedServe = one('mesh.serve refuses');
+      assert.equal(refusedServe.status.code, 2);
+      assert.equal(refusedServe.attributes['error.type'], 'handler_error');
+      assert.match(refusedServe.status.message ?? '', /^handler_error: .*refused on purpose/);
+      assert.equal(one('mesh.call refuses').status.code, 2);
 
       // A caller's unsampled trace (flags 00) records nothing here, and still travels on to the next call.
       exporter.reset();

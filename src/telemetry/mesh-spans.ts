@@ -5,7 +5,7 @@
  */
 import { SpanKind } from '@opentelemetry/api';
 import { activeContext, withScope } from './scope.js';
-import { inSpan } from './spans.js';
+import { failSpan, inSpan } from './spans.js';
 import { contextFromHeaders, traceHeaders } from './trace-headers.js';
 
 /** The trace headers of the work running now (empty when no span is active). */
@@ -25,13 +25,19 @@ export function traceMeshCall<T>(agent: string, subject: string, call: () => Pro
   );
 }
 
-/** Handles a request to `agent` in its server span, the child of the caller's span when the headers name one. */
-export function traceMeshServe<T>(
+/** What a served request ended with: the error it answered, or null for a reply. */
+export type ServeOutcome = { code: string; message: string } | null;
+
+/**
+ * Handles a request to `agent` in its server span, the child of the caller's span when the headers name one; the
+ * error the request was answered with (its code as `error.type`) marks the span failed.
+ */
+export function traceMeshServe(
   agent: string,
   subject: string,
   headers: Readonly<Record<string, string>>,
-  handle: () => Promise<T>,
-): Promise<T> {
+  handle: () => Promise<ServeOutcome>,
+): Promise<ServeOutcome> {
   return inSpan(
     `mesh.serve ${agent}`,
     {
@@ -40,6 +46,11 @@ export function traceMeshServe<T>(
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'automesh.agent': agent },
     },
     handle,
+    (span, outcome) => {
+      if (!outcome) return;
+      span.setAttribute('error.type', outcome.code);
+      failSpan(span, `${outcome.code}: ${outcome.message}`);
+    },
   );
 }
 
