@@ -11,7 +11,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { z } from 'zod';
-import { createMemoryStorage, defineAgent, Mesh, TRACEPARENT } from '../src/index.js';
+import { createMemoryStorage, defineAgent, defineTool, Mesh, TRACEPARENT } from '../src/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { tempDir } from './helpers/temp.js';
@@ -180,6 +180,34 @@ describe('in one process', () => {
     assert.match(String(chat.attributes['gen_ai.output.messages']), /result = 5;/);
     assert.equal(one('automesh.execute').attributes['automesh.code'], 'result = 5;');
     assert.doesNotMatch(allAttributeText(), /sk-test/, 'never a key');
+  });
+
+  test("a tool's own mesh call is part of the task's trace, a child of the execution", async () => {
+    const mesh = new Mesh({ config: config(), storage: createMemoryStorage() });
+    const double = defineTool({
+      name: 'remote.double',
+      description: 'Doubles a number through a mesh call',
+      input: z.tuple([z.number()]),
+      run: async (n) => mesh.call('double', { n }),
+    });
+    mesh.add(adder, { tools: [double] });
+    mesh.agent(
+      { name: 'double', description: 'Doubles n', input: z.object({ n: z.number() }), output: z.number() },
+      async ({ n }) => n * 2,
+    );
+    await mesh.start();
+    try {
+      suite.server.script('vllm', { kind: 'text', text: reply('result = await remote.double(21);') });
+      const envelope = await mesh.getAgent('adder')?.executeTask({ task: 'Double 21 remotely' });
+      assert.equal(envelope?.output, 42, envelope?.error ?? '');
+    } finally {
+      await mesh.stop();
+    }
+    const execute = one('automesh.execute');
+    const call = one('mesh.call double');
+    assert.equal(call.spanContext().traceId, execute.spanContext().traceId);
+    assert.equal(parentOf(call), execute.spanContext().spanId);
+    assert.equal(parentOf(one('mesh.serve double')), call.spanContext().spanId);
   });
 
   test('telemetry: false records no span at all', async () => {

@@ -2,7 +2,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { ExecutorMiddleware } from '../sandbox/executor-middleware.js';
 import type { ExecutionResult } from '../sandbox/types.js';
-import { failSpan, recordThrow, startSpan } from './spans.js';
+import { failSpan, inSpan } from './spans.js';
 import type { Telemetry } from './telemetry.js';
 
 function describeResult(span: Span, result: ExecutionResult): void {
@@ -20,24 +20,22 @@ function describeResult(span: Span, result: ExecutionResult): void {
 
 export function telemetryExecutorMiddleware(telemetry: Telemetry): ExecutorMiddleware {
   return {
-    wrapExecute: async ({ request, doExecute }) => {
-      const span = startSpan('automesh.execute');
-      if (span.isRecording()) {
-        const code = telemetry.content(request.code);
-        if (code !== null) span.setAttribute('automesh.code', code);
-      }
-      const started = performance.now();
-      try {
-        const result = await doExecute();
-        telemetry.metrics.executed(result.errorCategory ?? 'success', (performance.now() - started) / 1000);
-        if (span.isRecording()) describeResult(span, result);
-        return result;
-      } catch (err) {
-        recordThrow(span, err);
-        throw err;
-      } finally {
-        span.end();
-      }
-    },
+    // The span is active while the code runs: a tool's own calls (a mesh call, a peer) are its children.
+    wrapExecute: ({ request, doExecute }) =>
+      inSpan(
+        'automesh.execute',
+        {},
+        async (span) => {
+          if (span.isRecording()) {
+            const code = telemetry.content(request.code);
+            if (code !== null) span.setAttribute('automesh.code', code);
+          }
+          const started = performance.now();
+          const result = await doExecute();
+          telemetry.metrics.executed(result.errorCategory ?? 'success', (performance.now() - started) / 1000);
+          return result;
+        },
+        describeResult,
+      ),
   };
 }

@@ -8,7 +8,7 @@ import type { ModelMiddleware } from '../llm/model-middleware.js';
 import type { LlmReply, LlmRequest } from '../llm/types.js';
 import { NONE } from './metrics.js';
 import { currentRole } from './scope.js';
-import { recordThrow, startSpan } from './spans.js';
+import { inSpan } from './spans.js';
 import type { Telemetry } from './telemetry.js';
 
 /** automesh's provider names as the GenAI conventions' `gen_ai.system` values. */
@@ -72,36 +72,36 @@ function noteEvent(span: Span, event: LlmCallEvent): void {
 export function telemetryModelMiddleware(telemetry: Telemetry): ModelMiddleware {
   const { metrics } = telemetry;
   return {
-    wrapGenerate: async ({ request, doGenerate, model }) => {
+    // The span is active during the call: HTTP spans of a user's instrumentation nest under it.
+    wrapGenerate: ({ request, doGenerate, model }) => {
       const planned = model.estimate(request);
-      const span = startSpan(`chat ${planned.model ?? 'unknown'}`, {
-        kind: SpanKind.CLIENT,
-        attributes: requestAttributes(request, planned.provider, planned.model),
-      });
-      const recording = span.isRecording();
-      if (recording) recordPrompt(span, request, telemetry);
-      const onEvent = request.onEvent;
-      const observed: LlmRequest = {
-        ...request,
-        onEvent: (event) => {
-          metrics.llmEvent(event);
-          if (recording) noteEvent(span, event);
-          onEvent?.(event);
+      return inSpan(
+        `chat ${planned.model ?? 'unknown'}`,
+        { kind: SpanKind.CLIENT, attributes: requestAttributes(request, planned.provider, planned.model) },
+        async (span) => {
+          const recording = span.isRecording();
+          if (recording) recordPrompt(span, request, telemetry);
+          const onEvent = request.onEvent;
+          const observed: LlmRequest = {
+            ...request,
+            onEvent: (event) => {
+              metrics.llmEvent(event);
+              if (recording) noteEvent(span, event);
+              onEvent?.(event);
+            },
+          };
+          const started = performance.now();
+          try {
+            const reply = await doGenerate(observed);
+            metrics.llmReplied(reply, currentRole() ?? NONE, (performance.now() - started) / 1000);
+            return reply;
+          } catch (err) {
+            metrics.llmFailed(planned.provider ?? NONE, planned.model ?? NONE, (performance.now() - started) / 1000);
+            throw err;
+          }
         },
-      };
-      const started = performance.now();
-      try {
-        const reply = await doGenerate(observed);
-        metrics.llmReplied(reply, currentRole() ?? NONE, (performance.now() - started) / 1000);
-        if (recording) describeReply(span, reply, telemetry);
-        return reply;
-      } catch (err) {
-        metrics.llmFailed(planned.provider ?? NONE, planned.model ?? NONE, (performance.now() - started) / 1000);
-        recordThrow(span, err);
-        throw err;
-      } finally {
-        span.end();
-      }
+        (span, reply) => describeReply(span, reply, telemetry),
+      );
     },
   };
 }
