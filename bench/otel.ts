@@ -36,6 +36,7 @@ import type { Figure } from './lib/figures.js';
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
 import { ms, summarize, table } from './lib/stats.js';
+import { type TelemetryPath, telemetryPath } from './lib/telemetry-path.js';
 
 const BENCH = 'otel';
 const WARMUP = 20;
@@ -134,6 +135,33 @@ async function phase(
   return floors;
 }
 
+const PATH_BATCHES = 40;
+const PATH_BATCH = 500;
+
+/**
+ * Microseconds per task of the telemetry layers alone (traced minus bare, each a median of batch means), batches
+ * alternating: the CPU cost, without the I/O of a whole task to blur it.
+ */
+async function pathCost(path: TelemetryPath): Promise<{ traced: number; bare: number }> {
+  const batch = async (run: () => Promise<unknown>): Promise<number> => {
+    const started = performance.now();
+    for (let i = 0; i < PATH_BATCH; i++) await run();
+    return ((performance.now() - started) * 1000) / PATH_BATCH;
+  };
+  for (let i = 0; i < 4; i++) await batch(path.traced);
+  const traced: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < PATH_BATCHES; i++) {
+    traced.push(await batch(path.traced));
+    bare.push(await batch(path.bare));
+  }
+  return { traced: summarize(traced).median, bare: summarize(bare).median };
+}
+
+function pathLine(label: string, cost: { traced: number; bare: number }): string {
+  return `${label}: the telemetry layers alone cost ${(cost.traced - cost.bare).toFixed(1)} µs per task (${cost.traced.toFixed(1)} µs traced, ${cost.bare.toFixed(1)} µs the same calls bare; ${PATH_BATCHES} x ${PATH_BATCH} tasks)`;
+}
+
 interface Row {
   label: string;
   wall: number;
@@ -191,6 +219,7 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
     meshes.push(off.mesh, noSdk.mesh);
     const floors1 = await phase(server, client, executor, [off, noSdk], options.tasks, 0);
     const phase1 = rows([off, noSdk], floors1);
+    const path1 = await pathCost(telemetryPath());
 
     const off2: Subject = { label: 'off', mesh: off.mesh, walls: [] };
     const sdk: Subject = { label: 'SDK', mesh: noSdk.mesh, walls: [] };
@@ -205,11 +234,15 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
     await provider.forceFlush();
     spans += exporter.getFinishedSpans().length;
     const phase2 = rows([off2, sdk], floors2);
+    const path2 = await pathCost(telemetryPath());
+    await provider.forceFlush();
+    exporter.reset();
 
     print('phase 1: no OpenTelemetry SDK registered', phase1, floors1);
     print('phase 2: an OpenTelemetry SDK registered (BatchSpanProcessor)', phase2, floors2);
     const perTask = spans / (WARMUP + options.tasks);
     console.log(`\nspans recorded per task with the SDK: ${perTask.toFixed(1)}`);
+    console.log(`\n${pathLine('no SDK', path1)}\n${pathLine('SDK', path2)}`);
     console.log(`\n${BENCH} benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; ${loadLine()}`);
     const noSdkAdded = (phase1[1] as Row).added;
     const sdkAdded = (phase2[1] as Row).added;
@@ -220,6 +253,20 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
         value: `${noSdkAdded >= 0 ? '+' : ''}${ms(noSdkAdded)} (wall/floor ${(phase1[0] as Row).ratio.toFixed(3)}x off, ${(phase1[1] as Row).ratio.toFixed(3)}x on)`,
         target: `<= ${NO_SDK_TARGET_MS} ms`,
         met: noSdkAdded <= NO_SDK_TARGET_MS,
+      },
+      {
+        benchmark: BENCH,
+        name: 'no OTel SDK: the telemetry layers alone, CPU per task',
+        value: `${(path1.traced - path1.bare).toFixed(1)} µs`,
+        target: '-',
+        met: null,
+      },
+      {
+        benchmark: BENCH,
+        name: 'OTel SDK registered: the telemetry layers alone, CPU per task',
+        value: `${(path2.traced - path2.bare).toFixed(1)} µs`,
+        target: '-',
+        met: null,
       },
       {
         benchmark: BENCH,

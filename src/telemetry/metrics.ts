@@ -3,10 +3,11 @@
  * two meshes in one process count apart. Label values come from small sets only: agent roles, providers, models,
  * error categories, statuses; never task text, ids or error messages.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Histogram, Registry } from 'prom-client';
 import type { Envelope } from '../agent/envelope.js';
 import type { LlmCallEvent } from '../llm/call-events.js';
 import type { LlmReply } from '../llm/types.js';
+import { SumCounter } from './sum-counter.js';
 
 /** Seconds: a task, a model call (instant in tests, minutes for a slow model), an execution. */
 const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -19,25 +20,25 @@ export const NONE = 'none';
 export class MeshMetrics {
   /** The mesh's own registry: render it (`metrics()`), or merge it into another with `Registry.merge`. */
   readonly registry = new Registry();
-  private readonly tasks: Counter<'agent' | 'status' | 'error_category'>;
-  private readonly repairs: Counter<'agent'>;
-  private readonly generated: Counter<'agent'>;
-  private readonly firstTry: Counter<'agent'>;
-  private readonly registryHits: Counter<'agent'>;
+  private readonly tasks: SumCounter<'agent' | 'status' | 'error_category'>;
+  private readonly repairs: SumCounter<'agent'>;
+  private readonly generated: SumCounter<'agent'>;
+  private readonly firstTry: SumCounter<'agent'>;
+  private readonly registryHits: SumCounter<'agent'>;
   private readonly taskSeconds: Histogram<'agent' | 'status'>;
-  private readonly llmCalls: Counter<'provider' | 'model' | 'status'>;
-  private readonly llmEvents: Counter<'provider' | 'kind'>;
+  private readonly llmCalls: SumCounter<'provider' | 'model' | 'status'>;
+  private readonly llmEvents: SumCounter<'provider' | 'kind'>;
   private readonly llmSeconds: Histogram<'provider' | 'model'>;
-  private readonly tokens: Counter<'provider' | 'model' | 'agent' | 'type'>;
-  private readonly cost: Counter<'provider' | 'model' | 'agent'>;
+  private readonly tokens: SumCounter<'provider' | 'model' | 'agent' | 'type'>;
+  private readonly cost: SumCounter<'provider' | 'model' | 'agent'>;
   private readonly executionSeconds: Histogram<'outcome'>;
-  private readonly steps: Counter<'agent' | 'status'>;
-  private readonly workflows: Counter<'status'>;
+  private readonly steps: SumCounter<'agent' | 'status'>;
+  private readonly workflows: SumCounter<'status'>;
 
   constructor() {
     const registers = [this.registry];
-    const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
-      new Counter({ name, help, labelNames, registers });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]): SumCounter<L> =>
+      new SumCounter(this.registry, name, help, labelNames);
     const histogram = <L extends string>(
       name: string,
       help: string,
@@ -76,11 +77,11 @@ export class MeshMetrics {
       help: 'Of the generated tasks, the share whose first code worked (first_try_success / generated).',
       labelNames: ['agent'],
       registers,
-      async collect() {
+      collect() {
         this.reset();
-        const tried = new Map((await firstTry.get()).values.map((v) => [String(v.labels.agent), v.value]));
-        for (const { labels, value } of (await generated.get()).values) {
-          if (value > 0) this.set({ agent: String(labels.agent) }, (tried.get(String(labels.agent)) ?? 0) / value);
+        const tried = new Map(firstTry.values().map((sum) => [sum.labels.agent, sum.value]));
+        for (const { labels, value } of generated.values()) {
+          if (value > 0) this.set({ agent: labels.agent }, (tried.get(labels.agent) ?? 0) / value);
         }
       },
     });

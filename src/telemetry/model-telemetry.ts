@@ -77,10 +77,13 @@ export function telemetryModelMiddleware(telemetry: Telemetry): ModelMiddleware 
       const planned = model.estimate(request);
       return inSpan(
         `chat ${planned.model ?? 'unknown'}`,
-        { kind: SpanKind.CLIENT, attributes: requestAttributes(request, planned.provider, planned.model) },
+        { kind: SpanKind.CLIENT },
         async (span) => {
           const recording = span.isRecording();
-          if (recording) recordPrompt(span, request, telemetry);
+          if (recording) {
+            span.setAttributes(requestAttributes(request, planned.provider, planned.model));
+            recordPrompt(span, request, telemetry);
+          }
           const onEvent = request.onEvent;
           const observed: LlmRequest = {
             ...request,
