@@ -12,8 +12,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { z } from 'zod';
 import { createMemoryStorage, defineAgent, defineTool, Mesh, TRACEPARENT } from '../src/index.js';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { tempDir } from './helpers/temp.js';
 
 const suite = useLlmSuite('telemetry-traces');

@@ -1,6 +1,7 @@
 /**
- * The node side of distributed workflows: takes the step jobs of every AutoAgent this process has (work-queue topic
- * = role, shared with the other nodes that serve the role), runs each step, records its result, then acknowledges.
+ * The node side of distributed workflows: takes the step jobs of every AutoAgent and CustomAgent this process has
+ * (work-queue topic = role, shared with the other nodes that serve the role), runs each step, records its result,
+ * then acknowledges.
  *
  * Order matters for what survives: the result record is written before the acknowledgement, so a node killed
  * between the two costs nothing (the job comes back, the next node finds the result and only acknowledges); a node
@@ -8,8 +9,8 @@
  * runs, a heartbeat every third of `STEP_ACK_WAIT` keeps a slow step from being taken for a dead one.
  */
 import { z } from 'zod';
-import type { AutoAgent } from '../../agent/auto-agent.js';
 import type { Envelope } from '../../agent/envelope.js';
+import type { TaskInput } from '../../agent/pipeline.js';
 import { continueTrace } from '../../telemetry/mesh-spans.js';
 import type { Bus, BusSubscription, KvBucket } from '../../transport/bus.js';
 import { isBusError } from '../../transport/bus-errors.js';
@@ -27,11 +28,20 @@ import {
   stepJobSchema,
 } from './step-job.js';
 
+/**
+ * What runs a step job on this node: an AutoAgent as it is, a CustomAgent through `customStepAgent`. A step its
+ * node's stop cancelled ends `cancelled` (and goes to another node); a failure is an envelope, never a throw.
+ */
+export interface StepAgent {
+  readonly role: string;
+  executeStep(input: TaskInput): Promise<Envelope>;
+}
+
 export interface StepWorkerOptions {
   queue: WorkQueue;
   bus: Bus;
   steps: KvBucket;
-  agents: ReadonlyMap<string, AutoAgent>;
+  agents: ReadonlyMap<string, StepAgent>;
   node: string;
   instanceId: string;
   ackWaitMs: number;
@@ -92,7 +102,7 @@ export class StepWorker {
     this.cancels?.unsubscribe();
   }
 
-  private async handle(agent: AutoAgent, job: Job): Promise<void> {
+  private async handle(agent: StepAgent, job: Job): Promise<void> {
     let step: StepJob;
     try {
       step = decodeJson(stepJobSchema, job.data, `Step job ${job.id} for agent "${agent.role}"`);
@@ -137,7 +147,7 @@ export class StepWorker {
   }
 
   /** Runs the step, records its result and acknowledges; says whether the result was recorded. */
-  private async runAndRecord(agent: AutoAgent, step: StepJob, job: Job, controller: AbortController): Promise<boolean> {
+  private async runAndRecord(agent: StepAgent, step: StepJob, job: Job, controller: AbortController): Promise<boolean> {
     const envelope = await this.runStep(agent, step, controller.signal);
     if (envelope.errorCategory === 'cancelled' && !controller.signal.aborted) {
       // Not the workflow cancelled it but this node, stopping (mesh.stop in cancel mode): another node runs it.
@@ -194,7 +204,7 @@ export class StepWorker {
   }
 
   /** Runs the step with this node's agent; a step that cannot even start is a failed envelope, never a throw. */
-  private async runStep(agent: AutoAgent, step: StepJob, signal: AbortSignal): Promise<Envelope> {
+  private async runStep(agent: StepAgent, step: StepJob, signal: AbortSignal): Promise<Envelope> {
     const notify = (event: StepProgress): void => this.notifyProgress(step, event);
     try {
       const outputSchema = step.outputSchema ? z.fromJSONSchema(step.outputSchema as never) : undefined;
