@@ -13,6 +13,7 @@ import { parseDistributedArgs, runDistributedBenchmark } from './distributed.js'
 import { type Figure, summaryTable, verdict } from './lib/figures.js';
 import { parseLlmArgs, runLlmBenchmark } from './llm.js';
 import { parseMeshArgs, runMeshBenchmark } from './mesh.js';
+import { parseOtelArgs, runOtelBenchmark } from './otel.js';
 import { parseOverheadArgs, runOverheadBenchmark } from './overhead.js';
 import { parsePeersArgs, runPeersBenchmark } from './peers.js';
 import { parseSandboxArgs, runSandboxBenchmark } from './sandbox.js';
@@ -27,6 +28,7 @@ const benchmarks: Benchmark[] = [
   { name: 'sandbox', run: (argv) => runSandboxBenchmark(parseSandboxArgs(argv)) },
   { name: 'llm', run: (argv) => runLlmBenchmark(parseLlmArgs(argv)) },
   { name: 'overhead', run: (argv) => runOverheadBenchmark(parseOverheadArgs(argv)) },
+  { name: 'otel', run: (argv) => runOtelBenchmark(parseOtelArgs(argv)) },
   { name: 'agent', run: (argv) => runAgentBenchmark(parseAgentArgs(argv)) },
   { name: 'workflow', run: (argv) => runWorkflowBenchmark(parseWorkflowArgs(argv)) },
   { name: 'mesh', run: (argv) => runMeshBenchmark(parseMeshArgs(argv)) },

@@ -102,6 +102,10 @@ export {
   StorageError,
   WorkflowLockedError,
 } from './storage/index.js';
+export { MeshMetrics } from './telemetry/metrics.js';
+export { type MetricsServer, metricsRequestHandler, startMetricsServer } from './telemetry/metrics-server.js';
+export { TRACER_NAME } from './telemetry/spans.js';
+export { TRACEPARENT, TRACESTATE } from './telemetry/trace-headers.js';
 export type {
   Bus,
   BusErrorCode,

@@ -2,6 +2,8 @@
 // example's provider (examples/multi-process/provider.ts) serving a function agent, a streamer and an AutoAgent.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,15 @@ import { LlmServer } from './llm-server/server.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/src/cli/main.js');
 const execFileAsync = promisify(execFile);
+
+/** A TCP port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
 
 /** Runs the CLI in an empty folder (no .env); never throws: the exit code is part of the result. */
 async function automesh(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
@@ -42,11 +53,14 @@ describe('automesh agents and call on a mesh', { skip: natsServerAvailable() ? f
   let llm: LlmServer;
   let provider: ChildProcess;
   let env: NodeJS.ProcessEnv;
+  let metricsPort: number;
 
   before(async () => {
     nats = await startNatsServer();
     llm = await LlmServer.start();
-    env = cleanEnv({ NATS_URL: nats.url });
+    metricsPort = await freePort();
+    // The same METRICS_PORT as the provider node's, as one .env would give both: the CLI's client must not take it.
+    env = cleanEnv({ NATS_URL: nats.url, METRICS_PORT: String(metricsPort) });
     provider = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples/multi-process/provider.ts')], {
       cwd: root,
       env: cleanEnv({
@@ -57,6 +71,7 @@ describe('automesh agents and call on a mesh', { skip: natsServerAvailable() ? f
         LLM_MODEL: 'qwen2.5-coder-32b-instruct',
         LOG_DIRECTORY: tempDir('cli-provider'),
         SANDBOX_WORKERS: '1',
+        METRICS_PORT: String(metricsPort),
       }),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -97,6 +112,14 @@ describe('automesh agents and call on a mesh', { skip: natsServerAvailable() ? f
       (JSON.parse(tagged.out) as Array<{ name: string }>).map((a) => a.name),
       ['analyst'],
     );
+  });
+
+  test('the provider node serves its Prometheus metrics on METRICS_PORT while the CLI calls it', async () => {
+    const called = await automesh(['call', 'nlp.summarizer', '{"text": "a b c", "maxWords": 1}'], env);
+    assert.equal(called.code, 0, called.err);
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /^# TYPE automesh_tasks_total counter$/m);
   });
 
   test('call answers with the reply; --stream prints every chunk in order', async () => {

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { agentsFromModule } from '../src/cli/load-agents.js';
 import { AutoAgent, defineAgent, defineTool } from '../src/index.js';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
+import { type CliRun, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
@@ -72,26 +73,8 @@ const ROUTES: Record<string, string | ((repair: number) => string)> = {
     '// \x1b]0;pwned-title\x07\x1b[2J cleared\nconsole.log("\\u001b]52;c;c2VjcmV0\\u0007 copied");\nresult = "hi \\u001b[31mred";',
 };
 
-async function cli(
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    execFile(
-      process.execPath,
-      [cliPath, ...args],
-      { cwd, env: scrubbedEnv(env), timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolvePromise({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, cwd, scrubbedEnv(env));
 }
 
 function scrubbedEnv(extra: Record<string, string> = {}): Record<string, string> {

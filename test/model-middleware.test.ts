@@ -120,7 +120,8 @@ describe('Mesh middleware.model', () => {
     });
     mesh.add(defineAgent({ role: 'calculator', systemPrompt: 'You are a math expert. Store the answer in `result`.' }));
     mesh.add(defineAgent({ role: 'routed', systemPrompt: 'You add numbers.', llm: { order: ['vllm'] } }));
-    const plain = new Mesh({ config: { ...vllmSettings(), LOG_DIRECTORY: suite.logDir } });
+    // Telemetry off: the telemetry middleware is the only layer a mesh adds on its own.
+    const plain = new Mesh({ config: { ...vllmSettings(), LOG_DIRECTORY: suite.logDir }, telemetry: false });
     plain.add(
       defineAgent({ role: 'calculator', systemPrompt: 'You are a math expert. Store the answer in `result`.' }),
     );
@@ -143,7 +144,7 @@ describe('Mesh middleware.model', () => {
       );
       assert.ok(
         plain.requireRuntime('test').model instanceof LlmChain,
-        'no middleware: the runtime calls the chain itself',
+        'no middleware and telemetry off: the runtime calls the chain itself',
       );
     } finally {
       await mesh.stop();

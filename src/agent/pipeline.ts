@@ -17,6 +17,8 @@ import type { CodeRegistry, LookupInput } from '../registry/index.js';
 import type { CodeExecutor } from '../sandbox/executor-contract.js';
 import type { ToolDefinition } from '../sandbox/tools.js';
 import type { ResultStore } from '../storage/index.js';
+import { observeTask } from '../telemetry/task-telemetry.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Budget } from './budget.js';
 import type { Envelope } from './envelope.js';
 import { outputSchemaFor } from './output-schema.js';
@@ -54,6 +56,8 @@ export interface AgentRuntime {
   admitTask?(id: string | undefined): () => void;
   /** Hears what a task survived but a person should know (the mesh's `warning` event); stderr when absent. */
   warn?(warning: TaskWarning): void;
+  /** The mesh's metrics and content rule for spans; a runtime built for one `runTask` call (smoketest) has none. */
+  telemetry?: Telemetry;
 }
 
 export interface TaskInput {
@@ -110,7 +114,14 @@ export function registryLookupFor(
 }
 
 /** One task through the stages; throws only for programmer errors (a bad input, a budget that cannot be kept). */
-export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
+export function runTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
+  // A mesh with telemetry off (`telemetry: false`) runs the stages bare.
+  if (!runtime.telemetry) return runStages(agent, runtime, input);
+  const what = { role: agent.role, task: input.task, ...(input.stepId !== undefined ? { stepId: input.stepId } : {}) };
+  return observeTask(what, runtime.telemetry, () => runStages(agent, runtime, input));
+}
+
+async function runStages(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
   // Read once per task: the prompt, the registry key and what the code may call all see the same peers.
   const peers = agent.peerAccess ? await allowedPeersNow(agent.peerAccess) : [];
   const run = prepareTask(agent, runtime, input, peers);

@@ -58,6 +58,11 @@ export const VERBS: readonly Verb[] = [
     load: async () => (await import('./commands/logs.js')).logsCommand,
   },
   {
+    name: 'stats',
+    summary: 'tasks, success rates, repairs, registry hits, tokens and cost by agent and model (--since 1d)',
+    load: async () => (await import('./commands/stats.js')).statsCommand,
+  },
+  {
     name: 'mesh',
     summary: 'mesh up: a local NATS server for agents in several processes (development)',
     load: async () => (await import('./commands/mesh.js')).meshCommand,

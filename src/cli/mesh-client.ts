@@ -67,7 +67,9 @@ export function cliErrorOf(err: unknown): unknown {
  */
 export async function withMeshClient<T>(io: Io, use: (mesh: Mesh) => Promise<T>): Promise<T> {
   const storage = createMemoryStorage();
-  const mesh = new Mesh({ mode: 'distributed', config: meshConfig(io), storage });
+  // No telemetry: a short-lived client has no metrics to serve, and a METRICS_PORT in .env is the node's (taking it
+  // here would fail the command while that node runs).
+  const mesh = new Mesh({ mode: 'distributed', config: meshConfig(io), storage, telemetry: false });
   try {
     await mesh.start();
   } catch (err) {

@@ -107,6 +107,16 @@ export const settingsSchema = z.object({
     .default('info'),
   REGISTRY_REUSE: boolean('REGISTRY_REUSE').default(true),
 
+  /**
+   * Put prompt, reply, task and code text on OpenTelemetry spans (secrets taken out). Off by default: spans then
+   * carry counts, names and categories only.
+   */
+  OTEL_RECORD_CONTENT: boolean('OTEL_RECORD_CONTENT').default(false),
+  /** Serve this mesh's Prometheus metrics on http://METRICS_HOST:METRICS_PORT/metrics; unset: no endpoint (0: any free port). */
+  METRICS_PORT: integer('METRICS_PORT', 0, 65_535).optional(),
+  /** The address the metrics endpoint listens on; 0.0.0.0 lets a Prometheus on another machine scrape it. */
+  METRICS_HOST: text('METRICS_HOST').default('127.0.0.1'),
+
   /** Most USD one task may spend on model calls (estimated before each call from the price table); unset: no limit. */
   MAX_TASK_COST_USD: number('MAX_TASK_COST_USD', 0, 1_000_000).optional(),
 

@@ -31,6 +31,11 @@ import {
   type Storage,
   type WorkflowStore,
 } from '../storage/index.js';
+import { telemetryExecutorMiddleware } from '../telemetry/executor-telemetry.js';
+import { MeshMetrics } from '../telemetry/metrics.js';
+import { type MetricsServer, startMetricsServer } from '../telemetry/metrics-server.js';
+import { telemetryModelMiddleware } from '../telemetry/model-telemetry.js';
+import { type Telemetry, telemetryFor } from '../telemetry/telemetry.js';
 import type { Bus } from '../transport/bus.js';
 import type { CallOptions, PublishOptions, SendOptions, StreamOptions } from '../transport/oam/caller.js';
 import type { CatalogFilter } from '../transport/oam/catalog.js';
@@ -86,6 +91,11 @@ export interface MeshOptions {
    * sits inside the model middleware, closest to the providers.
    */
   middleware?: MeshMiddleware;
+  /**
+   * `false`: no spans, no metrics and no metrics endpoint, not even the no-op spans of a process with no OpenTelemetry
+   * SDK (what `bench/otel.ts` compares against). Default: on.
+   */
+  telemetry?: boolean;
 }
 
 export interface MeshMiddleware {
@@ -161,6 +171,12 @@ export class Mesh extends MeshEventEmitter {
   private dispatch: Dispatch | null = null;
   /** This mesh's workflows in flight: in distributed mode, stop() keeps taking steps until they have ended. */
   private readonly workflowRuns = new Set<Promise<unknown>>();
+  /**
+   * This mesh's Prometheus metrics, in a registry of its own (two meshes in one process count apart). Render them
+   * with `mesh.metrics.render()`, or serve them with `metricsRequestHandler(mesh.metrics)` or `METRICS_PORT`.
+   */
+  readonly metrics = new MeshMetrics();
+  private metricsServer: MetricsServer | null = null;
 
   constructor(options: MeshOptions = {}) {
     super();
@@ -169,6 +185,24 @@ export class Mesh extends MeshEventEmitter {
     }
     this.options = options;
     this.middleware = checkMiddleware(options.middleware);
+    if (options.telemetry !== false) this.countWorkflows();
+  }
+
+  /** Workflow runs and steps in the metrics, from the mesh's own events. */
+  private countWorkflows(): void {
+    const metrics = this.metrics;
+    this.on('step:finished', ({ envelope }) => metrics.stepEnded(envelope.role, 'success'));
+    this.on('step:failed', ({ envelope }) => metrics.stepEnded(envelope.role, 'failure'));
+    this.on('step:skipped', ({ envelope }) => metrics.stepEnded(envelope.role, 'skipped'));
+    this.on('step:recovered', ({ envelope }) => metrics.stepEnded(envelope.role, 'recovered'));
+    this.on('workflow:finished', ({ summary }) =>
+      metrics.workflowEnded(summary.cancelled ? 'cancelled' : summary.failed > 0 ? 'failed' : 'finished'),
+    );
+  }
+
+  /** Where this node serves its metrics (`METRICS_PORT`), or null. */
+  get metricsUrl(): string | null {
+    return this.metricsServer?.url ?? null;
   }
 
   /**
@@ -417,10 +451,14 @@ export class Mesh extends MeshEventEmitter {
     const settings = loadSettings({ config: this.options.config });
     this.checkTransport(settings);
     const prompts = loadPromptTemplates(settings.PROMPT_DIRECTORY);
+    const telemetry: Telemetry | undefined =
+      this.options.telemetry === false ? undefined : telemetryFor(settings, this.metrics);
+    // Innermost of the mesh's middleware: a user's middleware that answers without the model makes no call here.
     const buildModel = (): CodeModel =>
       wrapModel(
         createCodeModel(settings, this.options.providers ? { providers: this.options.providers } : {}),
         ...(this.middleware.model ?? []),
+        ...(telemetry ? [telemetryModelMiddleware(telemetry)] : []),
       );
     // Only AutoAgents ask a model for code: a mesh of function agents (or a caller) starts with no provider set up.
     const model = this.byRole.size > 0 ? buildModel() : lazyCodeModel(buildModel);
@@ -433,6 +471,7 @@ export class Mesh extends MeshEventEmitter {
     const executor = wrapExecutor(
       new Executor({ settings: sandboxSettingsOf(settings) }),
       ...(this.middleware.executor ?? []),
+      ...(telemetry ? [telemetryExecutorMiddleware(telemetry)] : []),
     );
     const closeAll = async (): Promise<void> => {
       await executor.close();
@@ -495,6 +534,7 @@ export class Mesh extends MeshEventEmitter {
         return work;
       },
       admitTask: (id) => this.admitTask(id),
+      ...(telemetry ? { telemetry } : {}),
     };
     const peersOf = (role: string): Peers =>
       new Peers(role, network.caller, network.catalog, (name) => network.registry.contract(name));
@@ -509,10 +549,14 @@ export class Mesh extends MeshEventEmitter {
         serve: async () => {
           await network.serve(this.servedAgents());
           if (this.options.mode === 'distributed') this.dispatch = await this.openDispatch(network, settings);
+          if (telemetry && settings.METRICS_PORT !== undefined)
+            this.metricsServer = await startMetricsServer(this.metrics, settings.METRICS_PORT, settings.METRICS_HOST);
         },
         leave: () => network.leave(),
       });
     } catch (err) {
+      this.dispatch?.close();
+      this.dispatch = null;
       this.network = null;
       this.runtime = null;
       this.workflows = null;
@@ -797,7 +841,12 @@ export class Mesh extends MeshEventEmitter {
     this.network = null;
     this.dispatch = null;
     dispatch?.close();
-    const failures = [await left, ...(await settledErrors([network?.close(), runtime.executor.close()]))];
+    const metricsServer = this.metricsServer;
+    this.metricsServer = null;
+    const failures = [
+      await left,
+      ...(await settledErrors([network?.close(), runtime.executor.close(), metricsServer?.close()])),
+    ];
     failures.push(...(await settledErrors([own?.close()])), ...teardownFailures);
     const failed = failures.filter((err) => err !== null && err !== undefined);
     if (failed.length === 1) throw failed[0];

@@ -8,9 +8,12 @@
  * run's lease and writes its records; a {@link StepRunner} runs each step, wherever it runs. The engine holds
  * only data: no agent, no closure of the user's, no schema object.
  */
+import type { Span } from '@opentelemetry/api';
 import { addTokens, type Envelope, ZERO_TOKENS } from '../agent/envelope.js';
 import { isStorageError } from '../storage/errors.js';
 import type { StepRecord, WorkflowHeader, WorkflowStatus, WorkflowStore } from '../storage/types.js';
+import { failSpan, inSpan } from '../telemetry/spans.js';
+import { describeEnvelope } from '../telemetry/task-telemetry.js';
 import type { MeshEventEmitter, WorkflowSummary } from './events.js';
 import { type Decision, type Halts, Scheduler, type SkipReason } from './scheduler.js';
 import { type StepCall, type StepProgress, type StepRunner, unranStepEnvelope } from './step-runner.js';
@@ -129,11 +132,36 @@ const now = (): string => new Date().toISOString();
  * when another run holds the id (unless `wait`), or with a {@link WorkflowStorageError} (holding every envelope)
  * when its state could not be saved.
  */
-export async function runWorkflow(
+export function runWorkflow(
   deps: EngineDeps,
   plan: WorkflowPlan,
   options: WorkflowOptions = {},
 ): Promise<WorkflowResult> {
+  return inSpan(
+    'automesh.workflow',
+    { attributes: { 'automesh.workflow_id': plan.workflowId, 'automesh.workflow.steps': plan.steps.length } },
+    () => runPlan(deps, plan, options),
+    (span, result) => describeSummary(span, result.summary),
+  );
+}
+
+function describeSummary(span: Span, summary: WorkflowSummary): void {
+  span.setAttributes({
+    'automesh.workflow.succeeded': summary.succeeded,
+    'automesh.workflow.failed': summary.failed,
+    'automesh.workflow.skipped': summary.skipped,
+    'automesh.workflow.recovered': summary.recovered,
+    'automesh.workflow.cached': summary.cached,
+    'automesh.workflow.cancelled': summary.cancelled,
+    'gen_ai.usage.input_tokens': summary.tokens.input,
+    'gen_ai.usage.output_tokens': summary.tokens.output,
+  });
+  if (summary.costUsd !== null) span.setAttribute('automesh.cost_usd', summary.costUsd);
+  if (summary.failed > 0 || summary.cancelled)
+    failSpan(span, summary.cancelled ? 'cancelled' : `${summary.failed} of ${summary.steps} steps failed`);
+}
+
+async function runPlan(deps: EngineDeps, plan: WorkflowPlan, options: WorkflowOptions): Promise<WorkflowResult> {
   const started = performance.now();
   const concurrency = checkConcurrency(options.concurrency ?? deps.defaultConcurrency);
   const cancelSignal = AbortSignal.any([deps.stopSignal, ...(options.signal ? [options.signal] : [])]);
@@ -397,8 +425,17 @@ class WorkflowRun {
     void this.write(this.record(step, 'running', null, startedAt));
     const { workflowId } = this;
     this.deps.events.emit('step:started', { workflowId, stepId: step.id, role: step.role, task: step.task });
-    const envelope = await this.deps.runner.run(this.callOf(step), this.stepSignal, (event) =>
-      this.progress(step, event),
+    const attributes = {
+      'automesh.workflow_id': workflowId,
+      'automesh.step_id': step.id,
+      'gen_ai.agent.name': step.role,
+    };
+    // The step's span is the parent of the task wherever it runs: here, on a mesh call, or on a dispatched job.
+    const envelope = await inSpan(
+      'automesh.step',
+      { attributes },
+      () => this.deps.runner.run(this.callOf(step), this.stepSignal, (event) => this.progress(step, event)),
+      describeEnvelope,
     );
     return { ...envelope, stepId: step.id };
   }

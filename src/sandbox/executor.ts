@@ -4,6 +4,7 @@
  * anything the code did; it throws only for programmer errors (bad tools, a context that is not JSON data,
  * a closed executor).
  */
+import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { loadSandboxSettings, type SandboxSettings } from '../config/sandbox-settings.js';
 import { watchAbort } from '../core/abort.js';
@@ -193,7 +194,9 @@ export class Executor implements CodeExecutor {
         toolNames: [...tools.keys()],
         ...limits,
       },
-      onTool: (callId, name, argsJson) => {
+      // Run in this execute() call's async context, not the IPC message's: a tool's own calls (this.peers.ask,
+      // mesh.call) then carry the task's peer session and trace.
+      onTool: AsyncResource.bind((callId: number, name: string, argsJson: string) => {
         toolBytes += Buffer.byteLength(argsJson, 'utf8');
         if (toolBytes > limits.maxToolBytes) return overToolBytes();
         void invokeTool(tools, name, argsJson, () => limits.maxToolBytes - toolBytes).then((reply) => {
@@ -201,7 +204,7 @@ export class Executor implements CodeExecutor {
           toolBytes += reply.bytes;
           this.pool.replyTool(runId, callId, reply.text);
         });
-      },
+      }),
     });
     runId = id;
     const stopWatching = request.signal

@@ -9,6 +9,7 @@ import { isAutomeshError } from '../../core/errors.js';
 import type { LlmChainError } from '../../llm/errors.js';
 import type { LlmReply, LlmRequest } from '../../llm/types.js';
 import { CodeRegistry, type RegisterInput } from '../../registry/index.js';
+import { traceAttempt } from '../../telemetry/task-telemetry.js';
 import { chargeCall, refuseCall } from '../budget.js';
 import { ZERO_TOKENS } from '../envelope.js';
 import { describeOutputSchema } from '../output-schema.js';
@@ -145,9 +146,17 @@ export async function generateAndRepair(run: TaskRun): Promise<void> {
   for (let round = 0; round <= maxRepairs; round++) {
     const last = run.failures.at(-1);
     if (last) input.onRepair?.({ repair: round, errorCategory: last.category, error: last.error });
-    const asked = await askModel(run, system, userMessage(runtime.prompts, input.task, run.failures));
-    if (!asked) return;
-    const failure = await tryReply(run, asked.reply, asked.askedAt);
+    const user = userMessage(runtime.prompts, input.task, run.failures);
+    const failure = await traceAttempt(
+      runtime.telemetry,
+      round === 0 ? 'generate' : 'repair',
+      round + 1,
+      run.attempts,
+      async () => {
+        const asked = await askModel(run, system, user);
+        return asked ? tryReply(run, asked.reply, asked.askedAt) : null;
+      },
+    );
     if (!failure) return;
     if (run.signal.aborted) {
       run.stop = { category: 'cancelled', error: CANCELLED_MESSAGE };

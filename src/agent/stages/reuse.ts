@@ -4,6 +4,7 @@
  * and the task goes on to generate code.
  */
 import type { DamagedRecord, LookupInput, RegistryEntry } from '../../registry/index.js';
+import { traceAttempt } from '../../telemetry/task-telemetry.js';
 import { ZERO_TOKENS } from '../envelope.js';
 import type { AgentRuntime } from '../pipeline.js';
 import { CANCELLED_MESSAGE, executeCode, inBackground, type TaskRun, warn } from '../task-run.js';
@@ -40,17 +41,20 @@ export async function reuseRegistered(run: TaskRun): Promise<boolean> {
   const where = { role: agent.role, resultId, ...(input.stepId !== undefined ? { stepId: input.stepId } : {}) };
   const entry = await lookupRegistered(runtime, { role: agent.role, task: input.task, ...run.dependencies }, where);
   if (!entry) return false;
-  const ran = await executeCode(run, entry.code);
-  run.attempts.push({
-    code: entry.code,
-    error: ran.error,
-    errorCategory: ran.category,
-    provider: null,
-    model: null,
-    tokens: { ...ZERO_TOKENS },
-    durationMs: ran.result.durationMs,
-    reply: null,
-    replyTruncated: false,
+  const ran = await traceAttempt(runtime.telemetry, 'registry', 1, run.attempts, async () => {
+    const ran = await executeCode(run, entry.code);
+    run.attempts.push({
+      code: entry.code,
+      error: ran.error,
+      errorCategory: ran.category,
+      provider: null,
+      model: null,
+      tokens: { ...ZERO_TOKENS },
+      durationMs: ran.result.durationMs,
+      reply: null,
+      replyTruncated: false,
+    });
+    return ran;
   });
   if (ran.ok) {
     run.afterStored = {

@@ -204,7 +204,8 @@ async function run(args: string[], io: Io): Promise<number> {
   for (const warning of [...settingWarnings(io), ...loaded.warnings])
     eprintln(io, `${paint(io, 'yellow', 'warning:')} ${warning}`);
 
-  const mesh = new Mesh({ mode: 'autonomous', config });
+  // No telemetry: a one-shot run has no metrics to serve, and a METRICS_PORT in .env is a node's.
+  const mesh = new Mesh({ mode: 'autonomous', config, telemetry: false });
   for (const entry of loaded.agents) {
     try {
       mesh.add(entry.agent, entry.options);

@@ -12,6 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { currentTraceHeaders } from '../../telemetry/mesh-spans.js';
 import type { StepCall } from '../step-runner.js';
 
 export const STEPS_QUEUE = 'automesh-steps';
@@ -51,6 +52,8 @@ export const stepJobSchema = z.object({
   outputSchema: jsonRecord.nullable(),
   /** What is left of the workflow's budget when the step was dispatched; null for none. */
   budgetUsd: z.number().nonnegative().nullable(),
+  /** The orchestrator's step span as W3C trace headers (`traceparent`, `tracestate`): the step continues its trace. */
+  trace: z.record(z.string(), z.string()).optional(),
 });
 export type StepJob = z.infer<typeof stepJobSchema>;
 
@@ -88,7 +91,14 @@ export function stepJob(call: StepCall, dispatchId: string): StepJob {
     dependencies: call.dependencies,
     outputSchema: call.outputSchema?.jsonSchema ?? null,
     budgetUsd: call.budget ? Math.max(0, call.budget.limitUsd - call.budget.spentUsd) : null,
+    ...tracing(),
   };
+}
+
+/** The trace of the step being dispatched, when one is active. */
+function tracing(): { trace?: Record<string, string> } {
+  const trace = currentTraceHeaders();
+  return Object.keys(trace).length > 0 ? { trace } : {};
 }
 
 /**

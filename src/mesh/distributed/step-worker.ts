@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { Envelope } from '../../agent/envelope.js';
 import type { TaskInput } from '../../agent/pipeline.js';
+import { continueTrace } from '../../telemetry/mesh-spans.js';
 import type { Bus, BusSubscription, KvBucket } from '../../transport/bus.js';
 import { isBusError } from '../../transport/bus-errors.js';
 import type { Job, JobTaker, WorkQueue } from '../../transport/work-queue.js';
@@ -207,17 +208,19 @@ export class StepWorker {
     const notify = (event: StepProgress): void => this.notifyProgress(step, event);
     try {
       const outputSchema = step.outputSchema ? z.fromJSONSchema(step.outputSchema as never) : undefined;
-      return await agent.executeStep({
-        task: step.task,
-        context: step.context,
-        stepId: step.stepId,
-        dependencies: step.dependencies,
-        signal,
-        ...(outputSchema ? { outputSchema } : {}),
-        ...(step.budgetUsd !== null ? { budgetUsd: step.budgetUsd } : {}),
-        onRepair: (info) => notify({ type: 'repaired', ...info }),
-        onLlmEvent: (event) => notify({ type: 'llm', event }),
-      });
+      return await continueTrace(step.trace, () =>
+        agent.executeStep({
+          task: step.task,
+          context: step.context,
+          stepId: step.stepId,
+          dependencies: step.dependencies,
+          signal,
+          ...(outputSchema ? { outputSchema } : {}),
+          ...(step.budgetUsd !== null ? { budgetUsd: step.budgetUsd } : {}),
+          onRepair: (info) => notify({ type: 'repaired', ...info }),
+          onLlmEvent: (event) => notify({ type: 'llm', event }),
+        }),
+      );
     } catch (err) {
       if (this.stopping) throw err;
       const why = err instanceof Error ? err.message : String(err);

@@ -17,6 +17,8 @@
  * call or stream is in flight it also listens on `mesh.death.{name}` (OAM main's per-request race), so a provider
  * whose host died fails it with `agent_died` and the death notice as details, instead of waiting for the timeout.
  */
+
+import { currentTraceHeaders, traceMeshCall } from '../../telemetry/mesh-spans.js';
 import type { Bus, BusHeaders, BusMessage } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { mismatchError, type Verb } from './capability-check.js';
@@ -104,6 +106,10 @@ export class Caller {
   /** Request/reply: the agent's result (`{}` for an empty one). */
   async call(name: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
     this.#preflight(name, 'call');
+    return traceMeshCall(name, subjects.agent(name), () => this.#call(name, input, options));
+  }
+
+  async #call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
     const requestId = newRequestId();
     const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
     const watch = this.#deaths.watch(name, requestId);
@@ -160,7 +166,12 @@ export class Caller {
         subjects.agent(name),
         encodeBody(input),
         {
-          headers: { [HEADER.requestId]: requestId, [HEADER.stream]: 'true', ...this.#instanceHeader() },
+          headers: {
+            ...currentTraceHeaders(),
+            [HEADER.requestId]: requestId,
+            [HEADER.stream]: 'true',
+            ...this.#instanceHeader(),
+          },
         },
         name,
         requestId,
@@ -323,7 +334,8 @@ export class Caller {
   }
 
   #requestHeaders(requestId: string, extra: BusHeaders = {}): BusHeaders {
-    return { ...extra, [HEADER.requestId]: requestId, ...this.#instanceHeader() };
+    // The caller's trace (W3C traceparent) travels with the request: the agent's work is part of it.
+    return { ...currentTraceHeaders(), ...extra, [HEADER.requestId]: requestId, ...this.#instanceHeader() };
   }
 
   #publish(

@@ -16,6 +16,7 @@
  * - `stop()` takes no new requests and waits for those in flight (up to the drain time, then aborts their signal).
  */
 import { type AgentInfrastructure, notStartedInfrastructure } from '../../infra/agent-infra.js';
+import { traceMeshServe } from '../../telemetry/mesh-spans.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { mismatchError } from './capability-check.js';
@@ -119,7 +120,9 @@ function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): Serv
   const running = new Map<Promise<void>, AbortController>();
   const onMessage = (message: BusMessage): void => {
     const controller = new AbortController();
-    const work = handleRequest(bus, agent, settings, message, controller.signal).catch(settings.onError);
+    const work = traceMeshServe(agent.name, message.subject, message.headers, () =>
+      handleRequest(bus, agent, settings, message, controller.signal),
+    ).then(() => undefined, settings.onError);
     running.set(work, controller);
     void work.finally(() => running.delete(work));
   };
@@ -153,7 +156,7 @@ async function handleRequest(
   settings: Settings,
   message: BusMessage,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<MeshError | null> {
   const requestId = message.headers[HEADER.requestId] ?? '';
   const wantsStream = message.headers[HEADER.stream] === 'true';
   const answer = new Answer(bus, agent, settings, message, requestId, wantsStream);
@@ -174,8 +177,11 @@ async function handleRequest(
     if (agent.shape === 'streamer') await streamChunks(bus, agent, answer, input, context);
     else await reply(agent, answer, input, context);
   } catch (err) {
-    answer.error(asMeshError(err, agent.name, requestId));
+    const error = asMeshError(err, agent.name, requestId);
+    answer.error(error);
+    return error;
   }
+  return null;
 }
 
 /** The decoded body; a body that is not JSON is `invalid_input` with pydantic's `json_invalid`. */

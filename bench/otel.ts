@@ -1,0 +1,289 @@
+/**
+ * Telemetry overhead benchmark: what spans and metrics add to a task, measured in one run against the engine with
+ * telemetry off (`new Mesh({ telemetry: false })`, the engine as it was before it had any).
+ *
+ * Three meshes on the default store (each its own LOG_DIRECTORY) run distinct tasks serially against the local
+ * wire-protocol server (test/llm-server, in this process) answering at once, through the official openai SDK over
+ * HTTP, interleaved task by task so that drift in the machine's load hits each alike:
+ *
+ *   off        telemetry: false: no spans, no metrics
+ *   no SDK     the default: metrics counted, spans through @opentelemetry/api with no SDK registered (no-op tracer)
+ *   SDK        the default with an OpenTelemetry SDK registered (BasicTracerProvider, a BatchSpanProcessor, an
+ *              in-memory exporter emptied as it goes): every span recorded
+ *
+ * The floor (one SDK call to the same server with the same reply, plus one execution of the same code on the same
+ * executor) is measured in the same run, after each round. Per configuration: the medians of the task wall and of
+ * wall - floor (the engine's overhead), the ratio wall / floor, and the difference to `off`.
+ *
+ * The SDK is registered globally, so the rounds with it come after those without (phase 1: off, no SDK; phase 2:
+ * off, SDK), each phase with its own `off` for comparison.
+ *
+ * Usage: node --import tsx bench/otel.ts [--otel-tasks N]   (needs `npm run build` first)
+ * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import OpenAI from 'openai';
+import { type CodeExecutor, defineAgent, Executor, Mesh, resetCooldowns, type SettingsInput } from '../src/index.js';
+import { LlmServer } from '../test/llm-server/server.js';
+import { positiveInt } from './lib/args.js';
+import type { Figure } from './lib/figures.js';
+import { heading, loadLine } from './lib/print.js';
+import { runIfMain } from './lib/standalone.js';
+import { ms, summarize, table } from './lib/stats.js';
+import { type TelemetryPath, telemetryPath } from './lib/telemetry-path.js';
+
+const BENCH = 'otel';
+const WARMUP = 20;
+const ROLE = 'counter';
+const MODEL = 'bench-model';
+/** "Does not change measurably": the no-SDK configuration within this of `off`, median per task. */
+const NO_SDK_TARGET_MS = 0.1;
+
+export interface OtelBenchOptions {
+  /** Timed tasks per configuration and phase (after the warm-up). */
+  tasks: number;
+}
+
+export function parseOtelArgs(argv: readonly string[]): OtelBenchOptions {
+  const { values } = parseArgs({ args: [...argv], options: { 'otel-tasks': { type: 'string' } }, strict: false });
+  const tasks = values['otel-tasks'];
+  return { tasks: positiveInt('otel-tasks', typeof tasks === 'string' ? tasks : undefined, 200) };
+}
+
+function program(i: number): string {
+  return `const values = [${i}, ${i + 1}, ${i + 2}];\nconst total = values.reduce((sum, v) => sum + v, 0);\nresult = { total, count: values.length };`;
+}
+
+function reply(i: number): string {
+  return `Here is the code:\n\n\`\`\`javascript\n${program(i)}\n\`\`\`\n\nIt sets \`result\`.`;
+}
+
+function task(i: number, label: string): string {
+  return `Sum the values ${i}, ${i + 1} and ${i + 2} (${label} task ${i}) and report the total and the count.`;
+}
+
+interface Subject {
+  label: string;
+  mesh: Mesh;
+  walls: number[];
+}
+
+async function startMesh(server: LlmServer, label: string, telemetry: boolean, dirs: string[]): Promise<Subject> {
+  const logDir = mkdtempSync(join(tmpdir(), `automesh-bench-otel-${label.replace(/\W/g, '')}-`));
+  dirs.push(logDir);
+  const config = {
+    LLM_ENDPOINT: server.openaiBaseUrl,
+    LLM_MODEL: MODEL,
+    LLM_PROVIDER_ORDER: 'vllm',
+    LOG_DIRECTORY: logDir,
+    REGISTRY_REUSE: false,
+    MAX_REPAIR_ATTEMPTS: 0,
+    LLM_MAX_RETRIES: 0,
+  } as SettingsInput;
+  const mesh = new Mesh({ config, telemetry });
+  mesh.add(defineAgent({ role: ROLE, capabilities: ['math'], systemPrompt: 'You write JavaScript.' }));
+  await mesh.start();
+  return { label, mesh, walls: [] };
+}
+
+async function timeTask(server: LlmServer, subject: Subject, i: number, keep: boolean): Promise<void> {
+  const agent = subject.mesh.getAgent(ROLE);
+  if (!agent) throw new Error(`agent ${ROLE} missing`);
+  server.script('vllm', { kind: 'text', text: reply(i) });
+  const started = performance.now();
+  const envelope = await agent.executeTask({ task: task(i, subject.label) });
+  const wall = performance.now() - started;
+  if (envelope.status !== 'success' || (envelope.output as { total?: number }).total !== 3 * i + 3)
+    throw new Error(`${subject.label} task ${i} failed: ${envelope.status} ${envelope.error ?? ''}`);
+  if (keep) subject.walls.push(wall);
+}
+
+async function floorOnce(client: OpenAI, server: LlmServer, executor: CodeExecutor, i: number): Promise<number> {
+  server.script('vllm', { kind: 'text', text: reply(i) });
+  const started = performance.now();
+  await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: task(i, 'floor') }] });
+  const outcome = await executor.execute({ code: program(i), context: {} });
+  const took = performance.now() - started;
+  if (outcome.status !== 'success') throw new Error(`floor execution ${i} failed: ${outcome.error}`);
+  return took;
+}
+
+/** Runs the subjects' tasks interleaved, each round followed by a floor; returns the floors. */
+async function phase(
+  server: LlmServer,
+  client: OpenAI,
+  executor: CodeExecutor,
+  subjects: Subject[],
+  tasks: number,
+  offset: number,
+): Promise<number[]> {
+  const floors: number[] = [];
+  for (let i = 0; i < WARMUP + tasks; i++) {
+    const keep = i >= WARMUP;
+    // Alternating the order: the first task of a round pays for what the one before left (GC, the server's state).
+    const order = i % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const subject of order) await timeTask(server, subject, offset + i, keep);
+    const floor = await floorOnce(client, server, executor, offset + i);
+    if (keep) floors.push(floor);
+  }
+  return floors;
+}
+
+const PATH_BATCHES = 40;
+const PATH_BATCH = 500;
+
+/**
+ * Microseconds per task of the telemetry layers alone (traced minus bare, each a median of batch means), batches
+ * alternating: the CPU cost, without the I/O of a whole task to blur it.
+ */
+async function pathCost(path: TelemetryPath): Promise<{ traced: number; bare: number }> {
+  const batch = async (run: () => Promise<unknown>): Promise<number> => {
+    const started = performance.now();
+    for (let i = 0; i < PATH_BATCH; i++) await run();
+    return ((performance.now() - started) * 1000) / PATH_BATCH;
+  };
+  for (let i = 0; i < 4; i++) await batch(path.traced);
+  const traced: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < PATH_BATCHES; i++) {
+    traced.push(await batch(path.traced));
+    bare.push(await batch(path.bare));
+  }
+  return { traced: summarize(traced).median, bare: summarize(bare).median };
+}
+
+function pathLine(label: string, cost: { traced: number; bare: number }): string {
+  return `${label}: the telemetry layers alone cost ${(cost.traced - cost.bare).toFixed(1)} µs per task (${cost.traced.toFixed(1)} µs traced, ${cost.bare.toFixed(1)} µs the same calls bare; ${PATH_BATCHES} x ${PATH_BATCH} tasks)`;
+}
+
+interface Row {
+  label: string;
+  wall: number;
+  overhead: number;
+  ratio: number;
+  added: number;
+}
+
+function rows(subjects: Subject[], floors: number[]): Row[] {
+  const floor = summarize(floors).median;
+  const base = summarize((subjects[0] as Subject).walls).median;
+  return subjects.map((s) => {
+    const wall = summarize(s.walls).median;
+    return { label: s.label, wall, overhead: wall - floor, ratio: wall / floor, added: wall - base };
+  });
+}
+
+function print(title: string, result: Row[], floors: number[]): void {
+  console.log(`\n${title} (floor: SDK call + execution, median ${ms(summarize(floors).median)})`);
+  console.log(
+    table(
+      ['configuration', 'task wall, median', 'wall - floor', 'wall / floor', 'vs off'],
+      result.map((r) => [
+        r.label,
+        ms(r.wall),
+        ms(r.overhead),
+        `${r.ratio.toFixed(3)}x`,
+        r.label === 'off' ? '-' : `${r.added >= 0 ? '+' : ''}${ms(r.added)}`,
+      ]),
+    ),
+  );
+}
+
+/** The floor's executor: the sandbox with no middleware, warmed. */
+async function bareExecutor(): Promise<CodeExecutor> {
+  const executor = new Executor({ workers: 2 });
+  await executor.warm();
+  return executor;
+}
+
+export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figure[]> {
+  heading(`${BENCH}: telemetry overhead per task, ${options.tasks} tasks per configuration, serial, instant model`);
+  const server = await LlmServer.start();
+  const client = new OpenAI({ apiKey: 'not-used', baseURL: server.openaiBaseUrl, maxRetries: 0 });
+  const dirs: string[] = [];
+  const meshes: Mesh[] = [];
+  const executor = await bareExecutor();
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+  const benchStarted = performance.now();
+  try {
+    resetCooldowns();
+    const off = await startMesh(server, 'off', false, dirs);
+    const noSdk = await startMesh(server, 'no SDK', true, dirs);
+    meshes.push(off.mesh, noSdk.mesh);
+    const floors1 = await phase(server, client, executor, [off, noSdk], options.tasks, 0);
+    const phase1 = rows([off, noSdk], floors1);
+    const path1 = await pathCost(telemetryPath());
+
+    const off2: Subject = { label: 'off', mesh: off.mesh, walls: [] };
+    const sdk: Subject = { label: 'SDK', mesh: noSdk.mesh, walls: [] };
+    trace.setGlobalTracerProvider(provider);
+    let spans = 0;
+    const drain = setInterval(() => {
+      spans += exporter.getFinishedSpans().length;
+      exporter.reset();
+    }, 50);
+    const floors2 = await phase(server, client, executor, [off2, sdk], options.tasks, 100_000);
+    clearInterval(drain);
+    await provider.forceFlush();
+    spans += exporter.getFinishedSpans().length;
+    const phase2 = rows([off2, sdk], floors2);
+    const path2 = await pathCost(telemetryPath());
+    await provider.forceFlush();
+    exporter.reset();
+
+    print('phase 1: no OpenTelemetry SDK registered', phase1, floors1);
+    print('phase 2: an OpenTelemetry SDK registered (BatchSpanProcessor)', phase2, floors2);
+    const perTask = spans / (WARMUP + options.tasks);
+    console.log(`\nspans recorded per task with the SDK: ${perTask.toFixed(1)}`);
+    console.log(`\n${pathLine('no SDK', path1)}\n${pathLine('SDK', path2)}`);
+    console.log(`\n${BENCH} benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; ${loadLine()}`);
+    const noSdkAdded = (phase1[1] as Row).added;
+    const sdkAdded = (phase2[1] as Row).added;
+    return [
+      {
+        benchmark: BENCH,
+        name: 'no OTel SDK: added per task vs telemetry off, median',
+        value: `${noSdkAdded >= 0 ? '+' : ''}${ms(noSdkAdded)} (wall/floor ${(phase1[0] as Row).ratio.toFixed(3)}x off, ${(phase1[1] as Row).ratio.toFixed(3)}x on)`,
+        target: `<= ${NO_SDK_TARGET_MS} ms`,
+        met: noSdkAdded <= NO_SDK_TARGET_MS,
+      },
+      {
+        benchmark: BENCH,
+        name: 'no OTel SDK: the telemetry layers alone, CPU per task',
+        value: `${(path1.traced - path1.bare).toFixed(1)} µs`,
+        target: '-',
+        met: null,
+      },
+      {
+        benchmark: BENCH,
+        name: 'OTel SDK registered: the telemetry layers alone, CPU per task',
+        value: `${(path2.traced - path2.bare).toFixed(1)} µs`,
+        target: '-',
+        met: null,
+      },
+      {
+        benchmark: BENCH,
+        name: 'OTel SDK registered: added per task vs telemetry off, median',
+        value: `${sdkAdded >= 0 ? '+' : ''}${ms(sdkAdded)} (${perTask.toFixed(1)} spans per task)`,
+        target: '-',
+        met: null,
+      },
+    ];
+  } finally {
+    for (const mesh of meshes) await mesh.stop();
+    await executor.close();
+    await provider.shutdown();
+    trace.disable();
+    await server.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await runIfMain(import.meta.url, BENCH, (argv) => runOtelBenchmark(parseOtelArgs(argv)));
