@@ -58,9 +58,18 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/**
+ * Stops listening and resolves when every connection has closed. A keep-alive connection whose last response (an
+ * event stream ended by the close, a task finishing) ends after the close began goes idle then: idle connections
+ * are closed as they come, not after the keep-alive timeout.
+ */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
