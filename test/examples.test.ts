@@ -83,6 +83,57 @@ test('examples/calculator.ts', async () => {
   assert.match(out, /repairs: 0, tokens: \d+, cost: \$0\.000000/);
 });
 
+test('examples/calculator-api.ts: the calculator as an HTTP API, over real HTTP, until SIGTERM', async () => {
+  routes({ 'factorial of 10': 'let f: number = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;' });
+  const child = spawn(process.execPath, ['--import', 'tsx', join('examples', 'calculator-api.ts')], {
+    cwd: root,
+    env: exampleEnv({ PORT: '0', SANDBOX_WORKERS: '1' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    await waitFor(
+      async () => /calculator API on (http:\/\/\S+)/.test(out) || child.exitCode !== null,
+      'the URL',
+      30_000,
+    );
+    const url = (/calculator API on (http:\/\/\S+)/.exec(out) as RegExpExecArray)[1] as string;
+    const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, `${path}: ${response.status}`);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const task = await post('/agents/calculator/tasks', { task: 'Calculate the factorial of 10' });
+    assert.equal(task.status, 'success');
+    assert.equal(task.output, 3628800);
+    const workflow = await post('/workflows', {
+      id: 'calc-task',
+      steps: [{ agent: 'calculator', task: 'Calculate the factorial of 10' }],
+      fresh: true,
+      wait: true,
+    });
+    assert.equal(workflow.status, 'finished');
+    assert.equal((workflow.steps as Array<{ envelope: { output: unknown } }>)[0]?.envelope.output, 3628800);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    assert.match(out, /stopped/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
 test('examples/research-writer.ts', async () => {
   routes({
     'facts about the Rust borrow checker':
