@@ -3,13 +3,14 @@
 // anything; with the token, requests need it (401 without), a task runs over real HTTP, and SIGTERM stops the
 // server and the mesh (exit 0).
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './helpers/mesh-processes.js';
+import { startScript } from './helpers/run-script.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest } from './llm-server/server.js';
 
@@ -76,24 +77,17 @@ test('an exposed address without SERVE_TOKEN is refused at once, saying what to 
 });
 
 test('automesh serve: a task over HTTP with the token (401 without), then SIGTERM stops it', async () => {
-  const child: ChildProcess = spawn(process.execPath, [cliPath, 'serve', '--agents', './agents.ts', '--port', '0'], {
-    cwd: app,
-    env: env({ SERVE_TOKEN: TOKEN }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { child, out, err, exited } = startScript(cliPath, { cwd: app, env: env({ SERVE_TOKEN: TOKEN }) }, [
+    'serve',
+    '--agents',
+    './agents.ts',
+    '--port',
+    '0',
+  ]);
   try {
     const printed = /automesh serve: (http:\/\/127\.0\.0\.1:\d+) \(\.\/agents\.ts: calculator\)/;
-    await waitFor(async () => printed.test(out) || child.exitCode !== null, 'the URL', 30_000);
-    const url = (printed.exec(out) ?? assert.fail(`no URL printed: ${out}${err}`))[1] as string;
+    await waitFor(async () => printed.test(out()) || child.exitCode !== null, 'the URL', 30_000);
+    const url = (printed.exec(out()) ?? assert.fail(`no URL printed: ${out()}${err()}`))[1] as string;
     assert.equal((await fetch(`${url}/health`)).status, 401);
     const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const response = await fetch(`${url}/agents/calculator/tasks`, {
@@ -106,9 +100,9 @@ test('automesh serve: a task over HTTP with the token (401 without), then SIGTER
     assert.equal((JSON.parse(text) as { output: number }).output, 1024);
     assert.ok(!text.includes(TOKEN));
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, err);
-    assert.match(out, /automesh serve stopped\./);
-    assert.ok(!`${out}${err}`.includes(TOKEN), 'the token was printed');
+    assert.equal(await exited, 0, err());
+    assert.match(out(), /automesh serve stopped\./);
+    assert.ok(!`${out()}${err()}`.includes(TOKEN), 'the token was printed');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { waitFor } from './helpers/mesh-processes.js';
 import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
+import { startScript } from './helpers/run-script.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
@@ -85,27 +86,17 @@ test('examples/calculator.ts', async () => {
 
 test('examples/calculator-api.ts: the calculator as an HTTP API, over real HTTP, until SIGTERM', async () => {
   routes({ 'factorial of 10': 'let f: number = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;' });
-  const child = spawn(process.execPath, ['--import', 'tsx', join('examples', 'calculator-api.ts')], {
+  const { child, out, err, exited } = startScript(join(root, 'examples', 'calculator-api.ts'), {
     cwd: root,
     env: exampleEnv({ PORT: '0', SANDBOX_WORKERS: '1' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
     await waitFor(
-      async () => /calculator API on (http:\/\/\S+)/.test(out) || child.exitCode !== null,
+      async () => /calculator API on (http:\/\/\S+)/.test(out()) || child.exitCode !== null,
       'the URL',
       30_000,
     );
-    const url = (/calculator API on (http:\/\/\S+)/.exec(out) as RegExpExecArray)[1] as string;
+    const url = (/calculator API on (http:\/\/\S+)/.exec(out()) as RegExpExecArray)[1] as string;
     const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
       const response = await fetch(`${url}${path}`, {
         method: 'POST',
@@ -127,8 +118,8 @@ test('examples/calculator-api.ts: the calculator as an HTTP API, over real HTTP,
     assert.equal(workflow.status, 'finished');
     assert.equal((workflow.steps as Array<{ envelope: { output: unknown } }>)[0]?.envelope.output, 3628800);
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, err);
-    assert.match(out, /stopped/);
+    assert.equal(await exited, 0, err());
+    assert.match(out(), /stopped/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import { automesh } from '../src/server/fastify.js';
-import { closeGate, eventNames, releaseGate, servedMesh } from './helpers/serve-agents.js';
+import { expectEventStreamEndsOnClose, servedMesh } from './helpers/serve-agents.js';
 import { tempDir } from './helpers/temp.js';
 
 test("the Fastify plugin: the mesh starts and stops with the app; routes under the prefix; the app's own routes untouched", {
@@ -17,7 +17,6 @@ test("the Fastify plugin: the mesh starts and stops with the app; routes under t
   await app.register(automesh, { mesh, prefix: '/mesh', maxBodyBytes: 1024, log: () => undefined });
   assert.equal(mesh.started, false);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  let closing: Promise<void> | null = null;
   try {
     assert.equal(mesh.started, true);
     const json = { 'content-type': 'application/json' };
@@ -42,21 +41,9 @@ test("the Fastify plugin: the mesh starts and stops with the app; routes under t
     const own = await fetch(`${url}/own`, { method: 'POST', headers: json, body: '{"a":1}' });
     assert.deepEqual(await own.json(), { got: { a: 1 } });
     // A run held open: its event stream is open when the app closes, and ends with the close.
-    closeGate();
-    const started = await fetch(`${url}/mesh/workflows`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ id: 'held', steps: [{ agent: 'doubler', task: 'wait, then double', context: { n: 2 } }] }),
-    });
-    assert.equal(started.status, 202);
-    const stream = await fetch(`${url}/mesh/workflows/held/events`);
-    closing = app.close();
-    assert.deepEqual(await eventNames(stream), ['workflow:started', 'step:started']);
-    releaseGate();
-    await closing;
+    await expectEventStreamEndsOnClose(`${url}/mesh`, () => app.close());
     assert.equal(mesh.started, false);
   } finally {
-    releaseGate();
-    await (closing ?? app.close());
+    await app.close(); // again if the test failed before it closed: the close is shared
   }
 });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Hono } from 'hono';
 import { automesh } from '../src/server/hono.js';
-import { closeGate, eventNames, releaseGate, servedMesh } from './helpers/serve-agents.js';
+import { expectEventStreamEndsOnClose, servedMesh } from './helpers/serve-agents.js';
 import { tempDir } from './helpers/temp.js';
 
 test('the Hono integration: the mesh starts with the server and stops when it closes; other paths reach the app', {
@@ -19,7 +19,6 @@ test('the Hono integration: the mesh starts with the server and stops when it cl
   await assert.rejects(api.listen(app, { host: '0.0.0.0', port: 0 }), /Refusing to listen on 0\.0\.0\.0/);
   assert.equal(mesh.started, false);
   const server = await api.listen(app, { port: 0 });
-  let closing: Promise<void> | null = null;
   try {
     assert.equal(mesh.started, true);
     assert.equal((server.server.address() as AddressInfo).address, '127.0.0.1');
@@ -37,21 +36,9 @@ test('the Hono integration: the mesh starts with the server and stops when it cl
     assert.equal(unknown.status, 404);
     assert.match(((await unknown.json()) as { message: string }).message, /the agents that take tasks are doubler/);
     assert.equal(await (await fetch(`${server.url}/hello`)).text(), 'hello from the app');
-    closeGate();
-    const started = await fetch(`${server.url}/workflows`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'held', steps: [{ agent: 'doubler', task: 'wait', context: { n: 1 } }] }),
-    });
-    assert.equal(started.status, 202);
-    const stream = await fetch(`${server.url}/workflows/held/events`);
-    closing = server.close();
-    assert.deepEqual(await eventNames(stream), ['workflow:started', 'step:started']);
-    releaseGate();
-    await closing;
+    await expectEventStreamEndsOnClose(server.url, () => server.close());
     assert.equal(mesh.started, false);
   } finally {
-    releaseGate();
-    await (closing ?? server.close());
+    await server.close(); // again if the test failed before it closed: the close is shared
   }
 });
