@@ -4,14 +4,14 @@
 // server and the mesh (exit 0).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { agentsProject } from './helpers/agents-project.js';
 import { waitFor } from './helpers/mesh-processes.js';
 import { startScript } from './helpers/run-script.js';
-import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest } from './llm-server/server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,21 +32,14 @@ before(async () => {
       ? { kind: 'text', text: '```javascript\nresult = 2 ** 10;\n```' }
       : { kind: 'error', status: 400, message: 'no scripted answer' },
   );
-  app = tempDir('cli-serve');
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  mkdirSync(join(app, 'node_modules'));
-  symlinkSync(root, join(app, 'node_modules', 'automesh'), 'dir');
-  writeFileSync(
-    join(app, 'agents.ts'),
-    [
-      "import { AutoAgent } from 'automesh';",
-      'export class CalculatorAgent extends AutoAgent {',
-      "  static override role = 'calculator';",
-      "  static override capabilities = ['math'];",
-      "  static override systemPrompt = 'You are a math expert. Store the answer in `result`.';",
-      '}',
-    ].join('\n'),
-  );
+  app = agentsProject('cli-serve', [
+    "import { AutoAgent } from 'automesh';",
+    'export class CalculatorAgent extends AutoAgent {',
+    "  static override role = 'calculator';",
+    "  static override capabilities = ['math'];",
+    "  static override systemPrompt = 'You are a math expert. Store the answer in `result`.';",
+    '}',
+  ]);
 });
 
 after(() => llm?.close());
