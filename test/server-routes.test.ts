@@ -183,6 +183,10 @@ describe('tasks', () => {
     assert.equal(declared.status, 413);
     assert.equal(declared.body.error, 'payload_too_large');
     assert.equal(declared.body.limitBytes, 64 * 1024);
+    assert.match(
+      String(declared.body.message),
+      new RegExp(`The request body is ${Buffer.byteLength(big)} bytes, over`),
+    );
     // No Content-Length: the body comes chunked, and is refused once the bytes read pass the limit.
     const chunks = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -266,6 +270,9 @@ describe('workflows', () => {
     assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
     const running = await call('GET', '/workflows/calc-http');
     assert.equal(running.body.status, 'running');
+    const again = await call('POST', '/workflows', { id: 'calc-http', steps });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error, 'workflow_running');
     release();
     const events = await readEvents(stream);
     const names = events.map((e) => `${e.event}${e.data.stepId ? ` ${e.data.stepId}` : ''}`);
