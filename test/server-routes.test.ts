@@ -42,6 +42,8 @@ let llm: LlmServer;
 let broker: InProcessBroker;
 let mesh: Mesh;
 let server: MeshServer;
+/** What the service logged. */
+const logged: string[] = [];
 
 function taskOf(req: ReceivedRequest): string {
   return /Task: (.*)/.exec(req.messages[0]?.content ?? '')?.[1] ?? '';
@@ -83,7 +85,7 @@ before(async () => {
     { name: 'nlp.upper', description: 'Upper-cases text.', input: z.object({ text: z.string() }) },
     async ({ text }) => text.toUpperCase(),
   );
-  server = await serveMesh(mesh, { port: 0, maxBodyBytes: 64 * 1024, log: () => undefined });
+  server = await serveMesh(mesh, { port: 0, maxBodyBytes: 64 * 1024, log: (line) => logged.push(line) });
 });
 
 after(async () => {
@@ -356,4 +358,10 @@ test('GET /health: node, transport, connection, peers and the last errors, with 
     'nlp.upper',
   ]);
   assert.ok(Array.isArray(body.lastErrors));
+  // A problem the mesh survives is kept for /health and logged as it happens, the key in it redacted in both.
+  mesh.emit('warning', { kind: 'mesh', message: `the catalog entry of x quoted ${API_KEY}` });
+  const after = await call('GET', '/health');
+  const last = (after.body.lastErrors as Array<{ at: string; message: string }>).at(-1);
+  assert.equal(last?.message, 'the catalog entry of x quoted [redacted]');
+  assert.match(logged.at(-1) ?? '', /^automesh serve: the catalog entry of x quoted \[redacted\]$/);
 });
