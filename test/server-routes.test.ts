@@ -13,6 +13,7 @@ import {
   InProcessBroker,
   Mesh,
   type MeshServer,
+  type PeerContext,
   serveMesh,
 } from '../src/index.js';
 import { tempDir } from './helpers/temp.js';
@@ -30,10 +31,11 @@ class Greeter extends CustomAgent {
   static override role = 'greeter';
   static override capabilities = ['greetings'];
   static override description = 'Greets whom the context names; fails on "leak".';
-  override async onPeerRequest(message: unknown) {
+  override async onPeerRequest(message: unknown, ctx: PeerContext) {
     const { task, context } = message as { task: string; context: { name?: string } };
     // A handler whose error quotes a secret it should not have: the service must not pass it on.
     if (task === 'leak') throw new Error(`upstream refused key ${API_KEY}`);
+    if (task === 'who') return ctx.session;
     return `Hello, ${context.name ?? 'you'}: ${task}`;
   }
 }
@@ -133,6 +135,16 @@ describe('tasks', () => {
     assert.equal(body.status, 'success');
     assert.equal(body.output, 'Hello, Ada: welcome');
     assert.equal(body.stepId, undefined);
+  });
+
+  test('a session given with the task reaches the agent as ctx.session', async () => {
+    const { body } = await call('POST', '/agents/greeter/tasks', {
+      task: 'who',
+      session: { id: 'user-7', metadata: { plan: 'pro' } },
+    });
+    assert.deepEqual(body.output, { id: 'user-7', metadata: { plan: 'pro' } });
+    const bad = await call('POST', '/agents/greeter/tasks', { task: 'who', session: { id: '' } });
+    assert.match(String(bad.body.message), /session\.id: session\.id must not be empty/);
   });
 
   test('a provider error and a handler error that quote the key reach the client redacted', async () => {

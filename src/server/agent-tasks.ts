@@ -5,6 +5,7 @@
  * envelope too. An agent that takes no tasks (a function agent) is refused, naming the ones that do.
  */
 import { randomUUID } from 'node:crypto';
+import { checkedSession, type SessionInput, sessionHeader } from '../agent/session.js';
 import type { Mesh } from '../mesh/mesh.js';
 import { isMeshError } from '../transport/oam/mesh-error.js';
 import { HttpProblem } from './responses.js';
@@ -13,6 +14,15 @@ export interface TaskBody {
   task: string;
   context?: Record<string, unknown> | undefined;
   id?: string | undefined;
+  session?: { id?: string | undefined; metadata?: Record<string, unknown> | undefined } | undefined;
+}
+
+/** The session as `checkedSession` takes it: fields that are absent left out. */
+function withoutUndefined(session: NonNullable<TaskBody['session']>): SessionInput {
+  return {
+    ...(session.id !== undefined ? { id: session.id } : {}),
+    ...(session.metadata !== undefined ? { metadata: session.metadata } : {}),
+  };
 }
 
 /** HTTP statuses of the mesh's error codes: the caller's fault 4xx, the agent's or the mesh's 5xx. */
@@ -94,7 +104,8 @@ export async function runAgentTask(mesh: Mesh, name: string, body: TaskBody, sig
       : { task: body.task, context, stepId: `http-${randomUUID()}` };
   const timeoutMs = mesh.settings.MESH_STEP_TIMEOUT * 1000;
   try {
-    const envelope = (await mesh.call(target, input, { timeoutMs, signal })) as Record<string, unknown>;
+    const headers = body.session ? sessionHeader(checkedSession(withoutUndefined(body.session), target)) : {};
+    const envelope = (await mesh.call(target, input, { timeoutMs, signal, headers })) as Record<string, unknown>;
     if (kind === 'custom' && envelope && typeof envelope === 'object') delete envelope.stepId;
     return envelope;
   } catch (err) {

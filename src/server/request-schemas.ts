@@ -20,6 +20,13 @@ export const taskRequest = z.strictObject({
   context: context.optional(),
   /** Names the stored result; a second task with the id of one still running is refused. */
   id: idText('id').optional(),
+  /** The peer session the task runs in: it travels with every peer request made while it runs (`ctx.session`). */
+  session: z
+    .strictObject({
+      id: z.string().trim().min(1, 'session.id must not be empty').optional(),
+      metadata: context.optional(),
+    })
+    .optional(),
 });
 
 export const TASK_EXAMPLE = { task: 'Calculate the factorial of 10', context: { n: 10 } };

@@ -3,7 +3,7 @@
  * path that is not its own), so Hono mounts it as it is, and `automesh serve` and the Fastify plugin reach it through
  * Node's http types (node-http.ts). The routes:
  *
- *   POST /agents/:name/tasks      a task for an agent: { task, context?, id? } → its envelope
+ *   POST /agents/:name/tasks      a task for an agent: { task, context?, id?, session? } → its envelope
  *   POST /workflows               { id?, steps, fresh?, budgetUsd?, wait? } → 202 { id, status, links } (wait: 200, the state)
  *   GET  /workflows/:id           the workflow's state: status, each step's status and envelope, the summary
  *   GET  /workflows/:id/events    its progress as server-sent events (from the start; Last-Event-ID resumes)

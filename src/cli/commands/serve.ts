@@ -17,7 +17,7 @@ import { cliSettings } from '../setup.js';
 const HELP = `Usage: automesh serve [--agents FILE] [--port N] [--host H] [--max-body BYTES]
 
 Serve the agents of an agents file over HTTP until Ctrl-C:
-  POST /agents/NAME/tasks      {"task": "...", "context"?: {...}}  → the task's envelope
+  POST /agents/NAME/tasks      {"task": "...", "context"?: {...}, "session"?: {...}}  → the envelope
   POST /workflows              {"id"?, "steps": [...], "fresh"?, "wait"?}  → 202 {id, links} (wait: the result)
   GET  /workflows/ID           the workflow's state: each step's status and envelope, the summary
   GET  /workflows/ID/events    its progress as server-sent events
