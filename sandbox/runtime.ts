@@ -200,10 +200,12 @@ function makeTool(name: string): (...args: unknown[]) => Promise<unknown> {
     const replyJson = await new Promise<string>((resolve) => {
       pendingCalls.set(callId, resolve);
     });
-    const reply = jsonParse(replyJson) as { ok: boolean; value?: unknown; error?: string };
+    const reply = jsonParse(replyJson) as { ok: boolean; value?: unknown; error?: string; code?: string };
     if (reply.ok) return reply.value;
-    const err = new ErrorCtor(reply.error ?? `tool ${name} failed`);
+    const err = new ErrorCtor(reply.error ?? `tool ${name} failed`) as Error & { code?: string };
     err.name = 'ToolError';
+    // The code of the error the tool threw (a peer's MeshError code), for `catch (e) { if (e.code === ...) }`.
+    if (typeof reply.code === 'string') err.code = reply.code;
     reflectApply(weakSetAdd, toolErrors, [err]);
     throw err;
   };

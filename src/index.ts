@@ -8,6 +8,8 @@ export { CustomAgent, type CustomAgentClass, type CustomTaskInput, type PeerCont
 export type { AgentDefinition } from './agent/definition.js';
 export { defineAgent } from './agent/definition.js';
 export type { Attempt, Envelope, EnvelopeErrorCategory } from './agent/envelope.js';
+export type { PeerDescription } from './agent/peer-directory.js';
+export type { AnthropicTool, OpenAiTool, PeerToolFormat, PeerToolName } from './agent/peer-tools.js';
 export {
   type AskOptions,
   type BroadcastOptions,

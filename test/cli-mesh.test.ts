@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { NATS_MISSING, natsServerAvailable } from './helpers/nats-server.js';
+import { NATS_MISSING, natsServerAvailable } from '../src/testing/index.js';
 import { tempDir } from './helpers/temp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

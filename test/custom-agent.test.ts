@@ -159,7 +159,7 @@ for (const { name, skip, setUp } of meshTransports(config)) {
   });
 }
 
-test('executeTask in the process: success envelope with the output; a throw and a non-JSON result are failure envelopes', async () => {
+test('executeTask in the process: success envelope with the output; a throw and a non-JSON result are failure envelopes, a throw after the signal aborted a cancelled one', async () => {
   const echo = new Echo();
   const done = await echo.executeTask({ task: 'hi', context: { a: 1 } });
   assert.equal(done.status, 'success');
@@ -168,6 +168,10 @@ test('executeTask in the process: success envelope with the output; a throw and 
   const broken = await echo.executeTask({ task: 'boom' });
   assert.equal(broken.status, 'failure');
   assert.equal(broken.errorCategory, 'runtime');
+  // A throw once its signal aborted is the stop's doing, not the agent's: cancelled (another node may run the step).
+  const stopped = await echo.executeTask({ task: 'boom', signal: AbortSignal.abort() });
+  assert.equal(stopped.errorCategory, 'cancelled');
+  assert.match(stopped.error ?? '', /Agent "echo" was stopped during the task: the echo broke/);
   class Odd extends CustomAgent {
     static override role = 'odd';
     override async onPeerRequest() {

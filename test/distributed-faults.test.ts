@@ -9,8 +9,8 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url';
 import { type Envelope, Mesh, type WorkflowStep } from '../src/index.js';
 import { MemoryResultStore, openBusStorage } from '../src/storage/index.js';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import { connectNats } from '../src/transport/nats/index.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { type StartedScript, startScript } from './helpers/run-script.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest } from './llm-server/server.js';

@@ -4,12 +4,18 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
+import {
+  NATS_MISSING,
+  type NatsServer,
+  natsServerAvailable,
+  natsServerSkip,
+  startNatsServer,
+} from '../src/testing/index.js';
 import { waitFor } from './helpers/mesh-processes.js';
-import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { startScript } from './helpers/run-script.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
@@ -60,8 +66,8 @@ function exampleEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-async function runExample(file: string, extraEnv: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join('examples', file)], {
+async function runExample(file: string, extraEnv: Record<string, string> = {}, args: string[] = []): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join('examples', file), ...args], {
     cwd: root,
     timeout: 60_000,
     env: exampleEnv(extraEnv),
@@ -439,4 +445,117 @@ test('examples/distributed: Ctrl-C stops the nodes, each leaving the mesh, then 
     readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)),
     [],
   );
+});
+
+/** What the usage analyst's model writes: the customer's usage through its tool, the total and the busiest day. */
+const USAGE_CODE = `const days: number[] = await usage.daily(context.customer);
+const total = days.reduce((sum, n) => sum + n, 0);
+result = { total, busiest: context.days[days.indexOf(Math.max(...days))] };`;
+
+/** The support swarm's conversation, as run.ts prints it (the same in one process and on NATS). */
+const SUPPORT_TRANSCRIPT = [
+  'ada #1 [usage -> usage_analyst] How many API calls did we make last week?',
+  '  You made 1320 API calls last week; the busiest day was Thu.',
+  'ada #2 [billing -> billing] I was charged twice this month',
+  '  Refund of 49.00 EUR issued for INV-1002 (charged twice).',
+  'ada #3 [billing -> billing] When do I get it back?',
+  '  Your refund of 49.00 EUR for INV-1002 reaches your card in 3-5 business days.',
+  'grace #1 [tech -> tech_support] The app crashes when I log in',
+  '  Known issue AUTH-17: update the app to 2.4.1, which fixes the crash at login.',
+  'grace #2 [billing -> billing] I was charged twice too',
+  '  I found no double charge on your invoices, grace.',
+];
+
+/** The steps as run.ts prints them, with the node that served each agent. */
+function pipelineSteps(first: string, second: string): string[] {
+  return [
+    `step research (researcher on ${first}): success -> 4 facts`,
+    `step write (writer on ${first}): success -> 2 paragraphs`,
+    `step edit (editor on ${second}): success -> 2 changes, 70 words`,
+    `step publish (publisher on ${second}): success -> articles/what-to-know-about-heat-pumps.md (418 bytes)`,
+  ];
+}
+
+/** The published article: the editor took out "very" and changed "utilize" to "use". */
+const ARTICLE = [
+  '# What To Know About Heat Pumps',
+  '',
+  'A heat pump moves heat instead of making it, so it delivers three to four units of heat per unit of electricity. Modern air-source heat pumps use vapour injection to keep working at minus 25 degrees Celsius.',
+  '',
+  'Heat pumps are quiet when the outdoor unit sits on rubber feet away from bedroom windows. A well insulated house needs a smaller heat pump, which costs less to buy and to run.',
+].join('\n');
+
+describe('the CustomAgent examples, in one process and on NATS', { skip: natsServerSkip() }, () => {
+  let nats: NatsServer;
+  before(async () => {
+    nats = await startNatsServer();
+  });
+  after(() => nats.stop());
+
+  test('examples/support-swarm: triage asks the specialists by capability (one an AutoAgent), sessions carried', async () => {
+    routes({ "last week's API usage": USAGE_CODE });
+    // Both at once: they share nothing but the model server.
+    const [alone, onNats] = await Promise.all([
+      runExample(join('support-swarm', 'run.ts')),
+      runExample(join('support-swarm', 'run.ts'), { NATS_URL: nats.url }),
+    ]);
+    for (const [out, transport] of [
+      [alone, 'in-process'],
+      [onNats, 'nats'],
+    ] as const) {
+      const lines = out.trimEnd().split('\n');
+      assert.equal(lines[0], `support swarm on ${transport}: usage_analyst, triage, billing, tech_support`, out);
+      assert.deepEqual(lines.slice(1), SUPPORT_TRANSCRIPT, out);
+    }
+    // The AutoAgent wrote code once per run, told of its tool.
+    const calls = server.requests('vllm');
+    assert.equal(calls.length, 2);
+    for (const call of calls) assert.match(call.system ?? '', /await usage\.daily\(/);
+  });
+
+  test('examples/content-pipeline: four CustomAgent steps in one process; then across two processes in distributed mode', async () => {
+    // The distributed run: a worker process serves research and write; run.ts serves edit and publish, and runs
+    // the workflow. Meanwhile the pipeline also runs in one process.
+    const worker = spawn(
+      process.execPath,
+      ['--import', 'tsx', join('examples', 'content-pipeline', 'worker.ts'), 'research,write'],
+      {
+        cwd: root,
+        env: exampleEnv({ NATS_URL: nats.url, NODE_NAME: 'worker-1' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let workerOut = '';
+    worker.stdout.on('data', (chunk: Buffer) => {
+      workerOut += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+    try {
+      // All three at once: run.ts on NATS waits for the worker's agents to be in the catalog.
+      const [alone, out] = await Promise.all([
+        runExample(join('content-pipeline', 'run.ts')),
+        runExample(join('content-pipeline', 'run.ts'), { NATS_URL: nats.url }, ['--agents', 'edit,publish']),
+      ]);
+      for (const line of pipelineSteps('pipeline-main', 'pipeline-main')) assert.ok(alone.includes(`${line}\n`), alone);
+      assert.ok(alone.includes('(read back from the folder)'), alone);
+      assert.ok(alone.includes(ARTICLE), alone);
+      assert.match(alone, /workflow: 4\/4 steps succeeded/);
+
+      assert.match(workerOut, /worker-1 ready: researcher, writer/);
+      for (const line of pipelineSteps('worker-1', 'pipeline-main')) assert.ok(out.includes(`${line}\n`), out);
+      assert.ok(out.includes('(read back from the object store)'), out);
+      assert.ok(out.includes(ARTICLE), out);
+      // Each step ran in the process that serves its agent.
+      assert.match(workerOut, /researcher on worker-1: 4 facts on heat pumps\nwriter on worker-1: 2 paragraphs\n/);
+      assert.doesNotMatch(out, /^(researcher|writer) on/m);
+      assert.match(
+        out,
+        /editor on pipeline-main: 2 changes\npublisher on pipeline-main: articles\/what-to-know-about-heat-pumps\.md\n/,
+      );
+    } finally {
+      worker.kill('SIGINT');
+      await exited;
+    }
+    assert.match(workerOut, /worker-1 stopped and left the mesh/);
+  });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
 import { AutoAgent, type Bus, connectInProcess, InProcessBroker, Mesh } from '../src/index.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer } from './llm-server/server.js';
 

@@ -9,10 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { DirectoryBlobs } from '../src/infra/directory-blobs.js';
 import { ObjectStoreBlobs } from '../src/infra/object-store-blobs.js';
 import { isStorageError } from '../src/storage/errors.js';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import type { Bus } from '../src/transport/bus.js';
 import { connectNats } from '../src/transport/nats/index.js';
 import { isMeshError } from '../src/transport/oam/mesh-error.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { tempDir } from './helpers/temp.js';
 import { blobSuite } from './infra/blob-suite.js';
 

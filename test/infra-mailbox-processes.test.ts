@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { Mesh } from '../src/index.js';
 import { KvMailboxes } from '../src/infra/kv-mailbox.js';
 import type { Mailbox, MailboxMessage } from '../src/infra/mailbox.js';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import type { Bus } from '../src/transport/bus.js';
 import { connectNats } from '../src/transport/nats/index.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { type StartedScript, startScript } from './helpers/run-script.js';
 import { tempDir } from './helpers/temp.js';
 

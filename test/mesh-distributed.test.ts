@@ -1,11 +1,12 @@
 // Distributed mode on both transports (an in-process broker of the test's own, and a real nats-server): workflow
 // steps dispatched through the work queue to whichever mesh serves their agent, with their dependencies' outputs;
 // a node that stops mid-step hands the step to a node that joined meanwhile; cancellation reaches the node; an
-// agent nobody serves is refused up front; a function agent is a step too.
+// agent nobody serves is refused up front; a function agent is a step too; a CustomAgent's step goes through the
+// work queue as an AutoAgent's does (handed to another node when its node stops mid-step).
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { z } from 'zod';
-import { AutoAgent, Mesh, WorkflowValidationError } from '../src/index.js';
+import { AutoAgent, CustomAgent, Mesh, type PeerContext, WorkflowValidationError } from '../src/index.js';
 import { databasePath, openSqliteStorage } from '../src/storage/index.js';
 import { type MeshTransport, meshTransports } from './helpers/mesh-transports.js';
 import { tempDir } from './helpers/temp.js';
@@ -23,6 +24,24 @@ class Writer extends AutoAgent {
   static override role = 'writer';
   static override capabilities = ['writing'];
   static override systemPrompt = 'You write from research. Store the text in `result`.';
+}
+
+/** A CustomAgent step: its first run waits until its node stops it; every other run edits the draft at once. */
+class Editor extends CustomAgent {
+  static override role = 'editor';
+  static override capabilities = ['editing'];
+  static override description = 'Edits a draft.';
+  static runs = 0;
+  override async onPeerRequest(message: unknown, ctx: PeerContext) {
+    Editor.runs += 1;
+    if (Editor.runs === 1) {
+      await new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true }),
+      );
+    }
+    const { context } = message as { context: { draft: string } };
+    return { edited: context.draft.toUpperCase(), by: this.agentId };
+  }
 }
 
 function config(extra: Record<string, string | number> = {}) {
@@ -153,6 +172,34 @@ for (const { name, skip, setUp } of meshTransports(config)) {
         assert.equal(step?.status, 'success', step?.error ?? '');
         assert.equal(calls, 2);
         assert.ok(await second.logged(step?.resultId ?? ''), 'the second node ran it');
+      } finally {
+        await orchestrator.mesh.stop();
+        await second?.mesh.stop();
+        await first.mesh.stop();
+        await transport.close();
+      }
+    });
+
+    test('a CustomAgent step goes through the work queue: a node that stops mid-step hands it to a node that joined; the orchestrator keeps its result', async () => {
+      Editor.runs = 0;
+      const first = await node((m) => m.add(Editor), { MESH_STOP_MODE: 'cancel' });
+      const orchestrator = await node(() => undefined);
+      let second: Node | null = null;
+      try {
+        const run = orchestrator.mesh.workflow('edit', [
+          { id: 'e', agent: 'editing', task: 'Edit the draft', context: { draft: 'tides rise' } },
+        ]);
+        await waitFor(() => Editor.runs === 1, 'the first node to start the step');
+        second = await node((m) => m.add(Editor));
+        await first.mesh.stop();
+        const [step] = await run;
+        assert.ok(step);
+        assert.equal(step.status, 'success', step.error ?? '');
+        const output = step.output as { edited: string; by: string };
+        assert.equal(output.edited, 'TIDES RISE');
+        assert.equal(Editor.runs, 2);
+        assert.equal(step.agentId, output.by, 'the envelope names the agent that ran it');
+        assert.ok(await orchestrator.logged(step.resultId), 'the orchestrator keeps a copy of the result');
       } finally {
         await orchestrator.mesh.stop();
         await second?.mesh.stop();

@@ -3,8 +3,8 @@
 // with its dependency's output in its context.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { NATS_MISSING, natsServerAvailable } from '../src/testing/index.js';
 import { useMeshProcesses, waitFor } from './helpers/mesh-processes.js';
-import { NATS_MISSING, natsServerAvailable } from './helpers/nats-server.js';
 import { LlmServer, type ReceivedRequest } from './llm-server/server.js';
 
 let llm: LlmServer;

@@ -3,9 +3,9 @@
 // with agent_died within 2 s (measured) and leaves the catalog. (Recovery: mesh-processes-recovery.test.ts.)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { NATS_MISSING, natsServerAvailable } from '../src/testing/index.js';
 import { isMeshError } from '../src/transport/index.js';
 import { useMeshProcesses, waitFor } from './helpers/mesh-processes.js';
-import { NATS_MISSING, natsServerAvailable } from './helpers/nats-server.js';
 
 describe('the mesh across processes', { skip: natsServerAvailable() ? false : NATS_MISSING }, () => {
   const processes = useMeshProcesses();

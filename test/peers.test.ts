@@ -6,23 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AutoAgent, CustomAgent, isMeshError, Mesh, type PeerContext } from '../src/index.js';
 import { type MeshTransport, meshTransports } from './helpers/mesh-transports.js';
-import { tempDir } from './helpers/temp.js';
-import { LlmServer } from './llm-server/server.js';
+import { scriptedLlm } from './helpers/scripted-llm.js';
 
-let server: LlmServer;
-before(async () => {
-  server = await LlmServer.start();
-});
-after(() => server.close());
-
-const config = (extra: Record<string, string | number> = {}) => ({
-  LLM_PROVIDER_ORDER: 'vllm',
-  LLM_ENDPOINT: server.url,
-  LLM_MODEL: 'qwen2.5-coder-32b-instruct',
-  SANDBOX_WORKERS: 1,
-  LOG_DIRECTORY: tempDir('peers'),
-  ...extra,
-});
+const llm = scriptedLlm();
+const config = (extra: Record<string, string | number> = {}) => llm.config('peers', extra);
 
 /** Requests each role received (cleared per test). */
 const received: Array<{ role: string; message: unknown }> = [];

@@ -536,6 +536,29 @@ describe('the task key covers what code depends on, never values', () => {
     assert.notEqual(key({ tools: [tool('database.query'), rates] }), withTools, 'no schema at all');
   });
 
+  test("peers the code may call: their names and contracts' schemas, in any order; none is the hash of the tools alone", () => {
+    const words = {
+      role: 'nlp.words',
+      inputSchema: { type: 'object', properties: { text: { type: 'string' } } },
+      outputSchema: { type: 'object', properties: { count: { type: 'number' } } },
+    };
+    const analyst = { role: 'analyst', inputSchema: {}, outputSchema: null };
+    const withPeers = key({ peers: [words, analyst] });
+    assert.equal(key({ peers: [] }), base, 'no peers: the key code registered before peers existed had');
+    assert.notEqual(withPeers, base);
+    assert.equal(key({ peers: [analyst, words] }), withPeers, 'order does not matter');
+    assert.notEqual(key({ peers: [words] }), withPeers, 'a peer less');
+    assert.notEqual(
+      key({
+        peers: [{ ...words, inputSchema: { type: 'object', properties: { body: { type: 'string' } } } }, analyst],
+      }),
+      withPeers,
+      'another input schema',
+    );
+    assert.notEqual(key({ peers: [{ ...words, outputSchema: null }, analyst] }), withPeers, 'another output schema');
+    assert.notEqual(key({ peers: [{ ...words, role: 'nlp.count' }, analyst] }), withPeers, 'a renamed peer');
+  });
+
   test('output schema', () => {
     const total = key({ outputSchema: z.object({ total: z.number() }) });
     assert.notEqual(total, base, 'a schema or none');

@@ -15,7 +15,7 @@ import {
   type MeshServer,
   serveMesh,
 } from '../src/index.js';
-import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
+import { natsServerSkip, startNatsServer } from '../src/testing/index.js';
 import { tempDir } from './helpers/temp.js';
 
 interface Health {
@@ -45,9 +45,7 @@ async function health(server: MeshServer): Promise<{ code: number; body: Health 
   return { code: response.status, body: (await response.json()) as Health };
 }
 
-test('on a real nats-server: node, transport, connection and peers', {
-  skip: natsServerAvailable() ? false : NATS_MISSING,
-}, async () => {
+test('on a real nats-server: node, transport, connection and peers', { skip: natsServerSkip() }, async () => {
   const nats = await startNatsServer();
   closers.push(() => nats.stop());
   const server = await serveMesh(meshOf({ config: { NATS_URL: nats.url, NODE_NAME: 'health-node' } }), {

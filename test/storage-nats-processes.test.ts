@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CodeRegistry } from '../src/registry/index.js';
 import { MemoryResultStore, openBusStorage } from '../src/storage/index.js';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import { connectNats } from '../src/transport/nats/index.js';
 import {
   COMMON_CODE,
@@ -19,7 +20,6 @@ import {
   SHARED_CODE,
   SHARED_WORKFLOW,
 } from './fixtures/kv-registry-writer.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 
 if (!natsServerAvailable()) throw new Error(NATS_MISSING);
 

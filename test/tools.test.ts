@@ -85,6 +85,30 @@ describe('tools', () => {
     assert.deepEqual(r.output, { name: 'ToolError', message: 'db.query failed: relation "bad" does not exist' });
   });
 
+  test("a tool error's code word reaches the sandbox as e.code (a peer's MeshError code); free text there does not", async () => {
+    const coded = (code: unknown) => async () => {
+      throw Object.assign(new Error('refused'), { code });
+    };
+    const r = await executor.execute({
+      code: `const codes = [];
+for (const f of [svc.meshy, svc.prose, svc.number, svc.plain]) {
+  try { await f() } catch (e) { codes.push(e.code === undefined ? 'none' : e.code) }
+}
+result = codes`,
+      tools: {
+        svc: {
+          meshy: coded('not_allowed'),
+          prose: coded('the key sk-secret was refused'),
+          number: coded(42),
+          plain: async () => {
+            throw new Error('no code');
+          },
+        },
+      },
+    });
+    assert.deepEqual(r.output, ['not_allowed', 'none', 'none', 'none']);
+  });
+
   test('an uncaught tool error fails with category tool and the user-code line', async () => {
     const r = await executor.execute({
       code: 'const a = 1\nconst rows = await db.query("bad")\nresult = rows',

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { NATS_MISSING, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import type { Bus } from '../src/transport/bus.js';
 import { Catalog } from '../src/transport/oam/catalog.js';
 import { HOSTS_BUCKET, Host } from '../src/transport/oam/liveness.js';
@@ -12,7 +13,6 @@ import { SharedKv } from '../src/transport/oam/shared-kv.js';
 import { BUCKET, newInstanceId } from '../src/transport/oam/wire.js';
 import { Workspace } from '../src/transport/oam/workspace.js';
 import { connectTestNats } from './helpers/discovery-nats.js';
-import { NATS_MISSING, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { discoverySuite } from './transport/discovery-suite.js';
 
 const skip = natsServerAvailable() ? false : NATS_MISSING;

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import type { Bus } from '../src/transport/bus.js';
 import { type DeathNotice, Host } from '../src/transport/oam/liveness.js';
 import { MeshError } from '../src/transport/oam/mesh-error.js';
@@ -21,7 +22,6 @@ import {
   subjects,
 } from '../src/transport/oam/wire.js';
 import { connectTestNats } from './helpers/discovery-nats.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { waitFor } from './transport/discovery-suite.js';
 
 const skip = natsServerAvailable() ? false : NATS_MISSING;

@@ -11,10 +11,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { isAutomeshError } from '../src/core/errors.js';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import type { Bus, BusMessage, ConnectionEvent, KvEntry } from '../src/transport/bus.js';
 import { isBusError } from '../src/transport/bus-errors.js';
 import { connectNats, type NatsConnectSettings } from '../src/transport/nats/index.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { busConformance, throwingHandlerTest } from './transport/bus-conformance.js';
 
 const available = natsServerAvailable();

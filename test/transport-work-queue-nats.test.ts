@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import type { Bus } from '../src/transport/bus.js';
 import { connectNats } from '../src/transport/nats/index.js';
 import type { ExhaustedJob, WorkQueueOptions } from '../src/transport/work-queue.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from './helpers/nats-server.js';
 import { type StartedScript, startScript } from './helpers/run-script.js';
 import { gate, waitFor, workQueueConformance } from './transport/work-queue-conformance.js';
 

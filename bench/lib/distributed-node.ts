@@ -17,9 +17,9 @@ export type NodeLine =
   | { event: 'model'; at: number; task: string }
   | { event: 'stopped'; at: number };
 
-export function calculatorAgent() {
+export function calculatorAgent(role = NODE_ROLE) {
   return defineAgent({
-    role: NODE_ROLE,
+    role,
     capabilities: ['arithmetic'],
     systemPrompt: 'You write small JavaScript programs that compute from the step context.',
   });

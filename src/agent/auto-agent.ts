@@ -21,6 +21,7 @@ import { type AgentDefinition, validateAgentDefinition } from './definition.js';
 import type { Envelope } from './envelope.js';
 import type { Peers } from './peers.js';
 import { type AgentRuntime, runTask, type TaskInput } from './pipeline.js';
+import { PEERS_NAMESPACE } from './sandbox-peers.js';
 
 export interface AgentOptions {
   /** Host functions the agent's generated code may call. */
@@ -36,6 +37,8 @@ export class AutoAgent {
   static llm?: LlmRoute;
   /** A zod 4 schema every result must match; a task's own `outputSchema` overrides it. */
   static outputSchema?: z.ZodType;
+  /** The peers its generated code may call (see `AgentDefinition.peers`), e.g. `['analyst', 'nlp.*']`. */
+  static peers?: string[];
 
   readonly definition: AgentDefinition;
   /** Unique per agent instance: `<role>-<8 hex>`. */
@@ -57,11 +60,13 @@ export class AutoAgent {
             description: statics.description,
             llm: statics.llm,
             outputSchema: statics.outputSchema,
+            peers: statics.peers,
           },
           `agent class ${statics.name}`,
         );
     this.agentId = `${this.definition.role}-${randomBytes(4).toString('hex')}`;
     this.tools = normalizeTools(options.tools);
+    checkPeersNamespace(this.definition, this.tools);
     this.infra = this.notStarted();
   }
 
@@ -154,6 +159,9 @@ export class AutoAgent {
         systemPrompt: this.systemPrompt,
         tools: this.tools,
         outputSchema: this.definition.outputSchema,
+        ...(this.definition.peers?.length && this.peerClient
+          ? { peerAccess: { patterns: this.definition.peers, peers: this.peerClient } }
+          : {}),
       },
       runtime,
       input,
@@ -167,6 +175,16 @@ export class AutoAgent {
   }
 }
 
+/** Generated code of an agent with peers has a `peers` namespace of its own; a tool there would be hidden by it. */
+function checkPeersNamespace(definition: AgentDefinition, tools: ReadonlyMap<string, ToolDefinition>): void {
+  if (!definition.peers?.length) return;
+  const clash = [...tools.keys()].find((name) => name.split('.')[0] === PEERS_NAMESPACE);
+  if (clash === undefined) return;
+  throw new TypeError(
+    `Agent "${definition.role}": tool "${clash}" is in the namespace "${PEERS_NAMESPACE}", which generated code of an agent with peers uses to call them; rename the tool's namespace.`,
+  );
+}
+
 /** A class extending AutoAgent (with static role, capabilities, systemPrompt). */
 export type AgentClass = (new (
   definition?: AgentDefinition,
@@ -176,4 +194,5 @@ export type AgentClass = (new (
   capabilities?: string[];
   systemPrompt?: string;
   outputSchema?: z.ZodType;
+  peers?: string[];
 };

@@ -139,7 +139,8 @@ export class CustomAgent {
 
   /**
    * Runs a task as a workflow step does: `onPeerRequest({ task, context }, ctx)`, its return value the envelope's
-   * output (no code, no model). A throw or a non-JSON result is a failure envelope, never a throw.
+   * output (no code, no model). A throw or a non-JSON result is a failure envelope, never a throw; a throw after
+   * `signal` aborted is one with category `cancelled`.
    */
   async executeTask(input: CustomTaskInput): Promise<Envelope> {
     const started = performance.now();
@@ -173,10 +174,12 @@ export class CustomAgent {
         this.onPeerRequest({ task: input.task, context: input.context ?? {} }, context),
       );
     } catch (err) {
-      return failed(
-        `Agent "${this.role}" failed the task: ${err instanceof Error ? err.message : String(err)}`,
-        'runtime',
-      );
+      const why = err instanceof Error ? err.message : String(err);
+      // Stopped from outside (the workflow cancelled the step, or the mesh stopped): not the agent's failure, and in
+      // distributed mode a step its node's stop cancelled runs again on another node.
+      if (context.signal.aborted)
+        return failed(`Agent "${this.role}" was stopped during the task: ${why}`, 'cancelled');
+      return failed(`Agent "${this.role}" failed the task: ${why}`, 'runtime');
     }
     const problem = findNonJsonData(output, 'output');
     if (problem !== null)

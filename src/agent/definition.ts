@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { requireZod4Schema } from '../codegen/json-schema.js';
 import { type LlmRoute, llmRouteSchema } from '../llm/route.js';
+import { peerPatternProblem } from './peer-patterns.js';
 
 export interface AgentDefinition {
   /** Unique name of the agent in a mesh: lower-case letters, digits, `-` and `_`, starting with a letter. */
@@ -20,6 +21,11 @@ export interface AgentDefinition {
   llm?: LlmRoute;
   /** A zod 4 schema every result of this agent must match (a task's own `outputSchema` overrides it). */
   outputSchema?: z.ZodType;
+  /**
+   * The peers its generated code may call with `await peers.ask(role, message)`: agent names, `channel.*` for every
+   * agent under a channel, or `*` for all. The prompt describes those of them on the mesh at the time.
+   */
+  peers?: string[];
 }
 
 const ROLE = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -48,6 +54,16 @@ export const agentDefinitionSchema = z.object({
     .refine((s) => s.trim().length > 0, 'systemPrompt must not be empty: tell the model who it is and how to answer'),
   description: z.string().optional(),
   llm: llmRouteSchema.optional(),
+  peers: z
+    .array(z.unknown(), { error: "peers must be a list of agent names or patterns (e.g. ['analyst', 'nlp.*'])" })
+    .superRefine((patterns, ctx) => {
+      for (const pattern of patterns) {
+        const problem = peerPatternProblem(pattern);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    })
+    .transform((patterns) => [...new Set(patterns as string[])])
+    .optional(),
   // Checked by requireZod4Schema (below), whose message says what to do about a zod 3 schema.
   outputSchema: z.unknown().optional(),
 });

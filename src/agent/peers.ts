@@ -8,6 +8,10 @@ import type { Caller } from '../transport/oam/caller.js';
 import type { Catalog } from '../transport/oam/catalog.js';
 import type { CatalogEntry } from '../transport/oam/contract-types.js';
 import { isMeshError, MeshError } from '../transport/oam/mesh-error.js';
+import { cognitiveContextText } from './peer-context.js';
+import { type ContractSource, describePeers, type PeerDescription } from './peer-directory.js';
+import { peerAllowed } from './peer-patterns.js';
+import { type AnthropicTool, type OpenAiTool, type PeerToolFormat, peerTools, runPeerTool } from './peer-tools.js';
 import { checkedSession, currentSession, type Session, type SessionInput, sessionHeader } from './session.js';
 
 export interface PeerInfo {
@@ -70,11 +74,14 @@ export class Peers {
   /** When this agent last asked each role (least_recent). */
   readonly #lastAsked = new Map<string, number>();
   #clock = 0;
+  readonly #contracts: ContractSource;
 
-  constructor(self: string, caller: Caller, catalog: Pick<Catalog, 'list' | 'lookup'>) {
+  /** `contracts` reads a peer's contract (the mesh's registry): what models are told each peer takes. */
+  constructor(self: string, caller: Caller, catalog: Pick<Catalog, 'list' | 'lookup'>, contracts: ContractSource) {
     this.#self = self;
     this.#caller = caller;
     this.#catalog = catalog;
+    this.#contracts = contracts;
   }
 
   /** Asks a peer and waits for its reply (its handler's return value). */
@@ -194,6 +201,51 @@ export class Peers {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The peers with the JSON Schemas of their contracts, as the catalog lists them now: those with `capability`, and
+   * those `patterns` allow (agent names, `channel.*`, `*`; see `defineAgent({ peers })`) when given.
+   */
+  describe(options: { capability?: string; patterns?: readonly string[] } = {}): Promise<PeerDescription[]> {
+    const { capability, patterns } = options;
+    const listed = this.list(capability).filter((peer) => patterns === undefined || peerAllowed(patterns, peer.role));
+    return describePeers(listed, this.#contracts);
+  }
+
+  /**
+   * Tool definitions `ask_peer`, `broadcast`, `list_peers` for a model, in the provider's shape, built from the
+   * catalog as it is now (call again for a later turn: peers come and go). Run the calls with `runTool`.
+   */
+  async asTools(options: { format: 'anthropic' }): Promise<AnthropicTool[]>;
+  async asTools(options: { format: 'openai' }): Promise<OpenAiTool[]>;
+  async asTools(options: { format: PeerToolFormat }): Promise<AnthropicTool[] | OpenAiTool[]>;
+  async asTools(options: { format: PeerToolFormat }): Promise<AnthropicTool[] | OpenAiTool[]> {
+    const format = (options as { format?: unknown } | undefined)?.format as PeerToolFormat;
+    return peerTools(await this.describe(), format, this.#self);
+  }
+
+  /**
+   * Runs a tool call of a model given the tools of `asTools`: `input` is its arguments, an object or their JSON
+   * text. Resolves with the JSON data to send back; rejects with a `MeshError` (an unknown tool or bad arguments are
+   * `invalid_input`; a peer's failure keeps its code).
+   */
+  runTool(name: string, input?: unknown): Promise<unknown> {
+    return runPeerTool(
+      {
+        ask: (role, message) => this.ask(role, message),
+        broadcast: (m, o) => this.broadcast(m, o),
+        describe: (capability) => this.describe(capability === undefined ? {} : { capability }),
+      },
+      name,
+      input,
+      this.#self,
+    );
+  }
+
+  /** A prompt text saying which peers are on the mesh now and what each takes and returns (from their contracts). */
+  async cognitiveContext(): Promise<string> {
+    return cognitiveContextText(await this.describe());
   }
 
   #session(input: SessionInput | undefined): Session {

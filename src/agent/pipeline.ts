@@ -20,6 +20,8 @@ import type { ResultStore } from '../storage/index.js';
 import type { Budget } from './budget.js';
 import type { Envelope } from './envelope.js';
 import { outputSchemaFor } from './output-schema.js';
+import type { PeerDescription } from './peer-directory.js';
+import { allowedPeersNow, type PeerAccess } from './sandbox-peers.js';
 import { generateAndRepair } from './stages/generate.js';
 import { recordResult } from './stages/record.js';
 import { reuseRegistered } from './stages/reuse.js';
@@ -93,20 +95,25 @@ export interface AgentIdentity {
   tools: ReadonlyMap<string, ToolDefinition>;
   /** The agent's output schema, for tasks that do not bring their own. */
   outputSchema?: z.ZodType;
+  /** The peers its generated code may call (`defineAgent({ peers })`), and the client it calls them with. */
+  peerAccess?: PeerAccess;
 }
 
 /** The registry lookup a task makes (for tools such as `automesh smoketest` that check what a task would reuse). */
 export function registryLookupFor(
   agent: AgentIdentity,
   input: Pick<TaskInput, 'task' | 'context' | 'outputSchema'>,
+  peers: readonly PeerDescription[] = [],
 ): LookupInput {
   const outputSchema = outputSchemaFor(input.outputSchema, agent.outputSchema);
-  return { role: agent.role, task: input.task, ...dependenciesOf(agent, input.context ?? {}, outputSchema) };
+  return { role: agent.role, task: input.task, ...dependenciesOf(agent, input.context ?? {}, outputSchema, peers) };
 }
 
 /** One task through the stages; throws only for programmer errors (a bad input, a budget that cannot be kept). */
 export async function runTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): Promise<Envelope> {
-  const run = prepareTask(agent, runtime, input);
+  // Read once per task: the prompt, the registry key and what the code may call all see the same peers.
+  const peers = agent.peerAccess ? await allowedPeersNow(agent.peerAccess) : [];
+  const run = prepareTask(agent, runtime, input, peers);
   try {
     if (runtime.settings.REGISTRY_REUSE && (await reuseRegistered(run))) return await recordResult(run);
     await generateAndRepair(run);

@@ -41,12 +41,17 @@ function describeHistory(failures: readonly Failure[]): string {
   return `\nEarlier attempts that also failed (do not repeat them):\n${earlier.join('\n')}\n`;
 }
 
-/** The system message of every call of a task: the agent's prompt, its tools, the context's shape, the output's. */
+/**
+ * The system message of every call of a task: the agent's prompt, its tools (and the peers its code may call, in the
+ * same section: they are called the same way), the context's shape, the output's.
+ */
 export function systemMessage(
   prompts: PromptTemplates,
   parts: {
     systemPrompt: string;
     tools: Iterable<ToolDefinition>;
+    /** The peers section (`describeSandboxPeers`), for an agent that allows peers. */
+    peers?: string | null;
     context: Record<string, unknown>;
     dependencies?: readonly string[];
     output: string;
@@ -54,10 +59,16 @@ export function systemMessage(
 ): string {
   return render(prompts.system, {
     systemPrompt: parts.systemPrompt.trim(),
-    tools: describeTools(parts.tools),
+    tools: toolsSection([...parts.tools], parts.peers ?? null),
     context: describeContext(parts.context, parts.dependencies),
     output: parts.output,
   });
+}
+
+function toolsSection(tools: ToolDefinition[], peers: string | null): string {
+  if (peers === null) return describeTools(tools);
+  // "None. Do not call any function…" would contradict the peers that follow.
+  return tools.length === 0 ? peers : `${describeTools(tools)}\n\n${peers}`;
 }
 
 /**

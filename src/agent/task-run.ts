@@ -11,13 +11,17 @@ import type { ErrorCategory } from '../core/error-categories.js';
 import type { CodeModel } from '../llm/code-model.js';
 import type { LlmReply } from '../llm/types.js';
 import { type CodeDependencies, codeDependencies } from '../registry/index.js';
+import type { ToolDefinition } from '../sandbox/tools.js';
 import type { ExecutionResult } from '../sandbox/types.js';
 import { modelOf } from './agent-llm.js';
 import { type Budget, taskBudgets } from './budget.js';
 import type { Attempt } from './envelope.js';
 import { outputMismatch, outputSchemaFor } from './output-schema.js';
+import type { PeerDescription } from './peer-directory.js';
 import type { AgentIdentity, AgentRuntime, TaskInput } from './pipeline.js';
 import type { Failure } from './repair-prompt.js';
+import { sandboxPeerTools } from './sandbox-peers.js';
+import { checkedSession, currentSession } from './session.js';
 import type { TaskWarning } from './warning.js';
 
 /** One execution of code, with its output checked against the output schema in force. */
@@ -50,6 +54,10 @@ export interface TaskRun {
   readonly context: Record<string, unknown>;
   readonly outputSchema: z.ZodType | undefined;
   readonly dependencies: CodeDependencies;
+  /** What the code may call: the agent's tools, and `peers.ask` / `peers.list` when it allows peers. */
+  readonly tools: readonly ToolDefinition[];
+  /** The allowed peers on the mesh when the task started (what the prompt describes); null when it allows none. */
+  readonly peers: readonly PeerDescription[] | null;
   readonly attempts: Attempt[];
   /** Every model reply, in order. */
   readonly replies: LlmReply[];
@@ -80,8 +88,15 @@ export function dependenciesOf(
   agent: AgentIdentity,
   context: Record<string, unknown>,
   outputSchema: z.ZodType | undefined,
+  peers: readonly PeerDescription[] = [],
 ): CodeDependencies {
-  return codeDependencies({ systemPrompt: agent.systemPrompt, context, tools: agent.tools.values(), outputSchema });
+  return codeDependencies({
+    systemPrompt: agent.systemPrompt,
+    context,
+    tools: agent.tools.values(),
+    outputSchema,
+    peers,
+  });
 }
 
 /** Throws a TypeError for a programmer's mistake in the input, before anything of the task runs. */
@@ -102,14 +117,23 @@ function checkInput(agent: AgentIdentity, input: TaskInput): void {
   if (notJson) throw new TypeError(`executeTask for agent "${agent.role}": ${notJson}.`);
 }
 
-/** The task's state before its first stage; throws for a bad input or a budget that cannot be kept. */
-export function prepareTask(agent: AgentIdentity, runtime: AgentRuntime, input: TaskInput): TaskRun {
+/**
+ * The task's state before its first stage; throws for a bad input or a budget that cannot be kept. `peers`: the
+ * allowed peers on the mesh now (for an agent that allows peers).
+ */
+export function prepareTask(
+  agent: AgentIdentity,
+  runtime: AgentRuntime,
+  input: TaskInput,
+  peers: readonly PeerDescription[] = [],
+): TaskRun {
   const started = performance.now();
   checkInput(agent, input);
   const outputSchema = outputSchemaFor(input.outputSchema, agent.outputSchema);
   const model = modelOf(runtime, agent.role);
   const context = input.context ?? {};
   const joined = input.signal ? anyAbort([input.signal, runtime.stopSignal]) : null;
+  const signal = joined?.signal ?? runtime.stopSignal;
   return {
     agent,
     runtime,
@@ -120,9 +144,11 @@ export function prepareTask(agent: AgentIdentity, runtime: AgentRuntime, input: 
     context,
     resultId: input.id ?? newResultId(),
     budgets: taskBudgets(runtime.settings, model, `agent "${agent.role}"`, input),
-    signal: joined?.signal ?? runtime.stopSignal,
+    signal,
     releaseSignal: joined?.release ?? (() => undefined),
-    dependencies: dependenciesOf(agent, context, outputSchema),
+    dependencies: dependenciesOf(agent, context, outputSchema, peers),
+    tools: toolsOf(agent, runtime, signal),
+    peers: agent.peerAccess ? peers : null,
     attempts: [],
     replies: [],
     failures: [],
@@ -135,13 +161,25 @@ export function prepareTask(agent: AgentIdentity, runtime: AgentRuntime, input: 
   };
 }
 
+/**
+ * The agent's tools, plus its peers when it allows some: their calls carry the session this task runs in (a new
+ * one when it runs in none), and last no longer than an execution may.
+ */
+function toolsOf(agent: AgentIdentity, runtime: AgentRuntime, signal: AbortSignal): ToolDefinition[] {
+  const tools = [...agent.tools.values()];
+  if (!agent.peerAccess) return tools;
+  const session = currentSession() ?? checkedSession({}, agent.role);
+  const timeoutMs = Math.max(1, Math.round(runtime.settings.EXECUTION_TIMEOUT * 1000));
+  return [...tools, ...sandboxPeerTools(agent.peerAccess, { agent: agent.role, session, timeoutMs, signal })];
+}
+
 /** Runs `program` with the task's context, tools and signal; a failure after the signal fired is `cancelled`. */
 export async function executeCode(run: TaskRun, program: string): Promise<Run> {
-  const { agent, signal, outputSchema } = run;
+  const { signal, outputSchema } = run;
   const ran = await run.runtime.executor.execute({
     code: program,
     context: run.context,
-    tools: [...agent.tools.values()],
+    tools: [...run.tools],
     signal,
   });
   if (ran.status !== 'success') {

@@ -46,7 +46,9 @@ import { MeshError } from '../transport/oam/mesh-error.js';
 import type { SharedKv } from '../transport/oam/shared-kv.js';
 import type { SubscribeOptions, SubscribeTarget } from '../transport/oam/subscription.js';
 import type { Workspace } from '../transport/oam/workspace.js';
+import { customStepAgent } from './distributed/custom-step-agent.js';
 import { Dispatch } from './distributed/dispatch.js';
+import type { StepAgent } from './distributed/step-worker.js';
 import { MeshEventEmitter } from './events.js';
 import { InProcessStepRunner } from './in-process-runner.js';
 import { MeshNetwork } from './network.js';
@@ -494,7 +496,8 @@ export class Mesh extends MeshEventEmitter {
       },
       admitTask: (id) => this.admitTask(id),
     };
-    const peersOf = (role: string): Peers => new Peers(role, network.caller, network.catalog);
+    const peersOf = (role: string): Peers =>
+      new Peers(role, network.caller, network.catalog, (name) => network.registry.contract(name));
     for (const agent of this.byRole.values()) {
       agent.attach(this.runtime, network.infra.forAgent(agent.role), peersOf(agent.role));
     }
@@ -572,13 +575,19 @@ export class Mesh extends MeshEventEmitter {
     });
   }
 
-  /** Distributed mode: steps go to the work queue, taken by whichever node serves their agent (this one too). */
+  /**
+   * Distributed mode: steps go to the work queue, taken by whichever node serves their agent (this one too), for
+   * AutoAgents and CustomAgents alike.
+   */
   private openDispatch(network: MeshNetwork, settings: Settings): Promise<Dispatch> {
     const runtime = this.requireRuntime('dispatch steps');
     return Dispatch.open({
       network,
       settings,
-      agents: this.byRole,
+      agents: new Map<string, StepAgent>([
+        ...this.byRole,
+        ...[...this.customAgents].map(([role, agent]) => [role, customStepAgent(agent, runtime.stopSignal)] as const),
+      ]),
       callRunner: this.remoteRunner(),
       onWarning: (message) => this.emit('warning', { kind: 'mesh', message }),
       // A copy of another node's result in this node's log: `automesh logs show` on the orchestrator finds it.

@@ -14,7 +14,7 @@ export interface CodeDependencies {
   systemPromptHash: string;
   /** {@link contextShapeHash} of the task's context. */
   contextShapeHash: string;
-  /** {@link toolsHash} of the agent's tools. */
+  /** {@link toolsHash} of the agent's tools and the contracts of the peers its code may call. */
   toolsHash: string;
   /** {@link outputSchemaHash} of the output schema in force (or of none). */
   outputSchemaHash: string;
@@ -25,6 +25,16 @@ export interface ToolSignature {
   name: string;
   input?: z.ZodType;
   output?: z.ZodType;
+}
+
+/**
+ * A peer generated code may call, as far as its contract goes: the code was written against these schemas (it reads
+ * the reply's fields, it builds the message), so a change in them makes the code another code's.
+ */
+export interface PeerSignature {
+  role: string;
+  inputSchema: Record<string, unknown> | null;
+  outputSchema: Record<string, unknown> | null;
 }
 
 /** Nesting below which objects and arrays are only "object" / "array": a bound on the work per task. */
@@ -99,8 +109,12 @@ export function contextShapeHash(context: unknown): string {
   return sha256(shapeOf(context ?? {}));
 }
 
-/** Hash of the tools' names and signatures (argument and result schemas), in any order. */
-export function toolsHash(tools: Iterable<ToolSignature>): string {
+/**
+ * Hash of the tools' names and signatures (argument and result schemas), in any order, and of the peers' contracts
+ * when the code may call peers. Without peers it is the hash of the tools alone, as it was before agents had peers,
+ * so code registered then is still found.
+ */
+export function toolsHash(tools: Iterable<ToolSignature>, peers: readonly PeerSignature[] = []): string {
   const signatures = [...tools]
     .map((tool) => ({
       name: tool.name,
@@ -108,7 +122,11 @@ export function toolsHash(tools: Iterable<ToolSignature>): string {
       output: tool.output ? schemaText(tool.output) : null,
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return sha256(JSON.stringify(signatures));
+  if (peers.length === 0) return sha256(JSON.stringify(signatures));
+  const contracts = [...peers]
+    .sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0))
+    .map((peer) => ({ role: peer.role, input: peer.inputSchema, output: peer.outputSchema }));
+  return sha256(`tools+peers\0${JSON.stringify(signatures)}\0${stableJson(contracts)}`);
 }
 
 /** Hash of an output schema's JSON Schema; a fixed value when there is none. */
@@ -122,11 +140,13 @@ export function codeDependencies(input: {
   context?: unknown;
   tools: Iterable<ToolSignature>;
   outputSchema?: z.ZodType;
+  /** The peers the code may call that are on the mesh (none: the hash of the tools alone). */
+  peers?: readonly PeerSignature[];
 }): CodeDependencies {
   return {
     systemPromptHash: sha256(input.systemPrompt),
     contextShapeHash: contextShapeHash(input.context),
-    toolsHash: toolsHash(input.tools),
+    toolsHash: toolsHash(input.tools, input.peers),
     outputSchemaHash: outputSchemaHash(input.outputSchema),
   };
 }

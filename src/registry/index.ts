@@ -11,7 +11,7 @@ export type {
   SearchHit,
 } from './code-registry.js';
 export { CodeRegistry, MAX_ERROR_LENGTH } from './code-registry.js';
-export type { CodeDependencies, ToolSignature } from './dependencies.js';
+export type { CodeDependencies, PeerSignature, ToolSignature } from './dependencies.js';
 export {
   codeDependencies,
   contextShapeHash,

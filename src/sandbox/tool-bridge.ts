@@ -1,14 +1,25 @@
 /**
  * Host side of a tool call: parse the arguments the sandbox sent, check them against the tool's schema,
  * run the tool, and answer with JSON text. It never throws: every failure becomes an `{ ok: false }` reply
- * that the sandbox turns into a catchable ToolError.
+ * that the sandbox turns into a catchable ToolError, with the `code` of the error the tool threw when it had one
+ * (a peer's MeshError code: `timeout`, `not_found`, ...), so code can tell failures apart.
  */
 import type { ToolDefinition } from './tools.js';
 
 function reply(ok: true, value: unknown): string;
-function reply(ok: false, error: string): string;
-function reply(ok: boolean, payload: unknown): string {
-  return JSON.stringify(ok ? { ok: true, value: payload } : { ok: false, error: payload });
+function reply(ok: false, error: string, code?: string | null): string;
+function reply(ok: boolean, payload: unknown, code: string | null = null): string {
+  if (ok) return JSON.stringify({ ok: true, value: payload });
+  return JSON.stringify(code === null ? { ok: false, error: payload } : { ok: false, error: payload, code });
+}
+
+/** A code word, never free text: what passes is what a program compares against (`err.code === 'timeout'`). */
+const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+function codeOf(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && ERROR_CODE.test(code) ? code : null;
 }
 
 /** A reply, or word that it would cross the execution's tool-byte cap (nothing of it was built past the cap). */
@@ -90,7 +101,7 @@ async function replyText(
   try {
     value = await tool.run(...(args as unknown[]));
   } catch (err) {
-    return reply(false, `${name} failed: ${describe(err)}`);
+    return reply(false, `${name} failed: ${describe(err)}`, codeOf(err));
   }
   if (tool.output) {
     const parsed = tool.output.safeParse(value);

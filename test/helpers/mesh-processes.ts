@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createMemoryStorage, Mesh } from '../../src/index.js';
-import { type NatsServer, startNatsServer } from './nats-server.js';
+import { type NatsServer, startNatsServer } from '../../src/testing/index.js';
 import { type StartedScript, startScript } from './run-script.js';
 import { tempDir } from './temp.js';
 

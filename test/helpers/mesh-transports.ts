@@ -1,8 +1,9 @@
 // The two transports a multi-mesh test runs on: an in-process broker of the test's own (each mesh gets its own bus
 // on it) and a real nats-server started for the test. `setUp()` before each test; `close()` after its meshes stop.
+
+import { NATS_MISSING, natsServerAvailable, startNatsServer } from '../../src/testing/index.js';
 import type { Bus } from '../../src/transport/index.js';
 import { connectInProcess, InProcessBroker } from '../../src/transport/index.js';
-import { NATS_MISSING, natsServerAvailable, startNatsServer } from './nats-server.js';
 
 type Config = Record<string, string | number>;
 

@@ -329,8 +329,9 @@ export function runBusStorageExtras(backend: string, harness: BusStorageHarness)
       withStorage(async (storage) => {
         const { workflows } = storage;
         const { bus, names } = harness.busOf(storage);
-        const first = await workflows.claim('wf', owner('run-a'), 60_000);
-        await workflows.renew(first, 60_000);
+        // A lease past the first half of its term: the holder's writes read it again (see the next test).
+        const first = await workflows.renew(await workflows.claim('wf', owner('run-a'), 60_000), 300);
+        await new Promise((resolve) => setTimeout(resolve, 200));
         await (await bus.kv(names.workflows)).put(`lease.${keyToken('wf')}`, new TextEncoder().encode('{"lease'));
         await rejectsWith(workflows.holder('wf'), 'damaged', /The lease of workflow wf in .* is damaged/);
         await rejectsWith(workflows.saveStep(first, step('fetch', 0)), 'damaged');
@@ -338,6 +339,20 @@ export function runBusStorageExtras(backend: string, harness: BusStorageHarness)
         assert.ok(taken.generation > first.generation, `generation ${taken.generation} > ${first.generation}`);
         await rejectsWith(workflows.saveStep(first, step('fetch', 0)), 'conflict');
         await workflows.saveStep(taken, step('fetch', 0));
+      }),
+    );
+
+    test(
+      "in the first half of its term a holder's writes trust the lease it wrote, without reading it; then they read it",
+      withStorage(async (storage) => {
+        const { workflows } = storage;
+        const { bus, names } = harness.busOf(storage);
+        const lease = await workflows.claim('wf', owner('run-a'), 400);
+        // Damage no store would write: only a read of the lease can notice it.
+        await (await bus.kv(names.workflows)).put(`lease.${keyToken('wf')}`, new TextEncoder().encode('{"lease'));
+        await workflows.saveStep(lease, step('fetch', 0));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await rejectsWith(workflows.saveStep(lease, step('fetch', 1)), 'damaged');
       }),
     );
 

@@ -4,8 +4,8 @@
  * is its own NATS client, as another process's would be.
  */
 import { after, before, describe } from 'node:test';
+import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../../src/testing/index.js';
 import { connectNats } from '../../src/transport/nats/index.js';
-import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../helpers/nats-server.js';
 import type { InvocationHarness } from './invocation-suite.js';
 
 export function onNatsServer(clientName: string, suite: (harness: InvocationHarness) => void): void {

@@ -14,6 +14,7 @@ import { ZERO_TOKENS } from '../envelope.js';
 import { describeOutputSchema } from '../output-schema.js';
 import { type Failure, systemMessage, userMessage } from '../repair-prompt.js';
 import { boundedReply } from '../reply.js';
+import { describeSandboxPeers } from '../sandbox-peers.js';
 import { CANCELLED_MESSAGE, executeCode, type Run, type TaskRun } from '../task-run.js';
 
 /** One model call for `user`; null when the task stops instead (budget, every provider failed, cancelled). */
@@ -135,6 +136,7 @@ export async function generateAndRepair(run: TaskRun): Promise<void> {
   const system = systemMessage(runtime.prompts, {
     systemPrompt: agent.systemPrompt,
     tools: agent.tools.values(),
+    peers: agent.peerAccess && run.peers ? describeSandboxPeers(agent.peerAccess, run.peers) : null,
     context: run.context,
     dependencies: input.dependencies,
     output: describeOutputSchema(run.outputSchema),

@@ -1,10 +1,9 @@
 /**
  * Distributed mode's workflow dispatch, as the Mesh holds it while started: the node side (a {@link StepWorker}
- * taking the steps of this process's AutoAgents) and the orchestrator side (a step runner that sends a step to the
- * work queue when some node takes jobs for its agent, and makes a plain mesh call otherwise: an agent that speaks
- * only OpenAgentMesh's request/reply, such as a Python OAM agent).
+ * taking the steps of this process's AutoAgents and CustomAgents) and the orchestrator side (a step runner that
+ * sends a step to the work queue when some node takes jobs for its agent, and makes a plain mesh call otherwise: an
+ * agent that speaks only OpenAgentMesh's request/reply, such as a Python OAM agent).
  */
-import type { AutoAgent } from '../../agent/auto-agent.js';
 import type { Envelope } from '../../agent/envelope.js';
 import type { Settings } from '../../config/settings.js';
 import type { KvBucket } from '../../transport/bus.js';
@@ -13,12 +12,13 @@ import type { MeshNetwork } from '../network.js';
 import { type StepCall, type StepProgress, type StepRunner, unranStepEnvelope } from '../step-runner.js';
 import { DurableStepRunner } from './durable-runner.js';
 import { type ResultRecord, STEPS_BUCKET, STEPS_QUEUE } from './step-job.js';
-import { StepWorker } from './step-worker.js';
+import { type StepAgent, StepWorker } from './step-worker.js';
 
 export interface DispatchOptions {
   network: MeshNetwork;
   settings: Settings;
-  agents: ReadonlyMap<string, AutoAgent>;
+  /** The agents whose steps this node takes, by role. */
+  agents: ReadonlyMap<string, StepAgent>;
   /** Steps for agents no node takes jobs for: a mesh call. */
   callRunner: StepRunner;
   onRemoteResult: (call: StepCall, envelope: Envelope, record: ResultRecord) => Promise<void>;

@@ -9,6 +9,7 @@
  */
 import type { Envelope } from '../../agent/envelope.js';
 import type { Bus, BusSubscription, KvBucket } from '../../transport/bus.js';
+import { isBusError } from '../../transport/bus-errors.js';
 import type { WorkQueue } from '../../transport/work-queue.js';
 import { envelopeProblem } from '../remote-runner.js';
 import { type StepCall, type StepProgress, type StepRunner, unranStepEnvelope } from '../step-runner.js';
@@ -47,6 +48,12 @@ const CANCEL_GRACE_MS = 5_000;
 
 type Outcome = { record: ResultRecord } | { failure: Envelope };
 
+/** A dispatch record as stored: what marking it taken compares against. */
+interface StoredDispatch {
+  record: DispatchRecord;
+  revision: number;
+}
+
 export class DurableStepRunner implements StepRunner {
   /** Waiting dispatches by queue sequence: what a job given up after its last delivery ends. */
   private readonly bySeq = new Map<number, (deliveries: number) => void>();
@@ -70,19 +77,20 @@ export class DurableStepRunner implements StepRunner {
   async run(call: StepCall, signal: AbortSignal, onProgress: (event: StepProgress) => void): Promise<Envelope> {
     const key = inputKey(call);
     const previous = await this.readDispatch(call);
-    const adopt = previous !== null && previous.inputKey === key && !previous.consumed;
-    let dispatchId = adopt ? previous.dispatchId : newDispatchId();
-    let outcome = await this.dispatchAndWait(call, dispatchId, key, adopt, signal, onProgress);
+    const adopt = previous !== null && previous.record.inputKey === key && !previous.record.consumed;
+    const dispatch = { stored: adopt ? previous : null };
+    let dispatchId = adopt ? previous.record.dispatchId : newDispatchId();
+    let outcome = await this.dispatchAndWait(call, dispatchId, key, adopt, signal, onProgress, dispatch);
     if (outcome === 'gone') {
       // The adopted job left the queue with no result (given up after its last delivery): dispatch it anew.
       dispatchId = newDispatchId();
-      outcome = await this.dispatchAndWait(call, dispatchId, key, false, signal, onProgress);
+      outcome = await this.dispatchAndWait(call, dispatchId, key, false, signal, onProgress, dispatch);
     }
     if (outcome === 'gone') {
       return failed(call, `Step "${call.stepId}" left the work queue without a result; run the workflow again.`);
     }
     if ('failure' in outcome) return outcome.failure;
-    return this.take(call, outcome.record);
+    return this.take(call, outcome.record, dispatch.stored);
   }
 
   /**
@@ -96,6 +104,7 @@ export class DurableStepRunner implements StepRunner {
     adopting: boolean,
     signal: AbortSignal,
     onProgress: (event: StepProgress) => void,
+    dispatch: { stored: StoredDispatch | null },
   ): Promise<Outcome | 'gone'> {
     const wait = new ResultWait(this, call, dispatchId, signal, onProgress);
     try {
@@ -103,7 +112,8 @@ export class DurableStepRunner implements StepRunner {
         const found = await this.readResult(dispatchId);
         if (found) return { record: found };
       } else {
-        await this.writeDispatch(call, { v: 1, dispatchId, inputKey: key, dispatchedAt: now(), consumed: false });
+        const record: DispatchRecord = { v: 1, dispatchId, inputKey: key, dispatchedAt: now(), consumed: false };
+        dispatch.stored = { record, revision: await this.writeDispatch(call, record) };
       }
       const job = stepJob(call, dispatchId);
       const { seq, duplicate } = await this.options.queue.enqueue(call.role, encodeJson(job), { id: dispatchId });
@@ -148,11 +158,12 @@ export class DurableStepRunner implements StepRunner {
     }
   }
 
-  private async readDispatch(call: StepCall): Promise<DispatchRecord | null> {
+  private async readDispatch(call: StepCall): Promise<StoredDispatch | null> {
     const entry = await this.options.steps.get(dispatchKey(call.workflowId, call.stepId));
     if (!entry) return null;
     try {
-      return decodeJson(dispatchRecordSchema, entry.value, `The dispatch record of step "${call.stepId}"`);
+      const record = decodeJson(dispatchRecordSchema, entry.value, `The dispatch record of step "${call.stepId}"`);
+      return { record, revision: entry.revision };
     } catch (err) {
       // Not knowing what was dispatched costs at most a second run of the step.
       this.options.onWarning(`${messageOf(err)}; the step is dispatched anew.`);
@@ -160,12 +171,29 @@ export class DurableStepRunner implements StepRunner {
     }
   }
 
-  private async writeDispatch(call: StepCall, record: DispatchRecord): Promise<void> {
-    await this.options.steps.put(dispatchKey(call.workflowId, call.stepId), encodeJson(record));
+  private writeDispatch(call: StepCall, record: DispatchRecord): Promise<number> {
+    return this.options.steps.put(dispatchKey(call.workflowId, call.stepId), encodeJson(record));
   }
 
-  /** The step's envelope from its record; the dispatch is marked taken so a later run dispatches anew. */
-  private async take(call: StepCall, record: ResultRecord): Promise<Envelope> {
+  /**
+   * Marks the dispatch taken, so a later run dispatches anew: a compare-and-set on the revision this run wrote or
+   * adopted, so a dispatch record changed meanwhile (another run dispatched the step again) is left as it is.
+   */
+  private async markTaken(call: StepCall, stored: StoredDispatch): Promise<void> {
+    const taken = encodeJson({ ...stored.record, consumed: true });
+    try {
+      await this.options.steps.update(dispatchKey(call.workflowId, call.stepId), taken, stored.revision);
+    } catch (err) {
+      if (isBusError(err, 'kv_conflict')) return;
+      this.options.onWarning(
+        `Step "${call.stepId}": could not mark its dispatch as taken (${messageOf(err)}); a later run of the `
+          + 'workflow may take this result again instead of running the step anew.',
+      );
+    }
+  }
+
+  /** The step's envelope from its record; the dispatch is marked taken while a remote result is copied here. */
+  private async take(call: StepCall, record: ResultRecord, stored: StoredDispatch | null): Promise<Envelope> {
     const problem = envelopeProblem(record.envelope);
     if (problem) {
       return failed(
@@ -174,16 +202,10 @@ export class DurableStepRunner implements StepRunner {
       );
     }
     const envelope = { ...(record.envelope as unknown as Envelope), stepId: call.stepId };
-    try {
-      const previous = await this.readDispatch(call);
-      if (previous?.dispatchId === record.dispatchId) await this.writeDispatch(call, { ...previous, consumed: true });
-    } catch (err) {
-      this.options.onWarning(
-        `Step "${call.stepId}": could not mark its dispatch as taken (${messageOf(err)}); a later run of the `
-          + 'workflow may take this result again instead of running the step anew.',
-      );
-    }
-    if (record.instanceId !== this.options.instanceId) await this.options.onRemoteResult(call, envelope, record);
+    await Promise.all([
+      stored?.record.dispatchId === record.dispatchId ? this.markTaken(call, stored) : undefined,
+      record.instanceId !== this.options.instanceId ? this.options.onRemoteResult(call, envelope, record) : undefined,
+    ]);
     return envelope;
   }
 }

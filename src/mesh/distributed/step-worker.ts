@@ -1,6 +1,7 @@
 /**
- * The node side of distributed workflows: takes the step jobs of every AutoAgent this process has (work-queue topic
- * = role, shared with the other nodes that serve the role), runs each step, records its result, then acknowledges.
+ * The node side of distributed workflows: takes the step jobs of every AutoAgent and CustomAgent this process has
+ * (work-queue topic = role, shared with the other nodes that serve the role), runs each step, records its result,
+ * then acknowledges.
  *
  * Order matters for what survives: the result record is written before the acknowledgement, so a node killed
  * between the two costs nothing (the job comes back, the next node finds the result and only acknowledges); a node
@@ -8,8 +9,8 @@
  * runs, a heartbeat every third of `STEP_ACK_WAIT` keeps a slow step from being taken for a dead one.
  */
 import { z } from 'zod';
-import type { AutoAgent } from '../../agent/auto-agent.js';
 import type { Envelope } from '../../agent/envelope.js';
+import type { TaskInput } from '../../agent/pipeline.js';
 import type { Bus, BusSubscription, KvBucket } from '../../transport/bus.js';
 import { isBusError } from '../../transport/bus-errors.js';
 import type { Job, JobTaker, WorkQueue } from '../../transport/work-queue.js';
@@ -26,11 +27,20 @@ import {
   stepJobSchema,
 } from './step-job.js';
 
+/**
+ * What runs a step job on this node: an AutoAgent as it is, a CustomAgent through `customStepAgent`. A step its
+ * node's stop cancelled ends `cancelled` (and goes to another node); a failure is an envelope, never a throw.
+ */
+export interface StepAgent {
+  readonly role: string;
+  executeStep(input: TaskInput): Promise<Envelope>;
+}
+
 export interface StepWorkerOptions {
   queue: WorkQueue;
   bus: Bus;
   steps: KvBucket;
-  agents: ReadonlyMap<string, AutoAgent>;
+  agents: ReadonlyMap<string, StepAgent>;
   node: string;
   instanceId: string;
   ackWaitMs: number;
@@ -39,10 +49,24 @@ export interface StepWorkerOptions {
   onWarning: (message: string) => void;
 }
 
+/** A step running on this node: its abort, and whether its result got recorded (settles when it ends). */
+interface Running {
+  controller: AbortController;
+  recorded: Promise<boolean>;
+}
+
+/** How long a finished step's result is retried while the broker cannot be reached. */
+const RECORD_PATIENCE_MS = 30_000;
+
+/** A failure that passes once the broker is back (restarting, a reconnect under way). */
+function isBrokerAway(err: unknown): boolean {
+  return isBusError(err, 'timeout') || isBusError(err, 'connection_failed') || isBusError(err, 'no_responders');
+}
+
 export class StepWorker {
   private readonly takers: JobTaker[] = [];
-  /** The steps running here, by dispatch id: what a cancel notice aborts. */
-  private readonly running = new Map<string, AbortController>();
+  /** The steps running here, by dispatch id: what a cancel notice aborts, and what a second delivery waits for. */
+  private readonly running = new Map<string, Running>();
   private cancels: BusSubscription | null = null;
   private stopping = false;
 
@@ -52,7 +76,8 @@ export class StepWorker {
   static async start(options: StepWorkerOptions): Promise<StepWorker> {
     const worker = new StepWorker(options);
     worker.cancels = options.bus.subscribe(CANCEL_SUBJECTS, (message) => {
-      worker.running.get(message.subject.split('.')[2] ?? '')?.abort(new Error('the workflow cancelled the step'));
+      const running = worker.running.get(message.subject.split('.')[2] ?? '');
+      running?.controller.abort(new Error('the workflow cancelled the step'));
     });
     try {
       for (const agent of options.agents.values()) {
@@ -76,7 +101,7 @@ export class StepWorker {
     this.cancels?.unsubscribe();
   }
 
-  private async handle(agent: AutoAgent, job: Job): Promise<void> {
+  private async handle(agent: StepAgent, job: Job): Promise<void> {
     let step: StepJob;
     try {
       step = decodeJson(stepJobSchema, job.data, `Step job ${job.id} for agent "${agent.role}"`);
@@ -93,33 +118,75 @@ export class StepWorker {
       await job.ack();
       return;
     }
-    const controller = new AbortController();
-    this.running.set(step.dispatchId, controller);
     const heartbeat = setInterval(() => job.working(), Math.max(10, this.options.ackWaitMs / 3));
     try {
-      const envelope = await this.runStep(agent, step, controller.signal);
-      if (envelope.errorCategory === 'cancelled' && !controller.signal.aborted) {
-        // Not the workflow cancelled it but this node, stopping (mesh.stop in cancel mode): another node runs it.
-        job.nak();
+      const already = this.running.get(step.dispatchId);
+      if (already) {
+        // Delivered again while this node still runs it (heartbeats lost while the broker restarted): running it
+        // twice would pay the model twice. This delivery ends the way the running one does.
+        if (await already.recorded) await job.ack();
+        else job.nak(this.options.ackWaitMs);
         return;
       }
-      // The workflow's budget ran out: the orchestrator starts no more steps, as when a local step is refused.
-      if (envelope.errorCategory === 'budget') {
-        this.notifyProgress(step, { type: 'budget-refused', message: envelope.error ?? 'the workflow budget ran out' });
+      const controller = new AbortController();
+      let settle: (recorded: boolean) => void = () => undefined;
+      const recorded = new Promise<boolean>((resolve) => {
+        settle = resolve;
+      });
+      this.running.set(step.dispatchId, { controller, recorded });
+      try {
+        settle(await this.runAndRecord(agent, step, job, controller));
+      } finally {
+        settle(false);
+        this.running.delete(step.dispatchId);
       }
-      const record = await this.record(step, envelope);
-      this.notifyDone(record);
-      await job.ack();
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** Runs the step, records its result and acknowledges; says whether the result was recorded. */
+  private async runAndRecord(agent: StepAgent, step: StepJob, job: Job, controller: AbortController): Promise<boolean> {
+    const envelope = await this.runStep(agent, step, controller.signal);
+    if (envelope.errorCategory === 'cancelled' && !controller.signal.aborted) {
+      // Not the workflow cancelled it but this node, stopping (mesh.stop in cancel mode): another node runs it.
+      job.nak();
+      return false;
+    }
+    // The workflow's budget ran out: the orchestrator starts no more steps, as when a local step is refused.
+    if (envelope.errorCategory === 'budget') {
+      this.notifyProgress(step, { type: 'budget-refused', message: envelope.error ?? 'the workflow budget ran out' });
+    }
+    let record: ResultRecord;
+    try {
+      record = await this.recordPatiently(step, envelope);
     } catch (err) {
-      // The result could not be recorded (the broker is unreachable): the job comes back, here or elsewhere.
+      // The broker stayed unreachable: the job comes back, here or elsewhere, and runs again.
       this.options.onWarning(
         `Step "${step.stepId}" of workflow "${step.workflowId}" ran here but its result could not be recorded `
           + `(${err instanceof Error ? err.message : String(err)}); it will be delivered again.`,
       );
       job.nak(this.options.ackWaitMs);
-    } finally {
-      clearInterval(heartbeat);
-      this.running.delete(step.dispatchId);
+      return false;
+    }
+    this.notifyDone(record);
+    await job.ack();
+    return true;
+  }
+
+  /**
+   * Records the result, trying again for a while when the broker cannot be reached: a result already paid for is
+   * worth waiting for a reconnect, rather than running the step again.
+   */
+  private async recordPatiently(step: StepJob, envelope: Envelope): Promise<ResultRecord> {
+    const deadline = Date.now() + RECORD_PATIENCE_MS;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+      try {
+        return await this.record(step, envelope);
+      } catch (err) {
+        if (Date.now() + pause > deadline || !isBrokerAway(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   }
 
@@ -136,7 +203,7 @@ export class StepWorker {
   }
 
   /** Runs the step with this node's agent; a step that cannot even start is a failed envelope, never a throw. */
-  private async runStep(agent: AutoAgent, step: StepJob, signal: AbortSignal): Promise<Envelope> {
+  private async runStep(agent: StepAgent, step: StepJob, signal: AbortSignal): Promise<Envelope> {
     const notify = (event: StepProgress): void => this.notifyProgress(step, event);
     try {
       const outputSchema = step.outputSchema ? z.fromJSONSchema(step.outputSchema as never) : undefined;

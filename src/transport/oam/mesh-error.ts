@@ -40,6 +40,8 @@ export const MESH_ERROR_CODES = [
   'cancelled',
   /** automesh: a compare-and-set (catalog registration, `kv.update`) lost to other writers on every try. */
   'kv_conflict',
+  /** automesh: generated code asked a peer its agent does not allow (`defineAgent({ peers })`). */
+  'not_allowed',
 ] as const;
 
 export type KnownMeshErrorCode = (typeof MESH_ERROR_CODES)[number];
