@@ -33,11 +33,18 @@ before(async () => {
       : { kind: 'error', status: 400, message: 'no scripted answer' },
   );
   app = agentsProject('cli-serve', [
-    "import { AutoAgent } from 'automesh';",
+    "import { AutoAgent, CustomAgent } from 'automesh';",
     'export class CalculatorAgent extends AutoAgent {',
     "  static override role = 'calculator';",
     "  static override capabilities = ['math'];",
     "  static override systemPrompt = 'You are a math expert. Store the answer in `result`.';",
+    '}',
+    'export class Greeter extends CustomAgent {',
+    "  static override role = 'greeter';",
+    "  static override description = 'Greets.';",
+    '  override async onPeerRequest(message: unknown) {',
+    '    return `hello, ${(message as { context: { name: string } }).context.name}`;',
+    '  }',
     '}',
   ]);
 });
@@ -78,7 +85,7 @@ test('automesh serve: a task over HTTP with the token (401 without), then SIGTER
     '0',
   ]);
   try {
-    const printed = /automesh serve: (http:\/\/127\.0\.0\.1:\d+) \(\.\/agents\.ts: calculator\)/;
+    const printed = /automesh serve: (http:\/\/127\.0\.0\.1:\d+) \(\.\/agents\.ts: calculator, greeter\)/;
     await waitFor(async () => printed.test(out()) || child.exitCode !== null, 'the URL', 30_000);
     const url = (printed.exec(out()) ?? assert.fail(`no URL printed: ${out()}${err()}`))[1] as string;
     assert.equal((await fetch(`${url}/health`)).status, 401);
@@ -92,6 +99,13 @@ test('automesh serve: a task over HTTP with the token (401 without), then SIGTER
     assert.equal(response.status, 200, text);
     assert.equal((JSON.parse(text) as { output: number }).output, 1024);
     assert.ok(!text.includes(TOKEN));
+    // A CustomAgent of the file is served too.
+    const greeted = await fetch(`${url}/agents/greeter/tasks`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ task: 'greet', context: { name: 'Ada' } }),
+    });
+    assert.equal(((await greeted.json()) as { output: string }).output, 'hello, Ada');
     child.kill('SIGTERM');
     assert.equal(await exited, 0, err());
     assert.match(out(), /automesh serve stopped\./);

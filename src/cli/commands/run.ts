@@ -248,7 +248,10 @@ async function run(args: string[], io: Io): Promise<number> {
     }
 
     const agent = mesh.getAgent(role);
-    if (!agent) throw new Error(`internal: agent ${role} vanished`);
+    if (!agent)
+      throw new CliError(
+        `"${role}" is a CustomAgent: a task for it runs as a workflow step (a workflow file), or over HTTP (automesh serve)`,
+      );
     const task = positionals.join(' ');
     const progress = new Progress(io, { title: 'task', idHeader: 'agent', enabled: !values.json }, [
       { id: role, role, task },
