@@ -116,6 +116,10 @@ function refusal(err: unknown, id: string): HttpProblem {
       hint: `another run of "${id}" holds it: wait for it to end (GET /workflows/${id}), or use another id`,
     });
   if (/mesh\.stop\(\) is in progress/.test(message)) return new HttpProblem(503, 'stopping', message);
+  // Started in this process by other code than the service: the mesh runs one run of an id at a time.
+  if (/is already running in this mesh/.test(message)) return new HttpProblem(409, 'workflow_running', message);
+  // A budget that cannot bound an agent whose model has no price: the request asked for what cannot be done.
+  if (/cannot bound what .* spends/.test(message)) return new HttpProblem(400, 'invalid_budget', message);
   if (err instanceof TypeError || err instanceof RangeError) return new HttpProblem(400, 'invalid_workflow', message);
   return new HttpProblem(500, 'internal', message);
 }
