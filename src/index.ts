@@ -80,6 +80,10 @@ export { wrapExecutor } from './sandbox/executor-middleware.js';
 export type { ToolDefinition, ToolNamespaces, ToolsInput } from './sandbox/tools.js';
 export { defineTool } from './sandbox/tools.js';
 export type { ExecutionErrorCategory, ExecutionLimits, ExecutionResult } from './sandbox/types.js';
+export type { HealthReport } from './server/health.js';
+export { createMeshHandler, type MeshHandler, type MeshHandlerOptions } from './server/routes.js';
+export { type ListenOptions, type MeshServer, ServeError, type ServeOptions, serveMesh } from './server/serve.js';
+export type { WorkflowView } from './server/workflow-view.js';
 export type {
   LeaseOwner,
   RegistryStore,

@@ -16,6 +16,7 @@ import {
   startNatsServer,
 } from '../src/testing/index.js';
 import { waitFor } from './helpers/mesh-processes.js';
+import { startScript } from './helpers/run-script.js';
 import { tempDir } from './helpers/temp.js';
 import { LlmServer, type ReceivedRequest, type ScriptedReply } from './llm-server/server.js';
 
@@ -87,6 +88,47 @@ test('examples/calculator.ts', async () => {
   assert.match(out, /status: success/);
   assert.match(out, /output: 3628800/);
   assert.match(out, /repairs: 0, tokens: \d+, cost: \$0\.000000/);
+});
+
+test('examples/calculator-api.ts: the calculator as an HTTP API, over real HTTP, until SIGTERM', async () => {
+  routes({ 'factorial of 10': 'let f: number = 1;\nfor (let i = 2; i <= 10; i++) f *= i;\nresult = f;' });
+  const { child, out, err, exited } = startScript(join(root, 'examples', 'calculator-api.ts'), {
+    cwd: root,
+    env: exampleEnv({ PORT: '0', SANDBOX_WORKERS: '1' }),
+  });
+  try {
+    await waitFor(
+      async () => /calculator API on (http:\/\/\S+)/.test(out()) || child.exitCode !== null,
+      'the URL',
+      30_000,
+    );
+    const url = (/calculator API on (http:\/\/\S+)/.exec(out()) as RegExpExecArray)[1] as string;
+    const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, `${path}: ${response.status}`);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const task = await post('/agents/calculator/tasks', { task: 'Calculate the factorial of 10' });
+    assert.equal(task.status, 'success');
+    assert.equal(task.output, 3628800);
+    const workflow = await post('/workflows', {
+      id: 'calc-task',
+      steps: [{ agent: 'calculator', task: 'Calculate the factorial of 10' }],
+      fresh: true,
+      wait: true,
+    });
+    assert.equal(workflow.status, 'finished');
+    assert.equal((workflow.steps as Array<{ envelope: { output: unknown } }>)[0]?.envelope.output, 3628800);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err());
+    assert.match(out(), /stopped/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
 
 test('examples/research-writer.ts', async () => {

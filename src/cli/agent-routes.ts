@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AutoAgent } from '../agent/auto-agent.js';
+import { isCustomAgentClass } from '../agent/custom-agent.js';
 import type { ProviderName, Settings } from '../config/settings.js';
 import { loadPriceTable, priceOf } from '../llm/pricing.js';
 import { configuredModel, configuredProviders, requiredSettingsText } from '../llm/providers/index.js';
@@ -26,6 +27,8 @@ export interface AgentRoute {
   own: boolean;
   providers: AgentRouteProvider[];
   problems: string[];
+  /** True for a CustomAgent: your own code, which calls no model of the chain. */
+  custom?: boolean;
 }
 
 export interface AgentRouteItem {
@@ -45,6 +48,10 @@ export function agentsFileFor(named: string | undefined, cwd: string): string | 
 function routeOf(entry: LoadedAgent, settings: Settings, prices: ReturnType<typeof loadPriceTable>): AgentRoute {
   let agent: AutoAgent;
   try {
+    if (isCustomAgentClass(entry.agent)) {
+      const custom = new entry.agent();
+      return { role: custom.role, source: entry.source, own: false, providers: [], problems: [], custom: true };
+    }
     agent = typeof entry.agent === 'function' ? new entry.agent() : new AutoAgent(entry.agent);
   } catch (err) {
     return {
@@ -83,6 +90,7 @@ function itemOf(route: AgentRoute): AgentRouteItem {
   const name = route.role ?? route.source;
   if (route.role === null)
     return { id, status: 'fail', message: `${name}: ${route.problems.join('; ')}`, hint: 'fix the agent definition' };
+  if (route.custom) return { id, status: 'info', message: `${name.padEnd(12)} custom agent: calls no model` };
   const chain =
     route.providers
       .map((p) => `${p.name} (${p.model}${p.priced ? '' : ', unpriced'}${p.configured ? '' : ', NOT CONFIGURED'})`)

@@ -11,11 +11,12 @@ import { existsSync, statSync } from 'node:fs';
 import { extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AgentClass, type AgentOptions, AutoAgent } from '../agent/auto-agent.js';
+import { type CustomAgentClass, isCustomAgentClass } from '../agent/custom-agent.js';
 import type { AgentDefinition } from '../agent/definition.js';
 import { AutomeshError } from '../core/errors.js';
 
 export interface LoadedAgent {
-  agent: AgentClass | AgentDefinition;
+  agent: AgentClass | AgentDefinition | CustomAgentClass;
   options: AgentOptions;
   /** Where it came from, for messages: `agents[1]`, `CalculatorAgent`. */
   source: string;
@@ -41,7 +42,7 @@ const EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'
 const FORMS =
   'Export them as `export const agents = [CalculatorAgent, defineAgent({ role, capabilities, systemPrompt }), '
   + '{ agent: DataAgent, tools: [query] }]`, as a default export of such an array, or as named exports of classes '
-  + 'extending AutoAgent and defineAgent({...}) definitions.';
+  + 'extending AutoAgent or CustomAgent and defineAgent({...}) definitions.';
 
 let tsxRegistered: Promise<void> | null = null;
 
@@ -87,8 +88,11 @@ function foreignAutoAgentBase(value: Function): Function | null {
   return null;
 }
 
-function isOwnAgentClass(value: unknown): value is AgentClass {
-  return typeof value === 'function' && (value as Function).prototype instanceof AutoAgent;
+/** A class extending this automesh's AutoAgent or CustomAgent. */
+function isOwnAgentClass(value: unknown): value is AgentClass | CustomAgentClass {
+  return (
+    typeof value === 'function' && ((value as Function).prototype instanceof AutoAgent || isCustomAgentClass(value))
+  );
 }
 
 function isDefinitionLike(value: unknown): value is AgentDefinition {
@@ -170,7 +174,7 @@ function normalizeEntry(value: unknown, source: string, file: string, warnings: 
       };
     }
     throw new AgentsFileError(
-      `${file}: ${source} is ${describeValue(value)}, which does not extend AutoAgent. `
+      `${file}: ${source} is ${describeValue(value)}, which extends neither AutoAgent nor CustomAgent. `
         + 'An agent class is written `class CalculatorAgent extends AutoAgent { static role = ...; static systemPrompt = ... }`.',
     );
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `automesh`: check the setup, run a smoke test, scaffold a project, run tasks and workflows, inspect the
- * registry and the result logs, start a local mesh server, list and call the agents on the mesh. Exit code 0 on
+ * registry and the result logs, start a local mesh server, list and call the agents on the mesh, serve agents over HTTP. Exit code 0 on
  * success, 1 on any problem.
  */
 import { readFileSync, realpathSync } from 'node:fs';
@@ -71,6 +71,11 @@ export const VERBS: readonly Verb[] = [
     name: 'agents',
     summary: 'list the agents on the mesh (NATS_URL): name, shape, node, tags',
     load: async () => (await import('./commands/agents.js')).agentsCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'serve the agents of an agents file over HTTP: tasks, workflows, live progress (SSE), health',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
   },
   {
     name: 'call',

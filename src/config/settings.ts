@@ -18,6 +18,7 @@ import {
 import { readEnvFile } from './env-file.js';
 import { boolean, integer, number, text } from './fields.js';
 import { NATS_SECRET_SETTINGS, NATS_SETTINGS_SHAPE } from './nats-settings.js';
+import { SERVE_SECRET_SETTINGS, SERVE_SETTINGS_SHAPE } from './serve-settings.js';
 import { closestName, editDistance } from './suggest.js';
 import { redactUrlCredentials } from './url-credentials.js';
 
@@ -128,6 +129,9 @@ export const settingsSchema = z.object({
 
   /** The mesh across processes: NATS server, node name, credentials (src/config/nats-settings.ts). */
   ...NATS_SETTINGS_SHAPE,
+
+  /** The HTTP service: its access token (src/config/serve-settings.ts). */
+  ...SERVE_SETTINGS_SHAPE,
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -139,7 +143,11 @@ export type SettingsInput = Partial<Record<SettingName, string | number | boolea
 export const SETTING_ALIASES: Partial<Record<SettingName, readonly string[]>> = PROVIDER_SETTING_ALIASES;
 
 /** Settings whose values are secret (and their aliases): never echoed in an error, a log or a stored file. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set([...PROVIDER_SECRET_SETTINGS, ...NATS_SECRET_SETTINGS]);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  ...PROVIDER_SECRET_SETTINGS,
+  ...NATS_SECRET_SETTINGS,
+  ...SERVE_SECRET_SETTINGS,
+]);
 
 const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
 

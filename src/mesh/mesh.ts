@@ -29,6 +29,7 @@ import {
   openBusStorage,
   openStorageFromSettings,
   type Storage,
+  type WorkflowSnapshot,
   type WorkflowStore,
 } from '../storage/index.js';
 import { telemetryExecutorMiddleware } from '../telemetry/executor-telemetry.js';
@@ -36,7 +37,7 @@ import { MeshMetrics } from '../telemetry/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../telemetry/metrics-server.js';
 import { telemetryModelMiddleware } from '../telemetry/model-telemetry.js';
 import { type Telemetry, telemetryFor } from '../telemetry/telemetry.js';
-import type { Bus } from '../transport/bus.js';
+import type { Bus, ConnectionEvent } from '../transport/bus.js';
 import type { CallOptions, PublishOptions, SendOptions, StreamOptions } from '../transport/oam/caller.js';
 import type { CatalogFilter } from '../transport/oam/catalog.js';
 import type { AgentContract, CatalogEntry, RegistryDocument } from '../transport/oam/contract-types.js';
@@ -62,7 +63,7 @@ import { RoutingStepRunner } from './routing-runner.js';
 import { servedAutoAgent } from './served-auto-agent.js';
 import { servedCustomAgent } from './served-custom-agent.js';
 import { runWorkflow, type WorkflowOptions, type WorkflowPlan, type WorkflowResult } from './workflow-engine.js';
-import { type AgentDirectory, resolveWorkflow, type WorkflowStep } from './workflow-spec.js';
+import { type AgentDirectory, checkWorkflowId, resolveWorkflow, type WorkflowStep } from './workflow-spec.js';
 import { leaseTiming } from './workflow-state.js';
 
 export interface MeshOptions {
@@ -781,6 +782,29 @@ export class Mesh extends MeshEventEmitter {
       transport: network.bus.kind,
       location: network.bus.location,
     };
+  }
+
+  /**
+   * What is stored of a workflow: its header (status, step ids, times) and each step's record (status and, once it
+   * ended, its envelope), whichever process ran it on this mesh's storage; null when nothing is stored for the id.
+   */
+  workflowState(workflowId: string): Promise<WorkflowSnapshot | null> {
+    try {
+      checkWorkflowId(workflowId);
+      if (!this.workflows)
+        throw new Error("Cannot read a workflow's state before mesh.start(): await mesh.start() first.");
+      return this.workflows.load(workflowId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Follows the transport's connection (on NATS: `disconnected`, `reconnected` after a broker restart, `closed`);
+   * returns the function that stops following it. The in-process transport only ever reports `closed`.
+   */
+  onConnection(listener: (event: ConnectionEvent) => void): () => void {
+    return this.requireNetwork('follow the connection').bus.onConnection(listener);
   }
 
   /**

@@ -20,8 +20,12 @@ export interface StartedScript {
   exited: Promise<number | null>;
 }
 
-export function startScript(file: string, options: Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'>): StartedScript {
-  const child = spawn(process.execPath, ['--import', tsxLoader, file], {
+export function startScript(
+  file: string,
+  options: Pick<SpawnOptions, 'env' | 'cwd' | 'uid' | 'gid'>,
+  args: readonly string[] = [],
+): StartedScript {
+  const child = spawn(process.execPath, ['--import', tsxLoader, file, ...args], {
     ...options,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

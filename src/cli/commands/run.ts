@@ -3,14 +3,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Envelope } from '../../agent/envelope.js';
 import { isAutomeshError } from '../../core/errors.js';
-import { Mesh } from '../../mesh/mesh.js';
 import { resolveWorkflow, type WorkflowStep, type WorkflowValidationError } from '../../mesh/workflow-spec.js';
+import { defaultAgentsFile, meshOfAgentsFile } from '../agents-mesh.js';
 import { parseVerbArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError, eprintln, type Io, paint, printJson, UsageError } from '../io.js';
-import { type LoadedAgents, loadAgents } from '../load-agents.js';
 import { Progress, printTaskResult, printWorkflowResult } from '../progress.js';
-import { cliSettings, meshConfig } from '../setup.js';
 
 const HELP = `Usage: automesh run [--agents FILE] [--agent NAME] "<task>"
        automesh run [--agents FILE] <workflow.json>
@@ -88,15 +86,6 @@ function readWorkflowFile(path: string, shown: string, idOption: string | undefi
   return { id: idOption ?? (id as string | undefined) ?? idFromFileName(path), steps: steps as WorkflowStep[] };
 }
 
-function defaultAgentsFile(io: Io): string {
-  for (const candidate of ['agents.ts', 'agents.js', 'agents.mjs'])
-    if (existsSync(resolve(io.cwd, candidate))) return `./${candidate}`;
-  throw new UsageError(
-    'run needs --agents FILE: the module that exports your agents (there is no ./agents.ts here)',
-    'e.g. automesh run --agents ./src/agents.ts --agent calculator "Calculate 2**10"',
-  );
-}
-
 /**
  * Whether the arguments name a workflow file rather than a task: one argument, one word (a task is a sentence,
  * and may well mention a file: "Explain workflow.json"), that is an existing file or ends in .json, and no --agent
@@ -128,14 +117,6 @@ function inCliTerms(err: unknown): unknown {
       .replace('{ fresh: true }', '--fresh'),
     [],
     'automesh run <workflow.json> --fresh runs every step again and replaces the saved state',
-  );
-}
-
-/** Names in .env that are no setting but look like one (they are ignored: say so before the run). */
-function settingWarnings(io: Io): string[] {
-  return cliSettings(io).misnamed.map(
-    ({ name, suggestion }) =>
-      `.env sets ${name}, which is not an automesh setting (ignored): did you mean ${suggestion}?`,
   );
 }
 
@@ -193,26 +174,11 @@ async function run(args: string[], io: Io): Promise<number> {
   }
   const workflow = workflowMode ? readWorkflowFile(resolve(io.cwd, first), first, values.id) : null;
 
-  const config = meshConfig(io);
-  let loaded: LoadedAgents;
-  try {
-    loaded = await loadAgents(values.agents ?? defaultAgentsFile(io), io.cwd);
-  } catch (err) {
-    if (isAutomeshError(err, 'agents-file')) throw new CliError(err.message);
-    throw err;
-  }
-  for (const warning of [...settingWarnings(io), ...loaded.warnings])
-    eprintln(io, `${paint(io, 'yellow', 'warning:')} ${warning}`);
-
+  const agentsFile =
+    values.agents
+    ?? defaultAgentsFile(io, 'run', 'e.g. automesh run --agents ./src/agents.ts --agent calculator "Calculate 2**10"');
   // No telemetry: a one-shot run has no metrics to serve, and a METRICS_PORT in .env is a node's.
-  const mesh = new Mesh({ mode: 'autonomous', config, telemetry: false });
-  for (const entry of loaded.agents) {
-    try {
-      mesh.add(entry.agent, entry.options);
-    } catch (err) {
-      throw new CliError(`${loaded.file}: ${entry.source}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+  const { mesh, loaded } = await meshOfAgentsFile(io, agentsFile, { telemetry: false });
   const describe = (): string => {
     const caps = [...new Set(mesh.agents.flatMap((a) => [...a.capabilities]))];
     return `roles: ${mesh.agents.map((a) => a.role).join(', ')}; capabilities: ${caps.join(', ') || 'none'}`;
@@ -283,7 +249,10 @@ async function run(args: string[], io: Io): Promise<number> {
     }
 
     const agent = mesh.getAgent(role);
-    if (!agent) throw new Error(`internal: agent ${role} vanished`);
+    if (!agent)
+      throw new CliError(
+        `"${role}" is a CustomAgent: a task for it runs as a workflow step (a workflow file), or over HTTP (automesh serve)`,
+      );
     const task = positionals.join(' ');
     const progress = new Progress(io, { title: 'task', idHeader: 'agent', enabled: !values.json }, [
       { id: role, role, task },

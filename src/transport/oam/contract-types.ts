@@ -67,4 +67,9 @@ export interface AgentContract {
   registeredAt: string;
   /** The node that registered it, when an automesh host did. */
   node: string | null;
+  /**
+   * What automesh serves under the name: `auto` (an AutoAgent: takes `{ task, context? }`, answers with its
+   * envelope), `custom` (a CustomAgent) or `function` (a function agent); null when another host registered it.
+   */
+  kind: 'function' | 'auto' | 'custom' | null;
 }

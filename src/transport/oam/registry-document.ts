@@ -109,6 +109,8 @@ const asSchema = (value: unknown): JsonSchema | null => asObject(value);
  * flags and tags with OAM's defaults; schemas from `skills[0]`), plus automesh's shape and node when present.
  * Throws `invalid_definition` naming the agent when the document lacks a name or description.
  */
+const KINDS = ['function', 'auto', 'custom'] as const;
+
 export function contractOf(value: unknown, name: string): AgentContract {
   const doc = asObject(value);
   if (doc === null || typeof doc.name !== 'string' || typeof doc.description !== 'string') {
@@ -145,6 +147,7 @@ export function contractOf(value: unknown, name: string): AgentContract {
     subject: typeof block.subject === 'string' ? block.subject : subjects.agent(doc.name),
     registeredAt: typeof block.registered_at === 'string' ? block.registered_at : '',
     node: typeof automesh?.node === 'string' ? automesh.node : null,
+    kind: KINDS.find((kind) => kind === automesh?.kind) ?? null,
   };
 }
 
