@@ -329,12 +329,17 @@ describe('distributed mode under faults (real processes, real nats-server)', {
     const bus = await connectNats({ settings: { NATS_URL: nats?.url ?? '' }, connectTimeoutMs: 5_000 });
     const storage = await openBusStorage({ bus, results: new MemoryResultStore(), onClose: () => bus.close() });
     try {
-      const entry = await storage.registry.get(functionId ?? '');
-      assert.ok(entry, 'the function is in the shared registry');
       // At least once: a step whose heartbeats were late under load may also run on a second node, and that run
-      // counts too. Every run the nodes made is counted, none lost.
+      // counts too. Every run the nodes made is counted, none lost. A node counts a run in the registry beside
+      // sending its result, so the last counts may land just after the workflow has its results: wait for them.
       const runs = nodes.reduce((sum, node) => sum + results.reduce((n, r) => n + node.started(r.stepId), 0), 0);
       assert.ok(runs >= count, `${runs} runs`);
+      const counted = async () => (await storage.registry.get(functionId ?? ''))?.successCount ?? 0;
+      const deadline = Date.now() + 10_000;
+      while ((await counted()) < runs && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // a count beyond the runs would show up here
+      const entry = await storage.registry.get(functionId ?? '');
+      assert.ok(entry, 'the function is in the shared registry');
       assert.equal(entry.successCount, runs, 'every execution counted, none lost');
       assert.equal(entry.failureCount, 0);
     } finally {

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NATS_SECRET_SETTINGS } from '../src/config/nats-settings.js';
+import { SERVE_SECRET_SETTINGS } from '../src/config/serve-settings.js';
 import {
   loadSettings,
   maskSecret,
@@ -83,6 +84,8 @@ test("the settings schema, its aliases and the secret list come from each provid
   }
   // The mesh transport's secrets are declared in src/config/nats-settings.ts.
   for (const name of NATS_SECRET_SETTINGS) declaredSecrets.add(name);
+  // The HTTP service's access token is declared in src/config/serve-settings.ts.
+  for (const name of SERVE_SECRET_SETTINGS) declaredSecrets.add(name);
   assert.deepEqual(
     [...SECRET_SETTINGS].sort(),
     [...declaredSecrets].sort(),
