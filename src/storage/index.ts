@@ -40,6 +40,7 @@ export type {
   StoredResult,
   WorkflowHeader,
   WorkflowLease,
+  WorkflowListing,
   WorkflowSnapshot,
   WorkflowStatus,
   WorkflowStore,
