@@ -28,6 +28,7 @@ export type {
   DamagedResult,
   DamagedWorkflowRecord,
   LeaseOwner,
+  PlannedStepLine,
   RegistryEntry,
   RegistryStore,
   ResultFilter,

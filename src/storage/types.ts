@@ -133,12 +133,24 @@ export interface WorkflowLease {
 export type WorkflowStatus = 'running' | 'finished' | 'failed' | 'cancelled';
 export type StepStatus = 'pending' | 'running' | 'success' | 'failure' | 'skipped';
 
+/** One line of {@link WorkflowHeader.plan}. */
+export interface PlannedStepLine {
+  stepId: string;
+  role: string;
+  dependsOn: string[];
+}
+
 /** The small part of a workflow's state: written when the run starts and ends, never per step. */
 export interface WorkflowHeader {
   workflowId: string;
   status: WorkflowStatus;
   /** Step ids in step order. */
   stepIds: string[];
+  /**
+   * Each step's role and the steps it waits for, in step order, as the run planned them: the workflow's graph,
+   * known before any step started (the dashboard draws it). Absent on headers written before it was recorded.
+   */
+  plan?: PlannedStepLine[];
   startedAt: string;
   updatedAt: string;
 }
