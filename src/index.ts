@@ -91,6 +91,7 @@ export type {
   StoredResult,
   WorkflowHeader,
   WorkflowLease,
+  WorkflowListing,
   WorkflowSnapshot,
   WorkflowStore,
 } from './storage/index.js';
@@ -102,6 +103,15 @@ export {
   StorageError,
   WorkflowLockedError,
 } from './storage/index.js';
+export type {
+  Studio,
+  StudioAgent,
+  StudioOptions,
+  StudioServer,
+  StudioServerOptions,
+  StudioSource,
+} from './studio/index.js';
+export { createStudio, serveStudio } from './studio/index.js';
 export type {
   Bus,
   BusErrorCode,
