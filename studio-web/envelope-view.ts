@@ -9,7 +9,7 @@ function AttemptView({ attempt, n }: { attempt: Attempt; n: number }) {
     <div class="attempt-head">
       <b>attempt ${n}</b> <span class=${attempt.error ? 'bad' : 'good'}>${outcome}</span>
       <span class="dim"> · ${attempt.provider ?? 'registry'} ${attempt.model ?? ''} · ${attempt.tokens.total} tokens ·
-      ${attempt.durationMs} ms</span>
+      ${Math.round(attempt.durationMs)} ms</span>
     </div>
     ${
       attempt.reply !== null
