@@ -95,6 +95,7 @@ export type {
   StoredResult,
   WorkflowHeader,
   WorkflowLease,
+  WorkflowListing,
   WorkflowSnapshot,
   WorkflowStore,
 } from './storage/index.js';
@@ -110,6 +111,15 @@ export { MeshMetrics } from './telemetry/metrics.js';
 export { type MetricsServer, metricsRequestHandler, startMetricsServer } from './telemetry/metrics-server.js';
 export { TRACER_NAME } from './telemetry/spans.js';
 export { TRACEPARENT, TRACESTATE } from './telemetry/trace-headers.js';
+export type {
+  Studio,
+  StudioAgent,
+  StudioOptions,
+  StudioServer,
+  StudioServerOptions,
+  StudioSource,
+} from './studio/index.js';
+export { createStudio, serveStudio } from './studio/index.js';
 export type {
   Bus,
   BusErrorCode,

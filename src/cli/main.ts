@@ -63,6 +63,11 @@ export const VERBS: readonly Verb[] = [
     load: async () => (await import('./commands/stats.js')).statsCommand,
   },
   {
+    name: 'studio',
+    summary: 'a web dashboard: workflows live, envelopes, the registry, cost and repairs (--log-dir or --nats)',
+    load: async () => (await import('./commands/studio.js')).studioCommand,
+  },
+  {
     name: 'mesh',
     summary: 'mesh up: a local NATS server for agents in several processes (development)',
     load: async () => (await import('./commands/mesh.js')).meshCommand,

@@ -246,6 +246,7 @@ class WorkflowRun {
       workflowId: this.workflowId,
       status: 'running',
       stepIds: this.plan.steps.map((s) => s.id),
+      plan: this.plan.steps.map((s) => ({ stepId: s.id, role: s.role, dependsOn: [...s.dependsOn] })),
       startedAt: now(),
       updatedAt: now(),
     };

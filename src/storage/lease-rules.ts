@@ -4,13 +4,14 @@
  */
 import { StorageError, WorkflowLockedError } from './errors.js';
 import { assertSafeName } from './names.js';
-import { decodeHeader, decodeStep, reasonOf } from './records.js';
+import { assertLimit, compareTimesDesc, decodeHeader, decodeStep, reasonOf } from './records.js';
 import type {
   DamagedWorkflowRecord,
   LeaseOwner,
   StepRecord,
   WorkflowHeader,
   WorkflowLease,
+  WorkflowListing,
   WorkflowSnapshot,
 } from './types.js';
 
@@ -131,4 +132,27 @@ export function snapshotOf(
   }
   steps.sort((a, b) => a.index - b.index || (a.stepId < b.stepId ? -1 : 1));
   return { header, steps, damaged };
+}
+
+/**
+ * A listing from stored header texts (workflow id, text): decoded, newest `startedAt` first, at most `limit`. A text
+ * that does not decode is reported in `damaged` and left out.
+ */
+export function listingOf(
+  location: string,
+  headerTexts: Iterable<[string, string]>,
+  limit: number | undefined,
+): WorkflowListing {
+  assertLimit('list workflows', limit);
+  const headers: WorkflowHeader[] = [];
+  const damaged: DamagedWorkflowRecord[] = [];
+  for (const [workflowId, text] of headerTexts) {
+    try {
+      headers.push(decodeHeader(text, workflowId, location));
+    } catch (error) {
+      damaged.push({ kind: 'header', id: workflowId, reason: reasonOf(error) });
+    }
+  }
+  headers.sort((a, b) => compareTimesDesc(a.startedAt, b.startedAt) || (a.workflowId < b.workflowId ? -1 : 1));
+  return { headers: limit === undefined ? headers : headers.slice(0, limit), damaged };
 }

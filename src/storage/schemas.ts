@@ -59,6 +59,7 @@ export const workflowHeaderSchema = z.looseObject({
   workflowId: z.string().min(1),
   status: z.enum(['running', 'finished', 'failed', 'cancelled']),
   stepIds: z.array(z.string()),
+  plan: z.array(z.object({ stepId: z.string(), role: z.string(), dependsOn: z.array(z.string()) })).optional(),
   startedAt: isoTime,
   updatedAt: isoTime,
 });

@@ -133,12 +133,24 @@ export interface WorkflowLease {
 export type WorkflowStatus = 'running' | 'finished' | 'failed' | 'cancelled';
 export type StepStatus = 'pending' | 'running' | 'success' | 'failure' | 'skipped';
 
+/** One line of {@link WorkflowHeader.plan}. */
+export interface PlannedStepLine {
+  stepId: string;
+  role: string;
+  dependsOn: string[];
+}
+
 /** The small part of a workflow's state: written when the run starts and ends, never per step. */
 export interface WorkflowHeader {
   workflowId: string;
   status: WorkflowStatus;
   /** Step ids in step order. */
   stepIds: string[];
+  /**
+   * Each step's role and the steps it waits for, in step order, as the run planned them: the workflow's graph,
+   * known before any step started (the dashboard draws it). Absent on headers written before it was recorded.
+   */
+  plan?: PlannedStepLine[];
   startedAt: string;
   updatedAt: string;
 }
@@ -173,6 +185,12 @@ export interface WorkflowSnapshot {
   damaged: DamagedWorkflowRecord[];
 }
 
+/** What {@link WorkflowStore.list} read: headers newest `startedAt` first, and the headers that could not be read. */
+export interface WorkflowListing {
+  headers: WorkflowHeader[];
+  damaged: DamagedWorkflowRecord[];
+}
+
 /**
  * Workflow state, per step, with an owner. A run first {@link claim}s the workflow id, renews the lease while it
  * runs and releases it at the end; every write is fenced by the lease's generation.
@@ -190,6 +208,11 @@ export interface WorkflowStore {
   release(lease: WorkflowLease): Promise<void>;
   /** The current lease, expired or not; null when none was ever taken or it was released. */
   holder(workflowId: string): Promise<WorkflowLease | null>;
+  /**
+   * The headers of the stored workflows, newest `startedAt` first, at most `limit` (for dashboards: it reads every
+   * header, not for the hot path). A header that cannot be read is reported in `damaged`, not thrown.
+   */
+  list(options?: { limit?: number }): Promise<WorkflowListing>;
   /** Everything stored for the workflow; null when nothing is. */
   load(workflowId: string): Promise<WorkflowSnapshot | null>;
   /** Writes the header; `conflict` when `lease` is not the current one. */

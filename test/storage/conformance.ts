@@ -685,6 +685,43 @@ export function runStorageConformance(backend: string, harness: StorageHarness):
     );
 
     test(
+      'list: headers newest first, at most limit; a damaged header is reported and the others listed',
+      withStorage(async (storage) => {
+        const { workflows } = storage;
+        assert.deepEqual(await workflows.list(), { headers: [], damaged: [] });
+        const ids = ['wf.old', 'wf-new', 'wf-mid'];
+        const starts = ['2026-01-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z'];
+        for (const [i, id] of ids.entries()) {
+          const lease = await workflows.claim(id, owner('run-a'), 60_000);
+          await workflows.saveHeader(lease, header(id, { startedAt: starts[i] as string }));
+        }
+        const stepOnly = await workflows.claim('steps-only', owner('run-a'), 60_000);
+        await workflows.saveStep(stepOnly, step('fetch', 0));
+        const all = await workflows.list();
+        assert.deepEqual(
+          all.headers.map((h) => h.workflowId),
+          ['wf-new', 'wf-mid', 'wf.old'],
+        );
+        assert.deepEqual(all.headers[0], header('wf-new', { startedAt: starts[1] as string }));
+        assert.deepEqual(
+          (await workflows.list({ limit: 1 })).headers.map((h) => h.workflowId),
+          ['wf-new'],
+        );
+        await harness.damage.header(storage, 'wf-mid', '{"not": "a header"');
+        const damaged = await workflows.list();
+        assert.deepEqual(
+          damaged.headers.map((h) => h.workflowId),
+          ['wf-new', 'wf.old'],
+        );
+        assert.deepEqual(
+          damaged.damaged.map((d) => [d.kind, d.id]),
+          [['header', 'wf-mid']],
+        );
+        await assert.rejects(workflows.list({ limit: -1 }), /limit must be a whole number/);
+      }),
+    );
+
+    test(
       'unsafe workflow and step ids are refused with invalid-name',
       withStorage(async ({ workflows }) => {
         const lease = await workflows.claim('wf', owner('run-a'), 60_000);

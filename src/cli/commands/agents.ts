@@ -41,7 +41,7 @@ function shapeOfFlags(entry: CatalogEntry): AgentShape | null {
 }
 
 /** Each catalog entry with the shape and node its contract records (a contract that cannot be read: from its flags). */
-async function listAgents(mesh: Mesh, filter: { channel?: string; tags?: string[] }): Promise<ListedAgent[]> {
+export async function listAgents(mesh: Mesh, filter: { channel?: string; tags?: string[] }): Promise<ListedAgent[]> {
   const entries = await mesh.catalog(filter);
   const contracts = await Promise.allSettled(entries.map((entry) => mesh.contract(entry.name)));
   return entries.map((entry, i) => {

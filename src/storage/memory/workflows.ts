@@ -5,6 +5,7 @@ import {
   claimedLease,
   isCurrent,
   type LeaseRow,
+  listingOf,
   renewedLease,
   snapshotOf,
 } from '../lease-rules.js';
@@ -15,6 +16,7 @@ import type {
   StepRecord,
   WorkflowHeader,
   WorkflowLease,
+  WorkflowListing,
   WorkflowSnapshot,
   WorkflowStore,
 } from '../types.js';
@@ -65,6 +67,12 @@ export class MemoryWorkflowStore implements WorkflowStore {
   async holder(workflowId: string): Promise<WorkflowLease | null> {
     const lease = this.row(workflowId).lease;
     return lease && !lease.released ? { ...lease.lease, owner: { ...lease.lease.owner } } : null;
+  }
+
+  async list(options: { limit?: number } = {}): Promise<WorkflowListing> {
+    const texts: Array<[string, string]> = [];
+    for (const [workflowId, row] of this.rows) if (row.header !== null) texts.push([workflowId, row.header]);
+    return listingOf('memory', texts, options.limit);
   }
 
   async load(workflowId: string): Promise<WorkflowSnapshot | null> {

@@ -86,6 +86,12 @@ export function parseRegistryKey(key: string): RegistryKey {
   return { kind: 'other' };
 }
 
+/** The workflow id of a header key (`wf.<wf>.header`); null for any other key. */
+export function parseWorkflowHeaderKey(key: string): string | null {
+  const tokens = key.split('.');
+  return tokens.length === 3 && tokens[0] === 'wf' && tokens[2] === 'header' ? fromKeyToken(tokens[1] as string) : null;
+}
+
 /** What a key under {@link workflowPrefix} is: the header, a step, or something else (parts). */
 export function parseWorkflowKey(
   key: string,

@@ -25,6 +25,7 @@ import {
   claimedLease,
   isCurrent,
   type LeaseRow,
+  listingOf,
   renewedLease,
   snapshotOf,
 } from '../lease-rules.js';
@@ -36,11 +37,20 @@ import type {
   StepRecord,
   WorkflowHeader,
   WorkflowLease,
+  WorkflowListing,
   WorkflowSnapshot,
   WorkflowStore,
 } from '../types.js';
 import { isCasRefusal, kvCall } from './failures.js';
-import { headerKey, leaseKey, parseWorkflowKey, stepIndexKey, stepKey, workflowPrefix } from './keys.js';
+import {
+  headerKey,
+  leaseKey,
+  parseWorkflowHeaderKey,
+  parseWorkflowKey,
+  stepIndexKey,
+  stepKey,
+  workflowPrefix,
+} from './keys.js';
 import { leaseRowOf, leaseRowText } from './lease-row.js';
 import { backoff, CAS_TRIES } from './retry.js';
 import { addToStepIndex, readStepIndex } from './step-index.js';
@@ -119,6 +129,26 @@ export class BusWorkflowStore implements WorkflowStore {
     const read = await this.readLease(workflowId);
     if (read.damage) throw read.damage;
     return read.row && !read.row.released ? read.row.lease : null;
+  }
+
+  async list(options: { limit?: number } = {}): Promise<WorkflowListing> {
+    const keys = await kvCall('list workflows', this.where(), () => this.bucket().keys('wf.'));
+    const ids = keys.map(parseWorkflowHeaderKey).filter((id): id is string => id !== null);
+    const reads = await readAll(ids, (workflowId) => this.texts.read(headerKey(workflowId)));
+    const texts: Array<[string, string]> = [];
+    const unreadable: DamagedWorkflowRecord[] = [];
+    ids.forEach((workflowId, i) => {
+      const read = reads[i];
+      if (!read) return; // removed while listing
+      if (read.problem === undefined) texts.push([workflowId, read.text]);
+      else {
+        const where = this.where(headerKey(workflowId));
+        const error = damagedError(`The header of workflow ${workflowId}`, where, read.problem, ADVICE.header);
+        unreadable.push({ kind: 'header', id: workflowId, reason: error.message });
+      }
+    });
+    const listing = listingOf(this.where(), texts, options.limit);
+    return { headers: listing.headers, damaged: [...unreadable, ...listing.damaged] };
   }
 
   async load(workflowId: string): Promise<WorkflowSnapshot | null> {

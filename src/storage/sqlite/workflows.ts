@@ -8,6 +8,7 @@ import {
   claimedLease,
   isCurrent,
   type LeaseRow,
+  listingOf,
   renewedLease,
   snapshotOf,
 } from '../lease-rules.js';
@@ -18,6 +19,7 @@ import type {
   StepRecord,
   WorkflowHeader,
   WorkflowLease,
+  WorkflowListing,
   WorkflowSnapshot,
   WorkflowStore,
 } from '../types.js';
@@ -88,6 +90,17 @@ export class SqliteWorkflowStore implements WorkflowStore {
     assertSafeName('workflow id', workflowId);
     const row = this.database.run(`read the lease of workflow ${workflowId}`, () => this.lease(workflowId));
     return row && !row.released ? row.lease : null;
+  }
+
+  async list(options: { limit?: number } = {}): Promise<WorkflowListing> {
+    const rows = this.database.run('list workflows', () =>
+      this.database.statement('SELECT workflow_id, body FROM workflow_headers').all(),
+    ) as Array<{ workflow_id: string; body: string }>;
+    return listingOf(
+      this.database.file,
+      rows.map((r) => [r.workflow_id, r.body] as [string, string]),
+      options.limit,
+    );
   }
 
   async load(workflowId: string): Promise<WorkflowSnapshot | null> {

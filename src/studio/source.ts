@@ -1,0 +1,24 @@
+/** What the dashboard reads: a storage backend, and where the agents come from. */
+import type { Storage } from '../storage/types.js';
+
+/** One agent as the dashboard lists it. */
+export interface StudioAgent {
+  name: string;
+  /** The node (process) that serves it; null when only the result log names it. */
+  node: string | null;
+  shape: string | null;
+  description: string;
+  tags: string[];
+}
+
+export interface StudioSource {
+  /** Results, the code registry and workflow state. The dashboard only reads them. */
+  storage: Storage;
+  /**
+   * The agents on the mesh (the live catalog, with each agent's node). Absent on a log directory alone: the dashboard
+   * then lists the roles the result log names, with no node.
+   */
+  agents?: () => Promise<StudioAgent[]>;
+  /** Where the data lives, shown in the page's header (never a credential). */
+  location: string;
+}
