@@ -107,10 +107,6 @@ export {
   StorageError,
   WorkflowLockedError,
 } from './storage/index.js';
-export { MeshMetrics } from './telemetry/metrics.js';
-export { type MetricsServer, metricsRequestHandler, startMetricsServer } from './telemetry/metrics-server.js';
-export { TRACER_NAME } from './telemetry/spans.js';
-export { TRACEPARENT, TRACESTATE } from './telemetry/trace-headers.js';
 export type {
   Studio,
   StudioAgent,
@@ -120,6 +116,10 @@ export type {
   StudioSource,
 } from './studio/index.js';
 export { createStudio, serveStudio } from './studio/index.js';
+export { MeshMetrics } from './telemetry/metrics.js';
+export { type MetricsServer, metricsRequestHandler, startMetricsServer } from './telemetry/metrics-server.js';
+export { TRACER_NAME } from './telemetry/spans.js';
+export { TRACEPARENT, TRACESTATE } from './telemetry/trace-headers.js';
 export type {
   Bus,
   BusErrorCode,

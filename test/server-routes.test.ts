@@ -371,6 +371,30 @@ describe('workflows', () => {
   });
 });
 
+test('the studio is served under /studio/: its page, and a workflow run through the service in its API', async () => {
+  const run = await call('POST', '/workflows', {
+    id: 'studio-seen',
+    steps: [{ id: 'fact', agent: 'calculator', task: 'Calculate the factorial of 10' }],
+    wait: true,
+  });
+  assert.equal(run.body.status, 'finished', JSON.stringify(run.body));
+  const page = await fetch(`${server.url}/studio/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await page.text(), /<script/);
+  const bare = await fetch(`${server.url}/studio`, { redirect: 'manual' });
+  assert.equal(bare.status, 308);
+  assert.equal(bare.headers.get('location'), '/studio/');
+  const graph = await fetch(`${server.url}/studio/api/workflows/studio-seen`);
+  const text = await graph.text();
+  assert.equal(graph.status, 200, text);
+  assert.ok(!text.includes(API_KEY));
+  assert.match(text, /"fact"/);
+  assert.match(text, /"calculator"/);
+  const listed = await (await fetch(`${server.url}/studio/api/workflows`)).text();
+  assert.match(listed, /studio-seen/);
+});
+
 test('GET /health: node, transport, connection, peers and the last errors, with no secret in them', async () => {
   const { status, body } = await call('GET', '/health');
   assert.equal(status, 200);

@@ -7,8 +7,8 @@ import type { Settings } from '../config/settings.js';
 import { Mesh } from '../mesh/mesh.js';
 import { createMemoryStorage, databasePath, openBusStorage, openSqliteStorage } from '../storage/index.js';
 import type { StudioSource } from '../studio/index.js';
+import { agentsOfMesh } from '../studio/source.js';
 import type { Bus } from '../transport/bus.js';
-import { listAgents } from './commands/agents.js';
 import { cliErrorOf } from './mesh-client.js';
 
 export interface OpenedSource {
@@ -60,14 +60,7 @@ export async function meshSource(settings: Settings, url: string, logDir: string
       source: {
         storage,
         location: `${storage.location}; results from ${local.location}`,
-        agents: async () =>
-          (await listAgents(mesh, {})).map((a) => ({
-            name: a.name,
-            node: a.node,
-            shape: a.shape,
-            description: a.description,
-            tags: a.tags,
-          })),
+        agents: () => agentsOfMesh(mesh),
       },
       close: async () => {
         await storage.close();

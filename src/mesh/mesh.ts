@@ -141,6 +141,7 @@ export class Mesh extends MeshEventEmitter {
   private readonly byRole = new Map<string, AutoAgent>();
   private runtime: AgentRuntime | null = null;
   private workflows: WorkflowStore | null = null;
+  private openStorage: Storage | null = null;
   /** Storage the mesh opened itself (closed by stop()); null when it was given one. */
   private ownStorage: Pick<Storage, 'close'> | null = null;
   private storageLocation = '';
@@ -202,6 +203,15 @@ export class Mesh extends MeshEventEmitter {
   }
 
   /** Where this node serves its metrics (`METRICS_PORT`), or null. */
+  /**
+   * The storage the running mesh reads and writes (results, code registry, workflow state): for readers such as
+   * the studio. Only while started.
+   */
+  get storage(): Storage {
+    if (!this.openStorage) throw new Error('mesh.storage is there once mesh.start() has resolved (and until stop).');
+    return this.openStorage;
+  }
+
   get metricsUrl(): string | null {
     return this.metricsServer?.url ?? null;
   }
@@ -511,6 +521,7 @@ export class Mesh extends MeshEventEmitter {
     }
     this.stopController = new AbortController();
     this.workflows = storage.workflows;
+    this.openStorage = storage;
     this.ownStorage = own;
     this.storageLocation =
       own && this.options.mode !== 'distributed'
@@ -561,6 +572,7 @@ export class Mesh extends MeshEventEmitter {
       this.network = null;
       this.runtime = null;
       this.workflows = null;
+      this.openStorage = null;
       for (const agent of this.byRole.values()) agent.attach(null);
       for (const agent of this.customAgents.values()) agent.attach(null);
       this.ownStorage = null;
@@ -857,6 +869,7 @@ export class Mesh extends MeshEventEmitter {
     );
     this.runtime = null;
     this.workflows = null;
+    this.openStorage = null;
     for (const agent of this.byRole.values()) agent.attach(null);
     const teardownFailures = await teardowns;
     for (const agent of this.customAgents.values()) agent.attach(null);

@@ -11,6 +11,7 @@ import type { Mesh } from '../mesh/mesh.js';
 import { exposureProblem } from './auth.js';
 import { sendWebResponse, toWebRequest } from './node-http.js';
 import { createMeshHandler, type MeshHandler, type MeshHandlerOptions } from './routes.js';
+import { mountStudio } from './studio-mount.js';
 
 export interface ListenOptions {
   /** The address to listen on (default 127.0.0.1: this machine only); another needs a token. */
@@ -21,7 +22,10 @@ export interface ListenOptions {
   token?: string;
 }
 
-export interface ServeOptions extends ListenOptions, Omit<MeshHandlerOptions, 'token' | 'basePath'> {}
+export interface ServeOptions extends ListenOptions, Omit<MeshHandlerOptions, 'token' | 'basePath'> {
+  /** The web dashboard under /studio/ (default true). */
+  studio?: boolean;
+}
 
 export interface MeshServer {
   /** Where it listens, e.g. http://127.0.0.1:8000. */
@@ -135,17 +139,23 @@ export function nodeListener(handler: MeshHandler): RequestListener {
 
 /** Serves `mesh` over HTTP: starts it, listens (127.0.0.1:8000 by default), and stops both on `close()`. */
 export async function serveMesh(mesh: Mesh, options: ServeOptions = {}): Promise<MeshServer> {
-  const { host, port, token, ...handlerOptions } = options;
+  const { host, port, token, studio: withStudio = true, ...handlerOptions } = options;
   const handler = createMeshHandler(mesh, { ...handlerOptions, ...(token !== undefined ? { token } : {}) });
+  const studio = withStudio ? mountStudio(mesh, token) : null;
+  const close = (): void => {
+    studio?.close();
+    handler.close();
+  };
   try {
-    return await listenWithMesh(mesh, nodeListener(handler), {
+    const listener = nodeListener(handler);
+    return await listenWithMesh(mesh, studio ? studio.wrap(listener) : listener, {
       ...(host !== undefined ? { host } : {}),
       ...(port !== undefined ? { port } : {}),
       ...(token !== undefined ? { token } : {}),
-      onClose: () => handler.close(),
+      onClose: close,
     });
   } catch (err) {
-    handler.close();
+    close();
     throw err;
   }
 }

@@ -1,4 +1,6 @@
 /** What the dashboard reads: a storage backend, and where the agents come from. */
+import { listAgents } from '../mesh/agent-listing.js';
+import type { Mesh } from '../mesh/mesh.js';
 import type { Storage } from '../storage/types.js';
 
 /** One agent as the dashboard lists it. */
@@ -21,4 +23,15 @@ export interface StudioSource {
   agents?: () => Promise<StudioAgent[]>;
   /** Where the data lives, shown in the page's header (never a credential). */
   location: string;
+}
+
+/** The agents of a running mesh as the dashboard lists them: its live catalog, each with its node. */
+export async function agentsOfMesh(mesh: Mesh): Promise<StudioAgent[]> {
+  return (await listAgents(mesh, {})).map((a) => ({
+    name: a.name,
+    node: a.node,
+    shape: a.shape,
+    description: a.description,
+    tags: a.tags,
+  }));
 }

@@ -1,7 +1,6 @@
 /** `automesh agents`: the mesh's catalog, with each agent's shape and the node that serves it. */
 
-import type { Mesh } from '../../mesh/mesh.js';
-import type { AgentShape, CatalogEntry } from '../../transport/oam/contract-types.js';
+import { type ListedAgent, listAgents } from '../../mesh/agent-listing.js';
 import { parseVerbArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { eprintln, type Io, printJson, println, table } from '../io.js';
@@ -28,28 +27,6 @@ const OPTIONS = {
   tag: { type: 'string', multiple: true },
   json: { type: 'boolean', default: false },
 } as const;
-
-export interface ListedAgent extends CatalogEntry {
-  shape: AgentShape | null;
-  node: string | null;
-}
-
-/** The shape a catalog entry's flags imply, for an agent whose contract cannot be read. */
-function shapeOfFlags(entry: CatalogEntry): AgentShape | null {
-  if (entry.streaming) return 'streamer';
-  return entry.invocable ? 'responder' : null;
-}
-
-/** Each catalog entry with the shape and node its contract records (a contract that cannot be read: from its flags). */
-export async function listAgents(mesh: Mesh, filter: { channel?: string; tags?: string[] }): Promise<ListedAgent[]> {
-  const entries = await mesh.catalog(filter);
-  const contracts = await Promise.allSettled(entries.map((entry) => mesh.contract(entry.name)));
-  return entries.map((entry, i) => {
-    const found = contracts[i];
-    const contract = found?.status === 'fulfilled' ? found.value : null;
-    return { ...entry, shape: contract?.shape ?? shapeOfFlags(entry), node: contract?.node ?? null };
-  });
-}
 
 function printAgents(io: Io, agents: ListedAgent[], where: string): void {
   if (agents.length === 0) {
