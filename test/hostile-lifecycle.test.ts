@@ -22,8 +22,11 @@ const RUNS = 10;
 const tools = { host: { echo: async (text: string) => text } };
 const FLOOD_ONCE = 'await Promise.all(Array.from({ length: 200 }, () => host.echo("y".repeat(80000)))); result = 1';
 const FLOOD_FOREVER = 'for (;;) await Promise.all(Array.from({ length: 200 }, () => host.echo("y".repeat(80000))))';
-/** Replies do not cross the tool-byte cap in the variants stopped by the clock or the caller. */
-const UNCAPPED = { maxToolBytes: 1 << 30 };
+/**
+ * Neither the tool-byte cap nor the tool-call cap ends the variants stopped by the clock or the caller: on an idle
+ * machine the first 200 replies come back well within 300 ms, and the next call would cross the call cap first.
+ */
+const UNCAPPED = { maxToolBytes: 1 << 30, maxToolCalls: 1_000_000 };
 
 interface Variant {
   code: string;

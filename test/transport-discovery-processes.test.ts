@@ -271,13 +271,34 @@ test('after a broker restart that lost its store, a provider registers its agent
           'proc.back back in the catalog',
           15_000,
         );
-        const registry = await Registry.open(fresh);
-        assert.equal((await registry.contract('proc.back')).name, 'proc.back');
-        const instances = await fresh.kv(BUCKET.instances, { history: 1 });
-        assert.equal(
-          decoder.decode((await instances.get(provider.instanceId))?.value ?? new Uint8Array()),
-          '{"agents": ["proc.back"]}',
+        // The provider makes the registry and instance buckets again as it re-registers: until it has, reading
+        // them may fail (a JetStream API request that times out while a stream is being made), as above.
+        const contractName = async (): Promise<string> =>
+          (await (await Registry.open(fresh)).contract('proc.back')).name;
+        await waitFor(
+          () =>
+            contractName().then(
+              (name) => name === 'proc.back',
+              () => false,
+            ),
+          "proc.back's contract in the registry again",
+          15_000,
         );
+        assert.equal(await contractName(), 'proc.back');
+        const instance = async (): Promise<string> => {
+          const instances = await fresh.kv(BUCKET.instances, { history: 1 });
+          return decoder.decode((await instances.get(provider.instanceId))?.value ?? new Uint8Array());
+        };
+        await waitFor(
+          () =>
+            instance().then(
+              (text) => text === '{"agents": ["proc.back"]}',
+              () => false,
+            ),
+          "the provider's instance record again",
+          15_000,
+        );
+        assert.equal(await instance(), '{"agents": ["proc.back"]}');
         await waitFor(
           () => observer.catalog.lookup('proc.back') !== undefined,
           "the observer's cache to show it again",

@@ -480,7 +480,17 @@ export class Host {
     this.halt();
     await this.#recovery;
     while (this.#beating) await new Promise((resolve) => setTimeout(resolve, 5));
-    await this.#hosts.delete(this.instanceId);
+    try {
+      await this.#hosts.delete(this.instanceId);
+    } catch (error) {
+      // The heartbeat record is only a hint: left behind, it goes stale and the others sweep it. A stop goes on to
+      // take its agents off the mesh (the hosts bucket can be missing after a broker lost its store, until a
+      // provider makes it again).
+      this.#warn(
+        `Could not delete this instance's heartbeat record (${error instanceof Error ? error.message : String(error)}); `
+          + 'the other hosts will sweep it once it goes stale.',
+      );
+    }
     const gone = await this.#cleanUp(this.instanceId, this.agents, 'graceful_shutdown');
     await this.#bus.flush();
     return gone;
