@@ -1,31 +1,16 @@
-// The shapes the studio's API answers with (see src/studio/data.ts and src/studio/stats.ts).
+// The shapes the studio's API answers with. The studio's own (graph, agents, numbers) come from the server's single
+// definition, src/studio/api-types.ts (types only: nothing of the server reaches the bundle); the rest below are the
+// JSON views of the stored records this page reads (a subset of src/storage/types.ts and src/agent/envelope.ts).
+export type {
+  CostLine,
+  GraphStep,
+  StudioAgent as Agent,
+  StudioStats as Stats,
+  StudioStepStatus as StepStatus,
+  WorkflowGraph,
+} from '../src/studio/api-types.js';
 
-export type StepStatus = 'pending' | 'running' | 'success' | 'failure' | 'skipped';
-
-export interface GraphStep {
-  stepId: string;
-  index: number;
-  role: string | null;
-  task: string | null;
-  dependsOn: string[] | null;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  repairs: number | null;
-  costUsd: number | null;
-  tokens: number | null;
-  errorCategory: string | null;
-  cached: boolean;
-}
-
-export interface WorkflowGraph {
-  workflowId: string;
-  status: string;
-  startedAt: string | null;
-  updatedAt: string | null;
-  steps: GraphStep[];
-  damaged: Array<{ kind: string; id: string; reason: string }>;
-}
+import type { StudioStepStatus as StepStatus } from '../src/studio/api-types.js';
 
 export interface WorkflowHeader {
   workflowId: string;
@@ -106,37 +91,4 @@ export interface RegistryLine {
 export interface RegistryEntry extends RegistryLine {
   code: string;
   lastError: string | null;
-}
-
-export interface Agent {
-  name: string;
-  node: string | null;
-  shape: string | null;
-  description: string;
-  tags: string[];
-}
-
-export interface CostLine {
-  tasks: number;
-  succeeded: number;
-  tokens: number;
-  costUsd: number;
-  unpriced: number;
-}
-
-export interface Stats {
-  since: string;
-  bucket: 'hour' | 'day';
-  timeline: Array<CostLine & { start: string; failed: number }>;
-  byAgent: Record<string, CostLine>;
-  byModel: Record<string, CostLine>;
-  repairs: {
-    tasks: number;
-    firstTry: number;
-    cached: number;
-    afterRepairs: Record<string, number>;
-    failed: number;
-    byCategory: Record<string, { attempts: number; repaired: number; finalFailures: number }>;
-  };
-  damaged: number;
 }

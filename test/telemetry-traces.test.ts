@@ -11,7 +11,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { z } from 'zod';
-import { createMemoryStorage, defineAgent, defineTool, Mesh, TRACEPARENT } from '../src/index.js';
+import { CustomAgent, createMemoryStorage, defineAgent, defineTool, Mesh, TRACEPARENT } from '../src/index.js';
 import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import { useLlmSuite } from './helpers/llm-suite.js';
 import { tempDir } from './helpers/temp.js';
@@ -55,6 +55,14 @@ function one(prefix: string): ReadableSpan {
 
 function parentOf(span: ReadableSpan): string | undefined {
   return span.parentSpanContext?.spanId;
+}
+
+/** The span's parent, its parent's parent, and so on up to the root. */
+function ancestorsOf(span: ReadableSpan): ReadableSpan[] {
+  const byId = new Map(exporter.getFinishedSpans().map((s) => [s.spanContext().spanId, s]));
+  const chain: ReadableSpan[] = [];
+  for (let at = byId.get(parentOf(span) ?? ''); at; at = byId.get(parentOf(at) ?? '')) chain.push(at);
+  return chain;
 }
 
 /** Every attribute value of every span, as text. */
@@ -208,6 +216,57 @@ describe('in one process', () => {
     assert.equal(call.spanContext().traceId, execute.spanContext().traceId);
     assert.equal(parentOf(call), execute.spanContext().spanId);
     assert.equal(parentOf(one('mesh.serve double')), call.spanContext().spanId);
+  });
+
+  test('a CustomAgent step has its task span under the step, and its peer calls under the task', async () => {
+    class Lookup extends CustomAgent {
+      static override role = 'lookup';
+      override async onPeerRequest(message: unknown): Promise<unknown> {
+        return { found: (message as { id: number }).id };
+      }
+    }
+    class Desk extends CustomAgent {
+      static override role = 'desk';
+      override async onPeerRequest(message: unknown): Promise<unknown> {
+        const { task } = message as { task: string };
+        if (task === 'fail') throw new Error('the desk is closed');
+        return this.peers.ask('lookup', { id: 7 });
+      }
+    }
+    const mesh = new Mesh({ config: config(), storage: createMemoryStorage() });
+    mesh.add(Lookup);
+    mesh.add(Desk);
+    await mesh.start();
+    try {
+      const result = await mesh.workflow('custom-traced', [
+        { id: 'ask', agent: 'desk', task: 'Find seven' },
+        { id: 'broken', agent: 'desk', task: 'fail' },
+      ]);
+      assert.deepEqual(
+        result.map((r) => r.status),
+        ['success', 'failure'],
+      );
+    } finally {
+      await mesh.stop();
+    }
+    const tasks = named('invoke_agent desk');
+    assert.equal(tasks.length, 2, 'one task span per CustomAgent step');
+    const asked = tasks.find((t) => t.attributes['automesh.step_id'] === 'ask') as ReadableSpan;
+    const broken = tasks.find((t) => t.attributes['automesh.step_id'] === 'broken') as ReadableSpan;
+    // A CustomAgent step is served through the mesh (step → mesh.call → mesh.serve → task), here as on NATS.
+    for (const task of [asked, broken]) {
+      assert.deepEqual(
+        ancestorsOf(task).map((s) => s.name),
+        ['mesh.serve desk', 'mesh.call desk', 'automesh.step', 'automesh.workflow'],
+      );
+    }
+    assert.equal(asked.attributes['gen_ai.agent.name'], 'desk');
+    assert.equal(asked.attributes['automesh.status'], 'success');
+    assert.equal(broken.attributes['automesh.error_category'], 'runtime');
+    const call = named('mesh.call lookup').find((c) => c.spanContext().traceId === asked.spanContext().traceId);
+    assert.ok(call, "the peer call is in the step's trace");
+    assert.equal(parentOf(call), asked.spanContext().spanId, 'the peer call is a child of the task span');
+    assert.doesNotMatch(allAttributeText(), /Find seven/, 'no task text without OTEL_RECORD_CONTENT');
   });
 
   test('telemetry: false records no span at all', async () => {

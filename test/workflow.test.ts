@@ -341,6 +341,12 @@ describe('durable state and resume', () => {
     const saved = await loadWorkflowState(logDir, 'fruit');
     assert.equal(saved?.status, 'failed');
     assert.equal(saved?.steps.apples?.status, 'success');
+    for (const id of ['apples', 'pears']) {
+      const record = saved?.steps[id];
+      assert.ok(record?.startedAt && record.finishedAt, `step ${id} keeps when it started and when it finished`);
+      assert.ok(Date.parse(record.startedAt) <= Date.parse(record.finishedAt), `step ${id} started before it finished`);
+    }
+    assert.equal(saved?.steps.sum?.startedAt, null, 'a skipped step never started');
 
     fixed = true;
     const before = server.requests('vllm').length;

@@ -17,6 +17,8 @@
 import { randomBytes } from 'node:crypto';
 import { findNonJsonData } from '../codegen/json-data.js';
 import { type AgentInfrastructure, notStartedInfrastructure } from '../infra/agent-infra.js';
+import { observeTask } from '../telemetry/task-telemetry.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import { MeshError } from '../transport/oam/mesh-error.js';
 import { agentNameProblem } from '../transport/oam/wire.js';
 import { type Envelope, type EnvelopeErrorCategory, ZERO_TOKENS } from './envelope.js';
@@ -63,6 +65,7 @@ export class CustomAgent {
   readonly agentId: string;
   #peers: Peers | null = null;
   #infra: AgentInfrastructure;
+  #telemetry: Telemetry | undefined;
 
   constructor() {
     const statics = new.target as unknown as CustomAgentClass;
@@ -142,7 +145,16 @@ export class CustomAgent {
    * output (no code, no model). A throw or a non-JSON result is a failure envelope, never a throw; a throw after
    * `signal` aborted is one with category `cancelled`.
    */
-  async executeTask(input: CustomTaskInput): Promise<Envelope> {
+  executeTask(input: CustomTaskInput): Promise<Envelope> {
+    const run = (): Promise<Envelope> => this.#runTask(input);
+    // The same task span and task metrics as an AutoAgent's (GenAI's `invoke_agent`), so a trace and /metrics show
+    // a CustomAgent step like any other; a mesh with telemetry off runs it bare.
+    if (!this.#telemetry) return run();
+    const what = { role: this.role, task: input.task, ...(input.stepId !== undefined ? { stepId: input.stepId } : {}) };
+    return observeTask(what, this.#telemetry, run);
+  }
+
+  async #runTask(input: CustomTaskInput): Promise<Envelope> {
     const started = performance.now();
     const session = input.session
       ? checkedSession(input.session, this.role)
@@ -188,9 +200,10 @@ export class CustomAgent {
   }
 
   /** @internal Connects the agent to a started mesh (or disconnects it with null). */
-  attach(peers: Peers | null, infra?: AgentInfrastructure): void {
+  attach(peers: Peers | null, infra?: AgentInfrastructure, telemetry?: Telemetry): void {
     this.#peers = peers;
     this.#infra = peers && infra ? infra : notStartedInfrastructure(`Agent "${this.role}"`, 'this');
+    this.#telemetry = peers ? telemetry : undefined;
   }
 }
 

@@ -554,7 +554,7 @@ export class Mesh extends MeshEventEmitter {
       agent.attach(this.runtime, network.infra.forAgent(agent.role), peersOf(agent.role));
     }
     for (const agent of this.customAgents.values())
-      agent.attach(peersOf(agent.role), network.infra.forAgent(agent.role));
+      agent.attach(peersOf(agent.role), network.infra.forAgent(agent.role), telemetry);
     this.network = network;
     try {
       await startCustomAgents(this.customAgents.values(), {

@@ -198,6 +198,8 @@ class WorkflowRun {
   private header: WorkflowHeader | null = null;
   /** Each step's last write: its end is written after its start landed. */
   private readonly writes = new Map<string, Promise<void>>();
+  /** When each step began running: its final record keeps it, so a step's record shows how long it ran. */
+  private readonly stepStarts = new Map<string, string>();
   /** Aborted at the first failed save: steps in flight stop, so no model is paid for a result that cannot be kept. */
   private readonly storageStop = new AbortController();
   private readonly stepSignal: AbortSignal;
@@ -423,6 +425,7 @@ class WorkflowRun {
 
   private async runStep(step: PlannedStep): Promise<Envelope> {
     const startedAt = now();
+    this.stepStarts.set(step.id, startedAt);
     void this.write(this.record(step, 'running', null, startedAt));
     const { workflowId } = this;
     this.deps.events.emit('step:started', { workflowId, stepId: step.id, role: step.role, task: step.task });
@@ -486,7 +489,8 @@ class WorkflowRun {
       this.announce(step, this.unsaved(envelope));
       return;
     }
-    void this.write(this.record(step, envelope.status, envelope)).then((saved) => {
+    const record = this.record(step, envelope.status, envelope, this.stepStarts.get(step.id) ?? null);
+    void this.write(record).then((saved) => {
       this.announce(step, saved ? envelope : this.unsaved(envelope));
     });
   }

@@ -4,34 +4,9 @@
  */
 import type { RegistryEntry } from '../registry/types.js';
 import type { StepRecord, WorkflowHeader, WorkflowSnapshot } from '../storage/types.js';
-import type { StudioAgent, StudioSource } from './source.js';
-import { type StudioStats, studioStats } from './stats.js';
-
-/** One node of a workflow's graph: the step's place, role, dependencies and live state. */
-export interface GraphStep {
-  stepId: string;
-  index: number;
-  role: string | null;
-  task: string | null;
-  dependsOn: string[] | null;
-  status: StepRecord['status'];
-  startedAt: string | null;
-  finishedAt: string | null;
-  repairs: number | null;
-  costUsd: number | null;
-  tokens: number | null;
-  errorCategory: string | null;
-  cached: boolean;
-}
-
-export interface WorkflowGraph {
-  workflowId: string;
-  status: WorkflowHeader['status'] | 'unknown';
-  startedAt: string | null;
-  updatedAt: string | null;
-  steps: GraphStep[];
-  damaged: WorkflowSnapshot['damaged'];
-}
+import type { GraphStep, StudioAgent, StudioStats, WorkflowGraph } from './api-types.js';
+import type { StudioSource } from './source.js';
+import { studioStats } from './stats.js';
 
 /** A registry entry without its code (listings); the code comes with {@link registryEntry}. */
 export type RegistryLine = Omit<RegistryEntry, 'code'> & { codeLines: number };

@@ -6,7 +6,7 @@
  * read per open stream per interval; the stream ends once the workflow ended.
  */
 import type { ServerResponse } from 'node:http';
-import type { WorkflowGraph } from './data.js';
+import type { WorkflowGraph } from './api-types.js';
 
 const HEARTBEAT_MS = 15_000;
 

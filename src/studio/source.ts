@@ -2,16 +2,7 @@
 import { listAgents } from '../mesh/agent-listing.js';
 import type { Mesh } from '../mesh/mesh.js';
 import type { Storage } from '../storage/types.js';
-
-/** One agent as the dashboard lists it. */
-export interface StudioAgent {
-  name: string;
-  /** The node (process) that serves it; null when only the result log names it. */
-  node: string | null;
-  shape: string | null;
-  description: string;
-  tags: string[];
-}
+import type { StudioAgent } from './api-types.js';
 
 export interface StudioSource {
   /** Results, the code registry and workflow state. The dashboard only reads them. */

@@ -4,47 +4,7 @@
  * the results of the window; a damaged record is counted, never guessed at.
  */
 import type { ResultScanItem } from '../storage/types.js';
-
-export interface CostLine {
-  tasks: number;
-  succeeded: number;
-  tokens: number;
-  /** Summed over priced results; `unpriced` counts the results whose cost is unknown (never a guess). */
-  costUsd: number;
-  unpriced: number;
-}
-
-export interface TimeBucket extends CostLine {
-  /** ISO time of the bucket's start. */
-  start: string;
-  failed: number;
-}
-
-export interface RepairNumbers {
-  tasks: number;
-  /** Succeeded with the first code: no repair (including code reused from the registry). */
-  firstTry: number;
-  /** Of those, how many reused registry code with no LLM call. */
-  cached: number;
-  /** `afterRepairs[n]`: succeeded after n repairs (n >= 1). */
-  afterRepairs: Record<string, number>;
-  failed: number;
-  /**
-   * Per error category: attempts that failed with it, and how many of the tasks that hit it still succeeded after
-   * repairs (the repair loop fixed it) or ended failed with it.
-   */
-  byCategory: Record<string, { attempts: number; repaired: number; finalFailures: number }>;
-}
-
-export interface StudioStats {
-  since: string;
-  bucket: 'hour' | 'day';
-  timeline: TimeBucket[];
-  byAgent: Record<string, CostLine>;
-  byModel: Record<string, CostLine>;
-  repairs: RepairNumbers;
-  damaged: number;
-}
+import type { CostLine, RepairNumbers, StudioStats, TimeBucket } from './api-types.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

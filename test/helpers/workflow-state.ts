@@ -3,10 +3,10 @@ import { databasePath, openSqliteStorage, type WorkflowLease } from '../../src/s
 
 export interface SavedWorkflow {
   status: string;
-  steps: Record<string, { status: string }>;
+  steps: Record<string, { status: string; startedAt: string | null; finishedAt: string | null }>;
 }
 
-/** The header's status and each step record's status; null when nothing is stored for the workflow. */
+/** The header's status and each step record's status and times; null when nothing is stored for the workflow. */
 export async function loadWorkflowState(logDir: string, workflowId: string): Promise<SavedWorkflow | null> {
   const storage = openSqliteStorage(databasePath(logDir));
   try {
@@ -14,7 +14,9 @@ export async function loadWorkflowState(logDir: string, workflowId: string): Pro
     if (!snapshot?.header) return null;
     return {
       status: snapshot.header.status,
-      steps: Object.fromEntries(snapshot.steps.map((step) => [step.stepId, { status: step.status }])),
+      steps: Object.fromEntries(
+        snapshot.steps.map((s) => [s.stepId, { status: s.status, startedAt: s.startedAt, finishedAt: s.finishedAt }]),
+      ),
     };
   } finally {
     await storage.close();
