@@ -299,6 +299,50 @@ for (const { name, skip, setUp } of meshTransports(config)) {
       }
     });
 
+    test('twenty steps in flight at once on one workflow: no listener-leak warning, every step done', async () => {
+      const warnings: string[] = [];
+      const onWarning = (warning: Error): void => {
+        warnings.push(`${warning.name}: ${warning.message}`);
+      };
+      process.on('warning', onWarning);
+      const quick = await node(
+        (m) =>
+          m.agent(
+            {
+              name: 'quick.double',
+              description: 'Doubles the number in its task after a moment.',
+              input: z.object({ task: z.string() }),
+              output: z.object({ doubled: z.number() }),
+            },
+            async ({ task }) => {
+              await new Promise((r) => setTimeout(r, 100));
+              return { doubled: Number(task) * 2 };
+            },
+          ),
+        { WORKER_CONCURRENCY: 20 },
+      );
+      const orchestrator = await node(() => undefined, { WORKER_CONCURRENCY: 20 });
+      try {
+        const steps = Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, agent: 'quick.double', task: String(i) }));
+        const results = await orchestrator.mesh.workflow('wide', steps);
+        assert.deepEqual(
+          results.map((r) => (r.output as { doubled: number } | null)?.doubled),
+          steps.map((_, i) => i * 2),
+        );
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(
+          warnings.filter((w) => w.includes('MaxListeners')),
+          [],
+          'a workflow signal followed by many steps warns of no leak',
+        );
+      } finally {
+        process.off('warning', onWarning);
+        await orchestrator.mesh.stop();
+        await quick.mesh.stop();
+        await transport.close();
+      }
+    });
+
     test("a function agent is a step: it gets the step's task and its dependencies' envelopes, its answer is the output", async () => {
       server.respond('vllm', () => reply("const result: string = 'facts';"));
       const researchers = await node((m) => m.add(Researcher));

@@ -3,6 +3,7 @@
  * the bus closing settles it, and everything it set up is released exactly once.
  */
 
+import { watchAbort } from '../core/abort.js';
 import type { BusMessage, RequestOptions } from './bus.js';
 import type { BusError } from './bus-errors.js';
 import { requestCancelled, requestTimeout } from './failures.js';
@@ -33,11 +34,12 @@ export function raceRequest(
   return new Promise<BusMessage>((resolve, reject) => {
     let done = false;
     let cleanup: () => void = () => undefined;
+    let unwatch: () => void = () => undefined;
     const finish = (settle: () => void): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
       inFlight.delete(onClose);
       cleanup();
       settle();
@@ -45,7 +47,8 @@ export function raceRequest(
     const onAbort = (): void => finish(() => reject(requestCancelled(subject)));
     const onClose = (error: BusError): void => finish(() => reject(error));
     const timer = setTimeout(() => finish(() => reject(requestTimeout(subject, timeoutMs, location))), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // A caller's signal is often shared by many requests (a workflow's steps): one listener on it however many follow.
+    if (signal) unwatch = watchAbort(signal, onAbort);
     inFlight.add(onClose);
     cleanup = start({
       reply: (message) => finish(() => resolve(message)),

@@ -8,6 +8,7 @@
  * node when its orchestrator died is neither repeated nor paid for twice.
  */
 import type { Envelope } from '../../agent/envelope.js';
+import { watchAbort } from '../../core/abort.js';
 import type { Bus, BusSubscription, KvBucket } from '../../transport/bus.js';
 import { isBusError } from '../../transport/bus-errors.js';
 import type { WorkQueue } from '../../transport/work-queue.js';
@@ -252,12 +253,11 @@ class ResultWait {
       );
       const poll = setInterval(() => this.reread(), pollMs);
       const timer = setTimeout(() => this.timedOut(), timeoutMs);
-      const onAbort = (): void => this.cancel();
-      this.signal.addEventListener('abort', onAbort, { once: true });
+      // The workflow's signal is shared by every step in flight: one listener on it, however many steps follow it.
       this.stops.push(
         () => clearInterval(poll),
         () => clearTimeout(timer),
-        () => this.signal.removeEventListener('abort', onAbort),
+        watchAbort(this.signal, () => this.cancel()),
       );
       if (this.signal.aborted) this.cancel();
     });
