@@ -442,6 +442,11 @@ describe('automesh smoketest', () => {
       ],
     );
     assert.ok(report.stages.every((s) => typeof s.durationMs === 'number'));
+    const registryStage = report.stages.find((s) => s.name === 'registry') as { data?: { registerMs?: unknown } };
+    assert.ok(
+      typeof registryStage.data?.registerMs === 'number' && registryStage.data.registerMs > 0,
+      'the registration itself was timed',
+    );
     assert.equal(report.llmCalls[0]?.provider, 'claude');
     assert.equal(report.llmCalls[0]?.tokens.total, 460);
     assert.equal(report.resultFile, join(dir, 'smoke-logs', 'automesh.db'), 'the database that holds the result');

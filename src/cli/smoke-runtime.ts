@@ -1,12 +1,11 @@
 /**
  * The runtime `automesh smoketest` builds, as `Mesh.start` does, with each part observed so that every stage of
  * the real pipeline (`runTask`) is timed: LLM calls and executions through middleware, registrations and
- * result-log writes through wrappers of the registry and the result store.
+ * result-log writes through wrappers of the registry's store and the result store (no subclass).
  */
 import type { ModelMiddleware } from '../llm/model-middleware.js';
 import type { ProviderFailure } from '../llm/types.js';
-import { CodeRegistry, type RegisterInput, type RegisterOptions } from '../registry/index.js';
-import type { RegistryEntry } from '../registry/types.js';
+import type { RegistryEntry, RegistryScan } from '../registry/types.js';
 import type { ExecutorMiddleware } from '../sandbox/executor-middleware.js';
 import type { ExecutionResult } from '../sandbox/types.js';
 import type {
@@ -106,31 +105,56 @@ export function keepExecutions(probe: SmokeProbe): ExecutorMiddleware {
   };
 }
 
-export class TimedRegistry extends CodeRegistry {
+/**
+ * The registry's store, its registrations timed: `CodeRegistry.register` is one `upsert`, made once the result log
+ * has the result, so the upsert's time is the registry stage's own (waiting for the result log is not).
+ */
+export class TimedRegistryStore implements RegistryStore {
   readonly registered: Array<{ entry: RegistryEntry; durationMs: number }> = [];
 
   constructor(
-    store: RegistryStore,
+    private readonly inner: RegistryStore,
     private readonly tracker: StageTracker,
-  ) {
-    super(store);
-  }
+  ) {}
 
-  override async register(input: RegisterInput, options: RegisterOptions = {}): Promise<RegistryEntry> {
-    // Waiting for the result log to be stored is the result log's time, not the registry's.
-    await options.after?.then(
-      () => undefined,
-      () => undefined,
-    );
+  async upsert(id: string, change: (entry: RegistryEntry | null) => RegistryEntry): Promise<RegistryEntry> {
     const started = performance.now();
     try {
-      const entry = await super.register(input, options);
+      const entry = await this.inner.upsert(id, change);
       this.registered.push({ entry, durationMs: performance.now() - started });
       return entry;
     } catch (err) {
       this.tracker.threwIn = 'registry';
       throw err;
     }
+  }
+
+  get(id: string): Promise<RegistryEntry | null> {
+    return this.inner.get(id);
+  }
+
+  put(entry: RegistryEntry): Promise<void> {
+    return this.inner.put(entry);
+  }
+
+  update(id: string, change: (entry: RegistryEntry) => RegistryEntry): Promise<RegistryEntry | null> {
+    return this.inner.update(id, change);
+  }
+
+  findByTaskKey(taskKey: string): Promise<RegistryScan> {
+    return this.inner.findByTaskKey(taskKey);
+  }
+
+  list(): Promise<RegistryScan> {
+    return this.inner.list();
+  }
+
+  remove(id: string): Promise<boolean> {
+    return this.inner.remove(id);
+  }
+
+  search(text: string, options?: { limit?: number }): Promise<RegistryScan> {
+    return this.inner.search(text, options);
   }
 }
 

@@ -19,6 +19,7 @@ import type { CodeModel } from '../../llm/code-model.js';
 import { createCodeModel } from '../../llm/create-model.js';
 import { wrapModel } from '../../llm/model-middleware.js';
 import { providerDefinition, providerSetupLines } from '../../llm/providers/index.js';
+import { CodeRegistry } from '../../registry/index.js';
 import { Executor } from '../../sandbox/executor.js';
 import { wrapExecutor } from '../../sandbox/executor-middleware.js';
 import { databasePath, openSqliteStorage, type Storage } from '../../storage/index.js';
@@ -32,7 +33,7 @@ import {
   keepExecutions,
   type SmokeProbe,
   smokeProbe,
-  TimedRegistry,
+  TimedRegistryStore,
   TimedResults,
   timeModelCalls,
 } from '../smoke-runtime.js';
@@ -218,7 +219,9 @@ interface PipelineRun {
   agent: AgentIdentity;
   /** The store the task wrote to; closed by the result-log stage. */
   storage: Storage;
-  registry: TimedRegistry;
+  registry: CodeRegistry;
+  /** The registry's store, its registrations timed. */
+  registrations: TimedRegistryStore;
   results: TimedResults;
   /** What the pipeline threw (a store or the sandbox failed underneath it), or null. */
   thrown: unknown;
@@ -239,7 +242,8 @@ async function runPipelineStage(
     await executor.close().catch(() => {});
     throw err;
   }
-  const registry = new TimedRegistry(storage.registry, smoke.probe);
+  const registrations = new TimedRegistryStore(storage.registry, smoke.probe);
+  const registry = new CodeRegistry(registrations);
   const results = new TimedResults(storage.results, smoke.probe);
   const runtime: AgentRuntime = {
     settings: ready.settings,
@@ -268,7 +272,7 @@ async function runPipelineStage(
     }
     await executor.close().catch(() => {});
   }
-  return { agent, storage, registry, results, thrown };
+  return { agent, storage, registry, registrations, results, thrown };
 }
 
 /** What the model calls came to, for the code-generation stage. */
@@ -336,7 +340,7 @@ function reportThrown(smoke: Smoke, run: PipelineRun, logRoot: string): Outcome 
     stages.add({
       name: 'registry',
       status: 'ok',
-      durationMs: run.registry.registered.reduce((s, r) => s + r.durationMs, 0),
+      durationMs: run.registrations.registered.reduce((s, r) => s + r.durationMs, 0),
       detail: 'registered',
     });
   }
@@ -417,7 +421,7 @@ async function reportRegistry(smoke: Smoke, env: Envelope, run: PipelineRun): Pr
   const { registry } = run;
   const lookupStarted = performance.now();
   const found = await registry.lookup(registryLookupFor(run.agent, { task: SMOKE_TASK }));
-  const registerMs = registry.registered.reduce((s, r) => s + r.durationMs, 0);
+  const registerMs = run.registrations.registered.reduce((s, r) => s + r.durationMs, 0);
   const lookupMs = performance.now() - lookupStarted;
   const base = {
     name: 'registry' as const,
