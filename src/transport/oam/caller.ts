@@ -111,13 +111,13 @@ export class Caller {
 
   /**
    * The request, settled by the first of its reply (or failure) and a death notice for `name`. One promise and the
-   * bus's request per call (no `Promise.race`, no promise per death watch): this runs for every call.
+   * bus's request per call (no `Promise.race`, no promise per death watch, no named closure): this runs for every
+   * call.
    */
   #call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
     const requestId = newRequestId();
     const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const fail = (err: unknown): void => reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
       let settled = false;
       const release = this.#deaths.watch(name, (notice) => {
         settled = true;
@@ -133,7 +133,7 @@ export class Caller {
         });
       } catch (err) {
         release();
-        fail(err);
+        reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
         return;
       }
       reply.then(
@@ -143,12 +143,12 @@ export class Caller {
           try {
             resolve(readReply(message, name, requestId));
           } catch (err) {
-            fail(err);
+            reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
           }
         },
         (err: unknown) => {
           release();
-          if (!settled) fail(err);
+          if (!settled) reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
         },
       );
     });
@@ -485,7 +485,10 @@ class DeathWatch {
     this.#bus = bus;
   }
 
-  /** Calls `onDeath` with the notice if one for `name` arrives before `release()` (called when the request ends). */
+  /**
+   * Calls `onDeath` with the notice if one for `name` arrives before `release()` (called when the request ends);
+   * `onDeath` is the request's own function (it is the key its release removes).
+   */
   watch(name: string, onDeath: (notice: unknown) => void): () => void {
     let entry = this.#watchers.get(name);
     if (!entry) {
@@ -505,13 +508,12 @@ class DeathWatch {
     clearTimeout(entry.idle);
     entry.idle = undefined;
     const current = entry;
-    const listener = (notice: unknown): void => onDeath(notice);
-    current.listeners.add(listener);
+    current.listeners.add(onDeath);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      current.listeners.delete(listener);
+      current.listeners.delete(onDeath);
       if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
       clearTimeout(current.idle);
       current.idle = setTimeout(() => {
