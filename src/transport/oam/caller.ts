@@ -34,7 +34,7 @@ import {
 } from './subscription.js';
 import { agentNameProblem, decodeBody, encodeBody, HEADER, newRequestId, subjects } from './wire.js';
 
-/** The flags of a name's catalog entry, from the caller's warm catalog cache; undefined when the catalog does not list it. */
+/** The flags of a name's catalog entry, from the caller's warm catalog cache; undefined when it is not listed. */
 export type CatalogLookup = (name: string) => CatalogCapabilities | undefined;
 
 export interface CallerOptions {

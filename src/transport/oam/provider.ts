@@ -103,34 +103,43 @@ interface SignalSource {
  * signal is asked of `source` when read, so a request's AbortController is only made if its handler wants it.
  */
 class HandlerContext implements AgentContext {
+  // Private fields (not TypeScript's `private`), so the handler sees only the members AgentContext documents.
+  readonly #bus: Bus;
+  readonly #infra: AgentInfrastructure;
+  readonly #source: SignalSource;
+
   constructor(
-    private readonly bus: Bus,
-    private readonly infra: AgentInfrastructure,
+    bus: Bus,
+    infra: AgentInfrastructure,
     readonly agent: string,
     readonly requestId: string,
     readonly headers: Readonly<Record<string, string>>,
-    private readonly source: SignalSource,
-  ) {}
+    source: SignalSource,
+  ) {
+    this.#bus = bus;
+    this.#infra = infra;
+    this.#source = source;
+  }
 
   get signal(): AbortSignal {
-    return this.source.signal();
+    return this.#source.signal();
   }
 
   subscribe(target: SubscribeTarget, subscribeOptions?: Omit<SubscribeOptions, 'signal'>): MeshSubscription {
-    return subscribeMessages(this.bus, target, { ...subscribeOptions, signal: this.signal });
+    return subscribeMessages(this.#bus, target, { ...subscribeOptions, signal: this.signal });
   }
 
   // Getters: without a Mesh, reading one throws saying so (and building the context does not).
   get kv(): AgentInfrastructure['kv'] {
-    return this.infra.kv;
+    return this.#infra.kv;
   }
 
   get blobs(): AgentInfrastructure['blobs'] {
-    return this.infra.blobs;
+    return this.#infra.blobs;
   }
 
   get mailbox(): AgentInfrastructure['mailbox'] {
-    return this.infra.mailbox;
+    return this.#infra.mailbox;
   }
 }
 
