@@ -357,6 +357,39 @@ describe('NATS bus: faults', { skip }, () => {
       assert.match(caught.message, /5000 bytes.*over the 4096-byte limit \(max_payload\) of nats:\/\/127\.0\.0\.1/);
       await bus.flush();
     }));
+
+  test('requests reply on the shared muxed inbox: _INBOX.{nuid}.{8 base62}, one prefix for all of them', () =>
+    withServer(undefined, async (_, open) => {
+      const [requester, responder] = [await open(), await open()];
+      const replies: string[] = [];
+      responder.subscribe('echo.inbox', (message) => {
+        replies.push(message.reply ?? '');
+        if (message.reply) responder.publish(message.reply, message.data);
+      });
+      await responder.flush();
+      for (const text of ['one', 'two']) {
+        const reply = await requester.request('echo.inbox', bytes(text), { timeoutMs: 2_000 });
+        assert.equal(new TextDecoder().decode(reply.data), text);
+      }
+      for (const reply of replies) assert.match(reply, /^_INBOX\.[0-9A-Za-z]{22}\.[0-9A-Za-z]{8}$/);
+      const prefixes = new Set(replies.map((reply) => reply.slice(0, reply.lastIndexOf('.'))));
+      assert.equal(prefixes.size, 1, `one muxed inbox, got ${[...prefixes].join(', ')}`);
+      assert.notEqual(replies[0], replies[1]);
+    }));
+
+  test('a request to a subject the account may not publish to fails at once with connection_denied', () =>
+    withServer(
+      'authorization { users = [ { user: "mesh", password: "mesh-pass-0123456789", '
+        + 'permissions: { publish: { deny: ["forbidden.>"] } } } ] }',
+      async (_, open) => {
+        const bus = await open({ NATS_USER: 'mesh', NATS_PASSWORD: 'mesh-pass-0123456789' });
+        const started = Date.now();
+        const error = await failureOf(bus.request('forbidden.subject', bytes('x'), { timeoutMs: 5_000 }));
+        assert.ok(isBusError(error, 'connection_denied'), String(error));
+        assert.match(error.message, /Permissions Violation for Publish to "forbidden\.subject"/);
+        assert.ok(Date.now() - started < 4_000, 'the violation ends the request, not its timeout');
+      },
+    ));
 });
 
 /** Retries `run` for a few seconds while the server's interest catches up after a reconnect. */

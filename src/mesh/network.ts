@@ -63,7 +63,10 @@ export class MeshNetwork {
     this.kv = parts.kv;
     this.workspace = parts.workspace;
     this.infra = parts.infra;
-    this.caller = new Caller(this.bus, { lookup: (name) => this.catalog.lookup(name), instanceId: this.instanceId });
+    this.caller = new Caller(this.bus, {
+      lookup: (name) => this.catalog.capabilities(name),
+      instanceId: this.instanceId,
+    });
   }
 
   /** Connects (a NATS URL that cannot be reached fails here, naming it) and loads the catalog. */

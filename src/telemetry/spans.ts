@@ -49,9 +49,10 @@ export function recordThrow(span: Span, err: unknown): void {
 /**
  * Runs `fn` in a new span that is the parent of every span `fn` starts; `describe` adds what the outcome says
  * before the span ends. A throw is recorded and rethrown. When the span is not recording (no SDK, or not sampled)
- * `fn` just runs, in `options.parent` when that is not the active context already.
+ * `fn` just runs, in `options.parent` when that is not the active context already, with no async frame around it:
+ * every mesh call and served request passes here, and without an SDK the span is to cost next to nothing.
  */
-export async function inSpan<T>(
+export function inSpan<T>(
   name: string,
   options: SpanOptions,
   fn: (span: Span) => Promise<T>,
@@ -59,12 +60,24 @@ export async function inSpan<T>(
 ): Promise<T> {
   const active = activeContext();
   const parent = options.parent ?? active;
-  const span = tracer.startSpan(name, { ...(options.kind !== undefined ? { kind: options.kind } : {}) }, parent);
-  if (!span.isRecording()) {
+  const span = tracer.startSpan(name, options.kind !== undefined ? { kind: options.kind } : {}, parent);
+  if (span.isRecording()) return inRecordingSpan(span, parent, options.attributes, fn, describe);
+  try {
     // An unsampled parent that came from elsewhere (a request's traceparent) still travels on with the work.
     return parent === active ? fn(span) : withScope({ context: parent, role: currentRole() }, () => fn(span));
+  } catch (err) {
+    return Promise.reject(err);
   }
-  if (options.attributes) span.setAttributes(options.attributes);
+}
+
+async function inRecordingSpan<T>(
+  span: Span,
+  parent: Context,
+  attributes: Attributes | undefined,
+  fn: (span: Span) => Promise<T>,
+  describe?: (span: Span, outcome: T) => void,
+): Promise<T> {
+  if (attributes) span.setAttributes(attributes);
   let outcome: T;
   try {
     outcome = await withScope({ context: trace.setSpan(parent, span), role: currentRole() }, () => fn(span));

@@ -4,7 +4,6 @@
  */
 
 import type { BusHeaders, ConnectionEvent } from './bus.js';
-import type { BusError } from './bus-errors.js';
 import { busClosed } from './failures.js';
 import {
   assertHeaders,
@@ -13,12 +12,13 @@ import {
   assertQueueGroup,
   assertSubscribeSubject,
 } from './names.js';
+import type { InFlightRequest } from './request-race.js';
 
 export abstract class BusBase {
   abstract readonly location: string;
   abstract readonly maxPayload: number;
-  /** One closer per request in flight: close() fails them with `closed`. */
-  protected readonly inFlight = new Set<(error: BusError) => void>();
+  /** The requests in flight: close() fails them with `closed`. */
+  protected readonly inFlight = new Set<InFlightRequest>();
   private readonly listeners = new Set<(event: ConnectionEvent) => void>();
 
   /** Whether the bus may no longer be used (closed by us, or gone for good). */
@@ -39,7 +39,7 @@ export abstract class BusBase {
 
   /** Fails every request in flight with `closed`. */
   protected failInFlight(): void {
-    for (const fail of [...this.inFlight]) fail(busClosed(this.location));
+    for (const request of [...this.inFlight]) request.close(busClosed(this.location));
   }
 
   /** A message may go: the bus is open, the subjects and headers are valid, and it fits `maxPayload`. */

@@ -257,6 +257,35 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
       await waitFor(() => handle.inFlight === 0, 'the hung handler aborted by stop() after the drain time');
     });
 
+    test('a handler that first reads ctx.signal after stop() aborted its request finds it aborted, with the reason', async () => {
+      // The provider makes a request's AbortController only when it is needed: a late first read must still see
+      // the abort that stop() made before it.
+      const m = await mesh();
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      let seen: { aborted: boolean; reason: unknown } | undefined;
+      const late = defineFunctionAgent(
+        { name: `${m.channel}.late`, description: 'reads its signal late', input: z.object({}) },
+        async (_input, ctx) => {
+          await gate;
+          seen = { aborted: ctx.signal.aborted, reason: ctx.signal.reason };
+          return {};
+        },
+      );
+      const handle = await m.serve(late, { drainTimeoutMs: 1 });
+      const call = m.caller.call(`${m.channel}.late`, {}, { timeoutMs: 5_000 });
+      await waitFor(() => handle.inFlight === 1, 'the request in its handler');
+      const stopped = handle.stop();
+      await sleep(200); // well past the 1 ms drain time: stop() has aborted the request by now
+      open();
+      await stopped;
+      assert.equal(seen?.aborted, true);
+      assert.ok(isMeshError(seen?.reason) && seen.reason.code === 'cancelled', `reason: ${String(seen?.reason)}`);
+      assert.deepEqual(await call, {}, 'the handler still answered');
+    });
+
     test('a result its own schema rejects is invalid_output; an input that fails is invalid_input with the issues', async () => {
       const m = await mesh();
       await m.serve(

@@ -23,7 +23,7 @@ import type {
 import { BusBase } from '../bus-base.js';
 import type { BusError } from '../bus-errors.js';
 import { runHandler } from '../deliver.js';
-import { noResponders, requestTimeout } from '../failures.js';
+import { noResponders } from '../failures.js';
 import { assertBucketName } from '../names.js';
 import { copyBytes } from '../pooled-bytes.js';
 import { raceRequest } from '../request-race.js';
@@ -34,6 +34,7 @@ import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './conne
 import { connectError, type ErrorContext, operationError } from './errors.js';
 import { messageHeaders, toNatsHeaders } from './headers.js';
 import { openKvBucket } from './kv.js';
+import { muxRequest } from './mux-request.js';
 import { NatsObjectBucket } from './objects.js';
 import { openWorkQueue } from './work-queue.js';
 
@@ -104,18 +105,17 @@ class NatsBus extends BusBase implements Bus {
     } catch (error) {
       return Promise.reject(error);
     }
+    const headers = options.headers ? toNatsHeaders(options.headers) : undefined;
     return raceRequest(subject, options, this.location, this.inFlight, (settle) => {
-      this.nc
-        .request(subject, copyBytes(data), {
-          timeout: options.timeoutMs,
-          ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
-        })
-        .then(
-          (reply) => settle.reply(toBusMessage(reply)),
-          (error: unknown) => settle.fail(this.requestError(error, subject, options.timeoutMs)),
-        );
-      // A reply after a timeout or an abort finds the request settled and is dropped by the client's muxer.
-      return () => undefined;
+      try {
+        return muxRequest(this.nc, subject, copyBytes(data), headers, (error, reply) => {
+          if (reply) settle.reply(toBusMessage(reply));
+          else settle.fail(this.requestError(error, subject));
+        });
+      } catch (error) {
+        settle.fail(this.requestError(error, subject));
+        return () => undefined;
+      }
     });
   }
 
@@ -224,13 +224,10 @@ class NatsBus extends BusBase implements Bus {
     return this.closing || this.nc.isClosed();
   }
 
-  private requestError(error: unknown, subject: string, timeoutMs: number): unknown {
-    const name = (error as { name?: string })?.name;
-    const cause = (error as { cause?: { name?: string } })?.cause?.name;
-    if (name === 'NoRespondersError' || cause === 'NoResponders' || cause === 'NoRespondersError') {
-      return noResponders(subject, this.location);
-    }
-    if (name === 'TimeoutError') return requestTimeout(subject, timeoutMs, this.location);
+  /** The muxer's error for a request (the bus's own timer, not the client's, times requests out). */
+  private requestError(error: unknown, subject: string): unknown {
+    // The client's NoRespondersError is named "NoResponders".
+    if ((error as { name?: string })?.name === 'NoResponders') return noResponders(subject, this.location);
     return operationError(error, `Request to ${subject}`, this.context);
   }
 

@@ -22,7 +22,7 @@ import { currentTraceHeaders, traceMeshCall } from '../../telemetry/mesh-spans.j
 import type { Bus, BusHeaders, BusMessage } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { mismatchError, type Verb } from './capability-check.js';
-import type { CatalogEntry } from './contract-types.js';
+import type { CatalogCapabilities } from './contract-types.js';
 import { eventHeaders } from './frames.js';
 import { isMeshError, MeshError } from './mesh-error.js';
 import { MessageQueue } from './message-queue.js';
@@ -34,8 +34,8 @@ import {
 } from './subscription.js';
 import { agentNameProblem, decodeBody, encodeBody, HEADER, newRequestId, subjects } from './wire.js';
 
-/** The catalog entry of a name, from the caller's warm catalog cache; undefined when the catalog does not list it. */
-export type CatalogLookup = (name: string) => CatalogEntry | undefined;
+/** The flags of a name's catalog entry, from the caller's warm catalog cache; undefined when it is not listed. */
+export type CatalogLookup = (name: string) => CatalogCapabilities | undefined;
 
 export interface CallerOptions {
   /** The catalog cache. Without it there is no pre-flight check, and no responders is always `not_found`. */
@@ -109,25 +109,49 @@ export class Caller {
     return traceMeshCall(name, subjects.agent(name), () => this.#call(name, input, options));
   }
 
-  async #call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
+  /**
+   * The request, settled by the first of its reply (or failure) and a death notice for `name`. One promise and the
+   * bus's request per call (no `Promise.race`, no promise per death watch, no named closure): this runs for every
+   * call.
+   */
+  #call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
     const requestId = newRequestId();
     const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
-    const watch = this.#deaths.watch(name, requestId);
-    try {
-      const reply = await Promise.race([
-        this.#bus.request(subjects.agent(name), encodeBody(input), {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const release = this.#deaths.watch(name, (notice) => {
+        settled = true;
+        release();
+        reject(diedError(name, requestId, notice));
+      });
+      let reply: Promise<BusMessage>;
+      try {
+        reply = this.#bus.request(subjects.agent(name), encodeBody(input), {
           headers: this.#requestHeaders(requestId, options.headers),
           timeoutMs,
           ...(options.signal ? { signal: options.signal } : {}),
-        }),
-        watch.died,
-      ]);
-      return readReply(reply, name, requestId);
-    } catch (err) {
-      throw this.#meshErrorOf(err, name, requestId, timeoutMs);
-    } finally {
-      watch.release();
-    }
+        });
+      } catch (err) {
+        release();
+        reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
+        return;
+      }
+      reply.then(
+        (message) => {
+          release();
+          if (settled) return;
+          try {
+            resolve(readReply(message, name, requestId));
+          } catch (err) {
+            reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
+          }
+        },
+        (err: unknown) => {
+          release();
+          if (!settled) reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
+        },
+      );
+    });
   }
 
   /** A stream request: the chunks, in order. The request is sent when iteration starts. */
@@ -151,8 +175,7 @@ export class Caller {
       totalMs,
     );
     const onAbort = (): void => fail(cancelledError(name, requestId));
-    const watch = this.#deaths.watch(name, requestId);
-    watch.died.catch(fail);
+    const releaseWatch = this.#deaths.watch(name, (notice) => fail(diedError(name, requestId, notice)));
     // Subscribe before publishing: the first chunk may come back before a later subscription would exist.
     const subscription = this.#bus.subscribe(subjects.stream(requestId), (frame) => {
       armIdle();
@@ -208,7 +231,7 @@ export class Caller {
       clearTimeout(total);
       options.signal?.removeEventListener('abort', onAbort);
       subscription.unsubscribe();
-      watch.release();
+      releaseWatch();
     }
   }
 
@@ -333,9 +356,13 @@ export class Caller {
     return this.#instanceId === undefined ? {} : { [HEADER.instanceId]: this.#instanceId };
   }
 
-  #requestHeaders(requestId: string, extra: BusHeaders = {}): BusHeaders {
-    // The caller's trace (W3C traceparent) travels with the request: the agent's work is part of it.
-    return { ...currentTraceHeaders(), ...extra, [HEADER.requestId]: requestId, ...this.#instanceHeader() };
+  #requestHeaders(requestId: string, extra?: BusHeaders): BusHeaders {
+    // The caller's trace (W3C traceparent) travels with the request: the agent's work is part of it. Filled in this
+    // order, the names in the order of `{ ...trace, ...extra, requestId, ...instance }`, without the copies.
+    const headers: BusHeaders = Object.assign({}, currentTraceHeaders(), extra);
+    headers[HEADER.requestId] = requestId;
+    if (this.#instanceId !== undefined) headers[HEADER.instanceId] = this.#instanceId;
+    return headers;
   }
 
   #publish(
@@ -458,8 +485,11 @@ class DeathWatch {
     this.#bus = bus;
   }
 
-  /** `died` rejects with `agent_died` when a death notice for `name` arrives; `release()` when the request ends. */
-  watch(name: string, requestId: string): { died: Promise<never>; release(): void } {
+  /**
+   * Calls `onDeath` with the notice if one for `name` arrives before `release()` (called when the request ends);
+   * `onDeath` is the request's own function (it is the key its release removes).
+   */
+  watch(name: string, onDeath: (notice: unknown) => void): () => void {
     let entry = this.#watchers.get(name);
     if (!entry) {
       const listeners = new Set<(notice: unknown) => void>();
@@ -478,38 +508,31 @@ class DeathWatch {
     clearTimeout(entry.idle);
     entry.idle = undefined;
     const current = entry;
-    let listener: (notice: unknown) => void = () => undefined;
-    const died = new Promise<never>((_, reject) => {
-      listener = (notice) => {
-        const details = (typeof notice === 'object' && notice !== null ? notice : { notice }) as Record<
-          string,
-          unknown
-        >;
-        const reason = typeof details.reason === 'string' ? details.reason : 'unknown';
-        reject(
-          new MeshError('agent_died', `Agent '${name}' died while handling the request (${reason})`, {
-            agent: name,
-            requestId,
-            details,
-          }),
-        );
-      };
-    });
-    died.catch(() => undefined); // observed by the race; never an unhandled rejection when the request won
-    current.listeners.add(listener);
-    return {
-      died,
-      release: () => {
-        current.listeners.delete(listener);
+    current.listeners.add(onDeath);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      current.listeners.delete(onDeath);
+      if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
+      clearTimeout(current.idle);
+      current.idle = setTimeout(() => {
         if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
-        clearTimeout(current.idle);
-        current.idle = setTimeout(() => {
-          if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
-          this.#watchers.delete(name);
-          current.release();
-        }, DEATH_WATCH_LINGER_MS);
-        current.idle.unref();
-      },
+        this.#watchers.delete(name);
+        current.release();
+      }, DEATH_WATCH_LINGER_MS);
+      current.idle.unref();
     };
   }
+}
+
+/** The `agent_died` error of a request to `name`, the death notice as its details. */
+function diedError(name: string, requestId: string, notice: unknown): MeshError {
+  const details = (typeof notice === 'object' && notice !== null ? notice : { notice }) as Record<string, unknown>;
+  const reason = typeof details.reason === 'string' ? details.reason : 'unknown';
+  return new MeshError('agent_died', `Agent '${name}' died while handling the request (${reason})`, {
+    agent: name,
+    requestId,
+    details,
+  });
 }

@@ -8,7 +8,7 @@
 import type { Bus, KvBucket, KvEntry, KvWatch } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { catalogEntry, catalogWith, encodeCatalog, parseCatalog, type StoredCatalogEntry } from './catalog-document.js';
-import type { CatalogEntry } from './contract-types.js';
+import type { CatalogCapabilities, CatalogEntry } from './contract-types.js';
 import { MeshError } from './mesh-error.js';
 import { BUCKET, CATALOG_KEY } from './wire.js';
 
@@ -55,6 +55,8 @@ export class Catalog {
   readonly #reopen: (() => Promise<KvBucket>) | null;
   readonly #onWarning: (message: string) => void;
   #entries: StoredCatalogEntry[] = [];
+  /** The first entry of each name, for `capabilities` (every call's pre-flight). */
+  #byName = new Map<string, CatalogEntry>();
   /** Revision of the value the cache shows; older deliveries (the watch racing the first read) are ignored. */
   #revision = 0;
   /** Problems already reported, so an element left in place is not reported on every change. */
@@ -108,6 +110,14 @@ export class Catalog {
   lookup(name: string): CatalogEntry | undefined {
     const found = this.#entries.find(({ entry }) => entry.name === name);
     return found === undefined ? undefined : copyEntry(found.entry);
+  }
+
+  /**
+   * The invocable and streaming flags of `name` from the cache, or undefined when the catalog does not list it: what
+   * the caller's pre-flight reads on every call, so a map read and no copy (`lookup` copies the whole entry).
+   */
+  capabilities(name: string): CatalogCapabilities | undefined {
+    return this.#byName.get(name);
   }
 
   /**
@@ -193,7 +203,7 @@ export class Catalog {
 
   #apply(entry: KvEntry | null): void {
     if (entry === null) {
-      if (this.#revision === 0) this.#entries = [];
+      if (this.#revision === 0) this.#setEntries([]);
       return;
     }
     if (entry.key !== CATALOG_KEY) return;
@@ -205,7 +215,13 @@ export class Catalog {
     this.#revision = revision;
     const parsed = parseCatalog(value);
     this.#report(parsed.problems);
-    this.#entries = parsed.entries;
+    this.#setEntries(parsed.entries);
+  }
+
+  #setEntries(entries: StoredCatalogEntry[]): void {
+    this.#entries = entries;
+    this.#byName = new Map();
+    for (const { entry } of entries) if (!this.#byName.has(entry.name)) this.#byName.set(entry.name, entry);
   }
 
   #report(problems: readonly string[]): void {

@@ -23,6 +23,9 @@ export interface CatalogEntry {
 type JsonSchema = Record<string, unknown>;
 
 /** The `mesh-registry` document of one agent: an A2A card plus an `x-agentmesh` block. */
+/** The two flags that say which verbs an agent takes (`capability-check.ts`). */
+export type CatalogCapabilities = Readonly<Pick<CatalogEntry, 'invocable' | 'streaming'>>;
+
 export interface RegistryDocument {
   name: string;
   description: string;

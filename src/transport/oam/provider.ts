@@ -31,7 +31,13 @@ import {
 } from './frames.js';
 import type { AgentContext, FunctionAgent } from './function-agent.js';
 import { isMeshError, MeshError } from './mesh-error.js';
-import { readiness, subscribeMessages } from './subscription.js';
+import {
+  type MeshSubscription,
+  readiness,
+  type SubscribeOptions,
+  type SubscribeTarget,
+  subscribeMessages,
+} from './subscription.js';
 import { decodeBody, encodeBody, HEADER, queueGroup, subjects } from './wire.js';
 
 export interface ServeOptions {
@@ -87,44 +93,95 @@ function warn(error: unknown): void {
   process.emitWarning(error instanceof Error ? error : new Error(String(error)), { code: 'AUTOMESH_MESH' });
 }
 
-function contextFor(
-  bus: Bus,
-  agent: FunctionAgent,
-  infra: AgentInfrastructure,
-  requestId: string,
-  signal: AbortSignal,
-  headers: Readonly<Record<string, string>> = {},
-): AgentContext {
-  return {
-    agent: agent.name,
-    requestId,
-    headers,
-    signal,
-    subscribe: (target, subscribeOptions) => subscribeMessages(bus, target, { ...subscribeOptions, signal }),
-    // Getters: without a Mesh, reading one throws saying so (and building the context does not).
-    get kv() {
-      return infra.kv;
-    },
-    get blobs() {
-      return infra.blobs;
-    },
-    get mailbox() {
-      return infra.mailbox;
-    },
-  };
+/** Where a context's signal comes from, asked when the handler first reads it. */
+interface SignalSource {
+  signal(): AbortSignal;
+}
+
+/**
+ * A handler's context: a class, so its getters live on the prototype instead of being made again per request; its
+ * signal is asked of `source` when read, so a request's AbortController is only made if its handler wants it.
+ */
+class HandlerContext implements AgentContext {
+  // Private fields (not TypeScript's `private`), so the handler sees only the members AgentContext documents.
+  readonly #bus: Bus;
+  readonly #infra: AgentInfrastructure;
+  readonly #source: SignalSource;
+
+  constructor(
+    bus: Bus,
+    infra: AgentInfrastructure,
+    readonly agent: string,
+    readonly requestId: string,
+    readonly headers: Readonly<Record<string, string>>,
+    source: SignalSource,
+  ) {
+    this.#bus = bus;
+    this.#infra = infra;
+    this.#source = source;
+  }
+
+  get signal(): AbortSignal {
+    return this.#source.signal();
+  }
+
+  subscribe(target: SubscribeTarget, subscribeOptions?: Omit<SubscribeOptions, 'signal'>): MeshSubscription {
+    return subscribeMessages(this.#bus, target, { ...subscribeOptions, signal: this.signal });
+  }
+
+  // Getters: without a Mesh, reading one throws saying so (and building the context does not).
+  get kv(): AgentInfrastructure['kv'] {
+    return this.#infra.kv;
+  }
+
+  get blobs(): AgentInfrastructure['blobs'] {
+    return this.#infra.blobs;
+  }
+
+  get mailbox(): AgentInfrastructure['mailbox'] {
+    return this.#infra.mailbox;
+  }
+}
+
+/**
+ * The abort of one request, made when first needed: when its handler reads `ctx.signal`, or when `stop()` aborts
+ * it. Most handlers never read the signal, and an AbortController per request was a twentieth of what serving cost.
+ */
+class LazyAbort implements SignalSource {
+  #controller: AbortController | undefined;
+
+  signal(): AbortSignal {
+    return this.#controlled().signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#controlled().abort(reason);
+  }
+
+  #controlled(): AbortController {
+    this.#controller ??= new AbortController();
+    return this.#controller;
+  }
 }
 
 // ── responders, triggers, streamers ────────────────────────────────────────────────────────────────────────────
 
 function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): ServedAgent {
-  const running = new Map<Promise<void>, AbortController>();
+  const running = new Map<LazyAbort, Promise<void>>();
   const onMessage = (message: BusMessage): void => {
-    const controller = new AbortController();
+    const abort = new LazyAbort();
     const work = traceMeshServe(agent.name, message.subject, message.headers, () =>
-      handleRequest(bus, agent, settings, message, controller.signal),
-    ).then(() => undefined, settings.onError);
-    running.set(work, controller);
-    void work.finally(() => running.delete(work));
+      handleRequest(bus, agent, settings, message, abort),
+    ).then(
+      () => {
+        running.delete(abort);
+      },
+      (error: unknown) => {
+        running.delete(abort);
+        settings.onError(error);
+      },
+    );
+    running.set(abort, work);
   };
   const subscription: BusSubscription = bus.subscribe(subjects.agent(agent.name), onMessage, {
     queue: queueGroup(agent.name),
@@ -139,11 +196,11 @@ function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): Serv
     stop() {
       stopping ??= (async () => {
         subscription.unsubscribe();
-        await drain([...running.keys()], settings.drainTimeoutMs);
+        await drain([...running.values()], settings.drainTimeoutMs);
         if (running.size === 0) return;
-        for (const controller of running.values()) controller.abort(stopReason(agent));
+        for (const abort of running.keys()) abort.abort(stopReason(agent));
         // A handler that honours its signal settles now; give it the time to tell its caller `cancelled`.
-        await drain([...running.keys()], Math.min(settings.drainTimeoutMs, ABORT_GRACE_MS));
+        await drain([...running.values()], Math.min(settings.drainTimeoutMs, ABORT_GRACE_MS));
       })();
       return stopping;
     },
@@ -155,7 +212,7 @@ async function handleRequest(
   agent: FunctionAgent,
   settings: Settings,
   message: BusMessage,
-  signal: AbortSignal,
+  abort: SignalSource,
 ): Promise<MeshError | null> {
   const requestId = message.headers[HEADER.requestId] ?? '';
   const wantsStream = message.headers[HEADER.stream] === 'true';
@@ -173,7 +230,7 @@ async function handleRequest(
     const input = agent.takesInput
       ? await agent.parseInput(requestBody(agent, message, requestId), requestId)
       : undefined;
-    const context = contextFor(bus, agent, settings.infrastructure, requestId, signal, message.headers);
+    const context = new HandlerContext(bus, settings.infrastructure, agent.name, requestId, message.headers, abort);
     if (agent.shape === 'streamer') await streamChunks(bus, agent, answer, input, context);
     else await reply(agent, answer, input, context);
   } catch (err) {
@@ -435,7 +492,17 @@ function backgroundTask(
   const controller = new AbortController();
   let stopping = false;
   let running = true;
-  const task = run(contextFor(bus, agent, settings.infrastructure, '', controller.signal), () => stopping)
+  const context = new HandlerContext(
+    bus,
+    settings.infrastructure,
+    agent.name,
+    '',
+    {},
+    {
+      signal: () => controller.signal,
+    },
+  );
+  const task = run(context, () => stopping)
     .catch(settings.onError)
     .finally(() => {
       running = false;

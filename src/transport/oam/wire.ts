@@ -57,17 +57,22 @@ export const clientName = (instanceId: string): string => `oam-host-${instanceId
 
 /** uuid4 as 32 lowercase hex characters, no dashes: it becomes a subject token in `mesh.stream.{id}`. */
 export function newRequestId(): string {
-  return randomUUID().replace(/-/g, '');
+  // Slices, not a regex replace: one id per call, and the replace cost as much as making the uuid.
+  const uuid = randomUUID();
+  return uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24);
 }
 
 /** Same form as request ids (OAM main's `instance_id = uuid4().hex`). */
 export const newInstanceId = newRequestId;
 
 const NAME_SEGMENT = /^[a-zA-Z0-9_-]+$/;
+/** A whole valid name at once: every call checks its agent's name, and most names are fine. */
+const VALID_NAME = /^[a-zA-Z0-9_-]+(?:\.[a-zA-Z0-9_-]+)*$/;
 
 /** Why `name` is not a valid agent name (dotted, each segment `[a-zA-Z0-9_-]+`), or null when it is. */
 export function agentNameProblem(name: unknown): string | null {
   if (typeof name !== 'string' || name.length === 0) return 'an agent name must be a non-empty string';
+  if (VALID_NAME.test(name)) return null;
   const bad = name.split('.').find((segment) => !NAME_SEGMENT.test(segment));
   if (bad === undefined) return null;
   return bad === ''
