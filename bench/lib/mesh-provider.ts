@@ -5,11 +5,11 @@
  * each with the wall-clock time (`performance.timeOrigin + performance.now()`, comparable across processes on one
  * machine), then serves until killed.
  *
- * Usage: node --import tsx bench/lib/mesh-provider.ts NATS_URL INDEX
+ * Usage: node --import tsx bench/lib/mesh-provider.ts NATS_URL INDEX   (the mesh from dist/, as in bench/mesh.ts)
  */
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { createMemoryStorage, Mesh } from '../../src/index.js';
+import { createMemoryStorage, Mesh } from '../../dist/src/index.js';
 
 export const REPLICA_AGENT = 'bench.replica';
 
