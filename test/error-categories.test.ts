@@ -74,7 +74,10 @@ test('the sandbox reports only execution categories, each with a real run', asyn
       ['result = () => 1', 'output'],
     ];
     for (const [code, expected] of runs) {
-      const r = await executor.execute({ code });
+      // Filling 16 MB takes a few ms alone but can take longer than 400 ms on a loaded machine (GC): the memory run
+      // gets time enough that only the heap limit can end it.
+      const limits = expected === 'memory' ? { timeoutMs: 10_000 } : {};
+      const r = await executor.execute({ code, limits });
       assert.equal(r.errorCategory, expected, code);
       assert.equal(ERROR_CATEGORIES[r.errorCategory as ExecutionErrorCategory].arises, 'execution');
     }
