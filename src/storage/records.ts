@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { DamagedRecord, RegistryEntry } from '../registry/types.js';
 import { StorageError } from './errors.js';
 import { assertRoleName, assertSafeName } from './names.js';
+import { surelyRegistryEntry, surelyStepRecord, surelyStoredResult } from './record-checks.js';
 import {
   type Decoder,
   decodeRegistryEntry,
@@ -96,8 +97,10 @@ export function reasonOf(error: unknown): string {
 export function resultText(result: StoredResult): string {
   assertRoleName(result?.role);
   assertSafeName('result id', result.resultId);
-  const checked = storedResultSchema.safeParse(result);
-  if (!checked.success) throw new TypeError(`Cannot save result ${result.resultId}: ${problemsOf(checked.error)}`);
+  if (!surelyStoredResult(result)) {
+    const checked = storedResultSchema.safeParse(result);
+    if (!checked.success) throw new TypeError(`Cannot save result ${result.resultId}: ${problemsOf(checked.error)}`);
+  }
   return jsonText(`result ${result.resultId}`, result);
 }
 
@@ -150,12 +153,14 @@ export function compareTimesDesc(a: string, b: string): number {
 
 /** Checks an entry before it is stored (and that an update kept its id); returns its JSON text. */
 export function entryText(entry: RegistryEntry, expectedId?: string): string {
-  const checked = registryEntrySchema.safeParse(entry);
-  if (!checked.success) {
-    throw new StorageError(
-      'invalid-name',
-      `Refusing to store registry entry ${String(entry?.id)}: ${problemsOf(checked.error)}`,
-    );
+  if (!surelyRegistryEntry(entry)) {
+    const checked = registryEntrySchema.safeParse(entry);
+    if (!checked.success) {
+      throw new StorageError(
+        'invalid-name',
+        `Refusing to store registry entry ${String(entry?.id)}: ${problemsOf(checked.error)}`,
+      );
+    }
   }
   assertSafeName('registry entry id', entry.id);
   if (expectedId !== undefined && entry.id !== expectedId) {
@@ -228,9 +233,11 @@ export function headerText(header: WorkflowHeader): string {
 
 export function stepText(workflowId: string, step: StepRecord): string {
   assertSafeName('step id', step?.stepId);
-  const checked = stepRecordSchema.safeParse(step);
-  if (!checked.success)
-    throw new TypeError(`Cannot save step ${step.stepId} of workflow ${workflowId}: ${problemsOf(checked.error)}`);
+  if (!surelyStepRecord(step)) {
+    const checked = stepRecordSchema.safeParse(step);
+    if (!checked.success)
+      throw new TypeError(`Cannot save step ${step.stepId} of workflow ${workflowId}: ${problemsOf(checked.error)}`);
+  }
   return jsonText(`step ${step.stepId} of workflow ${workflowId}`, step);
 }
 

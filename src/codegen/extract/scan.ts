@@ -54,54 +54,67 @@ export function strip(code: string): string {
 
 const PAIRS: Record<string, string> = { '}': '{', ')': '(', ']': '[' };
 
-/** Scans one line, updating the state; returns the line with literal contents blanked. */
+/**
+ * Scans one line, updating the state; returns the line with literal contents blanked. Each position of the result
+ * is the line's character or a space, so kept text is copied in runs, and the loop allocates nothing per character
+ * (a slice per character made extraction cost ~0.4 ms per 5 KB reply).
+ */
 export function scanLine(line: string, state: ScanState): string {
+  const { stack } = state;
+  const length = line.length;
   let out = '';
+  /** Start of the run of kept characters not yet copied to `out`. */
+  let kept = 0;
   let i = 0;
-  const keep = (n: number): void => {
-    out += line.slice(i, i + n);
-    i += n;
-  };
-  const blank = (n: number): void => {
-    out += ' '.repeat(Math.max(0, n));
-    i += n;
-  };
-  while (i < line.length) {
-    const c = line[i] ?? '';
-    const two = line.slice(i, i + 2);
-    const top = state.stack.at(-1);
+  while (i < length) {
+    const c = line[i] as string;
+    const next = line[i + 1];
+    const top = stack[stack.length - 1];
+    /** Characters from `i` on that become spaces; 0 keeps the character(s) stepped over below. */
+    let blank = 0;
     if (state.comment) {
-      if (two === '*/') state.comment = false;
-      blank(two === '*/' ? 2 : 1);
+      const closes = c === '*' && next === '/';
+      if (closes) state.comment = false;
+      blank = closes ? 2 : 1;
     } else if (top === '`') {
       // Template text: only the closing backtick and `${` matter.
-      if (c === '`') state.stack.pop();
-      if (c === '`') keep(1);
-      else if (two === '${') {
-        state.stack.push('${');
-        keep(2);
-      } else blank(c === '\\' ? 2 : 1);
-    } else if (two === '//') {
-      blank(line.length - i);
-    } else if (two === '/*') {
+      if (c === '`') {
+        stack.pop();
+        i += 1;
+      } else if (c === '$' && next === '{') {
+        stack.push('${');
+        i += 2;
+      } else blank = c === '\\' ? 2 : 1;
+    } else if (c === '/' && next === '/') {
+      blank = length - i;
+    } else if (c === '/' && next === '*') {
       state.comment = true;
-      blank(2);
+      blank = 2;
     } else if (c === '"' || c === "'" || (c === '/' && regexMayStart(line, i))) {
       // Strings end at the end of the line; a `/` with no closing slash on the line is a division.
       const end = literalEnd(line, i);
-      keep(1);
+      i += 1;
       if (end >= 0 || c !== '/') {
-        blank((end < 0 ? line.length : end) - i);
-        if (end >= 0) keep(1);
+        const to = end < 0 ? length : end;
+        out += line.slice(kept, i) + ' '.repeat(to - i);
+        // The closing quote (if any) starts the next kept run.
+        i = to;
+        kept = to;
+        if (end >= 0) i += 1;
       }
     } else {
-      if (c === '`' || c === '{' || c === '(' || c === '[') state.stack.push(c);
-      else if (c === '}' && top === '${') state.stack.pop();
-      else if (PAIRS[c] !== undefined && top === PAIRS[c]) state.stack.pop();
-      keep(1);
+      if (c === '`' || c === '{' || c === '(' || c === '[') stack.push(c);
+      else if (c === '}' && top === '${') stack.pop();
+      else if (PAIRS[c] !== undefined && top === PAIRS[c]) stack.pop();
+      i += 1;
+    }
+    if (blank > 0) {
+      out += line.slice(kept, i) + ' '.repeat(Math.min(blank, length - i));
+      i += blank;
+      kept = i;
     }
   }
-  return out.slice(0, line.length);
+  return kept < length ? out + line.slice(kept, length) : out;
 }
 
 /** A `/` starts a regex literal, not a division, after an operator, an opening bracket or a keyword. */

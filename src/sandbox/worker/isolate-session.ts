@@ -156,13 +156,21 @@ export class PreparedContext {
   }
 }
 
-/** Matches the message isolated-vm gives when the memory limit disposed the isolate. */
 /**
- * How long a run that reported its result may take to hand control back (its pending promise jobs). Longer,
- * and its isolate counts as busy: the result stands, but the isolate is disposed and the worker retires.
+ * How much of the isolate's CPU time a run that reported its result may use handing control back (its pending
+ * promise jobs). More, and its isolate counts as busy: the result stands, but the isolate is disposed and the
+ * worker retires. CPU time, not wall time: on a busy machine the isolate's thread, or this one, may wait longer
+ * than that for a core, and a worker retired for it cost its replacement's start (~0.5 s of CPU) for nothing.
  */
-const IDLE_WAIT_MS = 20;
+const IDLE_CPU_MS = 20;
+/**
+ * The wall time that wait may take however little CPU the isolate uses (code blocked outside V8, say). It also
+ * ends a few slices before the run's time limit, so a run that reported its result in time is not reported as
+ * timed out for the wait.
+ */
+const IDLE_WAIT_MAX_MS = 250;
 
+/** Matches the message isolated-vm gives when the memory limit disposed the isolate. */
 const MEMORY_MESSAGE = /memory limit|Array buffer allocation failed|allocation failed/i;
 
 export class IsolateSession {
@@ -190,6 +198,8 @@ export class IsolateSession {
   /** CPU the isolate had used before the run (creating it and loading the runtime). */
   private cpuAtStart = 0n;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** When the run's time limit ends (performance.now()). */
+  private deadline = 0;
 
   constructor(
     private readonly prepared: PreparedContext,
@@ -206,6 +216,7 @@ export class IsolateSession {
   async begin(): Promise<void> {
     const { isolate, context, start } = this.prepared;
     const { run } = this;
+    this.deadline = performance.now() + run.timeoutMs;
     this.timers.push(
       setTimeout(() => {
         this.terminate('timeout', `Execution exceeded the time limit of ${run.timeoutMs} ms.`);
@@ -251,14 +262,32 @@ export class IsolateSession {
     return pending;
   }
 
-  /** Resolves true once no call into the isolate is in flight, false if that takes longer than `ms`. */
-  private whenIdle(ms: number): Promise<boolean> {
+  /**
+   * Resolves true once no call into the isolate is in flight; false once the isolate has used {@link IDLE_CPU_MS}
+   * of CPU meanwhile, or {@link IDLE_WAIT_MAX_MS} have passed.
+   */
+  private whenIdle(): Promise<boolean> {
     if (this.callsInFlight === 0) return Promise.resolve(true);
+    const { isolate } = this.prepared;
+    const cpuAtWait = isolate.cpuTime;
+    const waitStarted = performance.now();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout;
+      const giveUp = (): void => {
         this.idleWaiter = null;
         resolve(false);
-      }, ms);
+      };
+      // A timer that fires late runs before the I/O callbacks that were due first, among them the end of the
+      // call waited for: the check after it (setImmediate) sees the end of that call.
+      const check = (): void => {
+        if (this.idleWaiter === null) return;
+        const now = performance.now();
+        const busy = isolate.isDisposed || Number(isolate.cpuTime - cpuAtWait) / 1e6 >= IDLE_CPU_MS;
+        const late = now - waitStarted >= IDLE_WAIT_MAX_MS || this.deadline - now < 3 * IDLE_CPU_MS;
+        if (busy || late) giveUp();
+        else timer = setTimeout(() => setImmediate(check), IDLE_CPU_MS);
+      };
+      timer = setTimeout(() => setImmediate(check), IDLE_CPU_MS);
       this.idleWaiter = () => {
         clearTimeout(timer);
         this.idleWaiter = null;
@@ -505,7 +534,7 @@ export class IsolateSession {
     if (this.finishedFlag) return;
     this.endedOnItsOwn = true;
     const { isolate } = this.prepared;
-    let idle = !isolate.isDisposed && (await this.whenIdle(IDLE_WAIT_MS));
+    let idle = !isolate.isDisposed && (await this.whenIdle());
     if (this.finishedFlag) return;
     if (this.callError) {
       const classified = this.classify(this.callError.error);
