@@ -23,7 +23,6 @@ interface Outcome {
   report: unknown;
   stdout: string;
   stderr: string;
-  endedAt: number;
 }
 
 interface Runner {
@@ -55,7 +54,7 @@ function start(dir: string, env: Record<string, string>): Runner {
       } catch {
         // Left null: the assertions show stdout and stderr.
       }
-      resolve({ code, report, stdout, stderr, endedAt: Date.now() });
+      resolve({ code, report, stdout, stderr });
     });
   });
   return {
@@ -150,7 +149,9 @@ test('two processes start one workflow id: one runs every step, the other is ref
   );
   const after = await waiting.outcome;
   assert.equal(after.code, 0, after.stderr);
-  assert.ok(after.endedAt >= ran.endedAt, 'the waiting process finished after the first');
+  // That it waited for the first run shows in what it found: every step already finished (recovered), none run
+  // again. (Not in exit times: the first process still stops its mesh after its workflow ended, and on a loaded
+  // machine the waiting one can take over, recover and exit before that stop is done.)
   assert.deepEqual(
     (after.report as Array<{ output: unknown; recovered?: boolean }>).map((e) => [e.output, e.recovered ?? false]),
     [
