@@ -231,6 +231,26 @@ test('output checked by the output schema: invalid_output names the agent and li
   assert.deepEqual(await responder.parseOutput({ sum: 5 }, 'r1'), { sum: 5 });
 });
 
+test('a schema with an async refinement is still checked (asynchronously), input and output, every time', async () => {
+  let checks = 0;
+  const positive = z.number().refine(async (n) => {
+    checks += 1;
+    await new Promise((resolve) => setImmediate(resolve));
+    return n > 0;
+  });
+  const agent = defineFunctionAgent(
+    { name: 'async.check', description: 'x', input: z.object({ n: positive }), output: z.object({ n: positive }) },
+    async ({ n }) => ({ n }),
+  );
+  for (let round = 0; round < 2; round++) {
+    assert.deepEqual(await agent.parseInput({ n: 2 }, 'r'), { n: 2 });
+    await assert.rejects(agent.parseInput({ n: -1 }, 'r'), (err: unknown) => isMeshError(err, 'invalid_input'));
+    assert.deepEqual(await agent.parseOutput({ n: 3 }, 'r'), { n: 3 });
+    await assert.rejects(agent.parseOutput({ n: 0 }, 'r'), (err: unknown) => isMeshError(err, 'invalid_output'));
+  }
+  assert.ok(checks >= 8);
+});
+
 test("OAM main's capability table: which verb fits which flags", () => {
   const flags = {
     responder: { invocable: true, streaming: false },

@@ -5,8 +5,8 @@
  */
 import { SpanKind } from '@opentelemetry/api';
 import { activeContext, withScope } from './scope.js';
-import { failSpan, inSpan } from './spans.js';
-import { contextFromHeaders, traceHeaders } from './trace-headers.js';
+import { failSpan, inSpan, tracingOff } from './spans.js';
+import { contextFromHeaders, TRACEPARENT, traceHeaders } from './trace-headers.js';
 
 /** The trace headers of the work running now (empty when no span is active). */
 export function currentTraceHeaders(): Record<string, string> {
@@ -15,6 +15,8 @@ export function currentTraceHeaders(): Record<string, string> {
 
 /** Runs a call to `agent` on `subject` in its client span; the request headers read inside carry that span. */
 export function traceMeshCall<T>(agent: string, subject: string, call: () => Promise<T>): Promise<T> {
+  // Without an SDK the span would be a no-op: the call runs as is, and its headers carry the trace it runs in.
+  if (tracingOff()) return callNow(call);
   return inSpan(
     `mesh.call ${agent}`,
     {
@@ -38,6 +40,8 @@ export function traceMeshServe(
   headers: Readonly<Record<string, string>>,
   handle: () => Promise<ServeOutcome>,
 ): Promise<ServeOutcome> {
+  // Without an SDK and without a caller's trace to continue, the span and its scope would change nothing.
+  if (tracingOff() && headers[TRACEPARENT] === undefined) return callNow(handle);
   return inSpan(
     `mesh.serve ${agent}`,
     {
@@ -52,6 +56,15 @@ export function traceMeshServe(
       failSpan(span, `${outcome.code}: ${outcome.message}`);
     },
   );
+}
+
+/** `fn()`, a synchronous throw as a rejection (as `inSpan` gives it). */
+function callNow<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** Runs `fn` as part of the trace `headers` carry (a step job taken from the work queue); as is without one. */

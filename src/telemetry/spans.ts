@@ -5,6 +5,7 @@
 import {
   type Attributes,
   type Context,
+  ProxyTracerProvider,
   type Span,
   type SpanKind,
   SpanStatusCode,
@@ -18,6 +19,18 @@ export const TRACER_NAME = 'automesh';
 
 // A proxy tracer: it follows whatever provider is registered, now or later.
 const tracer: Tracer = trace.getTracer(TRACER_NAME);
+
+/** What the API's global provider delegates to while no SDK is registered: its no-op provider. */
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether no OpenTelemetry SDK is registered (now: one may be later), so that every span would be the API's no-op.
+ * The mesh's per-request spans skip even making one then: every call and served request passes there.
+ */
+export function tracingOff(): boolean {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK;
+}
 
 /** Longest error message kept on a span's status. */
 const MAX_MESSAGE = 1000;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Bus, BusMessage, KvEntry, KvWatch } from '../../src/transport/bus.js';
+import type { Bus, BusHeaders, BusMessage, KvEntry, KvWatch } from '../../src/transport/bus.js';
 import { type BusErrorCode, isBusError } from '../../src/transport/bus-errors.js';
 import { runScript } from '../helpers/run-script.js';
 
@@ -317,6 +317,26 @@ export function busConformance(name: string, harness: BusHarness): void {
         }
         throwsWith(() => bus.subscribe('a.b', () => undefined, { queue: 'q a' }), 'invalid_subject');
         throwsWith(() => bus.publish('a.b', bytes('x'), { reply: 'a..b' }), 'invalid_subject');
+      }));
+
+    test('header names that are not printable ASCII without ":" and values with a line break are refused', () =>
+      withBuses(1, async (bus) => {
+        // Valid names first: a name checked once is remembered, and must not let a bad value through after.
+        bus.publish('a.b', bytes('x'), { headers: { 'X-Mesh-Request-Id': 'r1', 'X-Ok': 'v' } });
+        const bad: BusHeaders[] = [
+          { 'X Mesh': 'v' },
+          { 'X:Mesh': 'v' },
+          { 'X-Méš': 'v' },
+          { '': 'v' },
+          { 'X-Mesh-Request-Id': 'r1\r\nX-Forged: yes' },
+          { 'X-Ok': 'line\nbreak' },
+          { 'X-Ok': 'carriage\rreturn' },
+          { 'X-Ok': 7 as unknown as string },
+        ];
+        for (const headers of bad) {
+          assert.throws(() => bus.publish('a.b', bytes('x'), { headers }), TypeError, JSON.stringify(headers));
+          await assert.rejects(bus.request('a.b', bytes('x'), { headers, timeoutMs: 1_000 }), TypeError);
+        }
       }));
 
     test('a message over max_payload (headers included) is refused with payload_too_large; one at the limit goes', () =>

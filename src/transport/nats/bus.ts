@@ -32,7 +32,7 @@ import { assertWorkQueueOptions } from '../work-queue-rules.js';
 import { plainBytes } from './bytes.js';
 import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './connect-options.js';
 import { connectError, type ErrorContext, operationError } from './errors.js';
-import { messageHeaders, toNatsHeaders } from './headers.js';
+import { messageHeaders, toPublishHeaders } from './headers.js';
 import { openKvBucket } from './kv.js';
 import { muxRequest } from './mux-request.js';
 import { NatsObjectBucket } from './objects.js';
@@ -92,7 +92,7 @@ class NatsBus extends BusBase implements Bus {
       // The client queues the bytes it is given and writes them later: a copy keeps what was sent as it was.
       this.nc.publish(subject, copyBytes(data), {
         ...(options.reply ? { reply: options.reply } : {}),
-        ...(options.headers ? { headers: toNatsHeaders(options.headers) } : {}),
+        ...(options.headers ? { headers: toPublishHeaders(options.headers) } : {}),
       });
     } catch (error) {
       throw operationError(error, `Publishing to ${subject}`, this.context);
@@ -105,7 +105,7 @@ class NatsBus extends BusBase implements Bus {
     } catch (error) {
       return Promise.reject(error);
     }
-    const headers = options.headers ? toNatsHeaders(options.headers) : undefined;
+    const headers = options.headers ? toPublishHeaders(options.headers) : undefined;
     return raceRequest(subject, options, this.location, this.inFlight, (settle) => {
       try {
         return muxRequest(this.nc, subject, copyBytes(data), headers, (error, reply) => {

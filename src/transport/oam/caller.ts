@@ -19,7 +19,7 @@
  */
 
 import { currentTraceHeaders, traceMeshCall } from '../../telemetry/mesh-spans.js';
-import type { Bus, BusHeaders, BusMessage } from '../bus.js';
+import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { mismatchError, type Verb } from './capability-check.js';
 import type { CatalogCapabilities } from './contract-types.js';
@@ -104,26 +104,26 @@ export class Caller {
   }
 
   /** Request/reply: the agent's result (`{}` for an empty one). */
-  async call(name: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
-    this.#preflight(name, 'call');
+  call(name: string, input?: unknown, options: CallOptions = {}): Promise<unknown> {
+    try {
+      this.#preflight(name, 'call');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return traceMeshCall(name, subjects.agent(name), () => this.#call(name, input, options));
   }
 
   /**
-   * The request, settled by the first of its reply (or failure) and a death notice for `name`. One promise and the
-   * bus's request per call (no `Promise.race`, no promise per death watch, no named closure): this runs for every
-   * call.
+   * The request, settled by the first of its reply (or failure) and a death notice for `name`: one object per call
+   * (PendingCall) that is the death watch's listener too, and the bus's request (no `Promise.race`, no promise per
+   * death watch, no closure per way the call can end): this runs for every call.
    */
   #call(name: string, input: unknown, options: CallOptions): Promise<unknown> {
     const requestId = newRequestId();
     const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      let settled = false;
-      const release = this.#deaths.watch(name, (notice) => {
-        settled = true;
-        release();
-        reject(diedError(name, requestId, notice));
-      });
+      const call = new PendingCall(name, requestId, timeoutMs, resolve, reject, this.#meshErrorOf);
+      this.#deaths.watch(name, call);
       let reply: Promise<BusMessage>;
       try {
         reply = this.#bus.request(subjects.agent(name), encodeBody(input), {
@@ -132,24 +132,12 @@ export class Caller {
           ...(options.signal ? { signal: options.signal } : {}),
         });
       } catch (err) {
-        release();
-        reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
+        call.failed(err);
         return;
       }
       reply.then(
-        (message) => {
-          release();
-          if (settled) return;
-          try {
-            resolve(readReply(message, name, requestId));
-          } catch (err) {
-            reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
-          }
-        },
-        (err: unknown) => {
-          release();
-          if (!settled) reject(this.#meshErrorOf(err, name, requestId, timeoutMs));
-        },
+        (message) => call.replied(message),
+        (err: unknown) => call.failed(err),
       );
     });
   }
@@ -175,7 +163,8 @@ export class Caller {
       totalMs,
     );
     const onAbort = (): void => fail(cancelledError(name, requestId));
-    const releaseWatch = this.#deaths.watch(name, (notice) => fail(diedError(name, requestId, notice)));
+    const deathListener = new StreamDeathListener((notice) => fail(diedError(name, requestId, notice)));
+    this.#deaths.watch(name, deathListener);
     // Subscribe before publishing: the first chunk may come back before a later subscription would exist.
     const subscription = this.#bus.subscribe(subjects.stream(requestId), (frame) => {
       armIdle();
@@ -231,7 +220,7 @@ export class Caller {
       clearTimeout(total);
       options.signal?.removeEventListener('abort', onAbort);
       subscription.unsubscribe();
-      releaseWatch();
+      deathListener.unwatch();
     }
   }
 
@@ -379,8 +368,8 @@ export class Caller {
     }
   }
 
-  /** A bus failure as the MeshError a caller sees. */
-  #meshErrorOf(err: unknown, name: string, requestId: string, timeoutMs: number): MeshError {
+  /** A bus failure as the MeshError a caller sees (a property, so that a PendingCall can hold it). */
+  readonly #meshErrorOf = (err: unknown, name: string, requestId: string, timeoutMs: number): MeshError => {
     if (isMeshError(err)) return err;
     if (!isBusError(err)) {
       return new MeshError('handler_error', `Calling agent '${name}' failed: ${messageOf(err)}`, {
@@ -412,7 +401,7 @@ export class Caller {
       default:
         return new MeshError('connection_failed', err.message, init);
     }
-  }
+  };
 }
 
 /** The result of a reply: the envelope's MeshError when `X-Mesh-Status: error`, else the body (`{}` when empty). */
@@ -460,23 +449,101 @@ function reporter(onError: SendOptions['onError'], name: string): (error: MeshEr
 }
 
 /**
- * One subscription per agent name to `mesh.death.{name}`, shared by every call and stream to it in flight (the same
- * race as OAM main's per-request subscription, without a subscribe/unsubscribe pair per request on the wire).
- */
-/**
  * How long the `mesh.death.{name}` subscription outlives the last request to `name`. Subscribing and unsubscribing
  * around every call cost two protocol messages per call, a third of what the mesh added to a serial call on NATS;
  * a notice that arrives while nobody waits is dropped.
  */
 const DEATH_WATCH_LINGER_MS = 30_000;
 
-interface DeathWatcher {
-  listeners: Set<(notice: unknown) => void>;
-  release(): void;
-  /** The pending unsubscribe, while no request listens. */
-  idle: NodeJS.Timeout | undefined;
+/**
+ * A request that a death notice for its agent ends: a link of its agent's list of watchers. The request object
+ * itself is the link (no closure and no Set entry per request: this is on every call's path).
+ */
+abstract class DeathListener {
+  /** The neighbours in the list of the watcher this listens on; `watcher` is null when not listening. */
+  prevListener: DeathListener | null = null;
+  nextListener: DeathListener | null = null;
+  watcher: DeathWatcher | null = null;
+
+  abstract died(notice: unknown): void;
+
+  /** Stops listening (the request ended). Idempotent. */
+  unwatch(): void {
+    this.watcher?.remove(this);
+  }
 }
 
+/** The listeners of one agent's `mesh.death.{name}` subscription, in a doubly linked list. */
+class DeathWatcher {
+  #first: DeathListener | null = null;
+  #count = 0;
+  /** The pending unsubscribe, while no request listens. */
+  #idle: NodeJS.Timeout | undefined;
+  readonly #subscription: BusSubscription;
+
+  constructor(
+    bus: Bus,
+    name: string,
+    private readonly forget: (watcher: DeathWatcher) => void,
+  ) {
+    this.#subscription = bus.subscribe(subjects.death(name), (message) => this.#tellAll(readNotice(message)));
+  }
+
+  add(listener: DeathListener): void {
+    if (this.#idle !== undefined) {
+      clearTimeout(this.#idle);
+      this.#idle = undefined;
+    }
+    listener.watcher = this;
+    listener.nextListener = this.#first;
+    if (this.#first) this.#first.prevListener = listener;
+    this.#first = listener;
+    this.#count += 1;
+  }
+
+  remove(listener: DeathListener): void {
+    if (listener.watcher !== this) return;
+    const { prevListener, nextListener } = listener;
+    if (prevListener) prevListener.nextListener = nextListener;
+    else this.#first = nextListener;
+    if (nextListener) nextListener.prevListener = prevListener;
+    listener.prevListener = null;
+    listener.nextListener = null;
+    listener.watcher = null;
+    this.#count -= 1;
+    if (this.#count === 0) this.#lingerThenUnsubscribe();
+  }
+
+  #lingerThenUnsubscribe(): void {
+    this.#idle = setTimeout(() => {
+      if (this.#count > 0) return;
+      this.forget(this);
+      this.#subscription.unsubscribe();
+    }, DEATH_WATCH_LINGER_MS);
+    this.#idle.unref();
+  }
+
+  /** Tells every listener of now (each one leaves the list as its request ends, so the list is copied first). */
+  #tellAll(notice: unknown): void {
+    const listeners: DeathListener[] = [];
+    for (let listener = this.#first; listener; listener = listener.nextListener) listeners.push(listener);
+    for (const listener of listeners) listener.died(notice);
+  }
+}
+
+/** A death notice's body; one that is not JSON is kept as its text. */
+function readNotice(message: BusMessage): unknown {
+  try {
+    return decodeBody(message.data, message.subject) ?? {};
+  } catch {
+    return { raw: Buffer.from(message.data).toString('utf8') };
+  }
+}
+
+/**
+ * One subscription per agent name to `mesh.death.{name}`, shared by every call and stream to it in flight (the same
+ * race as OAM main's per-request subscription, without a subscribe/unsubscribe pair per request on the wire).
+ */
 class DeathWatch {
   readonly #bus: Bus;
   readonly #watchers = new Map<string, DeathWatcher>();
@@ -485,44 +552,70 @@ class DeathWatch {
     this.#bus = bus;
   }
 
-  /**
-   * Calls `onDeath` with the notice if one for `name` arrives before `release()` (called when the request ends);
-   * `onDeath` is the request's own function (it is the key its release removes).
-   */
-  watch(name: string, onDeath: (notice: unknown) => void): () => void {
-    let entry = this.#watchers.get(name);
-    if (!entry) {
-      const listeners = new Set<(notice: unknown) => void>();
-      const subscription = this.#bus.subscribe(subjects.death(name), (message) => {
-        let notice: unknown;
-        try {
-          notice = decodeBody(message.data, message.subject) ?? {};
-        } catch {
-          notice = { raw: Buffer.from(message.data).toString('utf8') };
-        }
-        for (const listener of [...listeners]) listener(notice);
+  /** `listener.died(notice)` is called if a notice for `name` arrives before `listener.unwatch()`. */
+  watch(name: string, listener: DeathListener): void {
+    let watcher = this.#watchers.get(name);
+    if (!watcher) {
+      watcher = new DeathWatcher(this.#bus, name, (gone) => {
+        if (this.#watchers.get(name) === gone) this.#watchers.delete(name);
       });
-      entry = { listeners, release: () => subscription.unsubscribe(), idle: undefined };
-      this.#watchers.set(name, entry);
+      this.#watchers.set(name, watcher);
     }
-    clearTimeout(entry.idle);
-    entry.idle = undefined;
-    const current = entry;
-    current.listeners.add(onDeath);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      current.listeners.delete(onDeath);
-      if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
-      clearTimeout(current.idle);
-      current.idle = setTimeout(() => {
-        if (current.listeners.size > 0 || this.#watchers.get(name) !== current) return;
-        this.#watchers.delete(name);
-        current.release();
-      }, DEATH_WATCH_LINGER_MS);
-      current.idle.unref();
-    };
+    watcher.add(listener);
+  }
+}
+
+/** A stream's death watch: fails the stream's queue. */
+class StreamDeathListener extends DeathListener {
+  constructor(private readonly onDeath: (notice: unknown) => void) {
+    super();
+  }
+
+  died(notice: unknown): void {
+    this.onDeath(notice);
+  }
+}
+
+type MeshErrorOf = (err: unknown, name: string, requestId: string, timeoutMs: number) => MeshError;
+
+/** One call in flight: settled once, by its reply, its failure or a death notice for its agent. */
+class PendingCall extends DeathListener {
+  #settled = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly requestId: string,
+    private readonly timeoutMs: number,
+    private readonly resolve: (result: unknown) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly errorOf: MeshErrorOf,
+  ) {
+    super();
+  }
+
+  replied(message: BusMessage): void {
+    if (!this.#settle()) return;
+    try {
+      this.resolve(readReply(message, this.name, this.requestId));
+    } catch (err) {
+      this.reject(this.errorOf(err, this.name, this.requestId, this.timeoutMs));
+    }
+  }
+
+  failed(err: unknown): void {
+    if (this.#settle()) this.reject(this.errorOf(err, this.name, this.requestId, this.timeoutMs));
+  }
+
+  died(notice: unknown): void {
+    if (this.#settle()) this.reject(diedError(this.name, this.requestId, notice));
+  }
+
+  /** Ends the death watch; false when the call was settled already. */
+  #settle(): boolean {
+    this.unwatch();
+    if (this.#settled) return false;
+    this.#settled = true;
+    return true;
   }
 }
 

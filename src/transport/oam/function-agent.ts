@@ -171,7 +171,7 @@ export class FunctionAgent {
    */
   async parseInput(input: unknown, requestId: string): Promise<unknown> {
     if (this.#input === undefined) return undefined;
-    const result = await this.#input.safeParseAsync(input);
+    const result = await parseWith(this.#input, input);
     if (result.success) return result.data;
     const hint =
       input === undefined
@@ -187,7 +187,7 @@ export class FunctionAgent {
   /** A result, chunk or event checked by the output schema (what is sent is what the schema makes of it). */
   async parseOutput(value: unknown, requestId: string): Promise<unknown> {
     if (this.#output === undefined) return value;
-    const result = await this.#output.safeParseAsync(value);
+    const result = await parseWith(this.#output, value);
     if (result.success) return result.data;
     const what = this.shape === 'streamer' ? 'a chunk' : this.shape === 'publisher' ? 'an event' : 'output';
     throw new MeshError(
@@ -263,6 +263,29 @@ function checkedTags(name: string, tags: unknown): string[] {
     throw definitionError(name, `Agent "${name}": tags must be an array of strings.`);
   }
   return [...tags];
+}
+
+/** Schemas that turned out to need `safeParseAsync` (an async refinement or transform). */
+const asyncSchemas = new WeakSet<Schema>();
+
+/**
+ * `schema`'s verdict on `value`: synchronously when the schema allows it (most do; `safeParseAsync` costs zod's
+ * promises on every request and every result), else, from the first value that shows it has async parts (zod's
+ * `safeParse` then throws rather than answer), asynchronously. A throw of the schema's own code (a refinement that
+ * throws) is thrown by either; that one is parsed again asynchronously, and throws there as it would have.
+ */
+function parseWith(
+  schema: Schema,
+  value: unknown,
+): ReturnType<Schema['safeParse']> | Promise<ReturnType<Schema['safeParse']>> {
+  if (!asyncSchemas.has(schema)) {
+    try {
+      return schema.safeParse(value);
+    } catch {
+      asyncSchemas.add(schema);
+    }
+  }
+  return schema.safeParseAsync(value);
 }
 
 function checkedSchema(name: string, which: 'input' | 'output', schema: unknown): Schema | undefined {

@@ -3,7 +3,7 @@
  * queue groups, header names (exact case), bucket names, request ids and JSON bodies. Nothing else in automesh
  * spells these strings.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { utf8Bytes } from '../pooled-bytes.js';
 
 export const HEADER = {
@@ -55,11 +55,28 @@ export const queueGroup = (name: string): string => `q.${name}`;
 /** NATS client name of a host, which OAM main's monitor matches against disconnect advisories. */
 export const clientName = (instanceId: string): string => `oam-host-${instanceId}`;
 
-/** uuid4 as 32 lowercase hex characters, no dashes: it becomes a subject token in `mesh.stream.{id}`. */
+/** Random bytes for this many ids are drawn at once: one call into the system's generator instead of one per id. */
+const IDS_PER_DRAW = 256;
+const ID_BYTES = 16;
+const idPool = Buffer.alloc(IDS_PER_DRAW * ID_BYTES);
+let idOffset = idPool.length;
+
+/**
+ * uuid4 as 32 lowercase hex characters, no dashes (Python's `uuid4().hex`): it becomes a subject token in
+ * `mesh.stream.{id}`. Made as `randomUUID` makes one (16 random bytes, the version nibble 4 and the RFC 4122
+ * variant bits set), but hex-encoded in one call: `randomUUID` and removing its dashes cost a third of a
+ * microsecond more on every call, and leave a string of five pieces that is flattened again when sent.
+ */
 export function newRequestId(): string {
-  // Slices, not a regex replace: one id per call, and the replace cost as much as making the uuid.
-  const uuid = randomUUID();
-  return uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24);
+  if (idOffset === idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  const start = idOffset;
+  idOffset += ID_BYTES;
+  idPool[start + 6] = ((idPool[start + 6] as number) & 0x0f) | 0x40; // version 4
+  idPool[start + 8] = ((idPool[start + 8] as number) & 0x3f) | 0x80; // variant 10xx
+  return idPool.toString('hex', start, start + ID_BYTES);
 }
 
 /** Same form as request ids (OAM main's `instance_id = uuid4().hex`). */
