@@ -2,7 +2,7 @@
  * Telemetry overhead benchmark: what spans and metrics add to a task, measured in one run against the engine with
  * telemetry off (`new Mesh({ telemetry: false })`, the engine as it was before it had any).
  *
- * Three meshes on the default store (each its own LOG_DIRECTORY) run distinct tasks serially against the local
+ * Meshes on the default store (each its own LOG_DIRECTORY) run distinct tasks serially against the local
  * wire-protocol server (test/llm-server, in this process) answering at once, through the official openai SDK over
  * HTTP, interleaved task by task so that drift in the machine's load hits each alike:
  *
@@ -11,14 +11,20 @@
  *   SDK        the default with an OpenTelemetry SDK registered (BasicTracerProvider, a BatchSpanProcessor, an
  *              in-memory exporter emptied as it goes): every span recorded
  *
- * The floor (one SDK call to the same server with the same reply, plus one execution of the same code on the same
- * executor) is measured in the same run, after each round. Per configuration: the medians of the task wall and of
- * wall - floor (the engine's overhead), the ratio wall / floor, and the difference to `off`.
+ * Each configuration runs on two meshes (A and B): two meshes of one configuration differ by a few hundredths of a
+ * millisecond (their own worker pools, database files, JIT history), as much as what is measured, so the figure
+ * is the mean of the four cross pairs (on A - off A, on A - off B, ...), and the A/A difference of the two `off`
+ * meshes is printed beside it as the noise. A round runs one task on each of the four meshes, in an order that
+ * rotates and reverses from round to round. The floor (one SDK call to the same server with the same reply, plus
+ * one execution of the same code on the same executor) is measured after each round.
  *
  * The SDK is registered globally, so the rounds with it come after those without (phase 1: off, no SDK; phase 2:
  * off, SDK), each phase with its own `off` for comparison.
  *
- * Usage: node --import tsx bench/otel.ts [--otel-tasks N]   (needs `npm run build` first)
+ * The meshes run from dist/ (what the package ships), not from src/ through tsx, whose kept function names add a
+ * call to every closure a task makes.
+ *
+ * Usage: npm run build && node --import tsx bench/otel.ts [--otel-tasks N]
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +35,14 @@ import { parseArgs } from 'node:util';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import OpenAI from 'openai';
-import { type CodeExecutor, defineAgent, Executor, Mesh, resetCooldowns, type SettingsInput } from '../src/index.js';
+import {
+  type CodeExecutor,
+  defineAgent,
+  Executor,
+  Mesh,
+  resetCooldowns,
+  type SettingsInput,
+} from '../dist/src/index.js';
 import { LlmServer } from '../test/llm-server/server.js';
 import { positiveInt } from './lib/args.js';
 import type { Figure } from './lib/figures.js';
@@ -114,6 +127,13 @@ async function floorOnce(client: OpenAI, server: LlmServer, executor: CodeExecut
   return took;
 }
 
+/** The order of round `i`: rotated, and reversed every other cycle (the first task pays for what the last left). */
+function roundOrder<T>(subjects: readonly T[], i: number): T[] {
+  const k = i % subjects.length;
+  const order = [...subjects.slice(k), ...subjects.slice(0, k)];
+  return Math.floor(i / subjects.length) % 2 === 1 ? order.reverse() : order;
+}
+
 /** Runs the subjects' tasks interleaved, each round followed by a floor; returns the floors. */
 async function phase(
   server: LlmServer,
@@ -126,9 +146,7 @@ async function phase(
   const floors: number[] = [];
   for (let i = 0; i < WARMUP + tasks; i++) {
     const keep = i >= WARMUP;
-    // Alternating the order: the first task of a round pays for what the one before left (GC, the server's state).
-    const order = i % 2 === 0 ? subjects : [...subjects].reverse();
-    for (const subject of order) await timeTask(server, subject, offset + i, keep);
+    for (const subject of roundOrder(subjects, i)) await timeTask(server, subject, offset + i, keep);
     const floor = await floorOnce(client, server, executor, offset + i);
     if (keep) floors.push(floor);
   }
@@ -167,35 +185,60 @@ interface Row {
   wall: number;
   overhead: number;
   ratio: number;
+}
+
+/** One configuration on its two meshes. */
+interface Pair {
+  label: string;
+  a: Subject;
+  b: Subject;
+}
+
+interface Comparison {
+  rows: [Row, Row];
+  /** What `on` adds to a task over `off`: the mean of the four cross pairs' paired medians. */
   added: number;
+  /** The A/A difference: the paired median of off B - off A, what two meshes of one configuration differ by. */
+  noise: number;
 }
 
 /**
- * `added` is the median of the paired differences: each round runs one task of every configuration back to back
- * (in alternating order), so a task's wall minus the `off` task's of the same round cancels the machine's drift,
- * which the difference of two medians of 200 noisy walls (each ~4 ms, IQR ~1 ms) cannot resolve below ~0.2 ms.
+ * The median of the paired differences x - y: each round runs one task on every mesh back to back, so a task's
+ * wall minus another's of the same round cancels the machine's drift, which the difference of two medians of 200
+ * noisy walls (each ~4 ms, IQR ~1 ms) cannot resolve below ~0.2 ms.
  */
-function rows(subjects: Subject[], floors: number[]): Row[] {
-  const floor = summarize(floors).median;
-  const base = (subjects[0] as Subject).walls;
-  return subjects.map((s) => {
-    const wall = summarize(s.walls).median;
-    const added = summarize(s.walls.map((w, round) => w - (base[round] as number))).median;
-    return { label: s.label, wall, overhead: wall - floor, ratio: wall / floor, added };
-  });
+function pairedMedian(x: Subject, y: Subject): number {
+  return summarize(x.walls.map((w, round) => w - (y.walls[round] as number))).median;
 }
 
-function print(title: string, result: Row[], floors: number[]): void {
+function rowOf(pair: Pair, floor: number): Row {
+  const wall = summarize([...pair.a.walls, ...pair.b.walls]).median;
+  return { label: pair.label, wall, overhead: wall - floor, ratio: wall / floor };
+}
+
+function compare(off: Pair, on: Pair, floors: number[]): Comparison {
+  const floor = summarize(floors).median;
+  const cross = [on.a, on.b].flatMap((x) => [off.a, off.b].map((y) => pairedMedian(x, y)));
+  return {
+    rows: [rowOf(off, floor), rowOf(on, floor)],
+    added: cross.reduce((sum, d) => sum + d, 0) / cross.length,
+    noise: pairedMedian(off.b, off.a),
+  };
+}
+
+const signed = (value: number): string => `${value >= 0 ? '+' : ''}${ms(value)}`;
+
+function print(title: string, result: Comparison, floors: number[]): void {
   console.log(`\n${title} (floor: SDK call + execution, median ${ms(summarize(floors).median)})`);
   console.log(
     table(
-      ['configuration', 'task wall, median', 'wall - floor', 'wall / floor', 'vs off (paired, median)'],
-      result.map((r) => [
+      ['configuration', 'task wall, median', 'wall - floor', 'wall / floor', 'vs off (paired)'],
+      result.rows.map((r, i) => [
         r.label,
         ms(r.wall),
         ms(r.overhead),
         `${r.ratio.toFixed(3)}x`,
-        r.label === 'off' ? '-' : `${r.added >= 0 ? '+' : ''}${ms(r.added)}`,
+        i === 0 ? `A/A ${signed(result.noise)}` : signed(result.added),
       ]),
     ),
   );
@@ -220,43 +263,57 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
   const benchStarted = performance.now();
   try {
     resetCooldowns();
-    const off = await startMesh(server, 'off', false, dirs);
-    const noSdk = await startMesh(server, 'no SDK', true, dirs);
-    meshes.push(off.mesh, noSdk.mesh);
-    const floors1 = await phase(server, client, executor, [off, noSdk], options.tasks, 0);
-    const phase1 = rows([off, noSdk], floors1);
+    const pairOf = async (label: string, telemetry: boolean): Promise<Pair> => {
+      const pair = {
+        label,
+        a: await startMesh(server, `${label} A`, telemetry, dirs),
+        b: await startMesh(server, `${label} B`, telemetry, dirs),
+      };
+      meshes.push(pair.a.mesh, pair.b.mesh);
+      return pair;
+    };
+    const off = await pairOf('off', false);
+    const noSdk = await pairOf('no SDK', true);
+    const floors1 = await phase(server, client, executor, [off.a, noSdk.a, off.b, noSdk.b], options.tasks, 0);
+    const phase1 = compare(off, noSdk, floors1);
     const path1 = await pathCost(telemetryPath());
 
-    const off2: Subject = { label: 'off', mesh: off.mesh, walls: [] };
-    const sdk: Subject = { label: 'SDK', mesh: noSdk.mesh, walls: [] };
+    const again = (pair: Pair, label: string): Pair => ({
+      label,
+      a: { ...pair.a, walls: [] },
+      b: { ...pair.b, walls: [] },
+    });
+    const off2 = again(off, 'off');
+    const sdk = again(noSdk, 'SDK');
     trace.setGlobalTracerProvider(provider);
     let spans = 0;
     const drain = setInterval(() => {
       spans += exporter.getFinishedSpans().length;
       exporter.reset();
     }, 50);
-    const floors2 = await phase(server, client, executor, [off2, sdk], options.tasks, 100_000);
+    const floors2 = await phase(server, client, executor, [off2.a, sdk.a, off2.b, sdk.b], options.tasks, 100_000);
     clearInterval(drain);
     await provider.forceFlush();
     spans += exporter.getFinishedSpans().length;
-    const phase2 = rows([off2, sdk], floors2);
+    const phase2 = compare(off2, sdk, floors2);
     const path2 = await pathCost(telemetryPath());
     await provider.forceFlush();
     exporter.reset();
 
     print('phase 1: no OpenTelemetry SDK registered', phase1, floors1);
     print('phase 2: an OpenTelemetry SDK registered (BatchSpanProcessor)', phase2, floors2);
-    const perTask = spans / (WARMUP + options.tasks);
+    // Two meshes with the SDK ran a task each round.
+    const perTask = spans / (2 * (WARMUP + options.tasks));
     console.log(`\nspans recorded per task with the SDK: ${perTask.toFixed(1)}`);
     console.log(`\n${pathLine('no SDK', path1)}\n${pathLine('SDK', path2)}`);
     console.log(`\n${BENCH} benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; ${loadLine()}`);
-    const noSdkAdded = (phase1[1] as Row).added;
-    const sdkAdded = (phase2[1] as Row).added;
+    const noSdkAdded = phase1.added;
+    const sdkAdded = phase2.added;
     return [
       {
         benchmark: BENCH,
-        name: 'no OTel SDK: added per task vs telemetry off, median of paired differences',
-        value: `${noSdkAdded >= 0 ? '+' : ''}${ms(noSdkAdded)} (wall/floor ${(phase1[0] as Row).ratio.toFixed(3)}x off, ${(phase1[1] as Row).ratio.toFixed(3)}x on)`,
+        name: 'no OTel SDK: added per task vs telemetry off, paired (A/A noise beside)',
+        value: `${signed(noSdkAdded)} (A/A ${signed(phase1.noise)}; wall/floor ${phase1.rows[0].ratio.toFixed(3)}x off, ${phase1.rows[1].ratio.toFixed(3)}x on)`,
         target: `<= ${NO_SDK_TARGET_MS} ms`,
         met: noSdkAdded <= NO_SDK_TARGET_MS,
       },
@@ -276,8 +333,8 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
       },
       {
         benchmark: BENCH,
-        name: 'OTel SDK registered: added per task vs telemetry off, median',
-        value: `${sdkAdded >= 0 ? '+' : ''}${ms(sdkAdded)} (${perTask.toFixed(1)} spans per task)`,
+        name: 'OTel SDK registered: added per task vs telemetry off, paired',
+        value: `${signed(sdkAdded)} (${perTask.toFixed(1)} spans per task)`,
         target: '-',
         met: null,
       },

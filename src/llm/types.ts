@@ -22,6 +22,8 @@ export interface LlmRequest {
   signal?: AbortSignal;
   /** Told of each retry and failover as it happens (progress displays). */
   onEvent?: LlmCallObserver;
+  /** The role of the agent whose task makes the call: a label for metrics and middleware; never sent. */
+  agent?: string;
 }
 
 export interface TokenUsage {

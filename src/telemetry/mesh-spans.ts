@@ -4,7 +4,7 @@
  * served in another process is part of the caller's trace.
  */
 import { SpanKind } from '@opentelemetry/api';
-import { activeContext, withScope } from './scope.js';
+import { activeContext, withContext } from './scope.js';
 import { failSpan, inSpan, tracingOff } from './spans.js';
 import { contextFromHeaders, TRACEPARENT, traceHeaders } from './trace-headers.js';
 
@@ -70,5 +70,5 @@ function callNow<T>(fn: () => Promise<T>): Promise<T> {
 /** Runs `fn` as part of the trace `headers` carry (a step job taken from the work queue); as is without one. */
 export function continueTrace<T>(headers: Readonly<Record<string, string>> | undefined, fn: () => T): T {
   if (!headers || Object.keys(headers).length === 0) return fn();
-  return withScope({ context: contextFromHeaders(activeContext(), headers), role: null }, fn);
+  return withContext(contextFromHeaders(activeContext(), headers), fn);
 }

@@ -3,11 +3,12 @@
  * two meshes in one process count apart. Label values come from small sets only: agent roles, providers, models,
  * error categories, statuses; never task text, ids or error messages.
  */
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { Envelope } from '../agent/envelope.js';
 import type { LlmCallEvent } from '../llm/call-events.js';
 import type { LlmReply } from '../llm/types.js';
 import { SumCounter } from './sum-counter.js';
+import { SumHistogram } from './sum-histogram.js';
 
 /** Seconds: a task, a model call (instant in tests, minutes for a slow model), an execution. */
 const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -25,13 +26,13 @@ export class MeshMetrics {
   private readonly generated: SumCounter<'agent'>;
   private readonly firstTry: SumCounter<'agent'>;
   private readonly registryHits: SumCounter<'agent'>;
-  private readonly taskSeconds: Histogram<'agent' | 'status'>;
+  private readonly taskSeconds: SumHistogram<'agent' | 'status'>;
   private readonly llmCalls: SumCounter<'provider' | 'model' | 'status'>;
   private readonly llmEvents: SumCounter<'provider' | 'kind'>;
-  private readonly llmSeconds: Histogram<'provider' | 'model'>;
+  private readonly llmSeconds: SumHistogram<'provider' | 'model'>;
   private readonly tokens: SumCounter<'provider' | 'model' | 'agent' | 'type'>;
   private readonly cost: SumCounter<'provider' | 'model' | 'agent'>;
-  private readonly executionSeconds: Histogram<'outcome'>;
+  private readonly executionSeconds: SumHistogram<'outcome'>;
   private readonly steps: SumCounter<'agent' | 'status'>;
   private readonly workflows: SumCounter<'status'>;
 
@@ -44,7 +45,7 @@ export class MeshMetrics {
       help: string,
       labelNames: L[],
       buckets: number[],
-    ): Histogram<L> => new Histogram({ name, help, labelNames, buckets, registers });
+    ): SumHistogram<L> => new SumHistogram(this.registry, name, help, labelNames, buckets);
     this.tasks = counter(
       'automesh_tasks_total',
       'Tasks ended, by agent, status and error category (none for a success).',

@@ -4,11 +4,11 @@
  */
 import { type Attributes, type Span, SpanKind } from '@opentelemetry/api';
 import type { LlmCallEvent } from '../llm/call-events.js';
+import type { CodeModel } from '../llm/code-model.js';
 import type { ModelMiddleware } from '../llm/model-middleware.js';
 import type { LlmReply, LlmRequest } from '../llm/types.js';
 import { NONE } from './metrics.js';
-import { currentRole } from './scope.js';
-import { inSpan } from './spans.js';
+import { inSpan, tracingOff } from './spans.js';
 import type { Telemetry } from './telemetry.js';
 
 /** automesh's provider names as the GenAI conventions' `gen_ai.system` values. */
@@ -69,39 +69,55 @@ function noteEvent(span: Span, event: LlmCallEvent): void {
   });
 }
 
-export function telemetryModelMiddleware(telemetry: Telemetry): ModelMiddleware {
+/**
+ * Makes the call, counting it in the metrics: its reply or failure, and each retry and failover (`noted` also puts
+ * them on the span).
+ */
+async function countCall(
+  telemetry: Telemetry,
+  request: LlmRequest,
+  doGenerate: (request: LlmRequest) => Promise<LlmReply>,
+  model: CodeModel,
+  noted?: (event: LlmCallEvent) => void,
+): Promise<LlmReply> {
   const { metrics } = telemetry;
+  const onEvent = request.onEvent;
+  const observed: LlmRequest = {
+    ...request,
+    onEvent: (event) => {
+      metrics.llmEvent(event);
+      noted?.(event);
+      onEvent?.(event);
+    },
+  };
+  const started = performance.now();
+  try {
+    const reply = await doGenerate(observed);
+    metrics.llmReplied(reply, request.agent ?? NONE, (performance.now() - started) / 1000);
+    return reply;
+  } catch (err) {
+    const seconds = (performance.now() - started) / 1000;
+    const planned = model.estimate(request);
+    metrics.llmFailed(planned.provider ?? NONE, planned.model ?? NONE, seconds);
+    throw err;
+  }
+}
+
+export function telemetryModelMiddleware(telemetry: Telemetry): ModelMiddleware {
   return {
-    // The span is active during the call: HTTP spans of a user's instrumentation nest under it.
     wrapGenerate: ({ request, doGenerate, model }) => {
+      // No SDK: a span would record nothing, so the call is only counted.
+      if (tracingOff()) return countCall(telemetry, request, doGenerate, model);
       const planned = model.estimate(request);
+      // The span is active during the call: HTTP spans of a user's instrumentation nest under it.
       return inSpan(
         `chat ${planned.model ?? 'unknown'}`,
         { kind: SpanKind.CLIENT },
-        async (span) => {
-          const recording = span.isRecording();
-          if (recording) {
-            span.setAttributes(requestAttributes(request, planned.provider, planned.model));
-            recordPrompt(span, request, telemetry);
-          }
-          const onEvent = request.onEvent;
-          const observed: LlmRequest = {
-            ...request,
-            onEvent: (event) => {
-              metrics.llmEvent(event);
-              if (recording) noteEvent(span, event);
-              onEvent?.(event);
-            },
-          };
-          const started = performance.now();
-          try {
-            const reply = await doGenerate(observed);
-            metrics.llmReplied(reply, currentRole() ?? NONE, (performance.now() - started) / 1000);
-            return reply;
-          } catch (err) {
-            metrics.llmFailed(planned.provider ?? NONE, planned.model ?? NONE, (performance.now() - started) / 1000);
-            throw err;
-          }
+        (span) => {
+          if (!span.isRecording()) return countCall(telemetry, request, doGenerate, model);
+          span.setAttributes(requestAttributes(request, planned.provider, planned.model));
+          recordPrompt(span, request, telemetry);
+          return countCall(telemetry, request, doGenerate, model, (event) => noteEvent(span, event));
         },
         (span, reply) => describeReply(span, reply, telemetry),
       );

@@ -12,7 +12,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { activeContext, currentRole, withScope } from './scope.js';
+import { activeContext, withContext } from './scope.js';
 
 /** The instrumentation scope's name: what a user filters automesh's spans by. */
 export const TRACER_NAME = 'automesh';
@@ -77,7 +77,7 @@ export function inSpan<T>(
   if (span.isRecording()) return inRecordingSpan(span, parent, options.attributes, fn, describe);
   try {
     // An unsampled parent that came from elsewhere (a request's traceparent) still travels on with the work.
-    return parent === active ? fn(span) : withScope({ context: parent, role: currentRole() }, () => fn(span));
+    return parent === active ? fn(span) : withContext(parent, () => fn(span));
   } catch (err) {
     return Promise.reject(err);
   }
@@ -93,7 +93,7 @@ async function inRecordingSpan<T>(
   if (attributes) span.setAttributes(attributes);
   let outcome: T;
   try {
-    outcome = await withScope({ context: trace.setSpan(parent, span), role: currentRole() }, () => fn(span));
+    outcome = await withContext(trace.setSpan(parent, span), () => fn(span));
   } catch (err) {
     recordThrow(span, err);
     span.end();

@@ -1,11 +1,11 @@
 /**
- * The task's span (GenAI's agent span: `invoke_agent {role}`) and its attempts' spans, and the task metrics. The task
- * always opens a scope, traced or not: the model middleware labels its metrics with the scope's role.
+ * The task's span (GenAI's agent span: `invoke_agent {role}`) and its attempts' spans, and the task metrics. With no
+ * OpenTelemetry SDK registered a task only counts its metrics: no span, no scope, no async frame around the work.
  */
 import { type Span, trace } from '@opentelemetry/api';
 import type { Attempt, Envelope } from '../agent/envelope.js';
-import { activeContext, withScope } from './scope.js';
-import { failSpan, inSpan, recordThrow, startSpan } from './spans.js';
+import { activeContext, withContext } from './scope.js';
+import { failSpan, inSpan, recordThrow, startSpan, tracingOff } from './spans.js';
 import type { Telemetry } from './telemetry.js';
 
 export interface TaskDescription {
@@ -36,7 +36,20 @@ export function describeEnvelope(span: Span, envelope: Envelope): void {
 }
 
 /** Runs a task (`run`) in its span and scope, and counts its envelope in the mesh's metrics. */
-export async function observeTask(
+export function observeTask(
+  what: TaskDescription,
+  telemetry: Telemetry | undefined,
+  run: () => Promise<Envelope>,
+): Promise<Envelope> {
+  if (!tracingOff()) return runInTaskSpan(what, telemetry, run);
+  const started = performance.now();
+  return run().then((envelope) => {
+    telemetry?.metrics.taskEnded(what.role, envelope, (performance.now() - started) / 1000);
+    return envelope;
+  });
+}
+
+async function runInTaskSpan(
   what: TaskDescription,
   telemetry: Telemetry | undefined,
   run: () => Promise<Envelope>,
@@ -56,7 +69,7 @@ export async function observeTask(
   const started = performance.now();
   let envelope: Envelope;
   try {
-    envelope = await withScope({ context: recording ? trace.setSpan(parent, span) : parent, role: what.role }, run);
+    envelope = recording ? await withContext(trace.setSpan(parent, span), run) : await run();
   } catch (err) {
     recordThrow(span, err);
     span.end();
@@ -89,7 +102,7 @@ export function traceAttempt<T>(
   attempts: readonly Attempt[],
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (!telemetry) return fn();
+  if (!telemetry || tracingOff()) return fn();
   return inSpan(
     'automesh.attempt',
     { attributes: { 'automesh.attempt.kind': kind, 'automesh.attempt.number': number } },

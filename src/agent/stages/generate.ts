@@ -30,6 +30,7 @@ async function askModel(
     messages: [{ role: 'user', content: user }],
     signal: run.signal,
     onEvent: run.input.onLlmEvent,
+    agent: run.agent.role,
   };
   const estimate = run.model.estimate(request);
   const refused = refuseCall(run.budgets, estimate);
