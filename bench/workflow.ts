@@ -16,8 +16,7 @@
  *     a single-step workflow (its overhead beyond the 50 ms) and a 5-step chain; and three HTTP floors: the same
  *     DAG where each step is nothing but a model call to the same server, made by the official SDK as the engine
  *     makes it, by the SDK on a node:http fetch, and by a bare node:http POST with no SDK. Then where the time
- *     goes: CPU per step of the host, the sandbox workers and the model server; what creating a small file costs
- *     in this file system (every atomic write creates one) and on tmpfs; per level, per step (model call,
+ *     goes: CPU per step of the host, the sandbox workers and the model server; per level, per step (model call,
  *     sandbox, result log, dispatch delay) and the workflow-state saves.
  * (2) 200 independent steps in one workflow at concurrency 200, on a fresh mesh: wall time, and the peak RSS of
  *     this (host) process and of the sandbox worker processes, sampled from /proc every ~20 ms, with the kernel's
@@ -28,7 +27,7 @@
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -284,7 +283,7 @@ interface StepTrace {
   modelMs: number;
   /** executor.execute wall (esbuild compile, waiting for a worker, the run). */
   executeMs: number;
-  /** results.save wall (atomic fsynced write of the result log entry). */
+  /** results.save wall (the result's row, committed with the writes of the same event-loop turn). */
   resultSaveMs: number;
 }
 
@@ -767,7 +766,7 @@ const LEVEL_LEGEND =
   + "the level's last finish minus the previous level's; dispatch = a step's start minus its last dependency's "
   + "finish (the engine's bookkeeping, state clone included, and event-loop waits); model call = chain.complete (the "
   + `${MODEL_DELAY_MS} ms delay, HTTP, SDK); sandbox = executor.execute (compile, cached by code text; waiting for a worker; the `
-  + 'run); result log = results.save (fsynced); other = the rest of the step (prompt and context rendering, '
+  + 'run); result log = results.save (its row committed); other = the rest of the step (prompt and context rendering, '
   + "extraction, event-loop waits); step:finished lag = the event's emission minus the step's finish (it waits for "
   + 'the chained state save that records the step).';
 
@@ -907,42 +906,6 @@ function summarizeFloor(transport: FloorTransport, runs: FloorRun[], warmUpOk: b
     serverPerStep: median((r) => r.serverCpuMs) / steps,
     ok: warmUpOk && runs.length > 0 && runs.every((r) => r.ok),
   };
-}
-
-/**
- * What creating one small file (write to a new temporary file, rename it into place: every atomic write) costs
- * in CPU time here, in `dir` and, for comparison, on tmpfs (/dev/shm) when there is one. Median of `n` writes.
- */
-function fileCreateCpuMs(dir: string, n: number): number {
-  const times: number[] = [];
-  const text = `${JSON.stringify({ code: 'x'.repeat(600) }, null, 2)}\n`;
-  for (let i = 0; i < n; i++) {
-    const path = join(dir, `probe-${i}.json`);
-    const before = process.cpuUsage();
-    writeFileSync(`${path}.tmp`, text);
-    renameSync(`${path}.tmp`, path);
-    const used = process.cpuUsage(before);
-    times.push((used.user + used.system) / 1000);
-  }
-  return quantile(times, 0.5);
-}
-
-function fileCreateCosts(logDir: string): { disk: number; tmpfs: number | null } {
-  const probe = (parent: string): number => {
-    const dir = mkdtempSync(join(parent, 'automesh-bench-fs-'));
-    try {
-      return fileCreateCpuMs(dir, 200);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  let tmpfs: number | null = null;
-  try {
-    if (statSync('/dev/shm').isDirectory()) tmpfs = probe('/dev/shm');
-  } catch {
-    // No tmpfs to compare with.
-  }
-  return { disk: probe(logDir), tmpfs };
 }
 
 // ---- memory sampling -----------------------------------------------------------------------------------
@@ -1111,7 +1074,6 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
   const server = await ModelServerProcess.start();
   resetCooldowns();
   let handle: MeshHandle | null = null;
-  const probeDir = mkdtempSync(join(tmpdir(), 'automesh-bench-workflow-probe-'));
   let problemCount = 0;
   try {
     // ---- (1) the DAG
@@ -1296,7 +1258,6 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     }
     const floors = FLOOR_ORDER.map((t) => summarizeFloor(t, floorRuns.get(t) ?? [], floorWarmUpOk, dag.steps.length));
     const floor = floors[0] as Floor;
-    const fsCost = fileCreateCosts(probeDir);
     const cores = availableParallelism();
     console.log(
       `\n  CPU per step (medians over the timed runs, from process.cpuUsage and /proc): host ${ms(cpu.host)} `
@@ -1316,11 +1277,6 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
           + `server ${ms(f.serverPerStep)}; verified: ${f.ok ? 'yes' : 'NO'}.`,
       );
     }
-    console.log(
-      `  Creating a small file (write a new temporary file, rename it: every atomic write) costs `
-        + `${ms(fsCost.disk)} of CPU in the log directory's file system`
-        + `${fsCost.tmpfs === null ? '' : ` and ${ms(fsCost.tmpfs)} on tmpfs (/dev/shm)`} (medians of 200).`,
-    );
 
     // What-if (diagnostic, not a valid configuration): the same DAG with the workflow store's save a no-op.
     const noSaves: RunSample[] = [];
@@ -1385,10 +1341,6 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
     );
     add('HTTP floor with the SDK on node:http (efficiency)', pct(boundMs / (floors[1] as Floor).wallMs));
     add('HTTP floor with a bare node:http call, no SDK (efficiency)', pct(boundMs / (floors[2] as Floor).wallMs));
-    add(
-      'CPU to create a small file: log directory / tmpfs',
-      `${ms(fsCost.disk)} / ${fsCost.tmpfs === null ? 'n/a' : ms(fsCost.tmpfs)}`,
-    );
     add(
       'DAG steps verified (success, output, 1 model call)',
       allOk && finalOk ? 'all' : 'NOT ALL',
@@ -1504,12 +1456,11 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
       `findings: where the DAG's time goes (efficiency ${pct(efficiency)}, target ${pct(EFFICIENCY_TARGET)}: `
         + `${met ? 'met' : 'MISSED'})`,
     );
-    printFindings({ median, saves, noSaveWall, singleOverhead, workers: dagWorkers, cpu, floors, fsCost });
+    printFindings({ median, saves, noSaveWall, singleOverhead, workers: dagWorkers, cpu, floors });
   } finally {
     await stopMesh(handle).catch(() => undefined);
     resetCooldowns();
     await server.close();
-    rmSync(probeDir, { recursive: true, force: true });
   }
   if (problemCount > 0) console.log(`\n${problemCount} verification problems (listed above).`);
   console.log(
@@ -1530,8 +1481,6 @@ interface FindingsInput {
   cpu: { host: number; workers: number; server: number };
   /** The HTTP floors, in FLOOR_ORDER. */
   floors: Floor[];
-  /** CPU ms to create a small file in the log directory's file system, and on tmpfs. */
-  fsCost: { disk: number; tmpfs: number | null };
 }
 
 /** Numbers from the runs above, put together: what bounds the DAG's wall time on this machine. */
@@ -1573,10 +1522,9 @@ function printFindings(f: FindingsInput): void {
     '',
     `3. What the engine adds over the SDK floor: ${ms(f.median.wallMs - sdk.wallMs)} of wall, `
       + `${ms(f.cpu.host - sdk.hostPerStep)} of host CPU and ${ms(f.cpu.workers)} of sandbox CPU per step: the sandbox run `
-      + `(a new context in the worker's isolate, the JSON context with the dependencies' envelopes, IPC), the result log `
-      + `and registry writes (three new files per step, each ${ms(f.fsCost.disk)} of CPU in this file system`
-      + `${f.fsCost.tmpfs === null ? '' : `, ${ms(f.fsCost.tmpfs)} on tmpfs`}, and two cross-process locks), prompt rendering `
-      + `and reply extraction. The workflow-state saves cost ${ms(f.median.wallMs - f.noSaveWall)} of wall (the no-op `
+      + `(a new context in the worker's isolate, the JSON context with the dependencies' envelopes, IPC), the result and `
+      + 'registry rows (group-committed transactions in the embedded database), prompt rendering and reply extraction.'
+      + ` The workflow-state saves cost ${ms(f.median.wallMs - f.noSaveWall)} of wall (the no-op `
       + 'diagnostic).',
     '',
     `4. Scheduling itself (pump()) is cheap: dispatch median ${ms(q(steps.map((s) => s.started - s.ready)))}. A `
