@@ -41,12 +41,12 @@ import {
   type MeshMiddleware,
   resetCooldowns,
   type SettingsInput,
-  type StoredResult,
-  type TaskInput,
+  type StepRecord,
+  type Storage,
+  type WorkflowHeader,
   type WorkflowLease,
   type WorkflowResult,
   type WorkflowStep,
-  type WorkflowStore,
 } from '../src/index.js';
 import type { LlmRequest } from '../src/llm/types.js';
 import type { ScriptedReply } from '../test/llm-server/server.js';
@@ -63,6 +63,7 @@ import { ModelServerProcess } from './lib/model-server.js';
 import { heading, loadLine } from './lib/print.js';
 import { runIfMain } from './lib/standalone.js';
 import { ms, quantile, summarize, table } from './lib/stats.js';
+import { type StorageTaps, tappedSqliteStorage, timeInto } from './lib/tapped-storage.js';
 
 const BENCH = 'workflow';
 /** The HTTP floors, in the order they are run and reported: the engine's own transport first. */
@@ -271,12 +272,13 @@ function describePlan(plan: Plan): string {
 // ---- instrumentation -----------------------------------------------------------------------------------
 
 interface StepTrace {
-  /** step:started event (the engine has marked the step running and queued a state save). */
+  /** step:started event: the engine hands the step to its runner (and has queued the state save marking it running). */
   started: number | null;
-  /** The engine called agent.executeTask for the step. */
-  taskStart: number | null;
-  /** agent.executeTask resolved: the engine records the result and starts the dependants right after. */
-  taskEnd: number | null;
+  /**
+   * The task's end: step:started plus the envelope's executionTime (taken as the envelope is made, the task's last
+   * act; in a workflow the result row is written in the background after it). The engine then records the step.
+   */
+  finished: number | null;
   /** step:finished (or failed/skipped) event: emitted once the state save that records it has landed. */
   announced: number | null;
   /** chain.complete wall (the 50 ms reply delay, HTTP, SDK, chain bookkeeping). */
@@ -292,7 +294,7 @@ interface StoreSave {
   end: number;
 }
 
-/** What one workflow run did, from the mesh's events and light wrappers around the runtime's parts. */
+/** What one workflow run did, from the mesh's events, its middleware and its tapped storage. */
 class Recorder {
   workflowId: string | null = null;
   steps = new Map<string, StepTrace>();
@@ -315,8 +317,7 @@ class Recorder {
     if (!trace) {
       trace = {
         started: null,
-        taskStart: null,
-        taskEnd: null,
+        finished: null,
         announced: null,
         modelMs: 0,
         executeMs: 0,
@@ -358,83 +359,64 @@ function stepMiddleware(recorder: Recorder): MeshMiddleware {
   };
 }
 
-/** Runs `call` and hands its wall time to `record`, whether it resolved or threw. */
-async function timeInto<T>(call: () => Promise<T>, record: (took: number) => void): Promise<T> {
-  const started = performance.now();
-  try {
-    return await call();
-  } finally {
-    record(performance.now() - started);
-  }
-}
-
-/** Wraps the started mesh's result store and workflow store so their writes land on the steps, and follows the step events. */
-function instrument(mesh: Mesh, recorder: Recorder): void {
-  const { results } = mesh.requireRuntime('instrument the benchmark');
-  const save = results.save.bind(results);
-  results.save = async (record: StoredResult) => {
-    const started = performance.now();
-    try {
-      return await save(record);
-    } finally {
-      const id = (record.envelope as Partial<Envelope>).stepId;
-      if (typeof id === 'string') recorder.step(id).resultSaveMs += performance.now() - started;
-    }
-  };
-  // The workflow store is not part of the agent runtime; the mesh keeps it in a private field. Reading it is
-  // the one liberty this benchmark takes with the engine, to time the state saves it queues.
-  const store = (mesh as unknown as { workflows: WorkflowStore | null }).workflows;
-  if (!store) throw new Error('bench: the mesh has no workflow store (is it started?)');
-  // The engine writes a header and one record per step (its start and its end); each write is timed, and the
-  // records last written make up the state.
-  const timed =
-    <A extends [WorkflowLease, { workflowId?: string; stepId?: string }]>(save: (...args: A) => Promise<void>) =>
-    async (...args: A): Promise<void> => {
-      const [lease, record] = args;
-      if (lease.workflowId !== recorder.workflowId) return save(...args);
+/**
+ * The storage taps: the step's result row (its wall time), and every workflow-state write (timed, kept as the
+ * state's last value, skipped in the no-op diagnostic).
+ */
+function recorderTaps(recorder: Recorder): StorageTaps {
+  const stateWrite =
+    <R extends object>(kind: 'header' | 'step') =>
+    async (inner: (lease: WorkflowLease, record: R) => Promise<void>, lease: WorkflowLease, record: R) => {
+      if (lease.workflowId !== recorder.workflowId) return inner(lease, record);
       const start = performance.now();
       recorder.lastState ??= { header: null, steps: {} };
-      const state = recorder.lastState as {
-        header: unknown;
-        steps: Record<string, unknown>;
-      };
-      if (record.stepId === undefined) state.header = record;
-      else state.steps[record.stepId] = record;
+      const state = recorder.lastState as { header: unknown; steps: Record<string, unknown> };
+      if (kind === 'header') state.header = record;
+      else state.steps[(record as { stepId: string }).stepId] = record;
       try {
-        if (recorder.noopSaves) return;
-        return await save(...args);
+        if (!recorder.noopSaves) await inner(lease, record);
       } finally {
         recorder.saves.push({ start, end: performance.now() });
       }
     };
-  store.saveHeader = timed(store.saveHeader.bind(store));
-  store.saveStep = timed(store.saveStep.bind(store));
+  return {
+    results: {
+      save: (inner, record) => {
+        const id = (record.envelope as Partial<Envelope>).stepId;
+        if (typeof id !== 'string') return inner(record);
+        return timeInto(
+          () => inner(record),
+          (took) => {
+            recorder.step(id).resultSaveMs += took;
+          },
+        );
+      },
+    },
+    workflows: { saveHeader: stateWrite<WorkflowHeader>('header'), saveStep: stateWrite<StepRecord>('step') },
+  };
+}
+
+/** Follows the step events of the recorder's workflow. */
+function followSteps(mesh: Mesh, recorder: Recorder): void {
   const on = <K extends 'step:started' | 'step:finished' | 'step:failed' | 'step:skipped'>(event: K): void => {
     mesh.on(event, (payload: MeshEvents[K]) => {
       if (payload.workflowId !== recorder.workflowId) return;
       const trace = recorder.step(payload.stepId);
-      if (event === 'step:started') trace.started = performance.now();
-      else trace.announced = performance.now();
+      const now = performance.now();
+      if (event === 'step:started') {
+        trace.started = now;
+        return;
+      }
+      trace.announced = now;
+      const ran = (payload as { envelope?: Envelope }).envelope?.executionTime;
+      if (event !== 'step:skipped' && trace.started !== null && typeof ran === 'number')
+        trace.finished = trace.started + ran * 1000;
     });
   };
   on('step:started');
   on('step:finished');
   on('step:failed');
   on('step:skipped');
-  // The step's own boundaries: the engine calls agent.executeStep (executeTask admitted with its workflow) once per
-  // step and, when it resolves, records the result and starts the dependants once its end is announced.
-  const agent = mesh.getAgent(ROLE);
-  if (!agent) throw new Error(`bench: the mesh has no agent "${ROLE}"`);
-  const executeStep = agent.executeStep.bind(agent);
-  agent.executeStep = async (input: TaskInput) => {
-    const trace = input.stepId !== undefined ? recorder.step(input.stepId) : null;
-    if (trace) trace.taskStart = performance.now();
-    try {
-      return await executeStep(input);
-    } finally {
-      if (trace) trace.taskEnd = performance.now();
-    }
-  };
 }
 
 // ---- running -------------------------------------------------------------------------------------------
@@ -457,6 +439,8 @@ async function resetServer(server: ModelServerProcess, steps: number): Promise<v
 
 interface MeshHandle {
   mesh: Mesh;
+  /** Given to the mesh, so closed by us after it stops. */
+  storage: Storage;
   logDir: string;
   recorder: Recorder;
   workers: number;
@@ -481,7 +465,8 @@ async function startMesh(
     ...(options.workers !== undefined ? { SANDBOX_WORKERS: options.workers } : {}),
   };
   const recorder = new Recorder();
-  const mesh = new Mesh({ mode: 'autonomous', config, middleware: stepMiddleware(recorder) });
+  const storage = tappedSqliteStorage(logDir, recorderTaps(recorder));
+  const mesh = new Mesh({ mode: 'autonomous', config, middleware: stepMiddleware(recorder), storage });
   mesh.add(
     defineAgent({
       role: ROLE,
@@ -492,17 +477,19 @@ async function startMesh(
   try {
     await mesh.start();
   } catch (err) {
+    await storage.close();
     rmSync(logDir, { recursive: true, force: true });
     throw err;
   }
-  instrument(mesh, recorder);
-  return { mesh, logDir, recorder, workers: mesh.settings.SANDBOX_WORKERS };
+  followSteps(mesh, recorder);
+  return { mesh, storage, logDir, recorder, workers: mesh.settings.SANDBOX_WORKERS };
 }
 
 async function stopMesh(handle: MeshHandle | null): Promise<void> {
   if (!handle) return;
   try {
     await handle.mesh.stop();
+    await handle.storage.close();
   } finally {
     rmSync(handle.logDir, { recursive: true, force: true });
   }
@@ -648,9 +635,9 @@ function checkRuns(label: string, runs: readonly RunSample[]): string[] {
     r.plan.steps
       .filter((step) => {
         const trace = r.steps.get(step.id);
-        return !trace || trace.taskStart === null || trace.taskEnd === null;
+        return !trace || trace.started === null || trace.finished === null;
       })
-      .map((step) => `step ${step.id} left no trace: the benchmark's wrapper did not see the engine run it`);
+      .map((step) => `step ${step.id} left no trace: no step:started or no step:finished event seen for it`);
   const problems = runs.flatMap((r, i) => [...r.problems, ...untraced(r)].map((p) => `${label} run ${i + 1}: ${p}`));
   if (problems.length > 0) {
     console.log(`  VERIFICATION FAILED (${problems.length} problems):`);
@@ -670,11 +657,11 @@ function medianRun(runs: readonly RunSample[]): RunSample {
 interface StepAnalysis {
   id: string;
   level: number;
-  /** When the step could start: its last dependency's executeTask resolved (or the workflow call, for a root). */
+  /** When the step could start: its last dependency finished (or the workflow call, for a root). */
   ready: number;
-  /** executeTask called. */
+  /** step:started: the engine handed the step to its runner. */
   started: number;
-  /** executeTask resolved. */
+  /** The task's end (step:started + its envelope's executionTime). */
   finished: number;
   /** step:finished emitted (after the state save recording it landed). */
   announced: number;
@@ -688,16 +675,16 @@ function analyzeSteps(run: RunSample): StepAnalysis[] {
   const finished = new Map<string, number>();
   for (const step of run.plan.steps) {
     const trace = run.steps.get(step.id);
-    if (!trace || trace.taskStart === null || trace.taskEnd === null) continue;
-    finished.set(step.id, trace.taskEnd);
+    if (!trace || trace.started === null || trace.finished === null) continue;
+    finished.set(step.id, trace.finished);
     const ready = step.deps.length === 0 ? run.t0 : Math.max(...step.deps.map((d) => finished.get(d) ?? run.t0));
     out.push({
       id: step.id,
       level: step.level,
       ready,
-      started: trace.taskStart,
-      finished: trace.taskEnd,
-      announced: trace.announced ?? trace.taskEnd,
+      started: trace.started,
+      finished: trace.finished,
+      announced: trace.announced ?? trace.finished,
       modelMs: trace.modelMs,
       executeMs: trace.executeMs,
       resultSaveMs: trace.resultSaveMs,
@@ -706,7 +693,7 @@ function analyzeSteps(run: RunSample): StepAnalysis[] {
   return out;
 }
 
-const other = (s: StepAnalysis): number => s.finished - s.started - s.modelMs - s.executeMs - s.resultSaveMs;
+const other = (s: StepAnalysis): number => s.finished - s.started - s.modelMs - s.executeMs;
 
 /** Per level: when it started and ended, and what its steps spent (median, with the max where it matters). */
 function levelTable(run: RunSample): string {
@@ -756,17 +743,17 @@ function levelTable(run: RunSample): string {
       ],
       rows,
     ),
-    `tail: last step's executeTask resolved -> workflow() resolved: ${ms(run.t0 + run.wallMs - lastFinish)}`,
+    `tail: last step's task ended -> workflow() resolved: ${ms(run.t0 + run.wallMs - lastFinish)}`,
   ].join('\n');
 }
 
 const LEVEL_LEGEND =
-  'Times in ms, "median (max)" over the level\'s steps. A step runs from the engine\'s call of '
-  + 'agent.executeTask to its resolution (after which the engine records it and starts its dependants). critical + = '
+  'Times in ms, "median (max)" over the level\'s steps. A step runs from its '
+  + "step:started event to the end of its task (the event plus the envelope's executionTime), after which the engine records the step and starts its dependants. critical + = "
   + "the level's last finish minus the previous level's; dispatch = a step's start minus its last dependency's "
   + "finish (the engine's bookkeeping, state clone included, and event-loop waits); model call = chain.complete (the "
   + `${MODEL_DELAY_MS} ms delay, HTTP, SDK); sandbox = executor.execute (compile, cached by code text; waiting for a worker; the `
-  + 'run); result log = results.save (its row committed); other = the rest of the step (prompt and context rendering, '
+  + 'run); result log = results.save (its row committed, in the background after the task); other = the rest of the step (prompt and context rendering, '
   + "extraction, event-loop waits); step:finished lag = the event's emission minus the step's finish (it waits for "
   + 'the chained state save that records the step).';
 
@@ -783,7 +770,7 @@ interface SaveStats {
 
 function saveStats(run: RunSample): SaveStats {
   const durations = run.saves.map((s) => s.end - s.start);
-  const lastStep = Math.max(...[...run.steps.values()].map((s) => s.taskEnd ?? 0));
+  const lastStep = Math.max(...[...run.steps.values()].map((s) => s.finished ?? 0));
   return {
     count: run.saves.length,
     medianMs: quantile(durations, 0.5),
@@ -1130,9 +1117,9 @@ export async function runWorkflowBenchmark(options: WorkflowBenchOptions): Promi
       ),
     );
     console.log(
-      `  one step alone: executeTask ${ms(sMed((s) => s.finished - s.started))}, of which model call `
+      `  one step alone: ${ms(sMed((s) => s.finished - s.started))}, of which model call `
         + `${ms(sMed((s) => s.modelMs))}, sandbox ${ms(sMed((s) => s.executeMs))}, result log ${ms(sMed((s) => s.resultSaveMs))}, `
-        + `other ${ms(sMed(other))}; the step's engine time (executeTask - model call) ${ms(singleEngine)}; the rest of the `
+        + `other ${ms(sMed(other))}; the step's engine time (the step - model call) ${ms(singleEngine)}; the rest of the `
         + `${ms(singleOverhead)} is the workflow's own (validation, ${singles[0]?.saves.length ?? '?'} chained state saves, `
         + `of which the last ones are waited for).`,
     );
