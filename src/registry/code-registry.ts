@@ -154,8 +154,9 @@ export class CodeRegistry {
   /**
    * The best reusable entry for a task, or null: same role, same normalized task, same dependency hashes (system
    * prompt, context shape, tools, output schema), stage `verified` or `golden`. Prefers golden, then more
-   * successes, then the newest. Reads one index file and its entries, so it stays fast however large the registry
-   * grows. A damaged entry or index is reported to `onDamaged` and skipped: it affects this lookup only.
+   * successes, then the newest. Reads only the entries of the task's key (`findByTaskKey`: an indexed column in the
+   * database, a key prefix on NATS KV), so it stays fast however large the registry grows. A damaged entry or index
+   * reference is reported to `onDamaged` and skipped: it affects this lookup only.
    */
   async lookup(input: LookupInput, options: LookupOptions = {}): Promise<RegistryEntry | null> {
     while (this.lookupWrites.size > 0) await Promise.allSettled([...this.lookupWrites]);

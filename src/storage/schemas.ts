@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import type { RegistryEntry } from '../registry/types.js';
-import { SAFE_NAME } from './names.js';
 import type { StepRecord, StoredResult, WorkflowHeader } from './types.js';
 
 /** Turns parsed JSON into the stored type, or explains (by throwing any Error) why it is not one. */
@@ -47,13 +46,6 @@ export const registryEntrySchema = z.looseObject({
   lastUsedAt: isoTime.nullable(),
   lastError: z.string().nullable(),
 });
-
-/** Index file of one task key: the ids of its entries. */
-export const taskIndexSchema = z.looseObject({
-  taskKey: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest'),
-  ids: z.array(z.string().regex(SAFE_NAME, 'a safe entry id')),
-});
-export type TaskIndex = z.infer<typeof taskIndexSchema>;
 
 export const workflowHeaderSchema = z.looseObject({
   workflowId: z.string().min(1),
@@ -104,4 +96,3 @@ export const decodeStoredResult: Decoder<StoredResult> = decoderOf(storedResultS
 export const decodeRegistryEntry: Decoder<RegistryEntry> = decoderOf(registryEntrySchema);
 export const decodeWorkflowHeader: Decoder<WorkflowHeader> = decoderOf(workflowHeaderSchema);
 export const decodeStepRecord: Decoder<StepRecord> = decoderOf(stepRecordSchema);
-export const decodeTaskIndex: Decoder<TaskIndex> = decoderOf(taskIndexSchema);
