@@ -11,10 +11,11 @@
  *   SDK        the default with an OpenTelemetry SDK registered (BasicTracerProvider, a BatchSpanProcessor, an
  *              in-memory exporter emptied as it goes): every span recorded
  *
- * Each configuration runs on two meshes (A and B): two meshes of one configuration differ by a few hundredths of a
- * millisecond (their own worker pools, database files, JIT history), as much as what is measured, so the figure
- * is the mean of the four cross pairs (on A - off A, on A - off B, ...), and the A/A difference of the two `off`
- * meshes is printed beside it as the noise. A round runs one task on each of the four meshes, in an order that
+ * Each configuration runs on three meshes, each with one sandbox process (tasks run one at a time): meshes of one
+ * configuration differ by a few hundredths of a millisecond per task, up to ~0.15 ms in a loaded run (their own
+ * sandbox processes, database files, JIT history), as much as what is measured. So the figure is the mean over every
+ * pair of an `on` and an `off` mesh of the median of their paired differences, and the same mean over the pairs of
+ * `off` meshes (A/A) is printed beside it as the noise. A round runs one task on each mesh, in an order that
  * rotates and reverses from round to round. The floor (one SDK call to the same server with the same reply, plus
  * one execution of the same code on the same executor) is measured after each round.
  *
@@ -57,6 +58,12 @@ const ROLE = 'counter';
 const MODEL = 'bench-model';
 /** "Does not change measurably": the no-SDK configuration within this of `off`, median per task. */
 const NO_SDK_TARGET_MS = 0.1;
+/**
+ * Meshes per configuration. Meshes of one configuration differ by up to ~0.15 ms per task in a loaded run (their
+ * own sandbox processes, database files, JIT history): as much as what is measured, so the figure averages over
+ * every pair of an `on` and an `off` mesh.
+ */
+const MESHES_PER_CONFIGURATION = 3;
 
 export interface OtelBenchOptions {
   /** Timed tasks per configuration and phase (after the warm-up). */
@@ -98,6 +105,8 @@ async function startMesh(server: LlmServer, label: string, telemetry: boolean, d
     REGISTRY_REUSE: false,
     MAX_REPAIR_ATTEMPTS: 0,
     LLM_MAX_RETRIES: 0,
+    // Tasks run one at a time: one sandbox process per mesh (fewer processes on the cores, less noise between meshes).
+    SANDBOX_WORKERS: 1,
   } as SettingsInput;
   const mesh = new Mesh({ config, telemetry });
   mesh.add(defineAgent({ role: ROLE, capabilities: ['math'], systemPrompt: 'You write JavaScript.' }));
@@ -187,18 +196,17 @@ interface Row {
   ratio: number;
 }
 
-/** One configuration on its two meshes. */
-interface Pair {
+/** One configuration on its meshes. */
+interface Group {
   label: string;
-  a: Subject;
-  b: Subject;
+  meshes: Subject[];
 }
 
 interface Comparison {
   rows: [Row, Row];
-  /** What `on` adds to a task over `off`: the mean of the four cross pairs' paired medians. */
+  /** What `on` adds to a task over `off`: the mean of the cross pairs' paired medians (every on mesh - every off mesh). */
   added: number;
-  /** The A/A difference: the paired median of off B - off A, what two meshes of one configuration differ by. */
+  /** The A/A difference: the same mean over the pairs of `off` meshes, what meshes of one configuration differ by. */
   noise: number;
 }
 
@@ -211,19 +219,19 @@ function pairedMedian(x: Subject, y: Subject): number {
   return summarize(x.walls.map((w, round) => w - (y.walls[round] as number))).median;
 }
 
-function rowOf(pair: Pair, floor: number): Row {
-  const wall = summarize([...pair.a.walls, ...pair.b.walls]).median;
-  return { label: pair.label, wall, overhead: wall - floor, ratio: wall / floor };
+function rowOf(group: Group, floor: number): Row {
+  const wall = summarize(group.meshes.flatMap((m) => m.walls)).median;
+  return { label: group.label, wall, overhead: wall - floor, ratio: wall / floor };
 }
 
-function compare(off: Pair, on: Pair, floors: number[]): Comparison {
+const mean = (values: number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+function compare(off: Group, on: Group, floors: number[]): Comparison {
   const floor = summarize(floors).median;
-  const cross = [on.a, on.b].flatMap((x) => [off.a, off.b].map((y) => pairedMedian(x, y)));
-  return {
-    rows: [rowOf(off, floor), rowOf(on, floor)],
-    added: cross.reduce((sum, d) => sum + d, 0) / cross.length,
-    noise: pairedMedian(off.b, off.a),
-  };
+  const cross = on.meshes.flatMap((x) => off.meshes.map((y) => pairedMedian(x, y)));
+  // Later minus earlier mesh: the sign says nothing, as the meshes of a configuration are alike.
+  const within = off.meshes.flatMap((x, i) => off.meshes.slice(0, i).map((y) => pairedMedian(x, y)));
+  return { rows: [rowOf(off, floor), rowOf(on, floor)], added: mean(cross), noise: mean(within) };
 }
 
 const signed = (value: number): string => `${value >= 0 ? '+' : ''}${ms(value)}`;
@@ -263,25 +271,26 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
   const benchStarted = performance.now();
   try {
     resetCooldowns();
-    const pairOf = async (label: string, telemetry: boolean): Promise<Pair> => {
-      const pair = {
-        label,
-        a: await startMesh(server, `${label} A`, telemetry, dirs),
-        b: await startMesh(server, `${label} B`, telemetry, dirs),
-      };
-      meshes.push(pair.a.mesh, pair.b.mesh);
-      return pair;
+    const groupOf = async (label: string, telemetry: boolean): Promise<Group> => {
+      const group: Group = { label, meshes: [] };
+      for (let i = 0; i < MESHES_PER_CONFIGURATION; i++) {
+        const subject = await startMesh(server, `${label} ${i + 1}`, telemetry, dirs);
+        group.meshes.push(subject);
+        meshes.push(subject.mesh);
+      }
+      return group;
     };
-    const off = await pairOf('off', false);
-    const noSdk = await pairOf('no SDK', true);
-    const floors1 = await phase(server, client, executor, [off.a, noSdk.a, off.b, noSdk.b], options.tasks, 0);
+    /** The meshes of both groups, alternating: off 1, on 1, off 2, on 2, ... */
+    const interleaved = (x: Group, y: Group): Subject[] => x.meshes.flatMap((m, i) => [m, y.meshes[i] as Subject]);
+    const off = await groupOf('off', false);
+    const noSdk = await groupOf('no SDK', true);
+    const floors1 = await phase(server, client, executor, interleaved(off, noSdk), options.tasks, 0);
     const phase1 = compare(off, noSdk, floors1);
     const path1 = await pathCost(telemetryPath());
 
-    const again = (pair: Pair, label: string): Pair => ({
+    const again = (group: Group, label: string): Group => ({
       label,
-      a: { ...pair.a, walls: [] },
-      b: { ...pair.b, walls: [] },
+      meshes: group.meshes.map((m) => ({ ...m, walls: [] })),
     });
     const off2 = again(off, 'off');
     const sdk = again(noSdk, 'SDK');
@@ -291,7 +300,7 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
       spans += exporter.getFinishedSpans().length;
       exporter.reset();
     }, 50);
-    const floors2 = await phase(server, client, executor, [off2.a, sdk.a, off2.b, sdk.b], options.tasks, 100_000);
+    const floors2 = await phase(server, client, executor, interleaved(off2, sdk), options.tasks, 100_000);
     clearInterval(drain);
     await provider.forceFlush();
     spans += exporter.getFinishedSpans().length;
@@ -302,8 +311,8 @@ export async function runOtelBenchmark(options: OtelBenchOptions): Promise<Figur
 
     print('phase 1: no OpenTelemetry SDK registered', phase1, floors1);
     print('phase 2: an OpenTelemetry SDK registered (BatchSpanProcessor)', phase2, floors2);
-    // Two meshes with the SDK ran a task each round.
-    const perTask = spans / (2 * (WARMUP + options.tasks));
+    // Every mesh with the SDK ran a task each round.
+    const perTask = spans / (MESHES_PER_CONFIGURATION * (WARMUP + options.tasks));
     console.log(`\nspans recorded per task with the SDK: ${perTask.toFixed(1)}`);
     console.log(`\n${pathLine('no SDK', path1)}\n${pathLine('SDK', path2)}`);
     console.log(`\n${BENCH} benchmark took ${((performance.now() - benchStarted) / 1000).toFixed(1)} s; ${loadLine()}`);
