@@ -43,7 +43,14 @@ export function observeTask(
 ): Promise<Envelope> {
   if (!tracingOff()) return runInTaskSpan(what, telemetry, run);
   const started = performance.now();
-  return run().then((envelope) => {
+  let pending: Promise<Envelope>;
+  try {
+    pending = run();
+  } catch (err) {
+    // As the traced path (an async function) gives it: a rejection, never a throw.
+    return Promise.reject(err);
+  }
+  return pending.then((envelope) => {
     telemetry?.metrics.taskEnded(what.role, envelope, (performance.now() - started) / 1000);
     return envelope;
   });
