@@ -26,8 +26,7 @@
  *        (needs `npm run build` first: the sandbox worker runs from dist/). Options it does not know are ignored.
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,7 +45,6 @@ import {
   type WorkflowHeader,
   type WorkflowLease,
   type WorkflowResult,
-  type WorkflowStep,
 } from '../src/index.js';
 import type { LlmRequest } from '../src/llm/types.js';
 import type { ScriptedReply } from '../test/llm-server/server.js';
@@ -55,15 +53,30 @@ import type { Figure } from './lib/figures.js';
 import {
   bareChatCompletion,
   FLOOR_TRANSPORTS,
+  type Floor,
+  type FloorRun,
   type FloorTransport,
   keepAliveAgent,
   nodeHttpFetch,
+  summarizeFloor,
 } from './lib/http-floor.js';
 import { ModelServerProcess } from './lib/model-server.js';
 import { heading, loadLine } from './lib/print.js';
+import { mb, RssSampler, resetPeak, type SamplerReport, statusKb, WORKER_MARKER } from './lib/rss-sampler.js';
 import { runIfMain } from './lib/standalone.js';
 import { ms, quantile, summarize, table } from './lib/stats.js';
 import { type StorageTaps, tappedSqliteStorage, timeInto } from './lib/tapped-storage.js';
+import {
+  chainPlan,
+  dagPlan,
+  describePlan,
+  independentPlan,
+  LEVEL_WIDTHS,
+  type Plan,
+  type PlannedStep,
+  planOf,
+  stepsOf,
+} from './lib/workflow-plans.js';
 
 const BENCH = 'workflow';
 /** The HTTP floors, in the order they are run and reported: the engine's own transport first. */
@@ -73,8 +86,6 @@ const EFFICIENCY_TARGET = 0.9;
 /** The DAG's efficiency against the SDK-only floor's, measured in the same run (issue 13). */
 const FLOOR_RATIO_TARGET = 0.9;
 const ROLE = 'calculator';
-/** Level widths of the DAG: 100 steps, depth 5. */
-const LEVEL_WIDTHS = [1, 20, 39, 39, 1] as const;
 const DEFAULT_WORKFLOW_CONCURRENCY = 16;
 /** Finds the step id in a task text (and so in the model call's user message). */
 const STEP_TAG = /\[wf-bench ([A-Za-z0-9._-]+)\]/;
@@ -149,124 +160,6 @@ function indent(text: string, by = '  '): string {
     .split('\n')
     .map((l) => `${by}${l}`)
     .join('\n');
-}
-
-// ---- workflows -----------------------------------------------------------------------------------------
-
-interface PlannedStep {
-  id: string;
-  level: number;
-  weight: number;
-  deps: string[];
-}
-
-interface Plan {
-  name: string;
-  steps: PlannedStep[];
-  /** Levels (longest path from a root, counted in steps). */
-  depth: number;
-  /** What each step must output. */
-  expected: Map<string, number>;
-}
-
-function planOf(name: string, steps: PlannedStep[]): Plan {
-  const expected = new Map<string, number>();
-  for (const step of steps) {
-    // Steps are listed level by level, so every dependency is already known.
-    expected.set(
-      step.id,
-      step.deps.reduce((sum, d) => sum + (expected.get(d) as number), step.weight),
-    );
-  }
-  return { name, steps, depth: Math.max(...steps.map((s) => s.level)) + 1, expected };
-}
-
-/**
- * The 100-step DAG: level 0 the root; level 1, 20 steps on the root (fan-out 20); level 2, 39 steps on two
- * level-1 steps each; level 3, 39 steps on three level-2 steps each; level 4, one step on all of level 3 (fan-in).
- */
-function dagPlan(): Plan {
-  const ids = LEVEL_WIDTHS.map((width, level) =>
-    Array.from({ length: width }, (_, i) => `L${level}-${String(i).padStart(2, '0')}`),
-  );
-  const at = (level: number, i: number): string => {
-    const row = ids[level] as string[];
-    return row[i % row.length] as string;
-  };
-  const steps: PlannedStep[] = [];
-  let weight = 0;
-  LEVEL_WIDTHS.forEach((width, level) => {
-    for (let i = 0; i < width; i++) {
-      let deps: string[];
-      if (level === 0) deps = [];
-      else if (level === 1) deps = [at(0, 0)];
-      else if (level === 2) deps = [at(1, i), at(1, i + 1)];
-      else if (level === 3) deps = [at(2, i), at(2, i + 1), at(2, i + 2)];
-      else deps = [...(ids[3] as string[])];
-      steps.push({ id: at(level, i), level, weight: ++weight, deps });
-    }
-  });
-  return planOf('dag100', steps);
-}
-
-function chainPlan(length: number): Plan {
-  return planOf(
-    `chain${length}`,
-    Array.from({ length }, (_, i) => ({
-      id: `C${i}`,
-      level: i,
-      weight: i + 1,
-      deps: i === 0 ? [] : [`C${i - 1}`],
-    })),
-  );
-}
-
-function independentPlan(n: number): Plan {
-  return planOf(
-    `independent${n}`,
-    Array.from({ length: n }, (_, i) => ({
-      id: `I${String(i).padStart(3, '0')}`,
-      level: 0,
-      weight: i + 1,
-      deps: [],
-    })),
-  );
-}
-
-function stepsOf(plan: Plan): WorkflowStep[] {
-  return plan.steps.map((s) => ({
-    id: s.id,
-    agent: ROLE,
-    task: `[wf-bench ${s.id}] Add this step's weight to the outputs of the ${s.deps.length} steps it depends on.`,
-    dependsOn: s.deps,
-    context: { weight: s.weight },
-  }));
-}
-
-function describePlan(plan: Plan): string {
-  const edges = plan.steps.reduce((n, s) => n + s.deps.length, 0);
-  const lines = [
-    `${plan.steps.length} steps, depth ${plan.depth} (steps on the longest path), ${edges} dependency edges:`,
-  ];
-  const children = new Map<string, number>();
-  for (const s of plan.steps) for (const d of s.deps) children.set(d, (children.get(d) ?? 0) + 1);
-  for (let level = 0; level < plan.depth; level++) {
-    const here = plan.steps.filter((s) => s.level === level);
-    const depCounts = here.map((s) => s.deps.length);
-    const outs = here.map((s) => children.get(s.id) ?? 0);
-    const range = (v: number[]): string =>
-      Math.min(...v) === Math.max(...v) ? String(v[0]) : `${Math.min(...v)}-${Math.max(...v)}`;
-    const first = here[0] as PlannedStep;
-    lines.push(
-      `  level ${level}: ${String(here.length).padStart(2)} step${here.length === 1 ? ' ' : 's'} `
-        + `(${first.id}${here.length > 1 ? ` .. ${(here.at(-1) as PlannedStep).id}` : ''}), `
-        + `${range(depCounts)} ${depCounts.every((c) => c === 1) ? 'dependency' : 'dependencies'} each`
-        + `${level === 0 ? '' : ` on level ${level - 1}`}, ${range(outs)} ${outs.every((c) => c === 1) ? 'dependant' : 'dependants'} each`,
-    );
-  }
-  const final = plan.steps.at(-1) as PlannedStep;
-  lines.push(`  expected final output (${final.id}): ${plan.expected.get(final.id)}`);
-  return lines.join('\n');
 }
 
 // ---- instrumentation -----------------------------------------------------------------------------------
@@ -569,7 +462,7 @@ async function runPlan(
   presetId?: string,
 ): Promise<RunSample> {
   const workflowId = presetId ?? `bench-${plan.name}-c${concurrency}-${++runCounter}`;
-  const steps = stepsOf(plan);
+  const steps = stepsOf(plan, ROLE);
   if (presetId === undefined) handle.recorder.reset(workflowId);
   await resetServer(server, plan.steps.length);
   const childrenBefore = childCpuMs(server.pid);
@@ -864,163 +757,6 @@ async function runHttpFloor(
   } finally {
     agent.destroy();
   }
-}
-
-interface FloorRun {
-  wallMs: number;
-  hostCpuMs: number;
-  serverCpuMs: number;
-  ok: boolean;
-}
-
-/** A floor's timed runs, summarized: wall median, CPU per step of this process and of the server. */
-interface Floor {
-  transport: FloorTransport;
-  runs: FloorRun[];
-  wallMs: number;
-  hostPerStep: number;
-  serverPerStep: number;
-  ok: boolean;
-}
-
-function summarizeFloor(transport: FloorTransport, runs: FloorRun[], warmUpOk: boolean, steps: number): Floor {
-  const median = (f: (r: FloorRun) => number): number => (runs.length > 0 ? quantile(runs.map(f), 0.5) : Number.NaN);
-  return {
-    transport,
-    runs,
-    wallMs: median((r) => r.wallMs),
-    hostPerStep: median((r) => r.hostCpuMs) / steps,
-    serverPerStep: median((r) => r.serverCpuMs) / steps,
-    ok: warmUpOk && runs.length > 0 && runs.every((r) => r.ok),
-  };
-}
-
-// ---- memory sampling -----------------------------------------------------------------------------------
-
-/**
- * The sampler runs as its own small process, so that its period does not depend on this process's event loop
- * (which the engine keeps busy): every PERIOD ms it reads VmRSS of the host and of each of the host's children
- * (the sandbox workers; itself excluded) from /proc, and on the end of its stdin prints the peaks as JSON.
- */
-const SAMPLER_SOURCE = String.raw`
-const fs = require('node:fs');
-const [host, period] = process.argv.slice(1, 3).map(Number);
-const marker = process.argv[3];
-const kb = (pid, field) => {
-  try {
-    const m = new RegExp('^' + field + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch { return null; }
-};
-const children = () => {
-  const out = [];
-  try {
-    for (const tid of fs.readdirSync('/proc/' + host + '/task')) {
-      const text = fs.readFileSync('/proc/' + host + '/task/' + tid + '/children', 'utf8').trim();
-      if (text) out.push(...text.split(/\s+/).map(Number));
-    }
-  } catch {}
-  return out.filter((pid) => pid !== process.pid);
-};
-const cmd = (pid) => { try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\0').join(' ').trim(); } catch { return ''; } };
-const r = { samples: 0, maxGapMs: 0, hostPeakKb: 0, workersSumPeakKb: 0, childrenSumPeakKb: 0, workers: {} };
-let last = 0;
-const sample = () => {
-  const now = performance.now();
-  if (r.samples > 0) r.maxGapMs = Math.max(r.maxGapMs, now - last);
-  last = now;
-  r.samples++;
-  r.hostPeakKb = Math.max(r.hostPeakKb, kb(host, 'VmRSS') ?? 0);
-  let sum = 0;
-  let all = 0;
-  for (const pid of children()) {
-    const rss = kb(pid, 'VmRSS');
-    if (rss === null) continue;
-    const w = (r.workers[pid] ??= { peakKb: 0, hwmKb: 0, cmd: cmd(pid) });
-    w.peakKb = Math.max(w.peakKb, rss);
-    w.hwmKb = kb(pid, 'VmHWM') ?? w.hwmKb;
-    all += rss;
-    if (w.cmd.includes(marker)) sum += rss;
-  }
-  r.workersSumPeakKb = Math.max(r.workersSumPeakKb, sum);
-  r.childrenSumPeakKb = Math.max(r.childrenSumPeakKb, all);
-};
-sample();
-const timer = setInterval(sample, period);
-process.stdin.resume();
-process.stdin.on('end', () => { clearInterval(timer); sample(); process.stdout.write(JSON.stringify(r)); });
-`;
-
-interface SamplerReport {
-  samples: number;
-  maxGapMs: number;
-  hostPeakKb: number;
-  /** Highest simultaneous sum over the sandbox workers (children whose command line has the marker). */
-  workersSumPeakKb: number;
-  /** The same over every child (the esbuild service too). */
-  childrenSumPeakKb: number;
-  workers: Record<string, { peakKb: number; hwmKb: number; cmd: string }>;
-}
-
-/** How a sandbox worker's command line is told from the host's other children (the esbuild service). */
-const WORKER_MARKER = '/sandbox/worker/';
-
-class RssSampler {
-  private child: ChildProcess | null = null;
-  private output = '';
-
-  start(periodMs: number): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      ['-e', SAMPLER_SOURCE, String(process.pid), String(periodMs), WORKER_MARKER],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
-    this.child = child;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      this.output += chunk;
-    });
-    // Started once it has taken its first sample (it runs as soon as node has loaded the script).
-    return new Promise((resolve, reject) => {
-      child.once('spawn', () => setTimeout(resolve, 150));
-      child.once('error', reject);
-    });
-  }
-
-  async stop(): Promise<SamplerReport> {
-    const child = this.child;
-    if (!child) throw new Error('bench: the RSS sampler was not started');
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.stdin?.end();
-    await exited;
-    this.child = null;
-    return JSON.parse(this.output) as SamplerReport;
-  }
-}
-
-function statusKb(field: 'VmRSS' | 'VmHWM', pid: number | 'self' = 'self'): number | null {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Starts this process's kernel peak (VmHWM) again from its current RSS (Linux >= 4.0); false if not allowed. */
-function resetPeak(): boolean {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function mb(kb: number): string {
-  return `${(kb / 1024).toFixed(1)} MB`;
 }
 
 // ---- run -----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * They exist to measure the floor under any engine; the engine itself always uses the SDK's own fetch.
  */
 import http from 'node:http';
+import { quantile } from './stats.js';
 
 /** How a floor's model calls are made. */
 export type FloorTransport = 'sdk' | 'sdk-node-http' | 'node-http';
@@ -85,4 +86,33 @@ export async function bareChatCompletion(agent: http.Agent, baseUrl: string, bod
   if (reply.status !== 200) throw new Error(`bench: the model server answered ${reply.status}`);
   const parsed = JSON.parse(reply.body.toString('utf8')) as { choices?: Array<{ message?: { content?: string } }> };
   return parsed.choices?.[0]?.message?.content ?? '';
+}
+
+export interface FloorRun {
+  wallMs: number;
+  hostCpuMs: number;
+  serverCpuMs: number;
+  ok: boolean;
+}
+
+/** A floor's timed runs, summarized: wall median, CPU per step of this process and of the server. */
+export interface Floor {
+  transport: FloorTransport;
+  runs: FloorRun[];
+  wallMs: number;
+  hostPerStep: number;
+  serverPerStep: number;
+  ok: boolean;
+}
+
+export function summarizeFloor(transport: FloorTransport, runs: FloorRun[], warmUpOk: boolean, steps: number): Floor {
+  const median = (f: (r: FloorRun) => number): number => (runs.length > 0 ? quantile(runs.map(f), 0.5) : Number.NaN);
+  return {
+    transport,
+    runs,
+    wallMs: median((r) => r.wallMs),
+    hostPerStep: median((r) => r.hostCpuMs) / steps,
+    serverPerStep: median((r) => r.serverCpuMs) / steps,
+    ok: warmUpOk && runs.length > 0 && runs.every((r) => r.ok),
+  };
 }
