@@ -1,12 +1,20 @@
-/** Running one benchmark file on its own (`node --import tsx bench/<name>.ts`), as bench/run.ts runs them all. */
+/**
+ * Running one benchmark file on its own (`node --import tsx bench/<name>.ts`), as bench/run.ts runs each of them, in
+ * a process of its own.
+ */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Figure, summaryTable, verdict } from './figures.js';
 import { heading } from './print.js';
 
+/** Where bench/run.ts asks a benchmark process to write its figures (JSON). */
+export const FIGURES_FILE_ENV = 'AUTOMESH_BENCH_FIGURES';
+
 /**
  * When `moduleUrl` is the script node was started with: runs the benchmark with the command line's options and
- * prints its summary; a benchmark that could not run sets exit code 1.
+ * prints its summary (and writes its figures where {@link FIGURES_FILE_ENV} says, when set); a benchmark that could
+ * not run sets exit code 1.
  */
 export async function runIfMain(
   moduleUrl: string,
@@ -24,6 +32,8 @@ export async function runIfMain(
     process.exitCode = 1;
     return;
   }
+  const file = process.env[FIGURES_FILE_ENV];
+  if (file) writeFileSync(file, JSON.stringify(figures));
   heading(`${name} summary`);
   console.log(summaryTable(figures));
   console.log(`\n${verdict(figures)}`);
