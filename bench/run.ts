@@ -1,8 +1,7 @@
 /**
  * Runs every benchmark under bench/, each in a process of its own, and prints a final summary table (figure, value,
  * target, met). A process each, so that what one benchmark leaves behind (its heap, its JIT state, work it closed
- * late) does not weigh on the next one's figures: run one after another in one process, a benchmark's figures moved
- * with what ran before it (a remote step's added latency: 1.6 ms alone, 2.7-4.1 ms after the others).
+ * late) does not weigh on the next one's figures, and each runs as it does alone (`node --import tsx bench/<name>.ts`).
  *
  * Usage: npm run bench [-- --humaneval PATH ...]   (arguments go to every benchmark; the llm and agent benchmarks
  *        ignore the ones they do not know, the sandbox benchmark rejects them, so pass llm and agent options to
