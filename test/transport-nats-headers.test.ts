@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { MsgArg } from '@nats-io/nats-core/internal';
 import { MsgHdrsImpl, MsgImpl } from '@nats-io/nats-core/internal';
 import type { BusHeaders } from '../src/transport/bus.js';
-import { messageHeaders, toNatsHeaders, toPublishHeaders } from '../src/transport/nats/headers.js';
+import { messageHeaders, toNatsHeaders } from '../src/transport/nats/headers.js';
 
 const encoder = new TextEncoder();
 
@@ -112,19 +112,4 @@ test('headers are written as the client writes them, into a plain Uint8Array', (
     assert.equal(Object.getPrototypeOf(written), Uint8Array.prototype);
   }
   assert.equal(toNatsHeaders({}), undefined);
-});
-
-test('headers for a publish are written as the client writes the same headers', () => {
-  const cases: BusHeaders[] = [
-    { 'X-Mesh-Status': 'ok', 'X-Mesh-Source': 'bench.echo', 'X-Mesh-Request-Id': 'ab12', 'X-Mesh-Instance-Id': 'cd34' },
-    { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'X-Mesh-Request-Id': '  padded  ' },
-    { 'X-Mesh-Instance-Id': 'é漢', 'X-Lone-Surrogate': 'a\ud800b' },
-  ];
-  for (const headers of cases) {
-    const client = new MsgHdrsImpl();
-    for (const [name, value] of Object.entries(headers)) client.set(name, value);
-    const written = (toPublishHeaders(headers) as MsgHdrsImpl).encode();
-    assert.deepEqual(new Uint8Array(written), client.encode());
-  }
-  assert.equal(toPublishHeaders({}), undefined);
 });

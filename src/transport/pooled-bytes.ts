@@ -14,17 +14,3 @@ function view(buffer: Buffer): Uint8Array {
 export function utf8Bytes(text: string): Uint8Array {
   return view(Buffer.from(text, 'utf8'));
 }
-
-/**
- * A copy of `data` that the caller may change afterwards without changing the copy, for the NATS client only: a
- * Buffer (the client reads bytes, nothing else), so without the plain view `utf8Bytes` makes for bytes that are
- * handed around (one object fewer per message).
- */
-export function copyBytes(data: Uint8Array): Uint8Array {
-  return Buffer.from(data);
-}
-
-/** `utf8Bytes` for the NATS client only (a header block it writes out): a Buffer, as `copyBytes`. */
-export function clientUtf8Bytes(text: string): Uint8Array {
-  return Buffer.from(text, 'utf8');
-}

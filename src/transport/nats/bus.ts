@@ -25,14 +25,14 @@ import type { BusError } from '../bus-errors.js';
 import { runHandler } from '../deliver.js';
 import { noResponders } from '../failures.js';
 import { assertBucketName } from '../names.js';
-import { copyBytes } from '../pooled-bytes.js';
 import { raceRequest } from '../request-race.js';
 import type { WorkQueue, WorkQueueOptions } from '../work-queue.js';
 import { assertWorkQueueOptions } from '../work-queue-rules.js';
 import { plainBytes } from './bytes.js';
 import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './connect-options.js';
 import { connectError, type ErrorContext, operationError } from './errors.js';
-import { messageHeaders, toPublishHeaders } from './headers.js';
+import { publishFrame } from './frame.js';
+import { messageHeaders } from './headers.js';
 import { openKvBucket } from './kv.js';
 import { muxRequest } from './mux-request.js';
 import { NatsObjectBucket } from './objects.js';
@@ -89,11 +89,8 @@ class NatsBus extends BusBase implements Bus {
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
     this.checkMessage(subject, data, options.headers, options.reply);
     try {
-      // The client queues the bytes it is given and writes them later: a copy keeps what was sent as it was.
-      this.nc.publish(subject, copyBytes(data), {
-        ...(options.reply ? { reply: options.reply } : {}),
-        ...(options.headers ? { headers: toPublishHeaders(options.headers) } : {}),
-      });
+      // The frame holds a copy of `data`: the client writes it later, and the caller may reuse `data` at once.
+      publishFrame(this.nc, subject, data, options.reply, options.headers);
     } catch (error) {
       throw operationError(error, `Publishing to ${subject}`, this.context);
     }
@@ -105,10 +102,9 @@ class NatsBus extends BusBase implements Bus {
     } catch (error) {
       return Promise.reject(error);
     }
-    const headers = options.headers ? toPublishHeaders(options.headers) : undefined;
     return raceRequest(subject, options, this.location, this.inFlight, (settle) => {
       try {
-        return muxRequest(this.nc, subject, copyBytes(data), headers, (error, reply) => {
+        return muxRequest(this.nc, subject, data, options.headers, (error, reply) => {
           if (reply) settle.reply(toBusMessage(reply));
           else settle.fail(this.requestError(error, subject));
         });

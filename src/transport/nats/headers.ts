@@ -4,7 +4,8 @@
  * Out, the client's `set()` looks every key up twice, canonicalizes it and tests the value with a regex, and its
  * `encode()` gives the block an ArrayBuffer of its own; here the map is filled directly (names and values were
  * checked by `checkMessage`; values trimmed as `set()` trims them) and the block, the client's own `toString()`, is
- * encoded into the shared buffer pool. Same bytes on the wire.
+ * encoded into the shared buffer pool. Same bytes on the wire. (JetStream's messages come through here; core
+ * messages, publishes and requests, have their block written straight into their frame by `frame.ts`.)
  *
  * In, the client decodes a block with `split`, `slice`, `map` and, per header, a canonicalization, a key search and
  * a regex; `messageHeaders` reads a received message's block directly, with the same names and first values. A
@@ -13,7 +14,7 @@
 import { MsgHdrsImpl, MsgImpl } from '@nats-io/nats-core/internal';
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { BusHeaders } from '../bus.js';
-import { clientUtf8Bytes, utf8Bytes } from '../pooled-bytes.js';
+import { utf8Bytes } from '../pooled-bytes.js';
 
 class PooledHeaders extends MsgHdrsImpl {
   override encode(): Uint8Array {
@@ -30,30 +31,6 @@ export function toNatsHeaders(headers: BusHeaders): MsgHdrs | undefined {
   const out = new PooledHeaders();
   for (const name in headers) out.headers.set(name, [(headers[name] as string).trim()]);
   return out.size() === 0 ? undefined : out;
-}
-
-/**
- * Headers that only the client's `publish` reads, and it reads only `encode()`: the block is written straight from
- * the bus headers, the same text as the client's `toString()` of the same names and (trimmed) values, without
- * filling the client's map first (an array and a map entry per header, then a walk over the map). Not for JetStream,
- * which adds headers of its own through `set()`: `toNatsHeaders` is.
- */
-class BlockHeaders extends MsgHdrsImpl {
-  constructor(private readonly fields: BusHeaders) {
-    super();
-  }
-
-  override encode(): Uint8Array {
-    let block = 'NATS/1.0';
-    for (const name in this.fields) block += `\r\n${name}: ${(this.fields[name] as string).trim()}`;
-    return clientUtf8Bytes(`${block}\r\n\r\n`);
-  }
-}
-
-/** `headers` for the client's `publish` (see BlockHeaders); undefined when there are none. */
-export function toPublishHeaders(headers: BusHeaders): MsgHdrs | undefined {
-  for (const _name in headers) return new BlockHeaders(headers);
-  return undefined;
 }
 
 /** Iterated, not `keys()` + `get()`: each `get()` copies and filters every key again. The first value, as `get()`. */

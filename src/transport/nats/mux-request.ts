@@ -10,7 +10,9 @@
  * `NoRespondersError`), a permission violation on the request's subject, the connection closing.
  */
 import type { NatsConnectionImpl, Request } from '@nats-io/nats-core/internal';
-import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { BusHeaders } from '../bus.js';
+import { publishFrame } from './frame.js';
 
 /** How a muxed request ends: with the reply, or with the client's error (null `msg`). */
 export type MuxAnswer = (error: Error | null, msg: Msg | null) => void;
@@ -50,21 +52,22 @@ class MuxedRequest implements Request {
 }
 
 /**
- * Publishes `data` to `subject` with a muxed reply subject; `answer` is called at most once. Returns the cancel
- * that forgets the request (after a timeout or an abort). Throws what `publish` throws, the request forgotten.
+ * Publishes `data` (copied into the frame, see `publishFrame`) to `subject` with a muxed reply subject; `answer` is
+ * called at most once. Returns the cancel that forgets the request (after a timeout or an abort). Throws what
+ * `publish` throws, the request forgotten.
  */
 export function muxRequest(
   nc: NatsConnection,
   subject: string,
   data: Uint8Array,
-  headers: MsgHdrs | undefined,
+  headers: BusHeaders | undefined,
   answer: MuxAnswer,
 ): () => void {
   const { protocol } = nc as NatsConnectionImpl;
   const request = new MuxedRequest(subject, protocol, answer);
   protocol.request(request); // subscribes the shared inbox on first use, then registers the token
   try {
-    nc.publish(subject, data, { reply: `${protocol.muxSubscriptions.baseInbox}${request.token}`, headers });
+    publishFrame(nc, subject, data, `${protocol.muxSubscriptions.baseInbox}${request.token}`, headers);
   } catch (error) {
     request.cancel();
     throw error;
