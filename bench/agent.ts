@@ -19,8 +19,12 @@
  * (c) The registry-hit path on (b)'s mesh: every task (b) registered, run again serially; each must be
  *     `cached: true` with no new HTTP request. executionTime median and p95, with a breakdown; then the same at
  *     concurrency N, for its rate (informational).
+ * (d) The problems as one workflow of 164 independent steps through `mesh.workflow` (REGISTRY_REUSE=false, every
+ *     step generates), --agent-workflow-runs times (default 5; each run's tasks carry its number, so each run
+ *     generates and registers anew): the figure is the median run's time per task, with the raw pass set in every run.
  *
  * Usage: node --import tsx bench/agent.ts [--humaneval PATH] [--workers N] [--concurrency N] [--agent-warmup N]
+ *        [--agent-workflow-runs N]
  *        (needs `npm run build` first: the sandbox worker runs from dist/). Options it does not know are ignored.
  * Exits 0 when the benchmark ran, whether or not its targets were met; non-zero only if it could not run.
  */
@@ -85,6 +89,8 @@ export interface AgentBenchOptions {
   warmup: number;
   /** EXECUTION_TIMEOUT, seconds. */
   executionTimeoutS: number;
+  /** Runs of the 164-step workflow; its figure is the median run. */
+  workflowRuns: number;
 }
 
 /** Reads this benchmark's options; others (meant for other benchmarks) are ignored. */
@@ -96,6 +102,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentBenchOptions {
       workers: { type: 'string' },
       concurrency: { type: 'string' },
       'agent-warmup': { type: 'string' },
+      'agent-workflow-runs': { type: 'string' },
     },
     strict: false,
     allowPositionals: true,
@@ -109,6 +116,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentBenchOptions {
     concurrency: positiveInt('concurrency', str(values.concurrency), 8),
     warmup: positiveInt('agent-warmup', str(values['agent-warmup']), 8),
     executionTimeoutS: 10,
+    workflowRuns: positiveInt('agent-workflow-runs', str(values['agent-workflow-runs']), 5),
   };
 }
 
@@ -401,6 +409,44 @@ async function warmUp(handle: MeshHandle, problems: readonly ProblemParts[], n: 
   return performance.now() - started;
 }
 
+/** One run of the problems as a workflow of independent steps. */
+interface FlowRun {
+  wallMs: number;
+  perTask: number;
+  requests: number;
+  sameFailing: boolean;
+}
+
+/**
+ * Runs the problems as one workflow. Each run's task texts carry its number, so every run generates and registers
+ * anew, as the first did, instead of updating the entries an earlier run registered.
+ */
+async function runFlow(
+  handle: MeshHandle,
+  server: LlmServer,
+  problems: readonly ProblemParts[],
+  run: number,
+): Promise<FlowRun> {
+  const requestsBefore = server.requests().length;
+  const started = performance.now();
+  const flow = await handle.mesh.workflow(
+    `humaneval-x-${run}`,
+    problems.map((p, i) => ({ id: `p${i}`, agent: ROLE, task: `(run ${run + 1}) ${taskText(p)}` })),
+    { fresh: true, concurrency: WORKFLOW_CONCURRENCY },
+  );
+  const wallMs = performance.now() - started;
+  const failing = problems
+    .filter((_, i) => !passed(flow[i] as Envelope))
+    .map((p) => p.taskId)
+    .sort();
+  return {
+    wallMs,
+    perTask: wallMs / problems.length,
+    requests: server.requests().length - requestsBefore,
+    sameFailing: sameSet(failing, EXPECTED_FAILING),
+  };
+}
+
 // ---- run -----------------------------------------------------------------------------------------------
 
 export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Figure[]> {
@@ -667,39 +713,33 @@ export async function runAgentBenchmark(options: AgentBenchOptions): Promise<Fig
     await stopMesh(handle);
     handle = null;
 
-    // ---- (d) the 164 problems as one workflow through the public API
+    // ---- (d) the 164 problems as one workflow through the public API, several times: one run of ~0.5 s
+    // moved by 3.0-5.1 ms per task between runs on a quiet machine, so the figure is the median run.
     heading(
-      '(d) the problems as one workflow of independent steps (mesh.workflow, fresh registry, every step generates)',
+      `(d) the problems as one workflow of independent steps (mesh.workflow, every step generates), ${options.workflowRuns} runs`,
     );
     handle = await startMesh(server, options, false, 'workflow');
     await warmUp(handle, problems, options.warmup);
-    requestsBefore = server.requests().length;
-    const flowStarted = performance.now();
-    const flow = await handle.mesh.workflow(
-      'humaneval-x',
-      problems.map((p, i) => ({ id: `p${i}`, agent: ROLE, task: taskText(p) })),
-      { fresh: true, concurrency: WORKFLOW_CONCURRENCY },
-    );
-    const flowMs = performance.now() - flowStarted;
-    const flowRequests = server.requests().length - requestsBefore;
-    const flowFailing = problems
-      .filter((_, i) => !passed(flow[i] as Envelope))
-      .map((p) => p.taskId)
-      .sort();
-    const perTask = flowMs / problems.length;
-    const flowOk = sameSet(flowFailing, EXPECTED_FAILING) && flowRequests === problems.length;
-    const flowMet = flowOk && perTask <= WORKFLOW_PER_TASK_TARGET_MS;
-    console.log(
-      `  ${problems.length} steps in ${ms(flowMs)} at concurrency ${WORKFLOW_CONCURRENCY}: ${ms(perTask)} per task; `
-        + `HTTP requests ${flowRequests}; same failing set as raw isolated-vm: ${sameSet(flowFailing, EXPECTED_FAILING) ? 'yes' : 'NO'}`,
-    );
-    console.log(
-      `Target <= ${WORKFLOW_PER_TASK_TARGET_MS} ms per task with the raw pass set: ${flowMet ? 'met' : 'MISSED'} (${ms(perTask)})`,
-    );
+    const flows: FlowRun[] = [];
+    for (let run = 0; run < options.workflowRuns; run++) {
+      flows.push(await runFlow(handle, server, problems, run));
+      const f = flows[run] as FlowRun;
+      console.log(
+        `  run ${run + 1}: ${problems.length} steps in ${ms(f.wallMs)} at concurrency ${WORKFLOW_CONCURRENCY}: `
+          + `${ms(f.perTask)} per task; HTTP requests ${f.requests}; same failing set as raw isolated-vm: ${f.sameFailing ? 'yes' : 'NO'}`,
+      );
+    }
     await stopMesh(handle);
     handle = null;
+    const perTask = summarize(flows.map((f) => f.perTask)).median;
+    const flowOk = flows.every((f) => f.sameFailing && f.requests === problems.length);
+    const flowMet = flowOk && perTask <= WORKFLOW_PER_TASK_TARGET_MS;
+    console.log(
+      `Target <= ${WORKFLOW_PER_TASK_TARGET_MS} ms per task (median run) with the raw pass set in every run: `
+        + `${flowMet ? 'met' : 'MISSED'} (${ms(perTask)}; runs ${flows.map((f) => ms(f.perTask)).join(', ')})`,
+    );
     add(
-      `HumanEval-X as a ${problems.length}-step workflow (generate), per task`,
+      `HumanEval-X as a ${problems.length}-step workflow (generate), per task, median of ${flows.length} runs`,
       ms(perTask),
       `<= ${WORKFLOW_PER_TASK_TARGET_MS} ms, raw pass set`,
       flowMet,
