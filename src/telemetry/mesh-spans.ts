@@ -32,16 +32,17 @@ export type ServeOutcome = { code: string; message: string } | null;
 
 /**
  * Handles a request to `agent` in its server span, the child of the caller's span when the headers name one; the
- * error the request was answered with (its code as `error.type`) marks the span failed.
+ * error the request was answered with (its code as `error.type`) marks the span failed. With no span to make (no
+ * SDK, no caller's trace) `handle` runs as is: its outcome, or its promise, or its throw, is returned unchanged, so
+ * a request served synchronously stays synchronous.
  */
-export function traceMeshServe(
+export function traceMeshServe<O extends ServeOutcome>(
   agent: string,
   subject: string,
   headers: Readonly<Record<string, string>>,
-  handle: () => Promise<ServeOutcome>,
-): Promise<ServeOutcome> {
-  // Without an SDK and without a caller's trace to continue, the span and its scope would change nothing.
-  if (tracingOff() && headers[TRACEPARENT] === undefined) return callNow(handle);
+  handle: () => O | Promise<O>,
+): O | Promise<O> {
+  if (tracingOff() && headers[TRACEPARENT] === undefined) return handle();
   return inSpan(
     `mesh.serve ${agent}`,
     {
@@ -49,7 +50,7 @@ export function traceMeshServe(
       parent: contextFromHeaders(activeContext(), headers),
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'automesh.agent': agent },
     },
-    handle,
+    async () => handle(),
     (span, outcome) => {
       if (!outcome) return;
       span.setAttribute('error.type', outcome.code);

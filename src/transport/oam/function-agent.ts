@@ -167,11 +167,34 @@ export class FunctionAgent {
 
   /**
    * The input the handler gets: the body parsed by the input schema (defaults applied). An empty body is "no input"
-   * (`undefined`), which only a schema that accepts `undefined` lets through. Throws `invalid_input`.
+   * (`undefined`), which only a schema that accepts `undefined` lets through. Rejects with `invalid_input`.
    */
   async parseInput(input: unknown, requestId: string): Promise<unknown> {
+    return this.inputOf(input, requestId);
+  }
+
+  /** A result, chunk or event checked by the output schema (what is sent is what the schema makes of it). */
+  async parseOutput(value: unknown, requestId: string): Promise<unknown> {
+    return this.outputOf(value, requestId);
+  }
+
+  /**
+   * `parseInput` without a promise when the schema needs none (most do not): the parsed input, or a promise of it
+   * for a schema with async parts. Throws (or rejects with) `invalid_input`. Serving a request uses this one: a
+   * promise per check was a tenth of what serving cost.
+   */
+  inputOf(input: unknown, requestId: string): unknown {
     if (this.#input === undefined) return undefined;
-    const result = await parseWith(this.#input, input);
+    return settle(parseWith(this.#input, input), (result) => this.#inputOrThrow(result, input, requestId));
+  }
+
+  /** `parseOutput` without a promise when the schema needs none; throws (or rejects with) `invalid_output`. */
+  outputOf(value: unknown, requestId: string): unknown {
+    if (this.#output === undefined) return value;
+    return settle(parseWith(this.#output, value), (result) => this.#outputOrThrow(result, value, requestId));
+  }
+
+  #inputOrThrow(result: SafeParse, input: unknown, requestId: string): unknown {
     if (result.success) return result.data;
     const hint =
       input === undefined
@@ -184,10 +207,7 @@ export class FunctionAgent {
     });
   }
 
-  /** A result, chunk or event checked by the output schema (what is sent is what the schema makes of it). */
-  async parseOutput(value: unknown, requestId: string): Promise<unknown> {
-    if (this.#output === undefined) return value;
-    const result = await parseWith(this.#output, value);
+  #outputOrThrow(result: SafeParse, value: unknown, requestId: string): unknown {
     if (result.success) return result.data;
     const what = this.shape === 'streamer' ? 'a chunk' : this.shape === 'publisher' ? 'an event' : 'output';
     throw new MeshError(
@@ -200,6 +220,13 @@ export class FunctionAgent {
       },
     );
   }
+}
+
+type SafeParse = ReturnType<Schema['safeParse']>;
+
+/** `then(value)` now for a plain value, after it for a promise (a zod verdict is one or the other). */
+function settle<T>(value: T | Promise<T>, then: (value: T) => unknown): unknown {
+  return value instanceof Promise ? value.then(then) : then(value);
 }
 
 /**
@@ -274,10 +301,7 @@ const asyncSchemas = new WeakSet<Schema>();
  * `safeParse` then throws rather than answer), asynchronously. A throw of the schema's own code (a refinement that
  * throws) is thrown by either; that one is parsed again asynchronously, and throws there as it would have.
  */
-function parseWith(
-  schema: Schema,
-  value: unknown,
-): ReturnType<Schema['safeParse']> | Promise<ReturnType<Schema['safeParse']>> {
+function parseWith(schema: Schema, value: unknown): SafeParse | Promise<SafeParse> {
   if (!asyncSchemas.has(schema)) {
     try {
       return schema.safeParse(value);

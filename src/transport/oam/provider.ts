@@ -166,43 +166,45 @@ class LazyAbort implements SignalSource {
 
 // ── responders, triggers, streamers ────────────────────────────────────────────────────────────────────────────
 
+/** What serving a request ended with: the error it was answered with, or null for a reply. */
+type Served = MeshError | null;
+
 /**
- * A request being served: its lazy abort, and the work that ends by leaving `running` (one object and one async
- * frame per request, instead of a Map entry and two closures on a derived promise).
+ * A request being served: its lazy abort, and, once its work goes asynchronous (an async handler, say), that work,
+ * in `running` until it ends. A request served synchronously (a plain handler, sync schemas) is never tracked.
  */
-class RunningRequest extends LazyAbort {
-  readonly done: Promise<void>;
+class ServedRequest extends LazyAbort {
+  done: Promise<void> = Promise.resolve();
 
-  constructor(bus: Bus, agent: FunctionAgent, settings: Settings, message: BusMessage, running: Set<RunningRequest>) {
-    super();
+  track(work: Promise<unknown>, running: Set<ServedRequest>, settings: Settings): void {
     running.add(this);
-    this.done = this.#serve(bus, agent, settings, message, running);
-  }
-
-  async #serve(
-    bus: Bus,
-    agent: FunctionAgent,
-    settings: Settings,
-    message: BusMessage,
-    running: Set<RunningRequest>,
-  ): Promise<void> {
-    try {
-      await traceMeshServe(agent.name, message.subject, message.headers, () =>
-        handleRequest(bus, agent, settings, message, this),
-      );
-    } catch (error) {
-      running.delete(this);
-      settings.onError(error);
-      return;
-    }
-    running.delete(this);
+    this.done = work.then(
+      () => {
+        running.delete(this);
+      },
+      (error: unknown) => {
+        running.delete(this);
+        settings.onError(error);
+      },
+    );
   }
 }
 
 function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): ServedAgent {
-  const running = new Set<RunningRequest>();
+  const running = new Set<ServedRequest>();
   const onMessage = (message: BusMessage): void => {
-    new RunningRequest(bus, agent, settings, message, running);
+    const request = new ServedRequest();
+    let served: Served | Promise<Served>;
+    try {
+      served = traceMeshServe(agent.name, message.subject, message.headers, () =>
+        handleRequest(bus, agent, settings, message, request),
+      );
+    } catch (error) {
+      // The answer could not be sent (the bus closed, say): nobody else hears of it.
+      settings.onError(error);
+      return;
+    }
+    if (served instanceof Promise) request.track(served, running, settings);
   };
   const subscription: BusSubscription = bus.subscribe(subjects.agent(agent.name), onMessage, {
     queue: queueGroup(agent.name),
@@ -228,20 +230,31 @@ function serveRequests(bus: Bus, agent: FunctionAgent, settings: Settings): Serv
   };
 }
 
-function workOf(running: Set<RunningRequest>): Promise<void>[] {
+function workOf(running: Set<ServedRequest>): Promise<void>[] {
   return [...running].map((request) => request.done);
 }
 
-async function handleRequest(
+/**
+ * Answers one request. Synchronous as long as everything in it is (input schema, handler, output schema), which
+ * is the common case: a promise per step cost serving more than the handler (one served request: ~2.5 µs of CPU
+ * less in-process). Once a step returns a promise, the rest follows it and the answer is a promise too. Throws
+ * only when the answer itself could not be sent.
+ */
+function handleRequest(
   bus: Bus,
   agent: FunctionAgent,
   settings: Settings,
   message: BusMessage,
   abort: SignalSource,
-): Promise<MeshError | null> {
+): Served | Promise<Served> {
   const requestId = message.headers[HEADER.requestId] ?? '';
   const wantsStream = message.headers[HEADER.stream] === 'true';
   const answer = new Answer(bus, agent, settings, message, requestId, wantsStream);
+  const fail = (err: unknown): MeshError => {
+    const error = asMeshError(err, agent.name, requestId);
+    answer.error(error);
+    return error;
+  };
   try {
     const mismatch = mismatchError(wantsStream ? 'stream' : 'call', agent.name, agent, requestId);
     if (mismatch) throw mismatch;
@@ -252,18 +265,30 @@ async function handleRequest(
         { agent: agent.name, requestId },
       );
     }
-    const input = agent.takesInput
-      ? await agent.parseInput(requestBody(agent, message, requestId), requestId)
-      : undefined;
-    const context = new HandlerContext(bus, settings.infrastructure, agent.name, requestId, message.headers, abort);
-    if (agent.shape === 'streamer') await streamChunks(bus, agent, answer, input, context);
-    else await reply(agent, answer, input, context);
+    const input = agent.takesInput ? agent.inputOf(requestBody(agent, message, requestId), requestId) : undefined;
+    const handled = andThen(input, (value) => {
+      const context = new HandlerContext(bus, settings.infrastructure, agent.name, requestId, message.headers, abort);
+      return agent.shape === 'streamer'
+        ? streamChunks(bus, agent, answer, value, context)
+        : reply(agent, answer, value, context);
+    });
+    return isThenable(handled) ? Promise.resolve(handled).then(() => null, fail) : null;
   } catch (err) {
-    const error = asMeshError(err, agent.name, requestId);
-    answer.error(error);
-    return error;
+    return fail(err);
   }
-  return null;
+}
+
+/** `next(value)` at once for a plain value; after it settles for a promise (or any thenable, as `await` takes). */
+function andThen(value: unknown, next: (value: unknown) => unknown): unknown {
+  return isThenable(value) ? Promise.resolve(value).then(next) : next(value);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function')
+    && value !== null
+    && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** The decoded body; a body that is not JSON is `invalid_input` with pydantic's `json_invalid`. */
@@ -288,18 +313,22 @@ function requestBody(agent: FunctionAgent, message: BusMessage, requestId: strin
   }
 }
 
-async function reply(agent: FunctionAgent, answer: Answer, input: unknown, context: AgentContext): Promise<void> {
-  const result = await (agent.takesInput ? agent.handler(input, context) : agent.handler(context));
-  if (isAsyncIterable(result)) {
-    throw new MeshError(
-      'handler_error',
-      `Agent '${agent.name}' returned an async iterable; declare the handler \`async function*\` so it is served as a streamer`,
-      { agent: agent.name, requestId: answer.requestId },
-    );
-  }
-  const output = await agent.parseOutput(result, answer.requestId);
-  // OAM sends a `None` result as `{}`.
-  answer.ok(output === undefined || output === null ? {} : output);
+/** Runs a responder's or trigger's handler and answers with its checked result; a promise only if a step is one. */
+function reply(agent: FunctionAgent, answer: Answer, input: unknown, context: AgentContext): unknown {
+  const result = agent.takesInput ? agent.handler(input, context) : agent.handler(context);
+  return andThen(result, (value) => {
+    if (isAsyncIterable(value)) {
+      throw new MeshError(
+        'handler_error',
+        `Agent '${agent.name}' returned an async iterable; declare the handler \`async function*\` so it is served as a streamer`,
+        { agent: agent.name, requestId: answer.requestId },
+      );
+    }
+    return andThen(agent.outputOf(value, answer.requestId), (output) => {
+      // OAM sends a `None` result as `{}`.
+      answer.ok(output === undefined || output === null ? {} : output);
+    });
+  });
 }
 
 async function streamChunks(
