@@ -218,6 +218,45 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
       assert.equal(JSON.parse(text(errors[0]?.data ?? bytes('{}'))).code, 'handler_error');
     });
 
+    // Served synchronously while every step is (provider.ts): the same answers as the async path, each once.
+    test('plain handlers: the result, a throw is handler_error, a bad result invalid_output, a thenable awaited, an async schema awaited', async () => {
+      const m = await mesh();
+      let calls = 0;
+      const served = await m.serve(
+        defineFunctionAgent(addSpec(`${m.channel}.add`), ({ a, b }) => {
+          calls += 1;
+          if (a < 0) throw new Error('negative');
+          return { sum: b === 99 ? 'not an int' : a + b } as { sum: number };
+        }),
+      );
+      await m.serve(
+        defineFunctionAgent(
+          addSpec(`${m.channel}.later`),
+          ({ a, b }) =>
+            ({ then: (done: (value: unknown) => void) => done({ sum: a + b }) }) as unknown as { sum: number },
+        ),
+      );
+      const slowCheck = z.object({ a: z.int(), b: z.int() }).refine(async (v) => {
+        await sleep(5);
+        return v.a !== 13;
+      });
+      await m.serve(
+        defineFunctionAgent(
+          { ...addSpec(`${m.channel}.checked`), input: slowCheck },
+          ({ a, b }: { a: number; b: number }) => ({ sum: a + b }),
+        ),
+      );
+      assert.deepEqual(await m.caller.call(`${m.channel}.add`, { a: 2, b: 3 }), { sum: 5 });
+      await meshError(m.caller.call(`${m.channel}.add`, { a: -1, b: 3 }), 'handler_error', /^negative$/);
+      await meshError(m.caller.call(`${m.channel}.add`, { a: 1, b: 99 }), 'invalid_output');
+      await meshError(m.caller.call(`${m.channel}.add`, { a: 'x', b: 1 }), 'invalid_input');
+      assert.equal(calls, 3, 'the handler ran once per valid request, never again after a failure');
+      assert.deepEqual(await m.caller.call(`${m.channel}.later`, { a: 4, b: 5 }), { sum: 9 });
+      assert.deepEqual(await m.caller.call(`${m.channel}.checked`, { a: 1, b: 1 }), { sum: 2 });
+      await meshError(m.caller.call(`${m.channel}.checked`, { a: 13, b: 1 }), 'invalid_input');
+      assert.equal(served.inFlight, 0);
+    });
+
     test('a handler that throws: handler_error with its message, and the envelope copied to mesh.errors.{name}', async () => {
       const m = await mesh();
       const errors = await collect(m.callerBus, `mesh.errors.${m.channel}.fail`);
