@@ -233,6 +233,7 @@ export function invocationSuite(label: string, harness: InvocationHarness): void
         defineFunctionAgent(
           addSpec(`${m.channel}.later`),
           ({ a, b }) =>
+            // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, as a handler may return one.
             ({ then: (done: (value: unknown) => void) => done({ sum: a + b }) }) as unknown as { sum: number },
         ),
       );
