@@ -15,6 +15,8 @@ import {
 } from '@nats-io/nats-core/internal';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { BusHeaders } from '../src/transport/bus.js';
+import { isBusError } from '../src/transport/bus-errors.js';
+import { operationError } from '../src/transport/nats/errors.js';
 import { frameOf, headerBlock, publishFrame } from '../src/transport/nats/frame.js';
 
 const encoder = new TextEncoder();
@@ -164,4 +166,12 @@ test('headers to a server without headers are refused (the client makes that err
   assert.match(got.message, /headers.*not available on this server/);
   assert.equal(state.protocol.outMsgs, 0);
   assert.ok(throughFrame(state, 'a.b', encoder.encode('{}')) instanceof Uint8Array, 'without headers it goes');
+  // What the bus tells its user: what is wrong, and what to do.
+  const told = operationError(got, 'Publishing to a.b', {
+    location: 'nats://127.0.0.1:4222',
+    login: null,
+    secrets: [],
+  });
+  assert.ok(isBusError(told, 'connection_failed'));
+  assert.match(told.message, /does not support message headers.*nats-server 2\.2 or later/);
 });

@@ -84,6 +84,14 @@ export function operationError(error: unknown, what: string, context: ErrorConte
       { cause: error },
     );
   }
+  if (name === 'InvalidArgumentError' && /headers'? are not available/i.test(reasonOf(error, context))) {
+    return new BusError(
+      'connection_failed',
+      `${what}: the NATS server at ${context.location} does not support message headers, which OpenAgentMesh's messages `
+        + 'carry; run nats-server 2.2 or later with headers on (the default).',
+      { cause: error },
+    );
+  }
   if (name === 'InvalidSubjectError') {
     return new BusError('invalid_subject', `${what}: ${reasonOf(error, context)}.`, { cause: error });
   }

@@ -25,6 +25,7 @@
  */
 
 import { z } from 'zod';
+import { andThen } from '../../core/maybe-async.js';
 import type { AgentInfrastructure } from '../../infra/agent-infra.js';
 import { catalogEntry as checkedCatalogEntry } from './catalog-document.js';
 import type { AgentShape, CatalogEntry, RegistryDocument } from './contract-types.js';
@@ -185,13 +186,13 @@ export class FunctionAgent {
    */
   inputOf(input: unknown, requestId: string): unknown {
     if (this.#input === undefined) return undefined;
-    return settle(parseWith(this.#input, input), (result) => this.#inputOrThrow(result, input, requestId));
+    return andThen(parseWith(this.#input, input), (result) => this.#inputOrThrow(result, input, requestId));
   }
 
   /** `parseOutput` without a promise when the schema needs none; throws (or rejects with) `invalid_output`. */
   outputOf(value: unknown, requestId: string): unknown {
     if (this.#output === undefined) return value;
-    return settle(parseWith(this.#output, value), (result) => this.#outputOrThrow(result, value, requestId));
+    return andThen(parseWith(this.#output, value), (result) => this.#outputOrThrow(result, value, requestId));
   }
 
   #inputOrThrow(result: SafeParse, input: unknown, requestId: string): unknown {
@@ -223,11 +224,6 @@ export class FunctionAgent {
 }
 
 type SafeParse = ReturnType<Schema['safeParse']>;
-
-/** `then(value)` now for a plain value, after it for a promise (a zod verdict is one or the other). */
-function settle<T>(value: T | Promise<T>, then: (value: T) => unknown): unknown {
-  return value instanceof Promise ? value.then(then) : then(value);
-}
 
 /**
  * Defines a function agent, checking the spec at once: a bad name, a missing description, a schema that is not a

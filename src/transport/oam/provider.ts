@@ -15,6 +15,7 @@
  *   or stop; watchers run from the start as background tasks;
  * - `stop()` takes no new requests and waits for those in flight (up to the drain time, then aborts their signal).
  */
+import { andThen, isThenable } from '../../core/maybe-async.js';
 import { type AgentInfrastructure, notStartedInfrastructure } from '../../infra/agent-infra.js';
 import { traceMeshServe } from '../../telemetry/mesh-spans.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
@@ -276,19 +277,6 @@ function handleRequest(
   } catch (err) {
     return fail(err);
   }
-}
-
-/** `next(value)` at once for a plain value; after it settles for a promise (or any thenable, as `await` takes). */
-function andThen(value: unknown, next: (value: unknown) => unknown): unknown {
-  return isThenable(value) ? Promise.resolve(value).then(next) : next(value);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function')
-    && value !== null
-    && typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /** The decoded body; a body that is not JSON is `invalid_input` with pydantic's `json_invalid`. */
