@@ -54,11 +54,13 @@ const FLOOR_SUBJECT = 'bench.floor.echo';
 const INPUT = { text: 'a'.repeat(100) };
 const ROUNDS = 8;
 /**
- * Throughput rounds (each ~0.1 s a side). The figure is the median of the rounds' mesh/floor ratios: each round's
+ * Throughput rounds (each ~0.15 s a side). The figure is the median of the rounds' mesh/floor ratios: each round's
  * two runs are adjacent in time, so a drift of the machine's speed (the floor alone moved 25-41k/s between runs)
- * cancels within a pair instead of deciding which median lands where.
+ * cancels within a pair instead of deciding which median lands where. 24 rounds of 4,000 requests: with 16 of 3,000
+ * the figure of one unchanged build moved 0.79-0.97 between runs, one burst of the machine's noise deciding it.
  */
-const THROUGHPUT_ROUNDS = 16;
+const THROUGHPUT_ROUNDS = 24;
+const THROUGHPUT_REQUESTS = 4000;
 const WARMUP = 200;
 const REPLICAS = 3;
 const SPLIT_CALLS = 300;
@@ -88,7 +90,7 @@ export function parseMeshArgs(argv: readonly string[]): MeshBenchOptions {
   return {
     serial: positiveInt('mesh-serial', value('mesh-serial'), 250),
     inflight: positiveInt('mesh-inflight', value('mesh-inflight'), 64),
-    throughputRequests: 3000,
+    throughputRequests: THROUGHPUT_REQUESTS,
   };
 }
 

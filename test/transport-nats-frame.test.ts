@@ -73,8 +73,18 @@ const throughClient = sent((state, subject, data, reply, headers) => {
 });
 
 const throughFrame = sent((state, subject, data, reply, headers) =>
-  publishFrame(state.nc as unknown as NatsConnection, subject, data, reply, headers),
+  publishFrame(state.nc as unknown as NatsConnection, subject, data, data.length, reply, headers),
 );
+
+/** The same message with its body given as text (`frame.ts` writes it into the frame as UTF-8). */
+function throughFrameText(state: State, subject: string, text: string, reply?: string, headers?: BusHeaders) {
+  try {
+    publishFrame(state.nc as unknown as NatsConnection, subject, text, Buffer.byteLength(text), reply, headers);
+    return state.bytes();
+  } catch (error) {
+    return error as Error;
+  }
+}
 
 const CASES: Array<{ subject: string; data: string; reply?: string; headers?: BusHeaders }> = [
   { subject: 'mesh.agent.bench.echo', data: '{"text":"hi"}' },
@@ -102,19 +112,25 @@ test('a frame is the bytes the client writes for the same message, and the count
   for (const c of CASES) {
     const data = encoder.encode(c.data);
     const client = connectionState();
-    const ours = connectionState();
     const expected = throughClient(client, c.subject, data, c.reply, c.headers);
-    const got = throughFrame(ours, c.subject, data, c.reply, c.headers);
     assert.ok(expected instanceof Uint8Array, `the client took ${JSON.stringify(c)}`);
-    assert.deepEqual(new Uint8Array(got as Uint8Array), new Uint8Array(expected), JSON.stringify(c));
-    assert.equal(ours.protocol.outBytes, client.protocol.outBytes);
-    assert.equal(ours.protocol.outMsgs, 1);
+    // The body as bytes, and as text written straight into the frame (ASCII as latin1, the rest as UTF-8).
+    for (const [form, send] of [
+      ['bytes', (s: State) => throughFrame(s, c.subject, data, c.reply, c.headers)],
+      ['text', (s: State) => throughFrameText(s, c.subject, c.data, c.reply, c.headers)],
+    ] as const) {
+      const ours = connectionState();
+      const got = send(ours);
+      assert.deepEqual(new Uint8Array(got as Uint8Array), new Uint8Array(expected), `${form}: ${JSON.stringify(c)}`);
+      assert.equal(ours.protocol.outBytes, client.protocol.outBytes, form);
+      assert.equal(ours.protocol.outMsgs, 1, form);
+    }
   }
 });
 
 test('the frame holds a copy of the body: changing the data afterwards changes nothing sent', () => {
   const data = encoder.encode('{"n":1}');
-  const { frame } = frameOf('a.b', data, undefined, undefined);
+  const { frame } = frameOf('a.b', data, data.length, undefined, undefined);
   data.fill(0);
   assert.equal(Buffer.from(frame).toString('utf8'), 'PUB a.b 7\r\n{"n":1}\r\n');
 });

@@ -8,16 +8,21 @@ import { test } from 'node:test';
 import type { MsgArg } from '@nats-io/nats-core/internal';
 import { MsgHdrsImpl, MsgImpl } from '@nats-io/nats-core/internal';
 import type { BusHeaders } from '../src/transport/bus.js';
+import { messageBody } from '../src/transport/nats/bytes.js';
 import { messageHeaders, toNatsHeaders } from '../src/transport/nats/headers.js';
 
 const encoder = new TextEncoder();
 
-/** A received message as the client's parser makes one: the header block, then a body. */
-function received(block: string): MsgImpl {
+/**
+ * A received message as the client's parser makes one: the header block, then a body. Its bytes are a Buffer (a range
+ * of the socket's chunk) or a plain Uint8Array (a message the parser put together from several reads).
+ */
+function received(block: string, form: 'buffer' | 'plain' = 'plain'): MsgImpl {
   const head = encoder.encode(block);
-  const data = new Uint8Array(head.length + 2);
-  data.set(head);
-  data.set(encoder.encode('{}'), head.length);
+  const chunk = form === 'buffer' ? Buffer.alloc(head.length + 6) : new Uint8Array(head.length + 6);
+  chunk.set(head, 2);
+  chunk.set(encoder.encode('{}'), head.length + 2);
+  const data = chunk.subarray(2, head.length + 4); // inside a larger chunk, as the parser hands it over
   const arg: MsgArg = { subject: encoder.encode('a.b'), sid: 1, size: data.length, hdr: head.length };
   return new MsgImpl(arg, data, { publish: () => undefined });
 }
@@ -34,9 +39,9 @@ function throughClient(block: string): BusHeaders | 'refused' {
   }
 }
 
-function direct(block: string): BusHeaders | 'refused' {
+function direct(block: string, form: 'buffer' | 'plain' = 'plain'): BusHeaders | 'refused' {
   try {
-    return messageHeaders(received(block));
+    return messageHeaders(received(block, form));
   } catch {
     return 'refused';
   }
@@ -44,13 +49,15 @@ function direct(block: string): BusHeaders | 'refused' {
 
 function assertSameRead(block: string): void {
   const expected = throughClient(block);
-  const got = direct(block);
-  assert.deepEqual(
-    got === 'refused' ? got : Object.entries(got),
-    expected === 'refused' ? expected : Object.entries(expected),
-    `block ${JSON.stringify(block)}`,
-  );
-  if (got !== 'refused') assert.equal(Object.getPrototypeOf(got), Object.prototype);
+  for (const form of ['plain', 'buffer'] as const) {
+    const got = direct(block, form);
+    assert.deepEqual(
+      got === 'refused' ? got : Object.entries(got),
+      expected === 'refused' ? expected : Object.entries(expected),
+      `${form}: block ${JSON.stringify(block)}`,
+    );
+    if (got !== 'refused') assert.equal(Object.getPrototypeOf(got), Object.prototype);
+  }
 }
 
 test('headers are read as the client reads them, block by block', () => {
@@ -89,6 +96,22 @@ test('headers are read as the client reads them, over many generated blocks', ()
     let block = next(5) === 0 ? '' : 'NATS/1.0\r\n';
     for (let j = next(14); j > 0; j--) block += parts[next(parts.length)];
     assertSameRead(block);
+  }
+});
+
+test('a body is a plain Uint8Array of the bytes after the header block, whatever the client received it in', () => {
+  for (const form of ['plain', 'buffer'] as const) {
+    const withHeaders = messageBody(received('NATS/1.0\r\nA: 1\r\n\r\n', form));
+    assert.equal(Object.getPrototypeOf(withHeaders), Uint8Array.prototype, form);
+    assert.deepEqual(withHeaders, encoder.encode('{}'), form);
+    const bytes = encoder.encode('{"n":1}');
+    const raw = form === 'buffer' ? Buffer.from(bytes) : bytes;
+    const arg: MsgArg = { subject: encoder.encode('a.b'), sid: 1, size: raw.length, hdr: -1 };
+    const plain = messageBody(new MsgImpl(arg, raw, { publish: () => undefined }));
+    assert.deepEqual(plain, bytes, form);
+    assert.equal(Object.getPrototypeOf(plain), Uint8Array.prototype, form);
+    const empty = messageBody(new MsgImpl({ ...arg, size: 0 }, new Uint8Array(0), { publish: () => undefined }));
+    assert.equal(empty.length, 0);
   }
 });
 

@@ -42,13 +42,16 @@ export abstract class BusBase {
     for (const request of [...this.inFlight]) request.close(busClosed(this.location));
   }
 
-  /** A message may go: the bus is open, the subjects and headers are valid, and it fits `maxPayload`. */
-  protected checkMessage(subject: string, data: Uint8Array, headers: BusHeaders | undefined, reply?: string): void {
+  /**
+   * A message with a body of `bodyBytes` may go: the bus is open, the subjects and headers are valid, and it fits
+   * `maxPayload`.
+   */
+  protected checkMessage(subject: string, bodyBytes: number, headers: BusHeaders | undefined, reply?: string): void {
     this.ensureOpen();
     assertPublishSubject(subject);
     if (reply !== undefined) assertPublishSubject(reply);
     assertHeaders(headers);
-    assertPayloadSize(subject, data, headers, this.maxPayload, this.location);
+    assertPayloadSize(subject, bodyBytes, headers, this.maxPayload, this.location);
   }
 
   protected checkSubscription(subject: string, queue: string | undefined): void {

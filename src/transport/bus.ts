@@ -11,6 +11,12 @@ import type { WorkQueue, WorkQueueOptions } from './work-queue.js';
 /** Header names are exact-case: OpenAgentMesh's Python peers look them up case-sensitively. Single-valued. */
 export type BusHeaders = Record<string, string>;
 
+/**
+ * A body to send: bytes, or text that goes as its UTF-8 bytes. Text lets a JSON body go straight into the NATS frame
+ * (no intermediate buffer, no second copy); what a subscriber receives is always bytes.
+ */
+export type BusBody = Uint8Array | string;
+
 export interface BusMessage {
   readonly subject: string;
   /** Where an answer goes; absent for fire-and-forget publishes and stream requests. */
@@ -62,12 +68,12 @@ export interface Bus {
   readonly maxPayload: number;
 
   /** Sends one message. Throws `payload_too_large`, `invalid_subject` or `closed` synchronously. */
-  publish(subject: string, data: Uint8Array, options?: PublishOptions): void;
+  publish(subject: string, data: BusBody, options?: PublishOptions): void;
   /**
    * Sends a request and resolves with the first reply. Rejects with `no_responders` when nobody subscribes to the
    * subject, `timeout` after `timeoutMs`, `cancelled` when `signal` aborts.
    */
-  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage>;
+  request(subject: string, data: BusBody, options: RequestOptions): Promise<BusMessage>;
   subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): BusSubscription;
   /** Resolves once everything published so far has reached the server (in-process: at once). */
   flush(): Promise<void>;

@@ -92,11 +92,11 @@ const encoder = new TextEncoder();
  * The bytes a message takes against `max_payload`: its body plus its header block as NATS encodes it
  * (`NATS/1.0\r\n`, one `Name: value\r\n` per header, a blank line); no block when there are no headers.
  */
-export function messageSize(data: Uint8Array, headers: BusHeaders | undefined): number {
+export function messageSize(bodyBytes: number, headers: BusHeaders | undefined): number {
   const entries = Object.entries(headers ?? {});
-  if (entries.length === 0) return data.length;
+  if (entries.length === 0) return bodyBytes;
   const block = `NATS/1.0\r\n${entries.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
-  return data.length + encoder.encode(block).length;
+  return bodyBytes + encoder.encode(block).length;
 }
 
 /** An upper bound of the header block's encoded size (at most 3 UTF-8 bytes per UTF-16 unit), without encoding it. */
@@ -106,16 +106,16 @@ function headerBlockBound(headers: BusHeaders | undefined): number {
   return bound;
 }
 
-/** Refuses a message larger than `maxPayload` bytes, saying how large it is and what the limit is. */
+/** Refuses a message larger than `maxPayload` bytes (a body of `bodyBytes`), saying how large it is and the limit. */
 export function assertPayloadSize(
   subject: string,
-  data: Uint8Array,
+  bodyBytes: number,
   headers: BusHeaders | undefined,
   maxPayload: number,
   location: string,
 ): void {
-  if (data.length + headerBlockBound(headers) <= maxPayload) return;
-  const size = messageSize(data, headers);
+  if (bodyBytes + headerBlockBound(headers) <= maxPayload) return;
+  const size = messageSize(bodyBytes, headers);
   if (size <= maxPayload) return;
   throw new BusError(
     'payload_too_large',

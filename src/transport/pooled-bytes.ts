@@ -14,3 +14,13 @@ function view(buffer: Buffer): Uint8Array {
 export function utf8Bytes(text: string): Uint8Array {
   return view(Buffer.from(text, 'utf8'));
 }
+
+/** How many bytes a body takes on the wire (text: its UTF-8 length, counted without encoding it). */
+export function bodyLength(body: Uint8Array | string): number {
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+}
+
+/** A body as bytes (text encoded as UTF-8 into the shared pool; bytes as they are). */
+export function bodyBytes(body: Uint8Array | string): Uint8Array {
+  return typeof body === 'string' ? utf8Bytes(body) : body;
+}

@@ -96,7 +96,7 @@ export function checkJob(
     }
   }
   const headers = { ...options.headers, [JOB_ID_HEADER]: id };
-  assertPayloadSize(subject, data, headers, maxPayload, location);
+  assertPayloadSize(subject, data.length, headers, maxPayload, location);
   return headers;
 }
 

@@ -266,6 +266,36 @@ export function busConformance(name: string, harness: BusHarness): void {
         );
       }));
 
+    test('a text body goes as its UTF-8 bytes, published or requested; its size is counted in bytes', () =>
+      withBuses(2, async (caller, responder) => {
+        const subject = `${unique()}.text`;
+        const texts = ['{"text":"hello"}', '{"text":"é ü 漢字 😀"}', 'a\ud800b', ''];
+        const got = collect(responder, `${subject}.events`);
+        responder.subscribe(subject, (message) => {
+          assertPlainBytes(message.data, 'a request body');
+          // Echo the bytes back as text: what arrived, decoded, then sent as text again.
+          responder.publish(message.reply ?? '', text(message.data), {
+            headers: { 'X-Len': `${message.data.length}` },
+          });
+        });
+        await responder.flush();
+        for (const body of texts) {
+          caller.publish(`${subject}.events`, body);
+          const reply = await caller.request(subject, body, { timeoutMs: 5_000 });
+          assert.deepEqual(reply.data, new TextEncoder().encode(body), JSON.stringify(body));
+          assert.equal(reply.headers['X-Len'], String(Buffer.byteLength(body)), JSON.stringify(body));
+        }
+        await waitFor(() => got.length === texts.length, 'the published texts');
+        assert.deepEqual(
+          got.map((m) => m.data),
+          texts.map((body) => new TextEncoder().encode(body)),
+        );
+        // 600k UTF-16 units, 1.2 MB of UTF-8: over the 1 MiB limit however short the string looks.
+        const wide = 'é'.repeat(600_000);
+        throwsWith(() => caller.publish(subject, wide), 'payload_too_large', /1200000 bytes/);
+        await rejectsWith(caller.request(subject, wide, { timeoutMs: 1_000 }), 'payload_too_large');
+      }));
+
     test('a request nobody subscribes to fails at once with no_responders, naming the subject', () =>
       withBuses(1, async (bus) => {
         const subject = `${unique()}.nobody`;

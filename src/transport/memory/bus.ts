@@ -7,6 +7,7 @@
  */
 import type {
   Bus,
+  BusBody,
   BusHandler,
   BusMessage,
   BusSubscription,
@@ -20,6 +21,7 @@ import type {
 import { BusBase } from '../bus-base.js';
 import { noResponders } from '../failures.js';
 import { assertBucketName } from '../names.js';
+import { bodyBytes } from '../pooled-bytes.js';
 import { raceRequest } from '../request-race.js';
 import type { WorkQueue, WorkQueueOptions } from '../work-queue.js';
 import { assertWorkQueueOptions } from '../work-queue-rules.js';
@@ -48,14 +50,16 @@ export class InProcessBus extends BusBase implements Bus {
     return this.broker.maxPayload;
   }
 
-  publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
-    this.checkMessage(subject, data, options.headers, options.reply);
+  publish(subject: string, body: BusBody, options: PublishOptions = {}): void {
+    const data = bodyBytes(body);
+    this.checkMessage(subject, data.length, options.headers, options.reply);
     this.broker.route({ subject, data, ...options });
   }
 
-  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+  request(subject: string, body: BusBody, options: RequestOptions): Promise<BusMessage> {
+    const data = bodyBytes(body);
     try {
-      this.checkMessage(subject, data, options.headers);
+      this.checkMessage(subject, data.length, options.headers);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -10,6 +10,7 @@ import { Objm } from '@nats-io/obj';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type {
   Bus,
+  BusBody,
   BusHandler,
   BusMessage,
   BusSubscription,
@@ -25,10 +26,11 @@ import type { BusError } from '../bus-errors.js';
 import { runHandler } from '../deliver.js';
 import { noResponders } from '../failures.js';
 import { assertBucketName } from '../names.js';
+import { bodyLength } from '../pooled-bytes.js';
 import { raceRequest } from '../request-race.js';
 import type { WorkQueue, WorkQueueOptions } from '../work-queue.js';
 import { assertWorkQueueOptions } from '../work-queue-rules.js';
-import { plainBytes } from './bytes.js';
+import { messageBody } from './bytes.js';
 import { type ConnectPlan, connectPlan, type NatsConnectSettings } from './connect-options.js';
 import { connectError, type ErrorContext, operationError } from './errors.js';
 import { publishFrame } from './frame.js';
@@ -86,25 +88,27 @@ class NatsBus extends BusBase implements Bus {
     return this.nc.info?.max_payload ?? 1024 * 1024;
   }
 
-  publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
-    this.checkMessage(subject, data, options.headers, options.reply);
+  publish(subject: string, body: BusBody, options: PublishOptions = {}): void {
+    const size = bodyLength(body);
+    this.checkMessage(subject, size, options.headers, options.reply);
     try {
-      // The frame holds a copy of `data`: the client writes it later, and the caller may reuse `data` at once.
-      publishFrame(this.nc, subject, data, options.reply, options.headers);
+      // The frame holds a copy of `body`: the client writes it later, and the caller may reuse `body` at once.
+      publishFrame(this.nc, subject, body, size, options.reply, options.headers);
     } catch (error) {
       throw operationError(error, `Publishing to ${subject}`, this.context);
     }
   }
 
-  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+  request(subject: string, body: BusBody, options: RequestOptions): Promise<BusMessage> {
+    const size = bodyLength(body);
     try {
-      this.checkMessage(subject, data, options.headers);
+      this.checkMessage(subject, size, options.headers);
     } catch (error) {
       return Promise.reject(error);
     }
     return raceRequest(subject, options, this.location, this.inFlight, (settle) => {
       try {
-        return muxRequest(this.nc, subject, data, options.headers, (error, reply) => {
+        return muxRequest(this.nc, subject, body, size, options.headers, (error, reply) => {
           if (reply) settle.reply(toBusMessage(reply));
           else settle.fail(this.requestError(error, subject));
         });
@@ -247,7 +251,7 @@ class NatsBus extends BusBase implements Bus {
 
 function toBusMessage(message: Msg): BusMessage {
   const headers = messageHeaders(message);
-  const data = plainBytes(message.data);
+  const data = messageBody(message);
   const { subject, reply } = message;
   return reply ? { subject, reply, headers, data } : { subject, headers, data };
 }

@@ -13,7 +13,7 @@
  */
 import { errors, InvalidArgumentError, type NatsConnectionImpl } from '@nats-io/nats-core/internal';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { BusHeaders } from '../bus.js';
+import type { BusBody, BusHeaders } from '../bus.js';
 
 const CR = 13;
 const LF = 10;
@@ -31,41 +31,55 @@ function protocolLine(subject: string, reply: string | undefined, hlen: number, 
   return hlen > 0 ? `HPUB ${to} ${hlen} ${len}\r\n` : `PUB ${to} ${len}\r\n`;
 }
 
-/** The whole frame of a message, as the client's `publish` writes it. */
+/**
+ * Writes `text` at `offset` as UTF-8 (`bytes` long); ASCII text (as long in bytes as in UTF-16 units) is written as
+ * latin1, the same bytes without the UTF-8 encoder: a frame is most often ASCII throughout.
+ */
+function writeText(frame: Buffer, text: string, offset: number, bytes: number): void {
+  frame.write(text, offset, bytes, bytes === text.length ? 'latin1' : 'utf8');
+}
+
+/**
+ * The whole frame of a message, as the client's `publish` writes it. `body` is bytes, or text written as its UTF-8
+ * (`bodyBytes` long: the caller measured it for the size check already), straight into the frame.
+ */
 export function frameOf(
   subject: string,
-  data: Uint8Array,
+  body: BusBody,
+  bodyBytes: number,
   reply: string | undefined,
   headers: BusHeaders | undefined,
 ): { frame: Uint8Array; size: number; hasHeaders: boolean } {
   const block = headerBlock(headers);
   const hlen = block === '' ? 0 : Buffer.byteLength(block, 'utf8');
-  const size = hlen + data.length;
+  const size = hlen + bodyBytes;
   const head = protocolLine(subject, reply, hlen, size) + block;
   const headBytes = Buffer.byteLength(head, 'utf8');
-  const frame = Buffer.allocUnsafe(headBytes + data.length + 2);
-  frame.write(head, 0, headBytes, 'utf8');
-  frame.set(data, headBytes);
-  frame[headBytes + data.length] = CR;
-  frame[headBytes + data.length + 1] = LF;
+  const frame = Buffer.allocUnsafe(headBytes + bodyBytes + 2);
+  writeText(frame, head, 0, headBytes);
+  if (typeof body === 'string') writeText(frame, body, headBytes, bodyBytes);
+  else frame.set(body, headBytes);
+  frame[headBytes + bodyBytes] = CR;
+  frame[headBytes + bodyBytes + 1] = LF;
   return { frame, size, hasHeaders: hlen > 0 };
 }
 
 /**
- * Publishes a message on `nc` as its `publish(subject, data, { reply, headers })` would, throwing what it throws.
- * `data` is copied into the frame, so the caller may reuse it at once.
+ * Publishes a message on `nc` as its `publish(subject, body, { reply, headers })` would, throwing what it throws.
+ * `body` is copied into the frame, so the caller may reuse it at once.
  */
 export function publishFrame(
   nc: NatsConnection,
   subject: string,
-  data: Uint8Array,
+  body: BusBody,
+  bodyBytes: number,
   reply: string | undefined,
   headers: BusHeaders | undefined,
 ): void {
   if (nc.isClosed()) throw new errors.ClosedConnectionError();
   const { protocol } = nc as NatsConnectionImpl;
   if (protocol.noMorePublishing) throw new errors.DrainingConnectionError();
-  const { frame, size, hasHeaders } = frameOf(subject, data, reply, headers);
+  const { frame, size, hasHeaders } = frameOf(subject, body, bodyBytes, reply, headers);
   if (hasHeaders && protocol.info && !protocol.info.headers) {
     throw InvalidArgumentError.format('headers', 'are not available on this server');
   }

@@ -11,7 +11,7 @@
  */
 import type { NatsConnectionImpl, Request } from '@nats-io/nats-core/internal';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import type { BusHeaders } from '../bus.js';
+import type { BusBody, BusHeaders } from '../bus.js';
 import { publishFrame } from './frame.js';
 
 /** How a muxed request ends: with the reply, or with the client's error (null `msg`). */
@@ -52,14 +52,15 @@ class MuxedRequest implements Request {
 }
 
 /**
- * Publishes `data` (copied into the frame, see `publishFrame`) to `subject` with a muxed reply subject; `answer` is
+ * Publishes `body` (`bodyBytes` long, copied into the frame, see `publishFrame`) to `subject` with a muxed reply subject; `answer` is
  * called at most once. Returns the cancel that forgets the request (after a timeout or an abort). Throws what
  * `publish` throws, the request forgotten.
  */
 export function muxRequest(
   nc: NatsConnection,
   subject: string,
-  data: Uint8Array,
+  body: BusBody,
+  bodyBytes: number,
   headers: BusHeaders | undefined,
   answer: MuxAnswer,
 ): () => void {
@@ -67,7 +68,7 @@ export function muxRequest(
   const request = new MuxedRequest(subject, protocol, answer);
   protocol.request(request); // subscribes the shared inbox on first use, then registers the token
   try {
-    publishFrame(nc, subject, data, `${protocol.muxSubscriptions.baseInbox}${request.token}`, headers);
+    publishFrame(nc, subject, body, bodyBytes, `${protocol.muxSubscriptions.baseInbox}${request.token}`, headers);
   } catch (error) {
     request.cancel();
     throw error;

@@ -19,7 +19,7 @@
  */
 
 import { currentTraceHeaders, traceMeshCall } from '../../telemetry/mesh-spans.js';
-import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
+import type { Bus, BusBody, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
 import { mismatchError, type Verb } from './capability-check.js';
 import type { CatalogCapabilities } from './contract-types.js';
@@ -308,11 +308,11 @@ export class Caller {
         `Cannot publish on "${String(subject)}": a subject is dotted tokens of letters, digits, "_" and "-" (wildcards only subscribe).`,
       );
     }
-    const [data, contentType] =
+    const [data, contentType]: [BusBody, string] =
       payload instanceof Uint8Array
         ? [payload, 'application/octet-stream']
         : typeof payload === 'string'
-          ? [new TextEncoder().encode(payload), 'text/plain']
+          ? [payload, 'text/plain']
           : [encodeBody(payload ?? null), 'application/json'];
     const headers = {
       [HEADER.requestId]: newRequestId(),
@@ -356,7 +356,7 @@ export class Caller {
 
   #publish(
     subject: string,
-    data: Uint8Array,
+    data: BusBody,
     options: { headers: BusHeaders; reply?: string },
     name: string,
     requestId: string,

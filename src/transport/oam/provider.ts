@@ -20,6 +20,7 @@ import { type AgentInfrastructure, notStartedInfrastructure } from '../../infra/
 import { traceMeshServe } from '../../telemetry/mesh-spans.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../bus.js';
 import { isBusError } from '../bus-errors.js';
+import { bodyLength } from '../pooled-bytes.js';
 import { mismatchError } from './capability-check.js';
 import {
   chunkHeaders,
@@ -412,21 +413,22 @@ class Answer {
       this.bus.publish(subject, body, { headers });
     } catch (err) {
       if (!isBusError(err, 'payload_too_large')) throw err;
+      const size = bodyLength(body);
       throw new MeshError(
         'payload_too_large',
-        `Agent '${this.agent.name}' produced a ${what} of ${body.length} bytes, over the server's max_payload of `
+        `Agent '${this.agent.name}' produced a ${what} of ${size} bytes, over the server's max_payload of `
           + `${this.bus.maxPayload} bytes: return less, or put large data in the workspace and return its name`,
         {
           agent: this.agent.name,
           requestId: this.requestId,
-          details: { size: body.length, max_payload: this.bus.maxPayload },
+          details: { size, max_payload: this.bus.maxPayload },
         },
       );
     }
   }
 }
 
-function jsonBody(agent: string, value: unknown, requestId: string): Uint8Array {
+function jsonBody(agent: string, value: unknown, requestId: string): string {
   try {
     return encodeBody(value);
   } catch (err) {

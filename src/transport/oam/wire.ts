@@ -4,7 +4,6 @@
  * spells these strings.
  */
 import { randomFillSync } from 'node:crypto';
-import { utf8Bytes } from '../pooled-bytes.js';
 
 export const HEADER = {
   requestId: 'X-Mesh-Request-Id',
@@ -105,9 +104,12 @@ export function channelOf(name: string): string {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** A JSON body; `undefined` is "no payload" (an empty body). */
-export function encodeBody(value: unknown): Uint8Array {
-  return value === undefined ? new Uint8Array(0) : utf8Bytes(JSON.stringify(value));
+/**
+ * A JSON body, as text (the bus sends it as UTF-8, written straight into the frame on NATS); `undefined` is "no
+ * payload" (an empty body).
+ */
+export function encodeBody(value: unknown): string {
+  return value === undefined ? '' : JSON.stringify(value);
 }
 
 /**
