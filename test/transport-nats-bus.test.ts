@@ -114,6 +114,41 @@ describe('NATS bus: buckets as OpenAgentMesh makes them', { skip }, () => {
     }));
 });
 
+describe('NATS bus: key listings', { skip }, () => {
+  test('a listing under a prefix with nothing stored makes no consumer; one with keys or delete markers lists as before', () =>
+    withServer(undefined, async (server, open) => {
+      const nc = await connect({ servers: server.url });
+      try {
+        const bus = await open();
+        const bucket = await bus.kv('listings');
+        await bucket.put('task.a.1', bytes('x'));
+        await bucket.put('task.b.1', bytes('y'));
+        await bucket.delete('task.b.1');
+        // The server announces every consumer made on the bucket's stream.
+        const created: string[] = [];
+        nc.subscribe('$JS.EVENT.ADVISORY.CONSUMER.CREATED.KV_listings.>', {
+          callback: (_, message) => created.push(message.subject),
+        });
+        await nc.flush();
+        const consumersFor = async (list: () => Promise<string[]>): Promise<[string[], number]> => {
+          const before = created.length;
+          const keys = await list();
+          await nc.flush();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return [keys, created.length - before];
+        };
+        assert.deepEqual(await consumersFor(() => bucket.keys('task.c.')), [[], 0], 'nothing stored: no consumer');
+        assert.deepEqual(await consumersFor(() => bucket.keys('task.a.')), [['task.a.1'], 1]);
+        assert.deepEqual(await consumersFor(() => bucket.keys('task.b.')), [[], 1], 'a delete marker: listed');
+        assert.deepEqual((await consumersFor(() => bucket.keys()))[0], ['task.a.1']);
+        await bucket.put('task.c.9', bytes('z'));
+        assert.deepEqual((await consumersFor(() => bucket.keys('task.c.')))[0], ['task.c.9']);
+      } finally {
+        await nc.close();
+      }
+    }));
+});
+
 describe('NATS bus: connecting', { skip }, () => {
   test('an unreachable NATS_URL fails with connection_failed naming the URL and what to do', async () => {
     const error = await failureOf(connectTo({ NATS_URL: 'nats://127.0.0.1:1' }));
