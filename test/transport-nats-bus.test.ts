@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { isAutomeshError } from '../src/core/errors.js';
 import { NATS_MISSING, type NatsServer, natsServerAvailable, startNatsServer } from '../src/testing/index.js';
 import type { Bus, BusMessage, ConnectionEvent, KvEntry } from '../src/transport/bus.js';
@@ -57,6 +57,16 @@ async function withServer(
   }
 }
 
+/** A plain client on `server`, for what the bus does not show (stream configs, advisories); closed afterwards. */
+async function withClient(server: NatsServer, body: (nc: NatsConnection) => Promise<void>): Promise<void> {
+  const nc = await connect({ servers: server.url });
+  try {
+    await body(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
 describe('NATS bus', { skip }, () => {
   let server: NatsServer;
   before(async () => {
@@ -70,9 +80,8 @@ describe('NATS bus', { skip }, () => {
 
 describe('NATS bus: buckets as OpenAgentMesh makes them', { skip }, () => {
   test('a new bucket gets nats-py’s config (oam-wire.md §1); an existing one, made by @nats-io/kv, is used as it is', () =>
-    withServer(undefined, async (server, open) => {
-      const nc = await connect({ servers: server.url });
-      try {
+    withServer(undefined, (server, open) =>
+      withClient(server, async (nc) => {
         const bus = await open();
         await bus.kv('mesh-catalog', { history: 1 });
         const jsm = await jetstreamManager(nc);
@@ -108,17 +117,14 @@ describe('NATS bus: buckets as OpenAgentMesh makes them', { skip }, () => {
         const kept = (await jsm.streams.info('KV_mesh-registry')).config;
         assert.equal(kept.max_msgs_per_subject, 3);
         assert.equal(kept.allow_direct, true);
-      } finally {
-        await nc.close();
-      }
-    }));
+      }),
+    ));
 });
 
 describe('NATS bus: key listings', { skip }, () => {
   test('a listing under a prefix with nothing stored makes no consumer; one with keys or delete markers lists as before', () =>
-    withServer(undefined, async (server, open) => {
-      const nc = await connect({ servers: server.url });
-      try {
+    withServer(undefined, (server, open) =>
+      withClient(server, async (nc) => {
         const bus = await open();
         const bucket = await bus.kv('listings');
         await bucket.put('task.a.1', bytes('x'));
@@ -143,10 +149,8 @@ describe('NATS bus: key listings', { skip }, () => {
         assert.deepEqual((await consumersFor(() => bucket.keys()))[0], ['task.a.1']);
         await bucket.put('task.c.9', bytes('z'));
         assert.deepEqual((await consumersFor(() => bucket.keys('task.c.')))[0], ['task.c.9']);
-      } finally {
-        await nc.close();
-      }
-    }));
+      }),
+    ));
 });
 
 describe('NATS bus: connecting', { skip }, () => {
