@@ -1,11 +1,19 @@
-// The quick shape checks of records before a write (src/storage/record-checks.ts): what they pass, the zod schema
-// passes too (so skipping zod changes nothing), and the records the engine writes do pass them (so zod is skipped).
+// The quick shape checks of records before a write or after a read (src/storage/record-checks.ts): what they pass,
+// the zod schema passes too (so skipping zod changes nothing), and the records the engine writes do pass them (so
+// zod is skipped).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import type { z } from 'zod';
 import { surelyRegistryEntry, surelyStepRecord, surelyStoredResult } from '../src/storage/record-checks.js';
-import { registryEntrySchema, stepRecordSchema, storedResultSchema } from '../src/storage/schemas.js';
+import {
+  decodeRegistryEntry,
+  decodeStepRecord,
+  decodeStoredResult,
+  registryEntrySchema,
+  stepRecordSchema,
+  storedResultSchema,
+} from '../src/storage/schemas.js';
 
 const HASH = 'ab'.repeat(32);
 
@@ -192,5 +200,22 @@ describe('quick record checks', () => {
     assert.equal(surelyRegistryEntry({ ...entry, stage: 'retired' }), false);
     assert.equal(surelyStepRecord({ ...step, index: 1.5 }), false);
     assert.equal(surelyStepRecord({ ...step, startedAt: '' }), false);
+  });
+
+  test('a record read back that passes its check is decoded as parsed, without a copy; any other is still explained', () => {
+    const read = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+    for (const [decode, record] of [
+      [decodeStoredResult, result],
+      [decodeRegistryEntry, entry],
+      [decodeStepRecord, step],
+    ] as Array<[(data: unknown) => unknown, object]>) {
+      const parsed = read(record);
+      // The same object back: the zod parse, which copies, was skipped.
+      assert.equal(decode(parsed), parsed);
+      assert.deepEqual(decode(parsed), record);
+    }
+    assert.throws(() => decodeRegistryEntry(read({ ...entry, taskKey: 'not-a-hash' })), /taskKey: .*sha256/);
+    assert.throws(() => decodeStepRecord(read({ ...step, index: 1.5 })), /index:/);
+    assert.throws(() => decodeStoredResult(read({ ...result, envelope: [] })), /envelope:/);
   });
 });

@@ -1,8 +1,8 @@
 /**
- * Quick checks that a record about to be written has the shape of its schema (`schemas.ts`), before zod is asked.
- * Each is stricter than its schema (plain objects only, no symbol keys, safe integers): a record it passes, the
- * schema passes too, so a write that passes skips the zod parse; any other record still goes to zod, which
- * accepts or explains. The zod parse of a record, which copies it, cost ~0.1-0.2 ms of CPU per write inside a
+ * Quick checks that a record has the shape of its schema (`schemas.ts`), before zod is asked: on write, and on read
+ * of what `JSON.parse` made. Each is stricter than its schema (plain objects only, no symbol keys, safe integers): a
+ * record it passes, the schema passes too, so a write or read that passes skips the zod parse; any other record
+ * still goes to zod, which accepts or explains. The zod parse of a record, which copies it, cost ~0.1-0.2 ms of CPU per write inside a
  * task (its code seldom runs hot), and a workflow step writes four records; these checks cost microseconds.
  * test/storage-record-checks.test.ts holds them to "passes here => passes the schema".
  */
